@@ -1,0 +1,70 @@
+"""File input and output shared by every format: decoding, size limits, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from her2sim.errors import ModelFormatError
+
+__all__ = ["MAX_MODEL_BYTES", "atomic_write", "decode", "read_text"]
+
+#: Largest model or configuration file read (the largest published logical models are < 5 MB).
+MAX_MODEL_BYTES = 32 * 1024 * 1024
+
+
+def decode(data: bytes, source: str) -> str:
+    """Decode model text: UTF-8 (with or without BOM), else Latin-1 as MaBoSS files often are.
+
+    Files that contain NUL bytes are binary, not models, and are refused.
+    """
+    if b"\x00" in data[:65536]:
+        raise ModelFormatError("this is a binary file, not a model", source, hint="check the file name")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """Read a model file as text, with one-line errors for missing, huge or binary files."""
+    p = Path(path)
+    source = str(p)
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError:
+        raise ModelFormatError("no such file", source) from None
+    except OSError as exc:
+        raise ModelFormatError(f"cannot read: {exc.strerror}", source) from None
+    if p.is_dir():
+        raise ModelFormatError("is a directory, not a model file", source)
+    if size > MAX_MODEL_BYTES:
+        raise ModelFormatError(
+            f"file is {size / 1e6:.1f} MB, over the {MAX_MODEL_BYTES // (1024 * 1024)} MiB limit for model files",
+            source,
+            hint="is this really a model file?",
+        )
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ModelFormatError(f"cannot read: {exc.strerror}", source) from None
+    return decode(data, source)
+
+
+def atomic_write(path: str | os.PathLike[str], content: str | bytes) -> None:
+    """Write ``content`` to ``path`` through a temporary file and a rename, so a failure
+    never leaves a partial file that looks complete."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
