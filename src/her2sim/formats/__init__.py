@@ -39,8 +39,22 @@ def _bnet_format() -> Format:
     return Format("bnet", (".bnet",), bnet.read_bnet, write)
 
 
+def _maboss_format() -> Format:
+    from her2sim.formats import maboss
+
+    def read(path: str | os.PathLike[str]) -> Model:
+        return maboss.read_maboss(path)[0]
+
+    def write(model: Model, path: str | os.PathLike[str]) -> None:
+        bnd, cfg = maboss.write_maboss(model)
+        atomic_write(Path(path).with_suffix(".cfg"), cfg)
+        atomic_write(path, bnd)
+
+    return Format("MaBoSS", (".bnd",), read, write)
+
+
 def _registry() -> list[Format]:
-    formats = [_bnet_format()]
+    formats = [_bnet_format(), _maboss_format()]
     return formats
 
 

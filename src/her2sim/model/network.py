@@ -30,8 +30,8 @@ from her2sim.model.expr import (
     FUNCTIONS,
     Attr,
     Call,
-    Const,
     Cond,
+    Const,
     Expr,
     Var,
     attributes,
@@ -370,12 +370,16 @@ class Model:
 
     # -------------------------------------------------------------- validation
     def problems(self) -> list[str]:
-        """Every structural problem, each prefixed by where it was found."""
+        """Every problem, each prefixed by where it was found, unused parameters included."""
         return validate(self)
 
     def check(self, source: str | None = None) -> Model:
-        """Return ``self`` when valid, else raise :class:`ModelValidationError` with all problems."""
-        found = validate(self)
+        """Return ``self`` when valid, else raise :class:`ModelValidationError` with all errors.
+
+        Unused parameters are reported by :meth:`problems` but do not make a model invalid:
+        MaBoSS configurations routinely define parameters a network does not read.
+        """
+        found = validate(self, unused_parameters=False)
         if found:
             raise ModelValidationError(found, source)
         return self
@@ -449,7 +453,9 @@ def _istate_problems(groups: Sequence[IStateGroup], names: set[str]) -> list[str
             seen.add(n)
         for p, values in g.outcomes:
             if len(values) != len(g.nodes):
-                found.append(f"initial state of [{', '.join(g.nodes)}] gives {len(values)} values for {len(g.nodes)} nodes")
+                found.append(
+                    f"initial state of [{', '.join(g.nodes)}] gives {len(values)} values for {len(g.nodes)} nodes"
+                )
             if not (math.isfinite(p) and p >= 0):
                 found.append(f"initial state of [{', '.join(g.nodes)}] has an invalid probability {p}")
     return found
@@ -458,4 +464,3 @@ def _istate_problems(groups: Sequence[IStateGroup], names: set[str]) -> list[str
 def _suggest(name: str, names: Iterable[str]) -> str:
     hits = closest(name, names)
     return f" (did you mean {hits[0]!r}?)" if hits else ""
-

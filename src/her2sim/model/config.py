@@ -1,0 +1,96 @@
+"""Run settings, kept apart from the network as MaBoSS keeps ``.cfg`` apart from ``.bnd``.
+
+Examples
+--------
+>>> SimulationConfig(max_time=50, time_tick=0.5, sample_count=1000).n_windows
+100
+>>> SimulationConfig(sample_count=0)
+Traceback (most recent call last):
+...
+her2sim.errors.ConfigError: sample_count must be a whole number >= 1, got 0
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, replace
+
+from her2sim.errors import ConfigError
+
+__all__ = ["MABOSS_DEFAULTS", "SimulationConfig"]
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationConfig:
+    """How to simulate: time span, statistics windows, sample size, seed and threads.
+
+    Parameters
+    ----------
+    max_time:
+        Each trajectory runs until this time (MaBoSS ``max_time``).
+    time_tick:
+        Width of the windows over which probabilities are time-averaged (``time_tick``).
+        There are ``floor(max_time / time_tick)`` windows, as in MaBoSS.
+    sample_count:
+        Number of trajectories (``sample_count``).
+    seed:
+        Seed of the random streams (``seed_pseudorandom``); trajectory *i* draws from a
+        stream keyed by (seed, i), so results do not depend on the thread count.
+    threads:
+        Worker threads; ``None`` uses every core of the machine (``thread_count``).
+    discrete_time:
+        MaBoSS ``discrete_time``: every transition takes exactly ``time_tick``.
+    max_states:
+        Largest number of distinct states whose probabilities are kept; beyond it the
+        remaining states are counted as overflow and the result says so.
+    extra:
+        Other MaBoSS settings (``statdist_traj_count``, ``display_traj``...), kept so that a
+        configuration read from a ``.cfg`` file is written back unchanged.
+    """
+
+    max_time: float = 100.0
+    time_tick: float = 1.0
+    sample_count: int = 10_000
+    seed: int = 0
+    threads: int | None = None
+    discrete_time: bool = False
+    max_states: int = 1 << 20
+    extra: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.max_time, (int, float)) and math.isfinite(self.max_time) and self.max_time > 0):
+            raise ConfigError(f"max_time must be a positive number, got {self.max_time}")
+        if not (isinstance(self.time_tick, (int, float)) and math.isfinite(self.time_tick) and self.time_tick > 0):
+            raise ConfigError(f"time_tick must be a positive number, got {self.time_tick}")
+        if self.time_tick > self.max_time:
+            raise ConfigError(
+                f"time_tick ({self.time_tick}) is larger than max_time ({self.max_time}): no window to report"
+            )
+        if not (isinstance(self.sample_count, int) and self.sample_count >= 1):
+            raise ConfigError(f"sample_count must be a whole number >= 1, got {self.sample_count}")
+        if self.threads is not None and not (isinstance(self.threads, int) and self.threads >= 1):
+            raise ConfigError(f"threads must be a whole number >= 1, got {self.threads}")
+        if not (isinstance(self.seed, int) and 0 <= self.seed < 2**63):
+            raise ConfigError(f"seed must be a whole number in [0, 2**63), got {self.seed}")
+        if not (isinstance(self.max_states, int) and self.max_states >= 1):
+            raise ConfigError(f"max_states must be a whole number >= 1, got {self.max_states}")
+
+    @property
+    def n_windows(self) -> int:
+        """Number of statistics windows: ``floor(max_time / time_tick)`` (tolerant to rounding)."""
+        return max(1, int(math.floor(self.max_time / self.time_tick + 1e-9)))
+
+    @property
+    def thread_count(self) -> int:
+        """Threads actually used: ``threads`` or the machine's cores, never more than samples."""
+        wanted = self.threads or os.cpu_count() or 1
+        return max(1, min(wanted, self.sample_count))
+
+    def with_(self, **changes: object) -> SimulationConfig:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+#: MaBoSS's own defaults (RunConfig), used when a ``.cfg`` leaves a setting out.
+MABOSS_DEFAULTS = SimulationConfig(max_time=1000.0, time_tick=0.5, sample_count=10_000, seed=0, threads=1)
