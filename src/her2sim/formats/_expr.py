@@ -81,7 +81,7 @@ MABOSS = Dialect(
         "-": ("-", 6),
         "*": ("*", 7),
         "/": ("/", 7),
-    },  # fmt: skip
+    },
     not_tokens=frozenset({"!", "not"}),
     out_ops={
         "&": "&",
@@ -97,7 +97,7 @@ MABOSS = Dialect(
         ">": ">",
         "<=": "<=",
         ">=": ">=",
-    },  # fmt: skip
+    },
     out_not="!",
     true_words=frozenset({"true"}),
     false_words=frozenset({"false"}),

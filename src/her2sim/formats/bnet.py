@@ -50,7 +50,9 @@ def parse_bnet(text: str, source: str = "<string>") -> Model:
         if not name or not all(c.isalnum() or c in "_." for c in name):
             raise ModelFormatError(f"invalid node name {name!r}", source, lineno, col)
         if name in seen:
-            raise ModelFormatError(f"duplicate node {name!r}", source, lineno, col, f"first defined at line {seen[name]}")
+            raise ModelFormatError(
+                f"duplicate node {name!r}", source, lineno, col, f"first defined at line {seen[name]}"
+            )
         seen[name] = lineno
         rule_col = len(name_part) + 2
         rule = parse_expr(rule_part, BNET, source, lineno, rule_col)

@@ -79,7 +79,7 @@ class SimulationConfig:
     @property
     def n_windows(self) -> int:
         """Number of statistics windows: ``floor(max_time / time_tick)`` (tolerant to rounding)."""
-        return max(1, int(math.floor(self.max_time / self.time_tick + 1e-9)))
+        return max(1, math.floor(self.max_time / self.time_tick + 1e-9))
 
     @property
     def thread_count(self) -> int:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Union
 
 __all__ = [
     "ARITHMETIC",
@@ -138,7 +137,7 @@ class Call:
     args: tuple[Expr, ...]
 
 
-Expr = Union[Const, Var, Param, Attr, Not, Neg, BinOp, Cond, Call]
+Expr = Const | Var | Param | Attr | Not | Neg | BinOp | Cond | Call
 
 TRUE = Const(1.0)
 FALSE = Const(0.0)

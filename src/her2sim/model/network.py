@@ -168,7 +168,7 @@ class IStateGroup:
         """Marginal probability that ``name`` starts on."""
         k = self.nodes.index(name)
         probs = self.effective_probabilities()
-        return sum(p for p, (_, vals) in zip(probs, self.outcomes) if vals[k])
+        return sum(p for p, (_, vals) in zip(probs, self.outcomes, strict=True) if vals[k])
 
 
 @dataclass(frozen=True)
@@ -425,9 +425,9 @@ def validate(model: Model, unused_parameters: bool = True) -> list[str]:
                             f"{where}{e.func}() takes {arity[0]} to {arity[1]} arguments, "
                             f"got {len(e.args)} in {field_name} of {node.name}"
                         )
-            if field_name in ("rate_up", "rate_down") and isinstance(expr, Const):
-                if not math.isfinite(expr.value) or expr.value < 0:
-                    found.append(f"{where}{field_name} of {node.name} must be a finite rate >= 0, got {expr.value}")
+            bad_constant = isinstance(expr, Const) and not (math.isfinite(expr.value) and expr.value >= 0)
+            if field_name in ("rate_up", "rate_down") and bad_constant:
+                found.append(f"{where}{field_name} of {node.name} must be a finite rate >= 0, got {expr}")
         if node.refstate not in (None, 0, 1):
             found.append(f"{where}refstate of {node.name} must be 0 or 1, got {node.refstate}")
     for name, value in model.parameters:
