@@ -39,6 +39,15 @@ def _bnet_format() -> Format:
     return Format("bnet", (".bnet",), bnet.read_bnet, write)
 
 
+def _booleannet_format() -> Format:
+    from her2sim.formats import booleannet
+
+    def write(model: Model, path: str | os.PathLike[str]) -> None:
+        atomic_write(path, booleannet.write_booleannet(model))
+
+    return Format("BooleanNet", (".booleannet",), booleannet.read_booleannet, write)
+
+
 def _maboss_format() -> Format:
     from her2sim.formats import maboss
 
@@ -55,6 +64,7 @@ def _maboss_format() -> Format:
 
 def _registry() -> list[Format]:
     formats = [_bnet_format(), _maboss_format()]
+    formats.append(_booleannet_format())
     return formats
 
 

@@ -129,8 +129,10 @@ BOOLEANNET = Dialect(
     out_not="not",
     out_true="True",
     out_false="False",
-    true_words=frozenset({"true"}),
-    false_words=frozenset({"false"}),
+    # Published BooleanNet-style models write constant rules as 0 and 1 (jgtz/BreastCancerModelv2).
+    true_words=frozenset({"true", "1"}),
+    false_words=frozenset({"false", "0"}),
+    identifier=r"[A-Za-z_][A-Za-z_0-9]*|[01](?![A-Za-z_0-9])",
     words=frozenset({"not", "and", "or"}),
     case_insensitive_words=True,
 )

@@ -68,12 +68,14 @@ def _implicit_inputs(nodes: list[Node], source: str) -> list[Node]:
     """Nodes read by rules but never defined: free inputs, in order of first use.
 
     Published ``.bnet`` files (the Biodivine benchmark among them) leave free inputs
-    undeclared; mpbn, biobalm and MaBoSS read them as inputs, and so do we.
+    undeclared; mpbn, biobalm and MaBoSS read them as inputs, and so do we. Nodes without a
+    rule (inputs declared by an initial value, as in BooleanNet) read nothing and are skipped.
     """
     defined = {n.name for n in nodes}
     extra: dict[str, Node] = {}
     for node in nodes:
-        assert node.rule is not None
+        if node.rule is None:
+            continue
         for name in sorted(variables(node.rule)):
             if name not in defined and name not in extra:
                 extra[name] = Node(name, None, description="free input (not declared in the file)", origin=node.origin)
