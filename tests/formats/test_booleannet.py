@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -65,13 +64,8 @@ def test_zanudo_2017_raw_constants() -> None:
 
 @needs_zanudo
 def test_sbml_twin_has_the_same_nodes() -> None:
-    if importlib.util.find_spec("her2sim.formats.sbmlqual") is None:
-        pytest.skip("her2sim.formats.sbmlqual does not exist yet")
-    try:
-        format_for(ZANUDO_2020_SBML)
-    except ModelFormatError:
-        pytest.skip("no SBML-qual reader is registered yet")
-    sbml = read_model(ZANUDO_2020_SBML)
+    sbmlqual = pytest.importorskip("her2sim.formats.sbmlqual", reason="no SBML-qual reader yet")
+    sbml = sbmlqual.read_sbmlqual(ZANUDO_2020_SBML)
     assert set(sbml.names) == set(read_booleannet(ZANUDO_2020).names)
 
 
