@@ -39,6 +39,15 @@ def _bnet_format() -> Format:
     return Format("bnet", (".bnet",), bnet.read_bnet, write)
 
 
+def _sbml_format() -> Format:
+    from her2sim.formats import sbmlqual
+
+    def write(model: Model, path: str | os.PathLike[str]) -> None:
+        atomic_write(path, sbmlqual.write_sbmlqual(model))
+
+    return Format("SBML-qual", (".sbml", ".sbmlqual.xml"), sbmlqual.read_sbmlqual, write)
+
+
 def _booleannet_format() -> Format:
     from her2sim.formats import booleannet
 
@@ -65,6 +74,7 @@ def _maboss_format() -> Format:
 def _registry() -> list[Format]:
     formats = [_bnet_format(), _maboss_format()]
     formats.append(_booleannet_format())
+    formats.append(_sbml_format())
     return formats
 
 
