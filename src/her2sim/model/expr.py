@@ -247,6 +247,27 @@ def _truth(x: float) -> float:
     return 1.0 if x != 0.0 else 0.0
 
 
+# MaBoSS evaluates in C doubles, where log(0) is -inf, 1/0 is inf and exp(1000) is inf; Python's
+# math functions raise instead, so the reference evaluator spells the C results out.
+def _div(a: float, b: float) -> float:
+    if b != 0.0:
+        return a / b
+    return math.nan if (a == 0.0 or math.isnan(a)) else math.copysign(math.inf, a)
+
+
+def _ln(x: float) -> float:
+    if x > 0.0:
+        return math.log(x)
+    return -math.inf if x == 0.0 else math.nan
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
 _BINARY: dict[str, Callable[[float, float], float]] = {
     "&": lambda a, b: 1.0 if (a != 0.0 and b != 0.0) else 0.0,
     "|": lambda a, b: 1.0 if (a != 0.0 or b != 0.0) else 0.0,
@@ -254,7 +275,7 @@ _BINARY: dict[str, Callable[[float, float], float]] = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b if b != 0.0 else math.copysign(math.inf, a) if a else math.nan,
+    "/": _div,
     "==": lambda a, b: float(a == b),
     "!=": lambda a, b: float(a != b),
     "<": lambda a, b: float(a < b),
@@ -267,10 +288,10 @@ _BINARY: dict[str, Callable[[float, float], float]] = {
 def call_function(func: str, args: list[float]) -> float:
     """Evaluate a MaBoSS built-in: ``log(x[, base])`` and ``exp(x[, base])``."""
     if func == "log":
-        value = math.log(args[0]) if args[0] > 0 else -math.inf if args[0] == 0 else math.nan
-        return value / math.log(args[1]) if len(args) == 2 else value
+        value = _ln(args[0])
+        return _div(value, _ln(args[1])) if len(args) == 2 else value
     if func == "exp":
-        return math.exp(args[0] * math.log(args[1])) if len(args) == 2 else math.exp(args[0])
+        return _exp(args[0] * _ln(args[1])) if len(args) == 2 else _exp(args[0])
     raise ValueError(f"unknown function {func!r}")
 
 
@@ -322,7 +343,9 @@ def simplify(expr: Expr) -> Expr:
         e = map_children(e, visit)
         kids = children(e)
         if kids and all(isinstance(k, Const) for k in kids) and not isinstance(e, Call):
-            return Const(evaluate(e, {}))
+            value = evaluate(e, {})
+            if math.isfinite(value):  # inf and nan have no spelling in any file format
+                return Const(value)
         if isinstance(e, Not) and isinstance(e.arg, Not) and is_boolean(e.arg.arg):
             return e.arg.arg
         if isinstance(e, Cond) and isinstance(e.test, Const):
