@@ -231,6 +231,8 @@ class _Parser:
             raise self.fail(self.peek(), "empty expression")
         expr = self.conditional()
         tok = self.peek()
+        if tok.kind == "op" and tok.text == ")":
+            raise self.fail(tok, "unbalanced parentheses: unexpected ')'", "this ')' closes no '('")
         if tok.kind != "end":
             raise self.fail(tok, f"unexpected {tok.text!r} after a complete expression",
                             "an operator or a parenthesis is missing")  # fmt: skip
@@ -332,7 +334,10 @@ def parse_expr(
     lexer = _LEXERS.get(dialect.name)
     if lexer is None:
         lexer = _LEXERS[dialect.name] = _Lexer(dialect)
-    return _Parser(dialect, lexer.tokens(text, source, line, col), source).parse()
+    try:
+        return _Parser(dialect, lexer.tokens(text, source, line, col), source).parse()
+    except RecursionError:
+        raise ModelFormatError(f"{dialect.name} expression nested too deeply", source, line, col) from None
 
 
 # --------------------------------------------------------------------------- printing
@@ -361,6 +366,8 @@ def format_expr(expr: Expr, dialect: Dialect) -> str:
                 if e.value not in (0.0, 1.0):
                     raise ValueError(f"{dialect.name} cannot express the number {e.value}")
                 return (dialect.out_true if e.value else dialect.out_false), _ATOM
+            if not math.isfinite(e.value):  # "inf" or "nan" would read back as a node name
+                raise ValueError(f"{dialect.name} cannot express the number {e.value}")
             if e.value < 0:
                 return _number(e.value), _UNARY
             return _number(e.value), _ATOM
