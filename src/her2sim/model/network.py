@@ -138,9 +138,10 @@ class Node:
 class IStateGroup:
     """A joint initial-state distribution over ``nodes`` (MaBoSS ``[A,B].istate = ...``).
 
-    ``outcomes`` pairs a probability with one 0/1 value per node. As in MaBoSS, an outcome is
-    drawn by comparing one uniform number with the running sum of probabilities, the last
-    outcome taking whatever remains, so probabilities that do not sum to 1 behave as MaBoSS's.
+    ``outcomes`` pairs a probability with one 0/1 value per node. As in MaBoSS (``IStates.h``),
+    the probabilities are first divided by their sum, then an outcome is drawn by comparing one
+    uniform number with the running sum, the last outcome taking whatever remains; so
+    probabilities that do not sum to 1 behave as MaBoSS's (``0.3 [0], 0.3 [1]`` is a fair coin).
     """
 
     nodes: tuple[str, ...]
@@ -154,13 +155,19 @@ class IStateGroup:
         return IStateGroup((name,), ((1.0 - p_on, (0,)), (p_on, (1,))))
 
     def effective_probabilities(self) -> tuple[float, ...]:
-        """The probability MaBoSS's draw gives each outcome (the last takes the remainder)."""
+        """The probability MaBoSS's draw gives each outcome (normalised; the last takes the remainder).
+
+        A sum that is zero or not finite leaves every comparison false in MaBoSS, so the last
+        outcome is always drawn.
+        """
+        total = sum(p for p, _ in self.outcomes)
+        scale = 1.0 / total if (math.isfinite(total) and total > 0.0) else 0.0
         out = []
         running = 0.0
         for j, (p, _) in enumerate(self.outcomes):
-            low = min(running, 1.0)
-            running += p
-            high = 1.0 if j == len(self.outcomes) - 1 else min(running, 1.0)
+            low = min(max(running, 0.0), 1.0)
+            running += p * scale
+            high = 1.0 if j == len(self.outcomes) - 1 else min(max(running, 0.0), 1.0)
             out.append(max(high - low, 0.0))
         return tuple(out)
 
@@ -168,7 +175,7 @@ class IStateGroup:
         """Marginal probability that ``name`` starts on."""
         k = self.nodes.index(name)
         probs = self.effective_probabilities()
-        return sum(p for p, (_, vals) in zip(probs, self.outcomes, strict=True) if vals[k])
+        return sum((p for p, (_, vals) in zip(probs, self.outcomes, strict=True) if vals[k]), 0.0)
 
 
 @dataclass(frozen=True)
@@ -272,11 +279,18 @@ class Model:
         """Mutate ``name``: its rule becomes a constant and it starts at that value.
 
         This is MaBoSS's mutation: the rates fall back to the defaults of the constant rule,
-        so the node goes to ``value`` and stays there.
+        so the node goes to ``value`` and stays there. A node in a joint initial state keeps its
+        group, with its own value set to ``value`` in every outcome.
         """
         node = self.node(name)
         fixed = replace(node, rule=Const(float(value)), rate_up=None, rate_down=None)
-        return self.with_node(fixed).with_initial_state(name, 1.0 if value else 0.0)
+        model = self.with_node(fixed)
+        for g in self.istate:
+            if name in g.nodes and len(g.nodes) > 1:
+                k = g.nodes.index(name)
+                outcomes = tuple((p, (*vals[:k], int(bool(value)), *vals[k + 1 :])) for p, vals in g.outcomes)
+                return model.with_istate_group(IStateGroup(g.nodes, outcomes))
+        return model.with_initial_state(name, 1.0 if value else 0.0)
 
     def with_rates(self, name: str, up: Expr | None = None, down: Expr | None = None) -> Model:
         """A model where node ``name`` has the given rates (``None`` keeps the current one)."""
@@ -324,7 +338,11 @@ class Model:
         return self.with_node(Node(name, None)).with_initial_state(name, p_on)
 
     def without_input(self, name: str, value: bool) -> Model:
-        """Remove input ``name``, replacing it by the constant ``value`` in every expression."""
+        """Remove input ``name``, replacing it by the constant ``value`` in every expression.
+
+        The other nodes of a joint initial state keep their joint distribution (``name`` is
+        marginalised out of the group).
+        """
         node = self.node(name)
         if not node.is_input:
             raise ModelValidationError([f"{name} is not an input node: it has a rule or rates"])
@@ -344,8 +362,15 @@ class Model:
             for n in self.nodes
             if n.name != name
         )
-        istate = tuple(g for g in self.istate if name not in g.nodes)
-        return replace(self, nodes=kept, istate=istate)
+        istate = []
+        for g in self.istate:
+            if name not in g.nodes:
+                istate.append(g)
+            elif len(g.nodes) > 1:
+                k = g.nodes.index(name)
+                others = g.nodes[:k] + g.nodes[k + 1 :]
+                istate.append(IStateGroup(others, tuple((p, vals[:k] + vals[k + 1 :]) for p, vals in g.outcomes)))
+        return replace(self, nodes=kept, istate=tuple(istate))
 
     def renamed(self, mapping: Mapping[str, str]) -> Model:
         """A model with nodes renamed through ``mapping`` (names not in it are kept)."""
@@ -427,7 +452,8 @@ def validate(model: Model, unused_parameters: bool = True) -> list[str]:
                         )
             bad_constant = isinstance(expr, Const) and not (math.isfinite(expr.value) and expr.value >= 0)
             if field_name in ("rate_up", "rate_down") and bad_constant:
-                found.append(f"{where}{field_name} of {node.name} must be a finite rate >= 0, got {expr}")
+                value = expr.value if isinstance(expr, Const) else expr  # "got -1.0", not "got Const(value=-1.0)"
+                found.append(f"{where}{field_name} of {node.name} must be a finite rate >= 0, got {value}")
         if node.refstate not in (None, 0, 1):
             found.append(f"{where}refstate of {node.name} must be 0 or 1, got {node.refstate}")
     for name, value in model.parameters:
