@@ -20,6 +20,8 @@ B, A & !B
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import replace
 
 from her2sim.errors import ModelFormatError
 from her2sim.formats._expr import BNET, format_expr, parse_expr
@@ -34,7 +36,9 @@ def parse_bnet(text: str, source: str = "<string>") -> Model:
     """Build a model from BoolNet text."""
     nodes: list[Node] = []
     seen: dict[str, int] = {}
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    # Not str.splitlines(): it also breaks at \x85, \x0c and \u2028, which a Latin-1 comment
+    # may hold, and would then misnumber lines and read the rest of the comment as a rule.
+    for lineno, raw in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
         line = raw.split("#", 1)[0]
         if not line.strip():
             continue
@@ -47,8 +51,12 @@ def parse_bnet(text: str, source: str = "<string>") -> Model:
         if name.lower() == "targets" and rule_part.strip().lower() == "factors":
             continue
         col = len(name_part) - len(name_part.lstrip()) + 1
-        if not name or not all(c.isalnum() or c in "_." for c in name):
+        if not re.fullmatch(BNET.identifier, name):  # a name rules could not spell
             raise ModelFormatError(f"invalid node name {name!r}", source, lineno, col)
+        if name.lower() in BNET.true_words | BNET.false_words:
+            raise ModelFormatError(
+                f"invalid node name {name!r}", source, lineno, col, "0, 1, true and false are constants in rules"
+            )
         if name in seen:
             raise ModelFormatError(
                 f"duplicate node {name!r}", source, lineno, col, f"first defined at line {seen[name]}"
@@ -59,7 +67,9 @@ def parse_bnet(text: str, source: str = "<string>") -> Model:
         nodes.append(Node(name, rule, origin=f"{source}:{lineno}"))
     if not nodes:
         raise ModelFormatError("no nodes: the file is empty", source, hint="a .bnet line reads 'A, B & !C'")
-    nodes.extend(_implicit_inputs(nodes, source))
+    # A free input is spelled as write_bnet spells every input, the self-loop "X, X", so that
+    # read -> write -> read gives the same rules.
+    nodes.extend(replace(n, rule=Var(n.name)) for n in _implicit_inputs(nodes, source))
     model = Model(tuple(nodes), name=os.path.splitext(os.path.basename(source))[0])
     return model.check(source)
 
@@ -100,6 +110,12 @@ def write_bnet(model: Model, lossy: bool = False) -> str:
     :class:`ModelFormatError` rather than vanish silently.
     """
     if not lossy:
+        if model.parameters:
+            raise ModelFormatError(
+                f"the model has parameters (${', $'.join(dict(model.parameters))}), which .bnet cannot hold",
+                model.name or None,
+                hint="write MaBoSS .bnd/.cfg, or pass lossy=True",
+            )
         for node in model.nodes:
             if node.rate_up is not None or node.rate_down is not None or node.attributes:
                 raise ModelFormatError(
