@@ -1,0 +1,329 @@
+"""Simulation results as tidy pandas tables, with the provenance needed to reproduce them.
+
+Probabilities follow MaBoSS's definitions: for window ``w`` (``[w*tick, (w+1)*tick)``) the
+probability of a node or a state is the time trajectories spent in it within the window,
+divided by ``tick * sample_count``. States leave out internal nodes and are named as MaBoSS
+names them: active nodes joined by `` -- ``, or ``<nil>`` when none is active.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from her2sim.model.config import SimulationConfig
+from her2sim.model.network import Model
+
+__all__ = ["SimulationResult", "merge_counts", "merge_state_windows", "state_names"]
+
+_EMPTY = np.iinfo(np.uint64).max
+
+
+def _used_rows(table: np.ndarray, n_words: int) -> np.ndarray:
+    return np.nonzero(table[:, n_words] != _EMPTY)[0]
+
+
+def _unique_states(key_blocks: list[np.ndarray], n_words: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Unique packed states over several blocks, and each block's rows' index into them."""
+    if not key_blocks or sum(len(b) for b in key_blocks) == 0:
+        return np.zeros((0, n_words), dtype=np.uint64), [np.zeros(len(b), dtype=np.int64) for b in key_blocks]
+    stacked = np.concatenate(key_blocks)
+    if n_words == 1:
+        unique, inverse = np.unique(stacked[:, 0], return_inverse=True)
+        unique = unique[:, None]
+    else:
+        unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    splits = np.cumsum([len(b) for b in key_blocks])[:-1]
+    return unique, list(np.split(inverse, splits))
+
+
+def merge_counts(parts: list[tuple[np.ndarray, np.ndarray]], n_words: int) -> tuple[np.ndarray, np.ndarray]:
+    """Add up per-thread (state table, counts): (unique packed states, total counts)."""
+    rows = [_used_rows(table, n_words) for table, _ in parts]
+    unique, index = _unique_states([t[r, :n_words] for (t, _), r in zip(parts, rows, strict=True)], n_words)
+    totals = np.zeros(len(unique))
+    for (_, counts), r, idx in zip(parts, rows, index, strict=True):
+        np.add.at(totals, idx, counts[r])
+    return unique, totals
+
+
+def merge_state_windows(
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_words: int, n_windows: int, tick: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Add up per-thread sparse (state, window) times.
+
+    Each part is (state table, pair keys, pair values) where a pair key is
+    ``slot * (2W + 1) + column``: columns below W are times in a window, the others the
+    +1/-1 difference counts of whole windows. Returns (unique states, state index, window,
+    time) with one entry per (state, window) that was visited.
+    """
+    width = 2 * n_windows + 1
+    slot_rows = [_used_rows(table, n_words) for table, _, _ in parts]
+    unique, index = _unique_states([t[r, :n_words] for (t, _, _), r in zip(parts, slot_rows, strict=True)], n_words)
+    gids, cols, vals = [], [], []
+    for (table, keys, values), rows, idx in zip(parts, slot_rows, index, strict=True):
+        slot_to_gid = np.full(table.shape[0], -1, dtype=np.int64)
+        slot_to_gid[rows] = idx
+        used = keys != -1
+        gids.append(slot_to_gid[keys[used] // width])
+        cols.append(keys[used] % width)
+        vals.append(values[used])
+    if not gids:
+        empty = np.zeros(0, dtype=np.int64)
+        return unique, empty, empty, np.zeros(0)
+    gid, col, val = np.concatenate(gids), np.concatenate(cols), np.concatenate(vals)
+    direct = col < n_windows
+    out_gid, out_win, out_val = [gid[direct]], [col[direct]], [val[direct]]
+    # whole windows: a +1 at column a and a -1 at column b cover windows a .. b-1
+    d_gid, d_col, d_val = gid[~direct], col[~direct] - n_windows, val[~direct]
+    if len(d_gid):
+        order = np.lexsort((d_col, d_gid))
+        d_gid, d_col, d_val = d_gid[order], d_col[order], d_val[order]
+        running = np.cumsum(d_val)
+        starts = np.r_[0, np.nonzero(np.diff(d_gid))[0] + 1]
+        before = np.repeat(np.r_[0.0, running[starts[1:] - 1]], np.diff(np.r_[starts, len(d_gid)]))
+        level = running - before  # whole-window count from d_col up to the next entry
+        nxt = np.r_[d_col[1:], n_windows]
+        last_of_group = np.r_[d_gid[1:] != d_gid[:-1], True]
+        nxt = np.where(last_of_group, n_windows, nxt)
+        span = np.where(level > 0.5, np.maximum(nxt - d_col, 0), 0)
+        keep = span > 0
+        rep_gid = np.repeat(d_gid[keep], span[keep])
+        offsets = np.arange(span[keep].sum()) - np.repeat(np.cumsum(span[keep]) - span[keep], span[keep])
+        out_gid.append(rep_gid)
+        out_win.append(np.repeat(d_col[keep], span[keep]) + offsets)
+        out_val.append(np.repeat(level[keep], span[keep]) * tick)
+    gid, win, val = np.concatenate(out_gid), np.concatenate(out_win), np.concatenate(out_val)
+    combined = gid * n_windows + win
+    keys_u, inverse = np.unique(combined, return_inverse=True)
+    sums = np.bincount(inverse.ravel(), weights=val, minlength=len(keys_u))
+    return unique, keys_u // n_windows, keys_u % n_windows, sums
+
+
+def state_names(keys: np.ndarray, names: tuple[str, ...], include: np.ndarray | None = None) -> list[str]:
+    """MaBoSS names of packed states: active nodes joined by ' -- ', '<nil>' for none."""
+    out = []
+    for row in keys:
+        active = [
+            names[k]
+            for k in range(len(names))
+            if (include is None or include[k]) and (int(row[k // 64]) >> (k % 64)) & 1
+        ]
+        out.append(" -- ".join(active) if active else "<nil>")
+    return out
+
+
+def _bits(keys: np.ndarray, n: int) -> np.ndarray:
+    """(states, n) 0/1 matrix of packed states."""
+    out = np.zeros((len(keys), n), dtype=np.uint8)
+    for k in range(n):
+        out[:, k] = (keys[:, k // 64] >> np.uint64(k % 64)) & np.uint64(1)
+    return out
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Node and state probabilities per time window, final states and fixed points.
+
+    Use the methods, which return DataFrames: :meth:`nodes`, :meth:`states`,
+    :meth:`final_states`, :meth:`fixed_points`, :meth:`entropy`; ``meta`` records the model,
+    settings, seed, her2sim version and timing.
+    """
+
+    node_names: tuple[str, ...]
+    internal: np.ndarray
+    times: np.ndarray
+    node_prob: np.ndarray
+    state_keys: np.ndarray | None
+    state_index: np.ndarray | None
+    state_window: np.ndarray | None
+    state_prob: np.ndarray | None
+    overflow_prob: np.ndarray
+    final_keys: np.ndarray | None
+    final_prob: np.ndarray | None
+    fixed_keys: np.ndarray
+    fixed_prob: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_sums(
+        cls,
+        model: Model,
+        config: SimulationConfig,
+        *,
+        node_time: np.ndarray,
+        states: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
+        overflow: np.ndarray,
+        finals: tuple[np.ndarray, np.ndarray] | None,
+        fixed_points: tuple[np.ndarray, np.ndarray],
+        elapsed: float,
+        threads: int,
+    ) -> SimulationResult:
+        """Normalise the kernel's time sums into probabilities."""
+        from her2sim import __version__
+
+        norm = config.time_tick * config.sample_count
+        times = np.arange(config.n_windows) * config.time_tick
+        meta = {
+            "model": model.name,
+            "nodes": len(model),
+            "max_time": config.max_time,
+            "time_tick": config.time_tick,
+            "sample_count": config.sample_count,
+            "seed": config.seed,
+            "discrete_time": config.discrete_time,
+            "threads": threads,
+            "elapsed_s": elapsed,
+            "her2sim": __version__,
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        }
+        return cls(
+            node_names=model.names,
+            internal=np.array([n.internal for n in model.nodes], dtype=bool),
+            times=times,
+            node_prob=(node_time / norm).T.copy(),
+            state_keys=None if states is None else states[0],
+            state_index=None if states is None else states[1],
+            state_window=None if states is None else states[2],
+            state_prob=None if states is None else states[3] / norm,
+            overflow_prob=overflow / norm,
+            final_keys=None if finals is None else finals[0],
+            final_prob=None if finals is None else finals[1] / config.sample_count,
+            fixed_keys=fixed_points[0],
+            fixed_prob=fixed_points[1] / config.sample_count,
+            meta=meta,
+        )
+
+    def with_scenario(self, scenario: object | None) -> SimulationResult:
+        """The same result with the scenario's name recorded in ``meta``."""
+        name = getattr(scenario, "name", "") if scenario is not None else ""
+        return replace(self, meta={**self.meta, "scenario": name})
+
+    @property
+    def sample_count(self) -> int:
+        return int(self.meta["sample_count"])
+
+    # ------------------------------------------------------------------ tables
+    def nodes(self, include_internal: bool = False) -> pd.DataFrame:
+        """Probability that each node is on, per window (index: window start time)."""
+        keep = np.ones(len(self.node_names), dtype=bool) if include_internal else ~self.internal
+        cols = [n for n, k in zip(self.node_names, keep, strict=True) if k]
+        frame = pd.DataFrame(self.node_prob[:, keep], index=pd.Index(self.times, name="time"), columns=cols)
+        frame.columns.name = "node"
+        return frame
+
+    def node_errors(self, include_internal: bool = False) -> pd.DataFrame:
+        """Upper bound of each node probability's standard error, ``sqrt(p(1-p)/N)``.
+
+        A window's occupancy is a fraction in [0, 1], whose variance is at most ``p(1-p)``.
+        """
+        p = self.nodes(include_internal)
+        return np.sqrt((p * (1 - p)).clip(lower=0) / self.sample_count)
+
+    def _require_states(self) -> None:
+        if self.state_keys is None:
+            raise ValueError("state statistics were not kept: simulate with states=True")
+
+    def states(self, wide: bool = False, min_probability: float = 0.0) -> pd.DataFrame:
+        """Probability of each full state (internal nodes left out) per window.
+
+        Long (tidy) by default: columns ``time``, ``state``, ``probability``, one row per
+        state visited in a window. ``wide=True`` gives one column per state, as MaBoSS's
+        probtraj table (zeros where a state was not visited).
+        """
+        self._require_states()
+        assert self.state_keys is not None and self.state_index is not None
+        assert self.state_window is not None and self.state_prob is not None
+        names = np.array(state_names(self.state_keys, self.node_names, ~self.internal), dtype=object)
+        long = pd.DataFrame(
+            {
+                "time": self.times[self.state_window],
+                "state": names[self.state_index],
+                "probability": self.state_prob,
+            }
+        )
+        if self.internal.any():  # states differing only in internal nodes are one state
+            long = long.groupby(["time", "state"], as_index=False, sort=False)["probability"].sum()
+        long = long[long["probability"] > min_probability]
+        if wide:
+            frame = long.pivot_table(index="time", columns="state", values="probability", aggfunc="sum", fill_value=0.0)
+            return frame.reindex(self.times, fill_value=0.0).rename_axis("time")
+        return long.sort_values(["time", "probability"], ascending=[True, False]).reset_index(drop=True)
+
+    def final_states(self) -> pd.DataFrame:
+        """Distribution of the states trajectories are in at ``max_time``."""
+        self._require_states()
+        assert self.final_keys is not None and self.final_prob is not None
+        names = state_names(self.final_keys, self.node_names, ~self.internal)
+        frame = pd.DataFrame({"state": names, "probability": self.final_prob})
+        frame = frame.groupby("state", as_index=False)["probability"].sum()
+        return frame.sort_values("probability", ascending=False).reset_index(drop=True)
+
+    def fixed_points(self) -> pd.DataFrame:
+        """Fixed points reached (all nodes), with the fraction of trajectories ending there."""
+        names = state_names(self.fixed_keys, self.node_names)
+        bits = _bits(self.fixed_keys, len(self.node_names))
+        frame = pd.DataFrame(bits, columns=list(self.node_names))
+        frame.insert(0, "state", names)
+        frame.insert(1, "probability", self.fixed_prob)
+        return frame.sort_values("probability", ascending=False).reset_index(drop=True)
+
+    def entropy(self) -> pd.Series:
+        """State entropy ``H = -sum p log2 p`` per window (MaBoSS's ``H``)."""
+        self._require_states()
+        assert self.state_window is not None and self.state_prob is not None
+        p = self.state_prob
+        terms = np.where(p > 0, -p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
+        h = np.bincount(self.state_window, weights=terms, minlength=len(self.times))
+        return pd.Series(h, index=pd.Index(self.times, name="time"), name="H")
+
+    @property
+    def state_overflow(self) -> float:
+        """Largest per-window probability that fell outside the bounded state table."""
+        return float(self.overflow_prob.max()) if self.overflow_prob.size else 0.0
+
+    def last_nodes(self) -> pd.Series:
+        """Node probabilities in the last window (a steady-state read-out)."""
+        return self.nodes().iloc[-1]
+
+    # ------------------------------------------------------------------ saving
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write node probabilities (and states when kept) as Parquet or CSV, by suffix.
+
+        ``results.parquet`` also writes ``results.states.parquet``; metadata goes into the
+        Parquet schema (or a ``.meta.json`` beside a CSV).
+        """
+        import json
+
+        from her2sim.formats._io import atomic_write
+
+        p = Path(path)
+        tables = {"": self.nodes().reset_index()}
+        if self.state_keys is not None:
+            tables[".states"] = self.states()
+        meta = {k: (v if not isinstance(v, float) or math.isfinite(v) else str(v)) for k, v in self.meta.items()}
+        for suffix, table in tables.items():
+            target = p.with_name(p.stem + suffix + p.suffix)
+            if p.suffix == ".parquet":
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                arrow = pa.Table.from_pandas(table, preserve_index=False)
+                arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), b"her2sim": json.dumps(meta)})
+                tmp = target.with_name(f".{target.name}.tmp")
+                pq.write_table(arrow, tmp)
+                os.replace(tmp, target)
+            elif p.suffix == ".csv":
+                atomic_write(target, table.to_csv(index=False))
+            else:
+                raise ValueError(f"unknown result format {p.suffix!r}: use .parquet or .csv")
+        if p.suffix == ".csv":
+            atomic_write(p.with_name(p.stem + ".meta.json"), json.dumps(meta, indent=2))
