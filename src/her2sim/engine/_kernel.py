@@ -58,23 +58,13 @@ def _hash_key(words, mask, n_words):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _lookup(keys, used, words, mask, n_words):
-    """Slot of the state ``words & mask`` in an open-addressing table; -1 when full.
-
-    ``keys`` has one row per slot (``n_words`` words, then the hash); ``used[0]`` counts
-    occupied slots.
-    """
+def _find_slot(keys, h, words, mask, n_words):
+    """Slot holding the state ``words & mask`` (hash ``h``), or the empty slot where it
+    belongs; -1 when the table is full."""
     cap = keys.shape[0]
-    h = _hash_key(words, mask, n_words)
     slot = np.int64(h & np.uint64(cap - 1))
     for _ in range(cap):
         if keys[slot, n_words] == _EMPTY:
-            if used[0] >= cap - 1:
-                return -1
-            for w in range(n_words):
-                keys[slot, w] = words[w] & mask[w]
-            keys[slot, n_words] = h
-            used[0] += 1
             return slot
         if keys[slot, n_words] == h:
             same = True
@@ -86,6 +76,28 @@ def _lookup(keys, used, words, mask, n_words):
                 return slot
         slot = (slot + 1) & (cap - 1)
     return -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _lookup(keys, used, words, mask, n_words):
+    """Id of the state ``words & mask`` in an open-addressing table, added if new; -1 when full.
+
+    Each row holds ``n_words`` key words, the hash, and the state's id (its rank of
+    insertion), which survives growing the table; ``used[0]`` counts the states.
+    """
+    h = _hash_key(words, mask, n_words)
+    slot = _find_slot(keys, h, words, mask, n_words)
+    if slot < 0:
+        return -1
+    if keys[slot, n_words] == _EMPTY:
+        if used[0] >= keys.shape[0] - 1:
+            return -1
+        for w in range(n_words):
+            keys[slot, w] = words[w] & mask[w]
+        keys[slot, n_words] = h
+        keys[slot, n_words + 1] = np.uint64(used[0])
+        used[0] += 1
+    return np.int64(keys[slot, n_words + 1])
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -138,6 +150,17 @@ def _pair_add(keys, vals, used, key, value):
             return True
         slot = (slot + 1) & (cap - 1)
     return False
+
+
+@njit(cache=True, nogil=True)
+def rehash_states(keys, new_keys):
+    """Move every state of a table, with its id, into a larger table."""
+    n_words = keys.shape[1] - 2
+    full = np.full(n_words, _EMPTY, dtype=np.uint64)
+    for slot in range(keys.shape[0]):
+        if keys[slot, n_words] != _EMPTY:
+            target = _find_slot(new_keys, keys[slot, n_words], keys[slot, :n_words], full, n_words)
+            new_keys[target] = keys[slot]
 
 
 @njit(cache=True, nogil=True)

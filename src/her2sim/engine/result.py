@@ -27,6 +27,7 @@ _EMPTY = np.iinfo(np.uint64).max
 
 
 def _used_rows(table: np.ndarray, n_words: int) -> np.ndarray:
+    """Rows of a state table that hold a state."""
     return np.nonzero(table[:, n_words] != _EMPTY)[0]
 
 
@@ -50,8 +51,8 @@ def merge_counts(parts: list[tuple[np.ndarray, np.ndarray]], n_words: int) -> tu
     rows = [_used_rows(table, n_words) for table, _ in parts]
     unique, index = _unique_states([t[r, :n_words] for (t, _), r in zip(parts, rows, strict=True)], n_words)
     totals = np.zeros(len(unique))
-    for (_, counts), r, idx in zip(parts, rows, index, strict=True):
-        np.add.at(totals, idx, counts[r])
+    for (table, counts), r, idx in zip(parts, rows, index, strict=True):
+        np.add.at(totals, idx, counts[table[r, n_words + 1].astype(np.int64)])
     return unique, totals
 
 
@@ -61,7 +62,7 @@ def merge_state_windows(
     """Add up per-thread sparse (state, window) times.
 
     Each part is (state table, pair keys, pair values) where a pair key is
-    ``slot * (2W + 1) + column``: columns below W are times in a window, the others the
+    ``state id * (2W + 1) + column``: columns below W are times in a window, the others the
     +1/-1 difference counts of whole windows. Returns (unique states, state index, window,
     time) with one entry per (state, window) that was visited.
     """
@@ -70,8 +71,8 @@ def merge_state_windows(
     unique, index = _unique_states([t[r, :n_words] for (t, _, _), r in zip(parts, slot_rows, strict=True)], n_words)
     gids, cols, vals = [], [], []
     for (table, keys, values), rows, idx in zip(parts, slot_rows, index, strict=True):
-        slot_to_gid = np.full(table.shape[0], -1, dtype=np.int64)
-        slot_to_gid[rows] = idx
+        slot_to_gid = np.full(table.shape[0], -1, dtype=np.int64)  # state id -> global index
+        slot_to_gid[table[rows, n_words + 1].astype(np.int64)] = idx
         used = keys != -1
         gids.append(slot_to_gid[keys[used] // width])
         cols.append(keys[used] % width)

@@ -35,7 +35,8 @@ ProgressFn = Callable[[int], None]
 
 
 def _empty_table(capacity: int, n_words: int) -> np.ndarray:
-    return np.full((capacity, n_words + 1), _EMPTY, dtype=np.uint64)
+    """A state table: per row the key words, the hash and the state's id."""
+    return np.full((capacity, n_words + 2), _EMPTY, dtype=np.uint64)
 
 
 @dataclass
@@ -85,39 +86,32 @@ class _Accumulators:
     def grow(self, module: Any, state_limit: int) -> None:
         """Double every table that is half full (the state tables up to ``state_limit``)."""
         if 2 * self.state_used[0] > self.state_keys.shape[0] and self.state_keys.shape[0] < state_limit:
-            self.state_keys, _ = _rehash_states(module, self.state_keys, None, self.state_used)
+            self.state_keys = _rehash_states(module, self.state_keys)
         if 2 * self.pair_used[0] > self.pair_keys.shape[0] and self.pair_keys.shape[0] < 8 * state_limit:
             self.pair_keys, self.pair_vals = _rehash_pairs(module, self.pair_keys, self.pair_vals, self.pair_used)
         if 2 * self.final_used[0] > self.final_keys.shape[0]:
-            self.final_keys, self.final_count = _rehash_states(
-                module, self.final_keys, self.final_count, self.final_used
-            )
+            self.final_keys = _rehash_states(module, self.final_keys)
+            self.final_count = _grown(self.final_count, self.final_keys.shape[0])
         if 2 * self.fixed_used[0] > self.fixed_keys.shape[0]:
-            self.fixed_keys, self.fixed_count = _rehash_states(
-                module, self.fixed_keys, self.fixed_count, self.fixed_used
-            )
+            self.fixed_keys = _rehash_states(module, self.fixed_keys)
+            self.fixed_count = _grown(self.fixed_count, self.fixed_keys.shape[0])
 
     def can_grow(self, state_limit: int) -> bool:
         """Whether the state tables may still grow (else new states count as overflow)."""
         return self.state_keys.shape[0] < state_limit or self.pair_keys.shape[0] < 8 * state_limit
 
 
-def _rehash_states(
-    module: Any, keys: np.ndarray, counts: np.ndarray | None, used: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """A table twice as large holding the same states (and counts). Slots change, so this is
-    only used on tables whose slots nothing else refers to, or before any pair refers to them."""
-    n_words = keys.shape[1] - 1
-    new_keys = _empty_table(2 * keys.shape[0], n_words)
-    new_counts = np.zeros(2 * keys.shape[0], dtype=np.int64)
-    full = np.full(n_words, _EMPTY, dtype=np.uint64)
-    counter = np.zeros(1, dtype=np.int64)
-    for slot in np.nonzero(keys[:, n_words] != _EMPTY)[0]:
-        new_slot = module._lookup(new_keys, counter, keys[slot, :n_words].copy(), full, n_words)
-        if counts is not None:
-            new_counts[new_slot] = counts[slot]
-    used[0] = counter[0]
-    return new_keys, new_counts
+def _rehash_states(module: Any, keys: np.ndarray) -> np.ndarray:
+    """A table twice as large holding the same states under the same ids."""
+    new_keys = _empty_table(2 * keys.shape[0], keys.shape[1] - 2)
+    module.rehash_states(keys, new_keys)
+    return new_keys
+
+
+def _grown(counts: np.ndarray, size: int) -> np.ndarray:
+    out = np.zeros(size, dtype=counts.dtype)
+    out[: len(counts)] = counts
+    return out
 
 
 def _rehash_pairs(module: Any, keys: np.ndarray, vals: np.ndarray, used: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
