@@ -1,0 +1,201 @@
+"""The ``her2sim`` command line: a thin shell over the library.
+
+Every command parses its arguments, calls one library function and renders the result. Any
+:class:`~her2sim.errors.Her2simError` becomes one ``stderr`` line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from her2sim.errors import Her2simError
+
+app = typer.Typer(
+    name="her2sim",
+    help="HER2-positive breast cancer signalling and therapy resistance, on a MaBoSS-compatible engine.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from her2sim import __version__
+
+        console.print(f"her2sim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """her2sim command line."""
+
+
+def _read(path: Path, cfg: Path | None = None):  # noqa: ANN202 - returns (Model, SimulationConfig | None)
+    from her2sim.formats import read_model
+    from her2sim.formats.maboss import read_maboss
+
+    if str(path).startswith("example:"):
+        from her2sim.examples import example_path
+
+        path = example_path(str(path).split(":", 1)[1])
+    if path.suffix.lower() == ".bnd":
+        return read_maboss(path, cfg)
+    if cfg is not None:
+        raise typer.BadParameter("a .cfg file goes with a MaBoSS .bnd network only")
+    return read_model(path), None
+
+
+@app.command()
+def info(
+    model: Annotated[Path, typer.Argument(help="Model file (.bnd, .bnet, .sbml, .booleannet) or example:NAME")],
+) -> None:
+    """Show a model's nodes, inputs, outputs, parameters and annotations."""
+    m, _ = _read(model)
+    inputs, outputs = set(m.inputs()), set(m.outputs())
+    console.print(f"[bold]{m.name or model.name}[/bold]: {len(m)} nodes, {len(inputs)} inputs, "
+                  f"{len(outputs)} outputs, {len(m.parameters)} parameters")  # fmt: skip
+    table = Table("node", "role", "rule", "genes", "references")
+    from her2sim.formats._expr import MABOSS, format_expr
+
+    for node in m.nodes:
+        role = "input" if node.name in inputs else ("output" if node.name in outputs else "")
+        rule = format_expr(node.rule, MABOSS) if node.rule is not None else "-"
+        table.add_row(node.name, role, rule if len(rule) < 80 else rule[:77] + "...",
+                      " ".join(node.genes), "; ".join(node.references))  # fmt: skip
+    console.print(table)
+    if m.parameters:
+        ptable = Table("parameter", "value")
+        for name, value in m.parameters:
+            ptable.add_row(f"${name}", f"{value:g}")
+        console.print(ptable)
+    for problem in m.problems():
+        console.print(f"[yellow]note:[/yellow] {problem}")
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="Model to read")],
+    target: Annotated[Path, typer.Argument(help="File to write; its suffix chooses the format")],
+    lossy: Annotated[bool, typer.Option(help="Drop what the target format cannot hold (rates, parameters)")] = False,
+) -> None:
+    """Convert a model between BoolNet, MaBoSS, SBML-qual and BooleanNet."""
+    from her2sim.formats import format_for, write_model
+
+    m, config = _read(source)
+    fmt = format_for(target)
+    if lossy and fmt.name in ("bnet", "SBML-qual", "BooleanNet"):
+        from her2sim.formats._io import atomic_write
+
+        writers = {"bnet": "her2sim.formats.bnet:write_bnet", "SBML-qual": "her2sim.formats.sbmlqual:write_sbmlqual",
+                   "BooleanNet": "her2sim.formats.booleannet:write_booleannet"}  # fmt: skip
+        module, func = writers[fmt.name].split(":")
+        import importlib
+
+        atomic_write(target, getattr(importlib.import_module(module), func)(m, lossy=True))
+    elif fmt.name == "MaBoSS":
+        from her2sim.formats._io import atomic_write
+        from her2sim.formats.maboss import write_maboss
+
+        bnd, cfg = write_maboss(m, config)
+        atomic_write(target.with_suffix(".cfg"), cfg)
+        atomic_write(target, bnd)
+    else:
+        write_model(m, target)
+    console.print(f"wrote {target} ({len(m)} nodes)")
+
+
+@app.command()
+def simulate(
+    model: Annotated[Path, typer.Argument(help="Model file (.bnd with its .cfg, or .bnet/.sbml/.booleannet)")],
+    cfg: Annotated[Path | None, typer.Argument(help="MaBoSS .cfg (default: the .cfg beside the .bnd)")] = None,
+    max_time: Annotated[float | None, typer.Option(help="Override max_time")] = None,
+    time_tick: Annotated[float | None, typer.Option(help="Override time_tick")] = None,
+    samples: Annotated[int | None, typer.Option("--samples", "-n", help="Override sample_count")] = None,
+    seed: Annotated[int | None, typer.Option(help="Override the seed")] = None,
+    threads: Annotated[int | None, typer.Option(help="Worker threads (default: all cores)")] = None,
+    states: Annotated[bool, typer.Option(help="Keep full-state probabilities")] = True,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write results (.parquet or .csv)")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a PNG of node trajectories")] = None,
+) -> None:
+    """Simulate a model with MaBoSS semantics and print the node probabilities."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from her2sim.engine import SimulationConfig, simulate as run
+    from her2sim.model.config import MABOSS_DEFAULTS
+
+    m, config = _read(model, cfg)
+    base = config or SimulationConfig(max_time=100.0, time_tick=1.0, sample_count=10_000)
+    changes = {k: v for k, v in {"max_time": max_time, "time_tick": time_tick, "sample_count": samples,
+                                 "seed": seed, "threads": threads}.items() if v is not None}  # fmt: skip
+    if config is not None and "threads" not in changes and config.threads == MABOSS_DEFAULTS.threads:
+        changes["threads"] = None  # a .cfg without thread_count: use every core
+    base = base.with_(**changes)
+    with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                  disable=not sys.stderr.isatty()) as bar:  # fmt: skip
+        task = bar.add_task("sim", total=base.sample_count)
+        result = run(m, base, states=states, progress=lambda k: bar.advance(task, k))
+    last = result.nodes().iloc[-1]
+    table = Table("node", f"P(on) at t={result.times[-1]:g}")
+    for name, p in last.items():
+        table.add_row(str(name), f"{p:.4f}")
+    console.print(table)
+    console.print(f"{base.sample_count} trajectories in {result.meta['elapsed_s']:.2f} s "
+                  f"({result.meta['threads']} threads)")  # fmt: skip
+    if output is not None:
+        result.save(output)
+        console.print(f"wrote {output}")
+    if plot is not None:
+        _plot(result, plot)
+        console.print(f"wrote {plot}")
+
+
+def _plot(result, path: Path) -> None:  # noqa: ANN001
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    result.nodes().plot(ax=ax, legend=len(result.node_names) <= 20)
+    ax.set_xlabel("time")
+    ax.set_ylabel("P(node on)")
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into one line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except Her2simError as exc:
+        print(f"her2sim: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        print("her2sim: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own message and code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
