@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from her2sim.errors import Her2simError
+
+if TYPE_CHECKING:
+    from her2sim.engine.result import SimulationResult
+    from her2sim.model.config import SimulationConfig
+    from her2sim.model.network import Model
 
 app = typer.Typer(
     name="her2sim",
@@ -43,7 +48,7 @@ def _main(
     """her2sim command line."""
 
 
-def _read(path: Path, cfg: Path | None = None):  # noqa: ANN202 - returns (Model, SimulationConfig | None)
+def _read(path: Path, cfg: Path | None = None) -> tuple[Model, SimulationConfig | None]:
     from her2sim.formats import read_model
     from her2sim.formats.maboss import read_maboss
 
@@ -133,7 +138,8 @@ def simulate(
     """Simulate a model with MaBoSS semantics and print the node probabilities."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from her2sim.engine import SimulationConfig, simulate as run
+    from her2sim.engine import SimulationConfig
+    from her2sim.engine import simulate as run
     from her2sim.model.config import MABOSS_DEFAULTS
 
     m, config = _read(model, cfg)
@@ -163,7 +169,7 @@ def simulate(
         console.print(f"wrote {plot}")
 
 
-def _plot(result, path: Path) -> None:  # noqa: ANN001
+def _plot(result: SimulationResult, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
