@@ -1,0 +1,233 @@
+"""Simulation engine: analytic checks, structural properties, bad inputs, kernel rate tables."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from her2sim.engine.compile import compile_model
+from her2sim.engine.scenario import Scenario, runtime_arrays
+from her2sim.engine.simulate import simulate, simulate_batch
+from her2sim.errors import ConfigError, UnknownNameError
+from her2sim.formats.maboss import parse_maboss
+from her2sim.model.config import SimulationConfig
+from her2sim.model.expr import BinOp, Cond, Const, Not, Param, Var, evaluate
+from her2sim.model.network import Model, Node
+from tests.strategies import boolean_trees
+
+N = 20000
+
+
+def _window_means(f, tick: float, n_windows: int, steps: int = 2001) -> np.ndarray:
+    out = []
+    for w in range(n_windows):
+        t = np.linspace(w * tick, (w + 1) * tick, steps)
+        out.append(np.trapezoid(f(t), t) / tick)
+    return np.array(out)
+
+
+# ----------------------------------------------------------------------------- analytic
+@pytest.mark.parametrize(("a", "b"), [(1.0, 0.5), (0.3, 2.0)])
+def test_single_node_matches_two_state_markov_chain(a: float, b: float) -> None:
+    model, _ = parse_maboss(f"Node A {{ rate_up = {a}; rate_down = {b}; }}", "A.istate = 0;")
+    config = SimulationConfig(max_time=5, time_tick=0.5, sample_count=N, seed=7, threads=2)
+    result = simulate(model, config)
+    p = result.nodes()["A"].to_numpy()
+    expected = _window_means(lambda t: a / (a + b) * (1 - np.exp(-(a + b) * t)), 0.5, config.n_windows)
+    se = np.sqrt(expected * (1 - expected) / N)
+    assert len(p) == config.n_windows
+    assert np.all(np.abs(p - expected) <= 4 * se + 1e-3), (p, expected)
+
+
+CHAIN_BND = """
+Node A { rate_up = 0; rate_down = 0; }
+Node B { logic = A; rate_up = @logic ? 1 : 0; rate_down = @logic ? 0 : 1; }
+Node C { logic = B; rate_up = @logic ? 1 : 0; rate_down = @logic ? 0 : 1; }
+"""
+CHAIN_CFG = "A.istate = 1; B.istate = 0; C.istate = 0;"
+
+
+def test_chain_gives_erlang_activation_time() -> None:
+    model, _ = parse_maboss(CHAIN_BND, CHAIN_CFG)
+    config = SimulationConfig(max_time=4, time_tick=1, sample_count=N, seed=3, threads=2)
+    result = simulate(model, config)
+    erlang = lambda t: 1 - np.exp(-t) * (1 + t)  # noqa: E731
+    expected = _window_means(erlang, 1.0, config.n_windows)
+    p = result.nodes()["C"].to_numpy()
+    se = np.sqrt(expected * (1 - expected) / N)
+    assert np.all(np.abs(p - expected) <= 4 * se + 1e-3), (p, expected)
+    # B alone is exponential(1)
+    pb = result.nodes()["B"].to_numpy()
+    eb = _window_means(lambda t: 1 - np.exp(-t), 1.0, config.n_windows)
+    assert np.all(np.abs(pb - eb) <= 4 * np.sqrt(eb * (1 - eb) / N) + 1e-3)
+    # final state at max_time: C on with probability Erlang CDF at 4
+    finals = result.final_states().set_index("state")["probability"]
+    p_final = sum(v for s, v in finals.items() if "C" in s.split(" -- "))
+    e_final = erlang(4.0)
+    assert abs(p_final - e_final) <= 4 * math.sqrt(e_final * (1 - e_final) / N) + 1e-3
+
+
+# ----------------------------------------------------------------------------- properties
+TOGGLE_BND = """
+Node A { logic = !B; rate_up = @logic ? 1 : 0; rate_down = @logic ? 0 : 1; }
+Node B { logic = !A; rate_up = @logic ? 1 : 0; rate_down = @logic ? 0 : 1; }
+Node C { logic = A & !C | B; rate_up = @logic ? 2 : 0; rate_down = @logic ? 0 : 0.5; }
+"""
+
+
+def _toggle(cfg: str = "") -> Model:
+    return parse_maboss(TOGGLE_BND, cfg)[0]
+
+
+def _arrays(result) -> list[np.ndarray]:
+    out = [result.node_prob, result.fixed_prob]
+    if result.state_prob is not None:
+        out += [result.state_prob, result.final_prob]
+    return out
+
+
+def test_thread_count_does_not_change_result() -> None:
+    model = _toggle()
+    one = simulate(model, SimulationConfig(max_time=6, time_tick=0.5, sample_count=3000, seed=11, threads=1))
+    two = simulate(model, SimulationConfig(max_time=6, time_tick=0.5, sample_count=3000, seed=11, threads=2))
+    assert np.allclose(one.node_prob, two.node_prob, rtol=0, atol=1e-12)
+    s1 = one.states(wide=True).sort_index(axis=1)
+    s2 = two.states(wide=True).sort_index(axis=1)
+    assert list(s1.columns) == list(s2.columns)
+    assert np.allclose(s1.to_numpy(), s2.to_numpy(), rtol=0, atol=1e-12)
+    f1 = one.final_states().set_index("state")["probability"].sort_index()
+    f2 = two.final_states().set_index("state")["probability"].sort_index()
+    assert list(f1.index) == list(f2.index)
+    assert np.allclose(f1.to_numpy(), f2.to_numpy(), rtol=0, atol=1e-12)
+
+
+def test_different_seeds_differ() -> None:
+    model = _toggle()
+    a = simulate(model, SimulationConfig(max_time=6, time_tick=0.5, sample_count=3000, seed=1, threads=1))
+    b = simulate(model, SimulationConfig(max_time=6, time_tick=0.5, sample_count=3000, seed=2, threads=1))
+    assert not np.allclose(a.node_prob, b.node_prob, rtol=0, atol=1e-12)
+
+
+def test_node_probabilities_are_state_marginals_and_states_sum_to_one() -> None:
+    model = _toggle()
+    result = simulate(model, SimulationConfig(max_time=5, time_tick=0.5, sample_count=4000, seed=5, threads=2))
+    wide = result.states(wide=True)
+    assert np.allclose(wide.sum(axis=1).to_numpy(), 1.0, atol=1e-9)
+    nodes = result.nodes()
+    for name in nodes.columns:
+        cols = [c for c in wide.columns if name in c.split(" -- ")]
+        assert np.allclose(wide[cols].sum(axis=1).to_numpy(), nodes[name].to_numpy(), atol=1e-9), name
+
+
+def test_fixed_points_of_a_toggle_switch() -> None:
+    model, _ = parse_maboss(
+        """
+        Node A { logic = !B; rate_up = @logic ? 1 : 0; rate_down = @logic ? 0 : 1; }
+        Node B { logic = !A; rate_up = @logic ? 1 : 0; rate_down = @logic ? 0 : 1; }
+        """,
+        "A.istate = 0.5; B.istate = 0.5;",
+    )
+    result = simulate(model, SimulationConfig(max_time=60, time_tick=10, sample_count=4000, seed=9, threads=2))
+    fp = result.fixed_points()
+    assert set(fp["state"]) <= {"A", "B"}
+    assert fp["probability"].sum() == pytest.approx(1.0, abs=1e-12)
+    for _, row in fp.iterrows():
+        assert row["probability"] == pytest.approx(0.5, abs=0.05)
+
+
+def test_batch_with_fixed_node() -> None:
+    model = _toggle()
+    config = SimulationConfig(max_time=5, time_tick=1, sample_count=2000, seed=4, threads=2)
+    on, off, plain = simulate_batch(
+        model,
+        [Scenario("on", fixed={"A": True}), Scenario("off", fixed={"A": False}), Scenario("plain")],
+        config,
+    )
+    assert np.all(on.nodes()["A"].to_numpy() == 1.0)
+    assert np.all(off.nodes()["A"].to_numpy() == 0.0)
+    assert on.meta["scenario"] == "on"
+    # A on forces B off in the toggle switch eventually
+    assert on.nodes()["B"].iloc[-1] < 0.05
+    assert 0.0 < plain.nodes()["A"].iloc[-1] < 1.0
+
+
+def test_negative_parameter_rate_raises_before_simulating() -> None:
+    model, _ = parse_maboss("Node A { rate_up = $k; rate_down = 1; }", "$k = -1; A.istate = 0;")
+    calls = []
+    with pytest.raises(ConfigError):
+        simulate(model, SimulationConfig(max_time=1, sample_count=10), progress=calls.append)
+    assert calls == []
+    good, _ = parse_maboss("Node A { rate_up = $k; rate_down = 1; }", "$k = 1; A.istate = 0;")
+    with pytest.raises(ConfigError):
+        simulate(good, SimulationConfig(max_time=1, sample_count=10), Scenario(parameters={"k": -2.0}))
+
+
+@pytest.mark.parametrize("kwargs", [{"max_time": 0}, {"sample_count": 0}, {"time_tick": 0}, {"max_time": 1, "time_tick": 2}])
+def test_bad_config_raises(kwargs: dict) -> None:
+    with pytest.raises(ConfigError):
+        SimulationConfig(**kwargs)
+
+
+def test_unknown_names_in_scenario_raise() -> None:
+    model = _toggle()
+    for scenario in (
+        Scenario(fixed={"Nope": True}),
+        Scenario(initial={"Nope": 0.5}),
+        Scenario(rate_scale={"Nope": (1.0, 1.0)}),
+        Scenario(parameters={"nope": 1.0}),
+    ):
+        with pytest.raises(UnknownNameError):
+            simulate_batch(model, [Scenario(), scenario], SimulationConfig(max_time=1, sample_count=10))
+
+
+# ----------------------------------------------------------------------------- kernel tables
+ALL_NAMES = ("A", "B", "C", "D", "E", "F")
+
+
+@st.composite
+def small_models(draw) -> Model:
+    n = draw(st.integers(3, 6))
+    names = ALL_NAMES[:n]
+    params = {"u": draw(st.sampled_from([0.0, 0.5, 1.0, 3.0])), "v": draw(st.sampled_from([0.25, 2.0]))}
+    nodes = []
+    for name in names:
+        rule = draw(boolean_trees(names=names))
+        kind = draw(st.integers(0, 3))
+        if kind == 0:
+            nodes.append(Node(name, rule))
+        elif kind == 1:
+            test = draw(boolean_trees(names=names))
+            up = Cond(test, BinOp("*", Param("u"), Const(2.0)), Param("v"))
+            down = Cond(rule, Const(0.0), BinOp("+", Param("v"), Var(draw(st.sampled_from(names)))))
+            nodes.append(Node(name, rule, up, down))
+        elif kind == 2:
+            up = Cond(rule, Param("u"), Const(0.0))
+            down = Cond(Not(rule), BinOp("*", Param("v"), Const(1.5)), Const(0.0))
+            nodes.append(Node(name, rule, up, down))
+        else:
+            nodes.append(Node(name, None))  # an input
+    return Model(tuple(nodes), parameters=tuple(params.items()))
+
+
+@settings(max_examples=50, deadline=None)
+@given(model=small_models(), data=st.data())
+def test_kernel_rate_tables_match_reference(model: Model, data: st.DataObject) -> None:
+    compiled = compile_model(model)
+    s = compiled.structure
+    arrays = runtime_arrays(s)
+    params = model.parameter_values
+    n = len(model)
+    out = np.zeros(n)
+    for _ in range(8):
+        bits = data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n))
+        x = np.array(bits, dtype=np.uint8)
+        compiled.kernel.rates_of(x, arrays.rate_table, s.tab_ptr, s.reg_ptr, s.reg_idx, out)
+        state = dict(zip(model.names, bits, strict=True))
+        for k, node in enumerate(model.nodes):
+            up, down = node.resolved_rates()
+            expected = evaluate(down if bits[k] else up, state, params)
+            assert out[k] == pytest.approx(expected, abs=1e-12), (node, state)
