@@ -11,7 +11,8 @@ Examples
 >>> from her2sim.engine.tables import rate_structure
 >>> structure = rate_structure(parse_bnet("A, A\\nB, A"))
 >>> arrays = runtime_arrays(structure, Scenario(fixed={"A": True}, rate_scale={"B": (0.5, 1.0)}))
->>> arrays.fixed.tolist(), arrays.rate_table[4:8].tolist()  # B's rates over (B, A)
+>>> start, end = structure.tab_ptr[1], structure.tab_ptr[2]  # B's table, indexed by (B, A)
+>>> arrays.fixed.tolist(), arrays.rate_table[start:end].tolist()
 ([1, -1], [0.0, 1.0, 0.5, 0.0])
 """
 
