@@ -166,7 +166,9 @@ def test_negative_parameter_rate_raises_before_simulating() -> None:
         simulate(good, SimulationConfig(max_time=1, sample_count=10), Scenario(parameters={"k": -2.0}))
 
 
-@pytest.mark.parametrize("kwargs", [{"max_time": 0}, {"sample_count": 0}, {"time_tick": 0}, {"max_time": 1, "time_tick": 2}])
+@pytest.mark.parametrize(
+    "kwargs", [{"max_time": 0}, {"sample_count": 0}, {"time_tick": 0}, {"max_time": 1, "time_tick": 2}]
+)
 def test_bad_config_raises(kwargs: dict) -> None:
     with pytest.raises(ConfigError):
         SimulationConfig(**kwargs)
