@@ -164,6 +164,16 @@ def rehash_states(keys, new_keys):
 
 
 @njit(cache=True, nogil=True)
+def merge_states(src, dest, used, id_map):
+    """Add every state of table ``src`` to table ``dest``; ``id_map[src id] = dest id``."""
+    n_words = src.shape[1] - 2
+    full = np.full(n_words, _EMPTY, dtype=np.uint64)
+    for slot in range(src.shape[0]):
+        if src[slot, n_words] != _EMPTY:
+            id_map[np.int64(src[slot, n_words + 1])] = _lookup(dest, used, src[slot, :n_words], full, n_words)
+
+
+@njit(cache=True, nogil=True)
 def rehash_pairs(keys, vals, new_keys, new_vals, used):
     """Move every entry of a sparse table into a larger one."""
     for i in range(keys.shape[0]):
@@ -277,6 +287,7 @@ def run_trajectories(
     when a table is half full between trajectories, so the caller can grow it and resume.
     State times go to the sparse (state, window) table ``pair_keys``/``pair_vals``; time
     that finds no room (the state table at its size limit) goes to ``overflow_acc``.
+    ``status[2]`` counts the flips.
     """
     n = p_init.shape[0]
     n_words = state_mask.shape[0]
@@ -349,6 +360,7 @@ def run_trajectories(
                     k = active[a]
                     break
             t = t_next
+            status[2] += 1
             if x[k]:
                 _spread(node_acc, k, on_since[k], t, tick, n_windows)
                 x[k] = 0

@@ -21,92 +21,9 @@ import pandas as pd
 from her2sim.model.config import SimulationConfig
 from her2sim.model.network import Model
 
-__all__ = ["SimulationResult", "merge_counts", "merge_state_windows", "state_names"]
+__all__ = ["SimulationResult", "state_names"]
 
 _EMPTY = np.iinfo(np.uint64).max
-
-
-def _used_rows(table: np.ndarray, n_words: int) -> np.ndarray:
-    """Rows of a state table that hold a state."""
-    return np.nonzero(table[:, n_words] != _EMPTY)[0]
-
-
-def _unique_states(key_blocks: list[np.ndarray], n_words: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Unique packed states over several blocks, and each block's rows' index into them."""
-    if not key_blocks or sum(len(b) for b in key_blocks) == 0:
-        return np.zeros((0, n_words), dtype=np.uint64), [np.zeros(len(b), dtype=np.int64) for b in key_blocks]
-    stacked = np.concatenate(key_blocks)
-    if n_words == 1:
-        unique, inverse = np.unique(stacked[:, 0], return_inverse=True)
-        unique = unique[:, None]
-    else:
-        unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    splits = np.cumsum([len(b) for b in key_blocks])[:-1]
-    return unique, list(np.split(inverse, splits))
-
-
-def merge_counts(parts: list[tuple[np.ndarray, np.ndarray]], n_words: int) -> tuple[np.ndarray, np.ndarray]:
-    """Add up per-thread (state table, counts): (unique packed states, total counts)."""
-    rows = [_used_rows(table, n_words) for table, _ in parts]
-    unique, index = _unique_states([t[r, :n_words] for (t, _), r in zip(parts, rows, strict=True)], n_words)
-    totals = np.zeros(len(unique))
-    for (table, counts), r, idx in zip(parts, rows, index, strict=True):
-        np.add.at(totals, idx, counts[table[r, n_words + 1].astype(np.int64)])
-    return unique, totals
-
-
-def merge_state_windows(
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_words: int, n_windows: int, tick: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Add up per-thread sparse (state, window) times.
-
-    Each part is (state table, pair keys, pair values) where a pair key is
-    ``state id * (2W + 1) + column``: columns below W are times in a window, the others the
-    +1/-1 difference counts of whole windows. Returns (unique states, state index, window,
-    time) with one entry per (state, window) that was visited.
-    """
-    width = 2 * n_windows + 1
-    slot_rows = [_used_rows(table, n_words) for table, _, _ in parts]
-    unique, index = _unique_states([t[r, :n_words] for (t, _, _), r in zip(parts, slot_rows, strict=True)], n_words)
-    gids, cols, vals = [], [], []
-    for (table, keys, values), rows, idx in zip(parts, slot_rows, index, strict=True):
-        slot_to_gid = np.full(table.shape[0], -1, dtype=np.int64)  # state id -> global index
-        slot_to_gid[table[rows, n_words + 1].astype(np.int64)] = idx
-        used = keys != -1
-        gids.append(slot_to_gid[keys[used] // width])
-        cols.append(keys[used] % width)
-        vals.append(values[used])
-    if not gids:
-        empty = np.zeros(0, dtype=np.int64)
-        return unique, empty, empty, np.zeros(0)
-    gid, col, val = np.concatenate(gids), np.concatenate(cols), np.concatenate(vals)
-    direct = col < n_windows
-    out_gid, out_win, out_val = [gid[direct]], [col[direct]], [val[direct]]
-    # whole windows: a +1 at column a and a -1 at column b cover windows a .. b-1
-    d_gid, d_col, d_val = gid[~direct], col[~direct] - n_windows, val[~direct]
-    if len(d_gid):
-        order = np.lexsort((d_col, d_gid))
-        d_gid, d_col, d_val = d_gid[order], d_col[order], d_val[order]
-        running = np.cumsum(d_val)
-        starts = np.r_[0, np.nonzero(np.diff(d_gid))[0] + 1]
-        before = np.repeat(np.r_[0.0, running[starts[1:] - 1]], np.diff(np.r_[starts, len(d_gid)]))
-        level = running - before  # whole-window count from d_col up to the next entry
-        nxt = np.r_[d_col[1:], n_windows]
-        last_of_group = np.r_[d_gid[1:] != d_gid[:-1], True]
-        nxt = np.where(last_of_group, n_windows, nxt)
-        span = np.where(level > 0.5, np.maximum(nxt - d_col, 0), 0)
-        keep = span > 0
-        rep_gid = np.repeat(d_gid[keep], span[keep])
-        offsets = np.arange(span[keep].sum()) - np.repeat(np.cumsum(span[keep]) - span[keep], span[keep])
-        out_gid.append(rep_gid)
-        out_win.append(np.repeat(d_col[keep], span[keep]) + offsets)
-        out_val.append(np.repeat(level[keep], span[keep]) * tick)
-    gid, win, val = np.concatenate(out_gid), np.concatenate(out_win), np.concatenate(out_val)
-    combined = gid * n_windows + win
-    keys_u, inverse = np.unique(combined, return_inverse=True)
-    sums = np.bincount(inverse.ravel(), weights=val, minlength=len(keys_u))
-    return unique, keys_u // n_windows, keys_u % n_windows, sums
 
 
 def state_names(keys: np.ndarray, names: tuple[str, ...], include: np.ndarray | None = None) -> list[str]:
@@ -167,6 +84,7 @@ class SimulationResult:
         fixed_points: tuple[np.ndarray, np.ndarray],
         elapsed: float,
         threads: int,
+        flips: int = 0,
     ) -> SimulationResult:
         """Normalise the kernel's time sums into probabilities."""
         from her2sim import __version__
@@ -183,6 +101,7 @@ class SimulationResult:
             "discrete_time": config.discrete_time,
             "threads": threads,
             "elapsed_s": elapsed,
+            "flips": flips,
             "her2sim": __version__,
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }

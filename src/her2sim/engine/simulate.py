@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from her2sim.engine._merge import merge_counts, merge_state_windows
 from her2sim.engine.compile import CompiledModel, compile_model
-from her2sim.engine.result import SimulationResult, merge_counts, merge_state_windows
+from her2sim.engine.result import SimulationResult
 from her2sim.engine.scenario import RuntimeArrays, Scenario, runtime_arrays
 from her2sim.errors import ConfigError
 from her2sim.model.config import SimulationConfig
@@ -63,6 +64,7 @@ class _Accumulators:
     fixed_keys: np.ndarray
     fixed_count: np.ndarray
     fixed_used: np.ndarray
+    flips: int = 0
 
     @classmethod
     def new(cls, n: int, n_words: int, n_windows: int, keep_states: bool) -> _Accumulators:
@@ -133,7 +135,7 @@ def _run_range(
     progress: ProgressFn | None,
 ) -> _Accumulators:
     acc = _Accumulators.new(len(compiled.model), compiled.n_words, config.n_windows, keep_states)
-    status = np.zeros(2, dtype=np.int64)
+    status = np.zeros(3, dtype=np.int64)
     kernel = compiled.kernel.run_trajectories
     state_limit = 1
     while state_limit < 2 * config.max_states:
@@ -162,6 +164,7 @@ def _run_range(
         if progress is not None and status[1] > position:
             progress(int(status[1] - position))
         position = int(status[1])
+    acc.flips = int(status[2])
     for table in (acc.node_acc, acc.overflow_acc):
         compiled.kernel.finish_spread(table, float(config.time_tick), config.n_windows)
     return acc
@@ -204,11 +207,9 @@ def _simulate_arrays(
     elapsed = time.perf_counter() - started
     w = config.n_windows
     node_time = sum(p.node_acc[:, :w] for p in parts)
-    states = merge_state_windows(
-        [(p.state_keys, p.pair_keys, p.pair_vals) for p in parts], compiled.n_words, w, config.time_tick
-    )
-    finals = merge_counts([(p.final_keys, p.final_count) for p in parts], compiled.n_words)
-    fixed = merge_counts([(p.fixed_keys, p.fixed_count) for p in parts], compiled.n_words)
+    states = merge_state_windows([(p.state_keys, p.pair_keys, p.pair_vals) for p in parts], w, config.time_tick)
+    finals = merge_counts([(p.final_keys, p.final_count) for p in parts])
+    fixed = merge_counts([(p.fixed_keys, p.fixed_count) for p in parts])
     overflow = sum(p.overflow_acc[:, :w] for p in parts)[0]
     return SimulationResult.from_sums(
         compiled.model,
@@ -220,6 +221,7 @@ def _simulate_arrays(
         fixed_points=fixed,
         elapsed=elapsed,
         threads=threads,
+        flips=sum(p.flips for p in parts),
     )
 
 

@@ -1,0 +1,176 @@
+"""her2sim against cMaBoSS on the same model files, measured in the same run.
+
+For each model both simulators run the same ``.bnd``/``.cfg`` pair (written by her2sim from
+the published model) with the same sample count, max time, time tick and thread count, and
+both keep node and full-state probabilities per window. Printed per model: trajectories per
+second, flips per second and nanoseconds per flip for each, and the throughput ratio
+her2sim / cMaBoSS. her2sim's compile time (first call in the process: Numba's cache load or
+compilation) is shown apart and excluded from the timed run. Then a batch of scenarios of one
+network through one compiled kernel against as many cMaBoSS runs.
+
+Usage::
+
+    python benchmarks/engine_vs_maboss.py [--samples 100000] [--max-time 50] [--threads 2]
+        [--models DIR_OR_FILES ...] [--batch 100]
+
+Models default to the published ERBB/breast-cancer models in ``../shared/models`` (20 to
+104 nodes). MaBoSS ``.bnd`` files (with a ``.cfg`` beside them) may be given too, e.g. from a
+MaBoSS checkout's ``engine/examples``; their own settings are replaced by the benchmark's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from her2sim.engine import Scenario, SimulationConfig, compile_model, simulate, simulate_batch
+from her2sim.formats import read_model
+from her2sim.formats.maboss import read_maboss, write_maboss
+
+DEFAULT_MODELS = [
+    "bbm_096_ERBB-REGULATED-G1-S-TRANSITION.bnet",
+    "bbm_035_BT474-BREAST-CELL-LINE-SHORT-TERM.bnet",
+    "bbm_033_BT474-BREAST-CELL-LINE-LONG-TERM.bnet",
+    "breast_cancer_zanudo2017_reduced__ExaStoLog.bnet",
+    "jgtz_BreastCancerModelv2__BreastCancerModel_ZanudoEtAl2017.booleannet",
+    "bbm_209_ABERRANT-CELL-CYCLE-PROGRESSION.bnet",
+    "bbm_018_EGFR-ERBB-SIGNALING.bnet",
+]
+
+
+def cmaboss_module(n_nodes: int):
+    """The cMaBoSS build whose node cap fits the model (the default one stops at 64)."""
+    for cap, name in ((64, "cmaboss"), (128, "cmaboss_128n"), (256, "cmaboss_256n"), (512, "cmaboss_512n")):
+        if n_nodes <= cap:
+            return importlib.import_module(name)
+    return importlib.import_module("cmaboss_1024n")
+
+
+def load(path: Path):
+    return read_maboss(path)[0] if path.suffix == ".bnd" else read_model(path)
+
+
+def run_cmaboss(module, bnd: Path, cfg: Path) -> float:
+    started = time.perf_counter()
+    sim = module.MaBoSSSim(network=str(bnd), config=str(cfg))
+    result = sim.run()
+    result.get_nodes_probtraj()
+    result.get_probtraj()
+    return time.perf_counter() - started
+
+
+def bench_model(path: Path, config: SimulationConfig, work: Path) -> dict[str, float | str | int]:
+    model = load(path)
+    bnd, cfg = write_maboss(model, config)
+    bnd_path, cfg_path = work / f"{path.stem}.bnd", work / f"{path.stem}.cfg"
+    bnd_path.write_text(bnd)
+    cfg_path.write_text(cfg)
+    started = time.perf_counter()
+    compiled = compile_model(model)
+    simulate(compiled, config.with_(sample_count=min(200, config.sample_count)))
+    compile_s = time.perf_counter() - started
+    ours = []
+    flips = 0
+    for _ in range(3):
+        started = time.perf_counter()
+        result = simulate(compiled, config)
+        result.nodes()
+        ours.append(time.perf_counter() - started)
+        flips = int(result.meta["flips"])
+    theirs = [run_cmaboss(cmaboss_module(len(model)), bnd_path, cfg_path) for _ in range(3)]
+    t_ours, t_theirs = statistics.median(ours), statistics.median(theirs)
+    n = config.sample_count
+    return {
+        "model": path.stem[:38],
+        "nodes": len(model),
+        "flips/traj": flips / n,
+        "compile_s": compile_s,
+        "her2sim traj/s": n / t_ours,
+        "cMaBoSS traj/s": n / t_theirs,
+        "her2sim ns/flip": 1e9 * t_ours / max(flips, 1) * config.thread_count,
+        "cMaBoSS ns/flip": 1e9 * t_theirs / max(flips, 1) * config.thread_count,
+        "her2sim Mflips/s": flips / t_ours / 1e6,
+        "ratio": t_theirs / t_ours,
+    }
+
+
+def bench_batch(path: Path, config: SimulationConfig, scenarios: int, work: Path) -> dict[str, float]:
+    """``scenarios`` variants of one network (each input node fixed on or off in turn, and
+    rate multipliers on one node) through one kernel, against as many cMaBoSS runs."""
+    model = load(path)
+    names = model.names
+    variants = [
+        Scenario(
+            name=f"s{i}",
+            fixed={names[i % len(names)]: bool(i % 2)},
+            rate_scale={names[(i * 7) % len(names)]: (0.5 + (i % 5) / 4, 1.0)},
+        )  # fmt: skip
+        for i in range(scenarios)
+    ]
+    compiled = compile_model(model)
+    simulate_batch(compiled, variants[:1], config.with_(sample_count=100))
+    started = time.perf_counter()
+    simulate_batch(compiled, variants, config, states=True)
+    t_ours = time.perf_counter() - started
+    module = cmaboss_module(len(model))
+    started = time.perf_counter()
+    for scenario in variants:
+        mutated = model
+        for node, value in scenario.fixed.items():
+            mutated = mutated.with_fixed(node, value)
+        bnd, cfg = write_maboss(mutated, config)
+        (work / "batch.bnd").write_text(bnd)
+        (work / "batch.cfg").write_text(cfg)
+        run_cmaboss(module, work / "batch.bnd", work / "batch.cfg")
+    t_theirs = time.perf_counter() - started
+    return {"scenarios": scenarios, "her2sim_s": t_ours, "cMaBoSS_s": t_theirs, "ratio": t_theirs / t_ours}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--samples", type=int, default=100_000)
+    parser.add_argument("--max-time", type=float, default=50.0)
+    parser.add_argument("--time-tick", type=float, default=1.0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=100, help="scenarios in the batch comparison (0: skip)")
+    parser.add_argument("--batch-samples", type=int, default=2000)
+    parser.add_argument("--models", nargs="*", type=Path, help="model files or folders")
+    args = parser.parse_args(argv)
+    shared = Path(__file__).resolve().parents[2] / "shared" / "models"
+    paths: list[Path] = []
+    for item in args.models or [shared / m for m in DEFAULT_MODELS]:
+        paths.extend(sorted(item.glob("*.bnd")) if item.is_dir() else [item])
+    config = SimulationConfig(max_time=args.max_time, time_tick=args.time_tick, sample_count=args.samples,
+                              seed=1, threads=args.threads)  # fmt: skip
+    print(f"{args.samples} trajectories, max_time {args.max_time}, time_tick {args.time_tick}, "
+          f"{args.threads} threads, node and state probabilities per window in both")  # fmt: skip
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in paths:
+            if not path.exists():
+                print(f"skipped (missing): {path}", file=sys.stderr)
+                continue
+            row = bench_model(path, config, Path(tmp))
+            rows.append(row)
+            print("  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
+                  flush=True)  # fmt: skip
+        if rows:
+            ratios = [float(r["ratio"]) for r in rows]
+            print(f"throughput ratio her2sim/cMaBoSS: median {statistics.median(ratios):.1f}x, "
+                  f"min {min(ratios):.1f}x, max {max(ratios):.1f}x")  # fmt: skip
+        if args.batch and paths:
+            batch_cfg = config.with_(sample_count=args.batch_samples)
+            row = bench_batch(paths[0], batch_cfg, args.batch, Path(tmp))
+            print(
+                f"batch of {row['scenarios']} scenarios x {args.batch_samples} trajectories on {paths[0].stem}: "
+                f"her2sim {row['her2sim_s']:.2f} s, cMaBoSS {row['cMaBoSS_s']:.2f} s, ratio {row['ratio']:.1f}x"
+            )
+
+
+if __name__ == "__main__":
+    main()
