@@ -197,6 +197,43 @@ def _spread_pairs(keys, vals, used, state, t0, t1, tick, n_windows):
     return ok
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _state_time(pair_keys, pair_vals, pair_used, last_win, last_time, overflow_acc, state, t0, t1, tick, n_windows):
+    """Record time ``[t0, t1)`` spent in ``state``; False when it found no room.
+
+    Time inside one window is first summed in the state's own slot (``last_win`` /
+    ``last_time``, indexed by state id, so new states are written in sequence); it moves to
+    the sparse pair table only when the state is seen in another window, or by
+    :func:`flush_last` at the end. Most states are visited in one window only and never
+    touch the pair table.
+    """
+    if t1 <= t0 or t0 >= n_windows * tick:
+        return True
+    w0 = int(t0 / tick)
+    if t1 > (w0 + 1) * tick:
+        return _spread_pairs(pair_keys, pair_vals, pair_used, state, t0, t1, tick, n_windows)
+    if last_win[state] == w0:
+        last_time[state] += t1 - t0
+        return True
+    if last_win[state] >= 0:
+        key = state * (2 * n_windows + 1) + last_win[state]
+        if not _pair_add(pair_keys, pair_vals, pair_used, key, last_time[state]):
+            overflow_acc[0, last_win[state]] += last_time[state]
+    last_win[state] = w0
+    last_time[state] = t1 - t0
+    return True
+
+
+@njit(cache=True, nogil=True)
+def flush_last(last_win, last_time, n_states, pair_keys, pair_vals, pair_used, n_windows):
+    """Move every state's pending window time into the pair table (room must be there)."""
+    for state in range(n_states):
+        if last_win[state] >= 0:
+            _pair_add(pair_keys, pair_vals, pair_used, state * (2 * n_windows + 1) + last_win[state], last_time[state])
+            last_win[state] = -1
+            last_time[state] = 0.0
+
+
 @njit(cache=True, nogil=True)
 def finish_spread(acc, tick, n_windows):
     """Fold the difference columns of :func:`_spread` into the window times, in place."""
@@ -272,6 +309,8 @@ def run_trajectories(
     pair_keys,
     pair_vals,
     pair_used,
+    last_win,
+    last_time,
     overflow_acc,
     final_keys,
     final_count,
@@ -345,7 +384,10 @@ def run_trajectories(
             if t_next >= max_time:
                 t_next = max_time
             if keep_states and (
-                slot < 0 or not _spread_pairs(pair_keys, pair_vals, pair_used, slot, t, t_next, tick, n_windows)
+                slot < 0
+                or not _state_time(
+                    pair_keys, pair_vals, pair_used, last_win, last_time, overflow_acc, slot, t, t_next, tick, n_windows
+                )
             ):
                 _spread(overflow_acc, 0, t, t_next, tick, n_windows)
             if t_next >= max_time:

@@ -57,6 +57,8 @@ class _Accumulators:
     pair_keys: np.ndarray
     pair_vals: np.ndarray
     pair_used: np.ndarray
+    last_win: np.ndarray
+    last_time: np.ndarray
     overflow_acc: np.ndarray
     final_keys: np.ndarray
     final_count: np.ndarray
@@ -76,6 +78,8 @@ class _Accumulators:
             pair_keys=np.full(4 * cap, -1, dtype=np.int64),
             pair_vals=np.zeros(4 * cap),
             pair_used=np.zeros(1, dtype=np.int64),
+            last_win=np.full(cap, -1, dtype=np.int64),
+            last_time=np.zeros(cap),
             overflow_acc=np.zeros((1, 2 * n_windows + 1)),
             final_keys=_empty_table(cap, n_words),
             final_count=np.zeros(cap, dtype=np.int64),
@@ -89,6 +93,8 @@ class _Accumulators:
         """Double every table that is half full (the state tables up to ``state_limit``)."""
         if 2 * self.state_used[0] > self.state_keys.shape[0] and self.state_keys.shape[0] < state_limit:
             self.state_keys = _rehash_states(module, self.state_keys)
+            self.last_win = _grown(self.last_win, self.state_keys.shape[0], fill=-1)
+            self.last_time = _grown(self.last_time, self.state_keys.shape[0])
         if 2 * self.pair_used[0] > self.pair_keys.shape[0] and self.pair_keys.shape[0] < 8 * state_limit:
             self.pair_keys, self.pair_vals = _rehash_pairs(module, self.pair_keys, self.pair_vals, self.pair_used)
         if 2 * self.final_used[0] > self.final_keys.shape[0]:
@@ -97,6 +103,13 @@ class _Accumulators:
         if 2 * self.fixed_used[0] > self.fixed_keys.shape[0]:
             self.fixed_keys = _rehash_states(module, self.fixed_keys)
             self.fixed_count = _grown(self.fixed_count, self.fixed_keys.shape[0])
+
+    def flush(self, module: Any, n_windows: int) -> None:
+        """Move the states' pending window times into the pair table, growing it first."""
+        while 2 * (self.pair_used[0] + self.state_used[0]) > self.pair_keys.shape[0]:
+            self.pair_keys, self.pair_vals = _rehash_pairs(module, self.pair_keys, self.pair_vals, self.pair_used)
+        module.flush_last(self.last_win, self.last_time, int(self.state_used[0]),
+                          self.pair_keys, self.pair_vals, self.pair_used, n_windows)  # fmt: skip
 
     def can_grow(self, state_limit: int) -> bool:
         """Whether the state tables may still grow (else new states count as overflow)."""
@@ -110,9 +123,9 @@ def _rehash_states(module: Any, keys: np.ndarray) -> np.ndarray:
     return new_keys
 
 
-def _grown(counts: np.ndarray, size: int) -> np.ndarray:
-    out = np.zeros(size, dtype=counts.dtype)
-    out[: len(counts)] = counts
+def _grown(values: np.ndarray, size: int, fill: float = 0) -> np.ndarray:
+    out = np.full(size, fill, dtype=values.dtype)
+    out[: len(values)] = values
     return out
 
 
@@ -154,7 +167,7 @@ def _run_range(
             float(config.max_time), float(config.time_tick), config.n_windows, config.discrete_time,
             keep_states, acc.can_grow(state_limit),
             acc.node_acc, acc.state_keys, acc.state_used, acc.pair_keys, acc.pair_vals, acc.pair_used,
-            acc.overflow_acc,
+            acc.last_win, acc.last_time, acc.overflow_acc,
             acc.final_keys, acc.final_count, acc.final_used,
             acc.fixed_keys, acc.fixed_count, acc.fixed_used,
             status,
@@ -165,6 +178,8 @@ def _run_range(
             progress(int(status[1] - position))
         position = int(status[1])
     acc.flips = int(status[2])
+    if keep_states:
+        acc.flush(compiled.kernel, config.n_windows)
     for table in (acc.node_acc, acc.overflow_acc):
         compiled.kernel.finish_spread(table, float(config.time_tick), config.n_windows)
     return acc
