@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from her2sim.errors import Her2simError
+from her2sim.errors import ConfigError, Her2simError
 
 if TYPE_CHECKING:
     from her2sim.engine.result import SimulationResult
@@ -142,6 +142,11 @@ def simulate(
     from her2sim.engine import simulate as run
     from her2sim.model.config import MABOSS_DEFAULTS
 
+    # Refuse unwritable outputs before simulating, not after (the result writer knows two formats).
+    if output is not None and output.suffix not in (".parquet", ".csv"):
+        raise ConfigError(f"{output}: results are written as .parquet or .csv, not {output.suffix or 'no suffix'!r}")
+    if plot is not None and plot.suffix.lower() != ".png":
+        raise ConfigError(f"{plot}: the plot is written as PNG; name it *.png")
     m, config = _read(model, cfg)
     base = config or SimulationConfig(max_time=100.0, time_tick=1.0, sample_count=10_000)
     changes = {k: v for k, v in {"max_time": max_time, "time_tick": time_tick, "sample_count": samples,
@@ -167,6 +172,38 @@ def simulate(
     if plot is not None:
         _plot(result, plot)
         console.print(f"wrote {plot}")
+
+
+@app.command()
+def attractors(
+    model: Annotated[Path, typer.Argument(help="Model file or example:NAME")],
+    method: Annotated[str, typer.Option(help="asynchronous (biobalm), trapspaces (mpbn) or fixedpoints (mpbn)")] = (
+        "asynchronous"
+    ),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the table (.csv or .parquet)")] = None,
+) -> None:
+    """List the attractors of a model's Boolean rules (through biobalm or mpbn)."""
+    from her2sim.engine import async_attractors, fixed_points, trap_spaces
+    from her2sim.errors import UnknownNameError
+
+    methods = {"asynchronous": async_attractors, "trapspaces": trap_spaces, "fixedpoints": fixed_points}
+    if method not in methods:
+        raise UnknownNameError("method", method, methods)
+    m, _ = _read(model)
+    table = methods[method](m)
+    console.print(f"{len(table)} {method} attractor(s) of {m.name or model.name}")
+    show = Table(*[str(c) for c in table.columns])
+    for row in table.head(50).itertuples(index=False):
+        show.add_row(*[str(v) for v in row])
+    console.print(show)
+    if output is not None:
+        from her2sim.formats._io import atomic_write
+
+        if output.suffix == ".parquet":
+            table.astype(str).to_parquet(output)
+        else:
+            atomic_write(output, table.to_csv(index=False))
+        console.print(f"wrote {output}")
 
 
 def _plot(result: SimulationResult, path: Path) -> None:

@@ -1,6 +1,8 @@
 """The engine: compiled kernels and stochastic, synchronous and asynchronous simulation."""
 
+from her2sim.engine.attractors import async_attractors, fixed_points, reachable, trap_spaces
 from her2sim.engine.compile import CompiledModel, compile_model
+from her2sim.engine.discrete import asynchronous, synchronous
 from her2sim.engine.result import SimulationResult
 from her2sim.engine.scenario import Scenario
 from her2sim.engine.simulate import simulate, simulate_batch
@@ -11,7 +13,13 @@ __all__ = [
     "Scenario",
     "SimulationConfig",
     "SimulationResult",
+    "async_attractors",
+    "asynchronous",
     "compile_model",
+    "fixed_points",
+    "reachable",
     "simulate",
     "simulate_batch",
+    "synchronous",
+    "trap_spaces",
 ]
