@@ -64,7 +64,7 @@ def run_cmaboss(module, bnd: Path, cfg: Path) -> float:
     return time.perf_counter() - started
 
 
-def bench_model(path: Path, config: SimulationConfig, work: Path) -> dict[str, float | str | int]:
+def bench_model(path: Path, config: SimulationConfig, work: Path, repeats: int) -> dict[str, float | str | int]:
     model = load(path)
     bnd, cfg = write_maboss(model, config)
     bnd_path, cfg_path = work / f"{path.stem}.bnd", work / f"{path.stem}.cfg"
@@ -76,13 +76,13 @@ def bench_model(path: Path, config: SimulationConfig, work: Path) -> dict[str, f
     compile_s = time.perf_counter() - started
     ours = []
     flips = 0
-    for _ in range(3):
+    for _ in range(repeats):
         started = time.perf_counter()
         result = simulate(compiled, config)
         result.nodes()
         ours.append(time.perf_counter() - started)
         flips = int(result.meta["flips"])
-    theirs = [run_cmaboss(cmaboss_module(len(model)), bnd_path, cfg_path) for _ in range(3)]
+    theirs = [run_cmaboss(cmaboss_module(len(model)), bnd_path, cfg_path) for _ in range(repeats)]
     t_ours, t_theirs = statistics.median(ours), statistics.median(theirs)
     n = config.sample_count
     return {
@@ -109,7 +109,7 @@ def bench_batch(path: Path, config: SimulationConfig, scenarios: int, work: Path
             name=f"s{i}",
             fixed={names[i % len(names)]: bool(i % 2)},
             rate_scale={names[(i * 7) % len(names)]: (0.5 + (i % 5) / 4, 1.0)},
-        )  # fmt: skip
+        )
         for i in range(scenarios)
     ]
     compiled = compile_model(model)
@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-time", type=float, default=50.0)
     parser.add_argument("--time-tick", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per simulator and model (median)")
     parser.add_argument("--batch", type=int, default=100, help="scenarios in the batch comparison (0: skip)")
     parser.add_argument("--batch-samples", type=int, default=2000)
     parser.add_argument("--models", nargs="*", type=Path, help="model files or folders")
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
             if not path.exists():
                 print(f"skipped (missing): {path}", file=sys.stderr)
                 continue
-            row = bench_model(path, config, Path(tmp))
+            row = bench_model(path, config, Path(tmp), args.repeats)
             rows.append(row)
             print("  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
                   flush=True)  # fmt: skip
