@@ -478,7 +478,9 @@ def write_bnd(model: Model) -> str:
 
 
 def _number(v: float) -> str:
-    return repr(float(v)) if v != int(v) else str(int(v))
+    # MaBoSS reads digits without a point or exponent as a 64-bit integer, which overflows
+    # past 9.2e18: large whole numbers are written as doubles (1e+20).
+    return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(float(v))
 
 
 def write_cfg(model: Model, config: SimulationConfig | None = None) -> str:
