@@ -19,16 +19,17 @@ Examples
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import replace
 from pathlib import Path
 
-from her2sim.errors import ModelFormatError, closest
+from her2sim.errors import ConfigError, ModelFormatError, closest
 from her2sim.formats._expr import MABOSS, format_expr, parse_expr
 from her2sim.formats._io import read_text
 from her2sim.model.config import MABOSS_DEFAULTS, SimulationConfig
-from her2sim.model.expr import Expr, evaluate, parameters, variables
+from her2sim.model.expr import Expr, attributes, evaluate, parameters, variables
 from her2sim.model.network import IStateGroup, Model, Node
 
 __all__ = ["parse_bnd", "parse_cfg", "parse_maboss", "read_maboss", "write_bnd", "write_cfg", "write_maboss"]
@@ -276,7 +277,7 @@ def parse_cfg(text: str, model: Model, source: str = "<string>") -> tuple[Model,
     """
     sc = _Scanner(text, source)
     params = dict(model.parameters)
-    settings: dict[str, float] = {}
+    settings: dict[str, tuple[float, int]] = {}  # setting -> (value, position in the text)
     nodes = {n.name: n for n in model.nodes}
     groups: dict[str, IStateGroup] = {}
     group_order: list[str] = []
@@ -289,14 +290,9 @@ def parse_cfg(text: str, model: Model, source: str = "<string>") -> tuple[Model,
         return nodes[name]
 
     def value(what: str) -> float:
+        sc.skip_space()
         pos = sc.pos
-        expr = sc.expression(what)
-        unknown = sorted(parameters(expr) - params.keys())
-        if unknown:
-            raise sc.error(f"undefined parameter ${unknown[0]} in {what}", pos, "define it earlier in the file")
-        if variables(expr):
-            raise sc.error(f"{what} must be a number, not a rule", pos)
-        return evaluate(expr, {}, params)
+        return _constant(sc, sc.expression(what), what, pos, params)
 
     def add_group(group: IStateGroup, pos: int) -> None:
         for n in group.nodes:
@@ -354,9 +350,11 @@ def parse_cfg(text: str, model: Model, source: str = "<string>") -> tuple[Model,
             else:
                 key = name.lower()
                 if key not in _SETTINGS:
-                    raise sc.error(f"unknown setting {name!r}", pos, "valid: " + ", ".join(_SETTINGS))
+                    hits = closest(key, _SETTINGS)
+                    hint = f"did you mean {hits[0]!r}?" if hits else "valid: " + ", ".join(_SETTINGS)
+                    raise sc.error(f"unknown setting {name!r}", pos, hint)
                 sc.expect("=", f"after {name}")
-                settings[key] = value(name)
+                settings[key] = (value(name), pos)
         sc.expect(";", "at the end of the statement")
 
     istate = tuple(groups[first] for first in group_order)
@@ -369,16 +367,30 @@ def parse_cfg(text: str, model: Model, source: str = "<string>") -> tuple[Model,
     return completed, _config(settings, sc)
 
 
+def _constant(sc: _Scanner, expr: Expr, what: str, pos: int, params: dict[str, float]) -> float:
+    """The value of a configuration expression, which may read parameters defined before it."""
+    unknown = sorted(parameters(expr) - params.keys())
+    if unknown:
+        raise sc.error(f"undefined parameter ${unknown[0]} in {what}", pos, "define it earlier in the file")
+    if variables(expr) or attributes(expr):
+        raise sc.error(f"{what} must be a number, not a rule", pos)
+    v = evaluate(expr, {}, params)
+    if not math.isfinite(v):
+        raise sc.error(f"{what} is not a finite number ({v})", pos)
+    return v
+
+
 def _istate_list(sc: _Scanner, names: list[str], params: dict[str, float]) -> IStateGroup:
     outcomes: list[tuple[float, tuple[int, ...]]] = []
     while True:
+        sc.skip_space()
         start = sc.pos
         bracket = sc.text.find("[", start)
         if bracket < 0:
             raise sc.error("expected 'probability [values]'", start)
         line, col = sc.where(start)
         prob_expr = parse_expr(sc.text[start:bracket], MABOSS, sc.source, line, col)
-        prob = evaluate(prob_expr, {}, params)
+        prob = _constant(sc, prob_expr, "an istate probability", start, params)
         sc.pos = bracket + 1
         close = sc.text.find("]", sc.pos)
         if close < 0:
@@ -398,25 +410,28 @@ def _istate_list(sc: _Scanner, names: list[str], params: dict[str, float]) -> IS
     return IStateGroup(tuple(names), tuple(outcomes))
 
 
-def _config(settings: dict[str, float], sc: _Scanner) -> SimulationConfig:
+def _config(settings: dict[str, tuple[float, int]], sc: _Scanner) -> SimulationConfig:
     kwargs: dict[str, object] = {}
     extra = []
-    for key, v in settings.items():
+    for key, (v, pos) in settings.items():
         target = _SETTINGS[key]
         if target is None:
             extra.append((key, v))
         elif target in ("sample_count", "seed", "threads"):
             if v != int(v) or v < 0:
-                raise ModelFormatError(f"{key} must be a whole number, got {v:g}", sc.source)
+                raise sc.error(f"{key} must be a whole number, got {v:g}", pos)
             kwargs[target] = int(v)
         elif target == "discrete_time":
             kwargs[target] = bool(v)
         else:
             kwargs[target] = float(v)
-    base = MABOSS_DEFAULTS
+        try:  # check each setting alone first, so an error names its line
+            MABOSS_DEFAULTS.with_(**{k: w for k, w in kwargs.items() if k == target})
+        except ConfigError as exc:
+            raise sc.error(str(exc), pos) from None
     try:
-        return base.with_(**kwargs, extra=tuple(extra))
-    except Exception as exc:  # ConfigError: say which file it came from
+        return MABOSS_DEFAULTS.with_(**kwargs, extra=tuple(extra))
+    except ConfigError as exc:  # settings that contradict each other (time_tick > max_time)
         raise ModelFormatError(str(exc), sc.source) from None
 
 
