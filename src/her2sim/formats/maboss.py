@@ -35,6 +35,10 @@ from her2sim.model.network import IStateGroup, Model, Node
 __all__ = ["parse_bnd", "parse_cfg", "parse_maboss", "read_maboss", "write_bnd", "write_cfg", "write_maboss"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+#: Text that can only continue an expression, not start a statement (a rule going on over lines).
+_CONTINUES = re.compile(r"!=|[&|^*/+\-<>=?]|(?:and|or|xor)(?![A-Za-z_0-9])", re.IGNORECASE)
+#: The start of a line that begins a new statement: ``attr =``, ``$p =``, ``A.istate =``, ``}``, ``Node``, ``[``.
+_NEXT_STATEMENT = re.compile(r"\s*(?:\}|\[|node\b|\$?[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?\s*=(?!=))", re.IGNORECASE)
 _STRING_ATTRS = {"description", "genes", "references"}
 #: Run settings a .cfg may set, with the SimulationConfig field each one maps to (or None: kept in ``extra``).
 _SETTINGS = {
@@ -158,23 +162,69 @@ class _Scanner:
         self.pos += 1
         return "".join(out)
 
-    def expression(self, what: str, stop: str = ";", stop_at_newline: bool = False) -> Expr:
-        """Parse the expression that runs up to the next ``stop`` (or newline)."""
+    def expression(self, what: str, stop: str = ";") -> Expr:
+        """Parse the expression that runs up to the next ``stop``."""
         self.skip_space()
         start = self.pos
         end = self.text.find(stop, start)
-        if stop_at_newline:
-            nl = self.text.find("\n", start)
-            if nl >= 0 and (end < 0 or nl < end):
-                end = nl
         if end < 0:
-            end = len(self.text)
-            if not stop_at_newline:
-                raise self.error(f"missing {stop!r} after {what}", start)
-        line, col = self.where(start)
-        expr = parse_expr(self.text[start:end], MABOSS, self.source, line, col)
+            self._parse(start, len(self.text), what)  # a broken expression is the first thing to fix
+            raise self.error(f"missing {stop!r} after {what}", len(self.text.rstrip()), f"end it with {stop!r}")
+        expr = self._parse(start, end, what)
         self.pos = end
         return expr
+
+    def line_expression(self, what: str) -> Expr:
+        """Parse the rule of a short form (``NAME : rule`` or ``NAME, rule``).
+
+        The rule ends at ``;`` or at the end of its line; as in MaBoSS, whose grammar ignores
+        newlines, it goes on over the next lines while it is incomplete (``A &`` then ``B``) or
+        while the next line starts with an operator.
+        """
+        self.skip_space()
+        start = self.pos
+        semi = self.text.find(";", start)
+        limit = len(self.text) if semi < 0 else semi
+        end = self._line_end(start, limit)
+        first_error: ModelFormatError | None = None
+        while True:
+            line, col = self.where(start)
+            try:
+                expr = parse_expr(self.text[start:end], MABOSS, self.source, line, col)
+            except ModelFormatError as exc:
+                incomplete = (exc.line, exc.col) == self.where(end)
+                first_error = first_error or exc
+                if end >= limit or not incomplete:
+                    raise first_error from None
+            else:
+                nxt = end
+                while nxt < limit and self.text[nxt].isspace():
+                    nxt += 1
+                if nxt >= limit or not _CONTINUES.match(self.text, nxt):
+                    self.pos = end
+                    return expr
+            end = self._line_end(end + 1, limit)
+
+    def _line_end(self, pos: int, limit: int) -> int:
+        nl = self.text.find("\n", pos, limit)
+        return limit if nl < 0 else nl
+
+    def _parse(self, start: int, end: int, what: str) -> Expr:
+        """Parse ``text[start:end]``; a ``;`` forgotten at the end of a line is named as such."""
+        line, col = self.where(start)
+        try:
+            return parse_expr(self.text[start:end], MABOSS, self.source, line, col)
+        except ModelFormatError:
+            nl = self.text.find("\n", start, end)
+            if nl >= 0 and _NEXT_STATEMENT.match(self.text, nl + 1, end):
+                try:
+                    parse_expr(self.text[start:nl], MABOSS, self.source, line, col)
+                except ModelFormatError:
+                    pass
+                else:
+                    last = len(self.text[:nl].rstrip())
+                    raise self.error(f"missing ';' after {what}", last, "end each statement with ';'") from None
+            raise
 
     def _found(self) -> str:
         self.skip_space()
@@ -200,7 +250,7 @@ def parse_bnd(text: str, source: str = "<string>") -> Model:
         elif sc.peek(":"):
             sc.pos += 1
             name = word
-            node, extra = Node(name, sc.expression(f"the rule of {name}", stop_at_newline=True),
+            node, extra = Node(name, sc.line_expression(f"the rule of {name}"),
                                origin=f"{source}:{line}"), []  # fmt: skip
             if sc.peek(";"):
                 sc.pos += 1
@@ -212,7 +262,7 @@ def parse_bnd(text: str, source: str = "<string>") -> Model:
                 sc.pos = line_end
                 continue
             name = word
-            node, extra = Node(name, sc.expression(f"the rule of {name}", stop_at_newline=True),
+            node, extra = Node(name, sc.line_expression(f"the rule of {name}"),
                                origin=f"{source}:{line}"), []  # fmt: skip
             if sc.peek(";"):
                 sc.pos += 1
@@ -238,8 +288,12 @@ def _node_block(sc: _Scanner, name: str, origin: str) -> tuple[Node, list[tuple[
     custom: list[tuple[str, Expr]] = []
     while not sc.peek("}"):
         if sc.at_end():
-            raise sc.error(f"node block {name} is never closed", hint="a '}' is missing")
+            raise sc.error(f"node block {name} is never closed", hint=f"a '}}' is missing; the block opens at {origin}")
+        attr_pos = sc.pos
         attr = sc.ident(f"an attribute name in node {name} (logic, rate_up, rate_down, ...)")
+        if attr.lower() == "node":  # a keyword in MaBoSS, never an attribute: the block was left open
+            raise sc.error(f"node block {name} is never closed", attr_pos,
+                           f"a '}}' is missing before this {attr!r}; the block opens at {origin}")  # fmt: skip
         sc.expect("=", f"after attribute {attr} of node {name}")
         # As in MaBoSS, an attribute set twice keeps its last value.
         if sc.peek('"'):
