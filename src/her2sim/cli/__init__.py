@@ -236,9 +236,10 @@ def main() -> None:
         print("her2sim: interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # click usage errors carry their own message and code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        # typer.BadParameter derives from ClickException: click's own in older typer, the copy
+        # typer vendors (typer._click) in newer ones, which `click.ClickException` does not catch.
+        usage = tuple(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+        if isinstance(exc, usage):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         raise
