@@ -1,4 +1,4 @@
-"""her2sim agrees with MaBoSS (cmaboss) node by node and window by window."""
+"""her2sim agrees with MaBoSS (cmaboss): node and state probabilities in every window, fixed points."""
 
 from __future__ import annotations
 
@@ -27,35 +27,67 @@ Node D { logic = B & !C; rate_up = @logic ? 1 : 0.05; rate_down = @logic ? 0.2 :
 INLINE_CFG = "$u = 0.8; $d = 0.6; A.istate = 0; B.istate = 0.3; C.istate = 0; D.istate = 1;"
 
 
-def _maboss(model: Model, tmp_path: Path) -> tuple[np.ndarray, list[str]]:
+def _maboss(model: Model, tmp_path: Path):
     module = importlib.import_module("cmaboss_128n" if len(model) > 64 else "cmaboss")
     bnd, cfg = write_maboss(model, CONFIG)
     bnd_path, cfg_path = tmp_path / "model.bnd", tmp_path / "model.cfg"
     bnd_path.write_text(bnd)
     cfg_path.write_text(cfg)
     result = module.MaBoSSSim(network=str(bnd_path), config=str(cfg_path)).run()
-    probs, times, names = result.get_nodes_probtraj()[:3]
+    times = result.get_nodes_probtraj()[1]
     assert len(times) == CONFIG.n_windows
-    return np.asarray(probs), list(names)
+    return result
+
+
+def _state_key(name: str) -> frozenset[str]:
+    """A state named by its active nodes, in whatever order the simulator lists them."""
+    return frozenset() if name == "<nil>" else frozenset(name.split(" -- "))
+
+
+def _disagreements(mine: np.ndarray, theirs: np.ndarray, label: str) -> list[tuple]:
+    se = np.sqrt((mine * (1 - mine) + theirs * (1 - theirs)) / N)
+    bad = np.abs(mine - theirs) > 4 * se + 1e-3
+    return [(label, np.flatnonzero(bad).tolist(), mine[bad].round(4), theirs[bad].round(4))] if bad.any() else []
 
 
 def _compare(model: Model, tmp_path: Path) -> None:
-    mine = simulate(model, CONFIG, states=False).nodes()
-    theirs, names = _maboss(model, tmp_path)
-    assert mine.shape[0] == theirs.shape[0]
+    """Every node and state probability in every window, and every fixed point, agree."""
+    result = simulate(model, CONFIG)
+    maboss = _maboss(model, tmp_path)
     failures = []
+
+    mine = result.nodes()
+    theirs, _, names = maboss.get_nodes_probtraj()[:3]
+    theirs = np.asarray(theirs)
     for j, name in enumerate(names):
-        p_m = theirs[:, j]
-        p_h = mine[name].to_numpy() if name in mine.columns else np.zeros_like(p_m)
-        se = np.sqrt((p_h * (1 - p_h) + p_m * (1 - p_m)) / N)
-        bad = np.abs(p_h - p_m) > 4 * se + 1e-3
-        if bad.any():
-            failures.append((name, np.flatnonzero(bad).tolist(), p_h[bad].round(4), p_m[bad].round(4)))
+        p_h = mine[name].to_numpy() if name in mine.columns else np.zeros(len(theirs))
+        failures += _disagreements(p_h, theirs[:, j], f"node {name}")
     # nodes MaBoSS never reports active (absent from its table) must be off in ours too
     for name in set(mine.columns) - set(names):
         if mine[name].max() > 1e-3:
             failures.append((name, "missing in MaBoSS", mine[name].max(), 0.0))
-    assert not failures, failures
+
+    # a state below 1e-3 in every window on both sides cannot exceed the tolerance: skip those
+    windows = {t: w for w, t in enumerate(result.times)}
+    mine_by_key: dict[frozenset[str], np.ndarray] = {}
+    for row in result.states(min_probability=1e-4).itertuples():
+        mine_by_key.setdefault(_state_key(row.state), np.zeros(CONFIG.n_windows))[windows[row.time]] = row.probability
+    state_probs, _, state_names = maboss.get_probtraj()[:3]
+    state_probs = np.asarray(state_probs)
+    visible = np.flatnonzero(state_probs.max(axis=0) >= 1e-3)
+    theirs_by_key = {_state_key(state_names[j]): state_probs[:, j] for j in visible}
+    mine_by_key = {k: v for k, v in mine_by_key.items() if v.max() >= 1e-3 or k in theirs_by_key}
+    zeros = np.zeros(CONFIG.n_windows)
+    for key in set(mine_by_key) | set(theirs_by_key):
+        failures += _disagreements(mine_by_key.get(key, zeros), theirs_by_key.get(key, zeros), f"state {sorted(key)}")
+
+    my_fixed = {_state_key(r.state): r.probability for r in result.fixed_points().itertuples()}
+    their_fixed = {_state_key(name): p for p, name in maboss.get_fp_table().values()}
+    for key in set(my_fixed) | set(their_fixed):
+        failures += _disagreements(
+            np.array([my_fixed.get(key, 0.0)]), np.array([their_fixed.get(key, 0.0)]), f"fixed point {sorted(key)}"
+        )
+    assert not failures, failures[:10]
 
 
 def test_inline_model_with_rates_and_parameters(tmp_path: Path) -> None:

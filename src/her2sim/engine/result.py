@@ -28,15 +28,11 @@ _EMPTY = np.iinfo(np.uint64).max
 
 def state_names(keys: np.ndarray, names: tuple[str, ...], include: np.ndarray | None = None) -> list[str]:
     """MaBoSS names of packed states: active nodes joined by ' -- ', '<nil>' for none."""
-    out = []
-    for row in keys:
-        active = [
-            names[k]
-            for k in range(len(names))
-            if (include is None or include[k]) and (int(row[k // 64]) >> (k % 64)) & 1
-        ]
-        out.append(" -- ".join(active) if active else "<nil>")
-    return out
+    bits = _bits(keys, len(names)).astype(bool)
+    if include is not None:
+        bits &= include
+    labels = np.array(names, dtype=object)
+    return [" -- ".join(labels[row]) or "<nil>" for row in bits]
 
 
 def _bits(keys: np.ndarray, n: int) -> np.ndarray:
@@ -162,17 +158,16 @@ class SimulationResult:
         self._require_states()
         assert self.state_keys is not None and self.state_index is not None
         assert self.state_window is not None and self.state_prob is not None
-        names = np.array(state_names(self.state_keys, self.node_names, ~self.internal), dtype=object)
+        keep = self.state_prob > min_probability
+        used, index = np.unique(self.state_index[keep], return_inverse=True)
+        names = np.array(state_names(self.state_keys[used], self.node_names, ~self.internal), dtype=object)
         long = pd.DataFrame(
             {
-                "time": self.times[self.state_window],
-                "state": names[self.state_index],
-                "probability": self.state_prob,
+                "time": self.times[self.state_window[keep]],
+                "state": names[index.ravel()],
+                "probability": self.state_prob[keep],
             }
         )
-        if self.internal.any():  # states differing only in internal nodes are one state
-            long = long.groupby(["time", "state"], as_index=False, sort=False)["probability"].sum()
-        long = long[long["probability"] > min_probability]
         if wide:
             frame = long.pivot_table(index="time", columns="state", values="probability", aggfunc="sum", fill_value=0.0)
             return frame.reindex(self.times, fill_value=0.0).rename_axis("time")
