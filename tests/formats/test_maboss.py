@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import itertools
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -259,6 +260,19 @@ def test_short_forms_span_lines_as_in_maboss(text: str) -> None:
     assert model.names == ("A", "B", "C")
     assert model.node("A").rule == BinOp("&", B, C)
     assert model.node("C").rule == A
+
+
+def test_deep_nesting_is_a_format_error_whatever_the_recursion_limit() -> None:
+    # importing mpbn raises the limit to 100000; the reader must stop at a sane depth anyway
+    before = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(100_000)
+        with pytest.raises(ModelFormatError, match="nested too deeply") as info:
+            parse_bnd("Node A {\n  logic = " + "(" * 3000 + "A" + ")" * 3000 + ";\n}\n", "deep.bnd")
+    finally:
+        sys.setrecursionlimit(before)
+    assert (info.value.source, info.value.line, info.value.col) == ("deep.bnd", 2, 11)
+    assert parse_bnd("A : " + "!(" * 70 + "A" + ")" * 70).node("A").rule is not None
 
 
 def test_strings_may_hold_semicolons_braces_comments_and_escapes() -> None:

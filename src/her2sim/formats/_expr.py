@@ -191,6 +191,9 @@ class _Lexer:
 
 
 _LEXERS: dict[str, _Lexer] = {}
+#: Deepest nesting of parentheses, conditionals and unary operators an expression may have;
+#: about four Python frames a level, so the default recursion limit (1000) is never reached first.
+MAX_NESTING = 150
 
 
 class _Parser:
@@ -198,6 +201,7 @@ class _Parser:
         self.d = dialect
         self.toks = tokens
         self.i = 0
+        self.depth = 0
         self.source = source
 
     def peek(self) -> Token:
@@ -238,7 +242,18 @@ class _Parser:
                             "an operator or a parenthesis is missing")  # fmt: skip
         return expr
 
+    def nest(self) -> None:
+        """Count one more level of nesting; too many is an error, whatever the recursion limit.
+
+        Importing some libraries (mpbn) raises Python's recursion limit to 100000, past the C
+        stack, so the parser cannot rely on RecursionError to stop at a sane depth.
+        """
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise RecursionError
+
     def conditional(self) -> Expr:
+        self.nest()
         test = self.binary(1)
         tok = self.peek()
         if self.d.conditional and tok.kind == "op" and tok.text == "?":
@@ -246,7 +261,8 @@ class _Parser:
             then = self.conditional()
             self.expect(":")
             orelse = self.conditional()
-            return Cond(test, then, orelse)
+            test = Cond(test, then, orelse)
+        self.depth -= 1
         return test
 
     def binary(self, min_prec: int) -> Expr:
@@ -266,10 +282,15 @@ class _Parser:
             tok.kind == "id" and self.word(tok) in self.d.not_tokens
         ):
             self.i += 1
-            return Not(self.unary())
+            self.nest()
+            arg = self.unary()
+            self.depth -= 1
+            return Not(arg)
         if self.d.arithmetic and tok.kind == "op" and tok.text in "+-":
             self.i += 1
+            self.nest()
             arg = self.unary()
+            self.depth -= 1
             if tok.text == "+":
                 return arg
             return Const(-arg.value) if isinstance(arg, Const) else Neg(arg)
