@@ -50,6 +50,7 @@ from urllib.parse import unquote
 import libsbml
 
 from her2sim.errors import ModelFormatError
+from her2sim.formats._expr import MAX_NESTING
 from her2sim.formats._io import decode, read_text
 from her2sim.model.expr import (
     FALSE,
@@ -359,6 +360,7 @@ class _MathReader:
     ) -> None:
         self.transition_id = transition_id
         self.source = source
+        self.depth = 0
         self.species = frozenset(species)
         self.inputs = inputs
         self.numbers = numbers
@@ -409,7 +411,20 @@ class _MathReader:
         return level
 
     def boolean(self, ast: libsbml.ASTNode) -> Expr:
-        """The Boolean expression a MathML condition spells."""
+        """The Boolean expression a MathML condition spells.
+
+        Nesting is capped here rather than by Python's recursion limit, which importing mpbn
+        raises to 100000.
+        """
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise RecursionError
+            return self._boolean(ast)
+        finally:
+            self.depth -= 1
+
+    def _boolean(self, ast: libsbml.ASTNode) -> Expr:
         kind = ast.getType()
         args = [ast.getChild(i) for i in range(ast.getNumChildren())]
         if kind in _LOGICAL:
