@@ -28,7 +28,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+# Piped output (files, pipes, test runners) gets wide lines so tables are not wrapped mid-rule.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 def _version(value: bool) -> None:
