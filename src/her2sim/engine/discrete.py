@@ -52,12 +52,29 @@ def _frame(model: Model, out: np.ndarray) -> pd.DataFrame:
     return frame
 
 
-def _prepare(model: Model | CompiledModel, fixed: Mapping[str, bool] | None, steps: int):
+def _run(
+    model: Model | CompiledModel,
+    initial: Mapping[str, int] | Sequence[Mapping[str, int]],
+    steps: int,
+    fixed: Mapping[str, bool] | None,
+    seed: int | None,
+) -> pd.DataFrame:
+    """Run the synchronous (``seed`` None) or asynchronous kernel from every initial state."""
     if not (isinstance(steps, int) and steps >= 0):
         raise ConfigError(f"steps must be a whole number >= 0, got {steps}")
     compiled = model if isinstance(model, CompiledModel) else compile_model(model)
     arrays = runtime_arrays(compiled.structure, Scenario(fixed=dict(fixed or {})))
-    return compiled, arrays
+    s = compiled.structure
+    x0 = _initial_matrix(compiled.model, initial)
+    held = arrays.fixed >= 0
+    x0[:, held] = arrays.fixed[held]
+    out = np.zeros((x0.shape[0], steps + 1, x0.shape[1]), dtype=np.uint8)
+    tables = (arrays.logic_table, s.tab_ptr, s.reg_ptr, s.reg_idx, arrays.fixed, steps)
+    if seed is None:
+        compiled.kernel.synchronous_trajectories(x0, *tables, out)
+    else:
+        compiled.kernel.asynchronous_trajectories(x0, *tables, seed, out)
+    return _frame(compiled.model, out)
 
 
 def synchronous(
@@ -67,14 +84,7 @@ def synchronous(
     fixed: Mapping[str, bool] | None = None,
 ) -> pd.DataFrame:
     """Update every node at once from each initial state, ``steps`` times."""
-    compiled, arrays = _prepare(model, fixed, steps)
-    s = compiled.structure
-    x0 = _initial_matrix(compiled.model, initial)
-    x0[:, arrays.fixed >= 0] = arrays.fixed[arrays.fixed >= 0]
-    out = np.zeros((x0.shape[0], steps + 1, x0.shape[1]), dtype=np.uint8)
-    compiled.kernel.synchronous_trajectories(x0, arrays.logic_table, s.tab_ptr, s.reg_ptr, s.reg_idx,
-                                             arrays.fixed, steps, out)  # fmt: skip
-    return _frame(compiled.model, out)
+    return _run(model, initial, steps, fixed, seed=None)
 
 
 def asynchronous(
@@ -85,11 +95,4 @@ def asynchronous(
     fixed: Mapping[str, bool] | None = None,
 ) -> pd.DataFrame:
     """At each step update one node drawn uniformly at random (seeded per trajectory)."""
-    compiled, arrays = _prepare(model, fixed, steps)
-    s = compiled.structure
-    x0 = _initial_matrix(compiled.model, initial)
-    x0[:, arrays.fixed >= 0] = arrays.fixed[arrays.fixed >= 0]
-    out = np.zeros((x0.shape[0], steps + 1, x0.shape[1]), dtype=np.uint8)
-    compiled.kernel.asynchronous_trajectories(x0, arrays.logic_table, s.tab_ptr, s.reg_ptr, s.reg_idx,
-                                              arrays.fixed, steps, seed, out)  # fmt: skip
-    return _frame(compiled.model, out)
+    return _run(model, initial, steps, fixed, seed=seed)

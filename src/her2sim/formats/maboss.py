@@ -74,13 +74,7 @@ def _blank_comments(text: str) -> str:
             i = j + 1
             at_line_start = False
             continue
-        if at_line_start and c == "#":
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            out[i:j] = " " * (j - i)
-            i = j
-            continue
-        if text.startswith("//", i):
+        if (at_line_start and c == "#") or text.startswith("//", i):
             j = text.find("\n", i)
             j = n if j < 0 else j
             out[i:j] = " " * (j - i)
