@@ -165,8 +165,9 @@ def simulate(
     for name, p in last.items():
         table.add_row(str(name), f"{p:.4f}")
     console.print(table)
+    loading = f", {result.meta['compile_s']:.1f} s loading the kernel" if result.meta["compile_s"] > 0.5 else ""
     console.print(f"{base.sample_count} trajectories in {result.meta['elapsed_s']:.2f} s "
-                  f"({result.meta['threads']} threads)")  # fmt: skip
+                  f"({result.meta['threads']} threads{loading})")  # fmt: skip
     if output is not None:
         result.save(output)
         console.print(f"wrote {output}")

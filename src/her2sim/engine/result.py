@@ -81,6 +81,7 @@ class SimulationResult:
         elapsed: float,
         threads: int,
         flips: int = 0,
+        compile_s: float = 0.0,
     ) -> SimulationResult:
         """Normalise the kernel's time sums into probabilities."""
         from her2sim import __version__
@@ -98,6 +99,7 @@ class SimulationResult:
             "threads": threads,
             "elapsed_s": elapsed,
             "flips": flips,
+            "compile_s": compile_s,
             "her2sim": __version__,
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }

@@ -210,6 +210,11 @@ def _simulate_arrays(
     _check_memory(compiled.model, config, threads)
     bounds = np.linspace(0, config.sample_count, threads + 1).astype(np.int64)
     started = time.perf_counter()
+    if not compiled.kernel.run_trajectories.signatures:
+        # the first call in a process loads (or compiles) the kernel: keep it out of the timing
+        _run_range(compiled, arrays, config.with_(sample_count=1), 0, 1, keep_states, None)
+    compile_s = time.perf_counter() - started
+    started = time.perf_counter()
     if threads == 1:
         parts = [_run_range(compiled, arrays, config, 0, config.sample_count, keep_states, progress)]
     else:
@@ -237,6 +242,7 @@ def _simulate_arrays(
         elapsed=elapsed,
         threads=threads,
         flips=sum(p.flips for p in parts),
+        compile_s=compile_s,
     )
 
 
