@@ -79,11 +79,12 @@ def _find_slot(keys, h, words, mask, n_words):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _lookup(keys, used, words, mask, n_words):
-    """Id of the state ``words & mask`` in an open-addressing table, added if new; -1 when full.
+def _lookup_row(keys, used, words, mask, n_words):
+    """Row of the state ``words & mask`` in an open-addressing table, added if new; -1 when full.
 
-    Each row holds ``n_words`` key words, the hash, and the state's id (its rank of
-    insertion), which survives growing the table; ``used[0]`` counts the states.
+    A row holds ``n_words`` key words, the hash, the state's id (its rank of insertion,
+    which survives growing the table), and the state's pending window and time (see
+    :func:`_state_time`); ``used[0]`` counts the states.
     """
     h = _hash_key(words, mask, n_words)
     slot = _find_slot(keys, h, words, mask, n_words)
@@ -97,7 +98,14 @@ def _lookup(keys, used, words, mask, n_words):
         keys[slot, n_words] = h
         keys[slot, n_words + 1] = np.uint64(used[0])
         used[0] += 1
-    return np.int64(keys[slot, n_words + 1])
+    return slot
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _lookup(keys, used, words, mask, n_words):
+    """Id of the state ``words & mask`` (added if new); -1 when the table is full."""
+    row = _lookup_row(keys, used, words, mask, n_words)
+    return -1 if row < 0 else np.int64(keys[row, n_words + 1])
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -154,8 +162,8 @@ def _pair_add(keys, vals, used, key, value):
 
 @njit(cache=True, nogil=True)
 def rehash_states(keys, new_keys):
-    """Move every state of a table, with its id, into a larger table."""
-    n_words = keys.shape[1] - 2
+    """Move every state of a table, with its id and pending time, into a larger table."""
+    n_words = keys.shape[1] - 4
     full = np.full(n_words, _EMPTY, dtype=np.uint64)
     for slot in range(keys.shape[0]):
         if keys[slot, n_words] != _EMPTY:
@@ -166,7 +174,7 @@ def rehash_states(keys, new_keys):
 @njit(cache=True, nogil=True)
 def merge_states(src, dest, used, id_map):
     """Add every state of table ``src`` to table ``dest``; ``id_map[src id] = dest id``."""
-    n_words = src.shape[1] - 2
+    n_words = src.shape[1] - 4
     full = np.full(n_words, _EMPTY, dtype=np.uint64)
     for slot in range(src.shape[0]):
         if src[slot, n_words] != _EMPTY:
@@ -198,40 +206,43 @@ def _spread_pairs(keys, vals, used, state, t0, t1, tick, n_windows):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _state_time(pair_keys, pair_vals, pair_used, last_win, last_time, overflow_acc, state, t0, t1, tick, n_windows):
-    """Record time ``[t0, t1)`` spent in ``state``; False when it found no room.
+def _state_time(keys, keys_f, n_words, pair_keys, pair_vals, pair_used, overflow_acc, row, t0, t1, tick, n_windows):
+    """Record time ``[t0, t1)`` spent in the state of table row ``row``; False when no room.
 
-    Time inside one window is first summed in the state's own slot (``last_win`` /
-    ``last_time``, indexed by state id, so new states are written in sequence); it moves to
-    the sparse pair table only when the state is seen in another window, or by
-    :func:`flush_last` at the end. Most states are visited in one window only and never
-    touch the pair table.
+    Time inside one window is first summed in the state's own row (pending window in
+    column ``n_words + 2``, pending time in ``n_words + 3`` of the float view ``keys_f``),
+    in the cache line the look-up has just read; it moves to the sparse pair table only when
+    the state is seen in another window, or by :func:`flush_pending` at the end. Most states
+    are visited in one window only and never touch the pair table.
     """
     if t1 <= t0 or t0 >= n_windows * tick:
         return True
+    state = np.int64(keys[row, n_words + 1])
     w0 = int(t0 / tick)
     if t1 > (w0 + 1) * tick:
         return _spread_pairs(pair_keys, pair_vals, pair_used, state, t0, t1, tick, n_windows)
-    if last_win[state] == w0:
-        last_time[state] += t1 - t0
+    pending = keys[row, n_words + 2]
+    if pending == np.uint64(w0):
+        keys_f[row, n_words + 3] += t1 - t0
         return True
-    if last_win[state] >= 0:
-        key = state * (2 * n_windows + 1) + last_win[state]
-        if not _pair_add(pair_keys, pair_vals, pair_used, key, last_time[state]):
-            overflow_acc[0, last_win[state]] += last_time[state]
-    last_win[state] = w0
-    last_time[state] = t1 - t0
+    if pending != _EMPTY:
+        win = np.int64(pending)
+        if not _pair_add(pair_keys, pair_vals, pair_used, state * (2 * n_windows + 1) + win, keys_f[row, n_words + 3]):
+            overflow_acc[0, win] += keys_f[row, n_words + 3]
+    keys[row, n_words + 2] = np.uint64(w0)
+    keys_f[row, n_words + 3] = t1 - t0
     return True
 
 
 @njit(cache=True, nogil=True)
-def flush_last(last_win, last_time, n_states, pair_keys, pair_vals, pair_used, n_windows):
+def flush_pending(keys, keys_f, pair_keys, pair_vals, pair_used, n_windows):
     """Move every state's pending window time into the pair table (room must be there)."""
-    for state in range(n_states):
-        if last_win[state] >= 0:
-            _pair_add(pair_keys, pair_vals, pair_used, state * (2 * n_windows + 1) + last_win[state], last_time[state])
-            last_win[state] = -1
-            last_time[state] = 0.0
+    n_words = keys.shape[1] - 4
+    for row in range(keys.shape[0]):
+        if keys[row, n_words] != _EMPTY and keys[row, n_words + 2] != _EMPTY:
+            key = np.int64(keys[row, n_words + 1]) * (2 * n_windows + 1) + np.int64(keys[row, n_words + 2])
+            _pair_add(pair_keys, pair_vals, pair_used, key, keys_f[row, n_words + 3])
+            keys[row, n_words + 2] = _EMPTY
 
 
 @njit(cache=True, nogil=True)
@@ -309,8 +320,7 @@ def run_trajectories(
     pair_keys,
     pair_vals,
     pair_used,
-    last_win,
-    last_time,
+    state_keys_f,
     overflow_acc,
     final_keys,
     final_count,
@@ -367,9 +377,9 @@ def run_trajectories(
             else:
                 where[k] = -1
         t = 0.0
-        slot = -1
+        row = -1
         if keep_states:
-            slot = _lookup(state_keys, state_used, words, state_mask, n_words)
+            row = _lookup_row(state_keys, state_used, words, state_mask, n_words)
         while True:
             total = 0.0
             for a in range(n_active):
@@ -384,9 +394,20 @@ def run_trajectories(
             if t_next >= max_time:
                 t_next = max_time
             if keep_states and (
-                slot < 0
+                row < 0
                 or not _state_time(
-                    pair_keys, pair_vals, pair_used, last_win, last_time, overflow_acc, slot, t, t_next, tick, n_windows
+                    state_keys,
+                    state_keys_f,
+                    n_words,
+                    pair_keys,
+                    pair_vals,
+                    pair_used,
+                    overflow_acc,
+                    row,
+                    t,
+                    t_next,
+                    tick,
+                    n_windows,
                 )
             ):
                 _spread(overflow_acc, 0, t, t_next, tick, n_windows)
@@ -411,7 +432,7 @@ def run_trajectories(
                 x[k] = 1
             words[word_of[k]] ^= bit_of[k]
             if keep_states and (state_mask[word_of[k]] & bit_of[k]) != 0:
-                slot = _lookup(state_keys, state_used, words, state_mask, n_words)
+                row = _lookup_row(state_keys, state_used, words, state_mask, n_words)
             # the nodes that read k (k itself included) move to another entry of their table
             for d in range(dep_ptr[k], dep_ptr[k + 1]):
                 j = dep_idx[d]

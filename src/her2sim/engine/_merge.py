@@ -19,12 +19,12 @@ _EMPTY = np.iinfo(np.uint64).max
 
 def _combine(tables: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
     """One table's worth of states from several: (keys ordered by new id, per-table id maps)."""
-    n_words = tables[0].shape[1] - 2
+    n_words = tables[0].shape[1] - 4
     total = sum(int(np.count_nonzero(t[:, n_words] != _EMPTY)) for t in tables)
     capacity = 1
     while capacity < 2 * total + 2:
         capacity *= 2
-    dest = np.full((capacity, n_words + 2), _EMPTY, dtype=np.uint64)
+    dest = np.full((capacity, n_words + 4), _EMPTY, dtype=np.uint64)
     used = np.zeros(1, dtype=np.int64)
     maps = []
     for table in tables:

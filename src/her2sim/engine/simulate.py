@@ -36,8 +36,9 @@ ProgressFn = Callable[[int], None]
 
 
 def _empty_table(capacity: int, n_words: int) -> np.ndarray:
-    """A state table: per row the key words, the hash and the state's id."""
-    return np.full((capacity, n_words + 2), _EMPTY, dtype=np.uint64)
+    """A state table: per row the key words, the hash, the state's id, its pending window
+    and pending time (see ``_kernel._state_time``)."""
+    return np.full((capacity, n_words + 4), _EMPTY, dtype=np.uint64)
 
 
 @dataclass
@@ -57,8 +58,6 @@ class _Accumulators:
     pair_keys: np.ndarray
     pair_vals: np.ndarray
     pair_used: np.ndarray
-    last_win: np.ndarray
-    last_time: np.ndarray
     overflow_acc: np.ndarray
     final_keys: np.ndarray
     final_count: np.ndarray
@@ -78,8 +77,6 @@ class _Accumulators:
             pair_keys=np.full(4 * cap, -1, dtype=np.int64),
             pair_vals=np.zeros(4 * cap),
             pair_used=np.zeros(1, dtype=np.int64),
-            last_win=np.full(cap, -1, dtype=np.int64),
-            last_time=np.zeros(cap),
             overflow_acc=np.zeros((1, 2 * n_windows + 1)),
             final_keys=_empty_table(cap, n_words),
             final_count=np.zeros(cap, dtype=np.int64),
@@ -93,8 +90,6 @@ class _Accumulators:
         """Double every table that is half full (the state tables up to ``state_limit``)."""
         if 2 * self.state_used[0] > self.state_keys.shape[0] and self.state_keys.shape[0] < state_limit:
             self.state_keys = _rehash_states(module, self.state_keys)
-            self.last_win = _grown(self.last_win, self.state_keys.shape[0], fill=-1)
-            self.last_time = _grown(self.last_time, self.state_keys.shape[0])
         if 2 * self.pair_used[0] > self.pair_keys.shape[0] and self.pair_keys.shape[0] < 8 * state_limit:
             self.pair_keys, self.pair_vals = _rehash_pairs(module, self.pair_keys, self.pair_vals, self.pair_used)
         if 2 * self.final_used[0] > self.final_keys.shape[0]:
@@ -108,8 +103,8 @@ class _Accumulators:
         """Move the states' pending window times into the pair table, growing it first."""
         while 2 * (self.pair_used[0] + self.state_used[0]) > self.pair_keys.shape[0]:
             self.pair_keys, self.pair_vals = _rehash_pairs(module, self.pair_keys, self.pair_vals, self.pair_used)
-        module.flush_last(self.last_win, self.last_time, int(self.state_used[0]),
-                          self.pair_keys, self.pair_vals, self.pair_used, n_windows)  # fmt: skip
+        module.flush_pending(self.state_keys, self.state_keys.view(np.float64),
+                             self.pair_keys, self.pair_vals, self.pair_used, n_windows)  # fmt: skip
 
     def can_grow(self, state_limit: int) -> bool:
         """Whether the state tables may still grow (else new states count as overflow)."""
@@ -118,13 +113,13 @@ class _Accumulators:
 
 def _rehash_states(module: Any, keys: np.ndarray) -> np.ndarray:
     """A table twice as large holding the same states under the same ids."""
-    new_keys = _empty_table(2 * keys.shape[0], keys.shape[1] - 2)
+    new_keys = _empty_table(2 * keys.shape[0], keys.shape[1] - 4)
     module.rehash_states(keys, new_keys)
     return new_keys
 
 
-def _grown(values: np.ndarray, size: int, fill: float = 0) -> np.ndarray:
-    out = np.full(size, fill, dtype=values.dtype)
+def _grown(values: np.ndarray, size: int) -> np.ndarray:
+    out = np.zeros(size, dtype=values.dtype)
     out[: len(values)] = values
     return out
 
@@ -167,7 +162,7 @@ def _run_range(
             float(config.max_time), float(config.time_tick), config.n_windows, config.discrete_time,
             keep_states, acc.can_grow(state_limit),
             acc.node_acc, acc.state_keys, acc.state_used, acc.pair_keys, acc.pair_vals, acc.pair_used,
-            acc.last_win, acc.last_time, acc.overflow_acc,
+            acc.state_keys.view(np.float64), acc.overflow_acc,
             acc.final_keys, acc.final_count, acc.final_used,
             acc.fixed_keys, acc.fixed_count, acc.fixed_used,
             status,
