@@ -202,12 +202,3 @@ def fill_tables(
             raise ConfigError(f"{which} of {names[k]}{origin} is {rate[i]} when {state}; rates must be finite and >= 0")
         rates[lo:hi] = rate
     return rates, logic
-
-
-def describe(structure: RateStructure) -> str:
-    """A one-line summary: nodes, largest regulator set, table entries."""
-    widths = np.diff(structure.reg_ptr)
-    return (
-        f"{len(structure.model)} nodes, up to {int(widths.max()) - 1} regulators per node, "
-        f"{int(structure.tab_ptr[-1])} table entries ({structure.tab_ptr[-1] * 9 / 1e6:.1f} MB)"
-    )
