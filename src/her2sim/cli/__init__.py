@@ -98,28 +98,10 @@ def convert(
     lossy: Annotated[bool, typer.Option(help="Drop what the target format cannot hold (rates, parameters)")] = False,
 ) -> None:
     """Convert a model between BoolNet, MaBoSS, SBML-qual and BooleanNet."""
-    from her2sim.formats import format_for, write_model
+    from her2sim.formats import format_for
 
     m, config = _read(source)
-    fmt = format_for(target)
-    if lossy and fmt.name in ("bnet", "SBML-qual", "BooleanNet"):
-        from her2sim.formats._io import atomic_write
-
-        writers = {"bnet": "her2sim.formats.bnet:write_bnet", "SBML-qual": "her2sim.formats.sbmlqual:write_sbmlqual",
-                   "BooleanNet": "her2sim.formats.booleannet:write_booleannet"}  # fmt: skip
-        module, func = writers[fmt.name].split(":")
-        import importlib
-
-        atomic_write(target, getattr(importlib.import_module(module), func)(m, lossy=True))
-    elif fmt.name == "MaBoSS":
-        from her2sim.formats._io import atomic_write
-        from her2sim.formats.maboss import write_maboss
-
-        bnd, cfg = write_maboss(m, config)
-        atomic_write(target.with_suffix(".cfg"), cfg)
-        atomic_write(target, bnd)
-    else:
-        write_model(m, target)
+    format_for(target).write(m, target, lossy=lossy, config=config)
     console.print(f"wrote {target} ({len(m)} nodes)")
 
 

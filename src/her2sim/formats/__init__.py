@@ -9,12 +9,13 @@ through :func:`read_model` and :func:`write_model` without knowing which one it 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 
 from her2sim.errors import ModelFormatError
 from her2sim.formats._io import atomic_write
+from her2sim.model.config import SimulationConfig
 from her2sim.model.network import Model
 
 __all__ = ["FORMATS", "Format", "format_for", "read_model", "write_model"]
@@ -22,63 +23,49 @@ __all__ = ["FORMATS", "Format", "format_for", "read_model", "write_model"]
 
 @dataclass(frozen=True)
 class Format:
-    """One model format: its name, file suffixes, and reader/writer functions."""
+    """One model format: its name, file suffixes, and where its reader and writer live.
+
+    The format's module is imported only when a file of that format is read or written, so
+    that reading a ``.bnet`` never loads libsbml.
+    """
 
     name: str
     suffixes: tuple[str, ...]
-    read: Callable[[str | os.PathLike[str]], Model]
-    write: Callable[[Model, str | os.PathLike[str]], None] | None
+    module: str
+    reader: str
+    writer: str
+    #: The writer returns (network text, configuration text), written side by side.
+    pair: bool = False
+
+    def read(self, path: str | os.PathLike[str]) -> Model:
+        """Read one model file (a MaBoSS network picks up the ``.cfg`` beside it)."""
+        result = getattr(import_module(self.module), self.reader)(path)
+        return result[0] if self.pair else result
+
+    def write(
+        self,
+        model: Model,
+        path: str | os.PathLike[str],
+        *,
+        lossy: bool = False,
+        config: SimulationConfig | None = None,
+    ) -> None:
+        """Write ``model`` atomically; ``lossy`` drops what the format cannot hold."""
+        writer = getattr(import_module(self.module), self.writer)
+        if self.pair:
+            network, settings = writer(model, config)
+            atomic_write(Path(path).with_suffix(".cfg"), settings)
+            atomic_write(path, network)
+        else:
+            atomic_write(path, writer(model, lossy=lossy))
 
 
-def _bnet_format() -> Format:
-    from her2sim.formats import bnet
-
-    def write(model: Model, path: str | os.PathLike[str]) -> None:
-        atomic_write(path, bnet.write_bnet(model))
-
-    return Format("bnet", (".bnet",), bnet.read_bnet, write)
-
-
-def _sbml_format() -> Format:
-    from her2sim.formats import sbmlqual
-
-    def write(model: Model, path: str | os.PathLike[str]) -> None:
-        atomic_write(path, sbmlqual.write_sbmlqual(model))
-
-    return Format("SBML-qual", (".sbml", ".sbmlqual.xml"), sbmlqual.read_sbmlqual, write)
-
-
-def _booleannet_format() -> Format:
-    from her2sim.formats import booleannet
-
-    def write(model: Model, path: str | os.PathLike[str]) -> None:
-        atomic_write(path, booleannet.write_booleannet(model))
-
-    return Format("BooleanNet", (".booleannet",), booleannet.read_booleannet, write)
-
-
-def _maboss_format() -> Format:
-    from her2sim.formats import maboss
-
-    def read(path: str | os.PathLike[str]) -> Model:
-        return maboss.read_maboss(path)[0]
-
-    def write(model: Model, path: str | os.PathLike[str]) -> None:
-        bnd, cfg = maboss.write_maboss(model)
-        atomic_write(Path(path).with_suffix(".cfg"), cfg)
-        atomic_write(path, bnd)
-
-    return Format("MaBoSS", (".bnd",), read, write)
-
-
-def _registry() -> list[Format]:
-    formats = [_bnet_format(), _maboss_format()]
-    formats.append(_booleannet_format())
-    formats.append(_sbml_format())
-    return formats
-
-
-FORMATS: list[Format] = _registry()
+FORMATS: list[Format] = [
+    Format("bnet", (".bnet",), "her2sim.formats.bnet", "read_bnet", "write_bnet"),
+    Format("MaBoSS", (".bnd",), "her2sim.formats.maboss", "read_maboss", "write_maboss", pair=True),
+    Format("BooleanNet", (".booleannet",), "her2sim.formats.booleannet", "read_booleannet", "write_booleannet"),
+    Format("SBML-qual", (".sbml", ".sbmlqual.xml"), "her2sim.formats.sbmlqual", "read_sbmlqual", "write_sbmlqual"),
+]
 
 
 def format_for(path: str | os.PathLike[str]) -> Format:
@@ -96,9 +83,6 @@ def read_model(path: str | os.PathLike[str]) -> Model:
     return format_for(path).read(path)
 
 
-def write_model(model: Model, path: str | os.PathLike[str]) -> None:
+def write_model(model: Model, path: str | os.PathLike[str], *, lossy: bool = False) -> None:
     """Write ``model`` to ``path`` in the format its suffix selects, atomically."""
-    fmt = format_for(path)
-    if fmt.write is None:
-        raise ModelFormatError(f"her2sim reads {fmt.name} files but cannot write them", str(path))
-    fmt.write(model, path)
+    format_for(path).write(model, path, lossy=lossy)
