@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -99,6 +100,31 @@ def bench_model(path: Path, config: SimulationConfig, work: Path, repeats: int) 
     }
 
 
+def bench_cli(path: Path, config: SimulationConfig, work: Path, repeats: int) -> dict[str, float | str]:
+    """Whole processes: ``her2sim simulate MODEL.bnd MODEL.cfg`` against a Python process that
+    runs the same pair in cMaBoSS and reads its tables (the kernel is already in the disk cache)."""
+    model = load(path)
+    bnd, cfg = write_maboss(model, config)
+    bnd_path, cfg_path = work / f"{path.stem}.bnd", work / f"{path.stem}.cfg"
+    bnd_path.write_text(bnd)
+    cfg_path.write_text(cfg)
+    module = cmaboss_module(len(model)).__name__
+    ours = [sys.executable, "-m", "her2sim.cli", "simulate", str(bnd_path), str(cfg_path)]
+    theirs = [sys.executable, "-c",
+              f"import {module} as m; r = m.MaBoSSSim(network={str(bnd_path)!r}, config={str(cfg_path)!r}).run(); "
+              "r.get_nodes_probtraj(); r.get_probtraj()"]  # fmt: skip
+
+    def timed(command: list[str]) -> float:
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        return time.perf_counter() - started
+
+    timed(ours)  # warm the kernel cache
+    t_ours = statistics.median(timed(ours) for _ in range(repeats))
+    t_theirs = statistics.median(timed(theirs) for _ in range(repeats))
+    return {"model": path.stem[:38], "her2sim_s": t_ours, "cMaBoSS_s": t_theirs, "ratio": t_theirs / t_ours}
+
+
 def bench_batch(path: Path, config: SimulationConfig, scenarios: int, work: Path) -> dict[str, float]:
     """``scenarios`` variants of one network (each input node fixed on or off in turn, and
     rate multipliers on one node) through one kernel, against as many cMaBoSS runs."""
@@ -141,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=100, help="scenarios in the batch comparison (0: skip)")
     parser.add_argument("--batch-samples", type=int, default=2000)
     parser.add_argument("--models", nargs="*", type=Path, help="model files or folders")
+    parser.add_argument("--cli", action="store_true", help="also time whole processes: her2sim simulate vs cMaBoSS")
     args = parser.parse_args(argv)
     shared = Path(__file__).resolve().parents[2] / "shared" / "models"
     paths: list[Path] = []
@@ -160,6 +187,12 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(row)
             print("  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
                   flush=True)  # fmt: skip
+        if args.cli:
+            for path in paths:
+                if path.exists():
+                    row = bench_cli(path, config, Path(tmp), args.repeats)
+                    print(f"end to end: {row['model']} her2sim {row['her2sim_s']:.2f} s, "
+                          f"cMaBoSS {row['cMaBoSS_s']:.2f} s, ratio {row['ratio']:.1f}x", flush=True)  # fmt: skip
         if rows:
             ratios = [float(r["ratio"]) for r in rows]
             print(f"throughput ratio her2sim/cMaBoSS: median {statistics.median(ratios):.1f}x, "
