@@ -78,7 +78,9 @@ class ModelValidationError(Her2simError, ValueError):
         self.problems = problems
         shown = "; ".join(problems[:5])
         more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
-        prefix = f"{source}: " if source else ""
+        # problems read from a file already start with "file:line"; do not name the file twice
+        located = bool(problems) and all(p.startswith(f"{source}:") for p in problems)
+        prefix = f"{source}: " if source and not located else ""
         super().__init__(f"{prefix}{shown}{more}")
 
 
