@@ -26,7 +26,14 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _INV53 = 1.0 / 9007199254740992.0
-_EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)
+EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)
+#: Columns after the key words in a state-table row: hash, id, pending window, pending time.
+ROW_EXTRA = 4
+
+
+def empty_state_table(capacity, n_words):
+    """A state table of ``capacity`` empty rows (see :func:`_lookup_row` for the row layout)."""
+    return np.full((capacity, n_words + ROW_EXTRA), EMPTY, dtype=np.uint64)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -64,7 +71,7 @@ def _find_slot(keys, h, words, mask, n_words):
     cap = keys.shape[0]
     slot = np.int64(h & np.uint64(cap - 1))
     for _ in range(cap):
-        if keys[slot, n_words] == _EMPTY:
+        if keys[slot, n_words] == EMPTY:
             return slot
         if keys[slot, n_words] == h:
             same = True
@@ -90,7 +97,7 @@ def _lookup_row(keys, used, words, mask, n_words):
     slot = _find_slot(keys, h, words, mask, n_words)
     if slot < 0:
         return -1
-    if keys[slot, n_words] == _EMPTY:
+    if keys[slot, n_words] == EMPTY:
         if used[0] >= keys.shape[0] - 1:
             return -1
         for w in range(n_words):
@@ -163,10 +170,10 @@ def _pair_add(keys, vals, used, key, value):
 @njit(cache=True, nogil=True)
 def rehash_states(keys, new_keys):
     """Move every state of a table, with its id and pending time, into a larger table."""
-    n_words = keys.shape[1] - 4
-    full = np.full(n_words, _EMPTY, dtype=np.uint64)
+    n_words = keys.shape[1] - ROW_EXTRA
+    full = np.full(n_words, EMPTY, dtype=np.uint64)
     for slot in range(keys.shape[0]):
-        if keys[slot, n_words] != _EMPTY:
+        if keys[slot, n_words] != EMPTY:
             target = _find_slot(new_keys, keys[slot, n_words], keys[slot, :n_words], full, n_words)
             new_keys[target] = keys[slot]
 
@@ -174,10 +181,10 @@ def rehash_states(keys, new_keys):
 @njit(cache=True, nogil=True)
 def merge_states(src, dest, used, id_map):
     """Add every state of table ``src`` to table ``dest``; ``id_map[src id] = dest id``."""
-    n_words = src.shape[1] - 4
-    full = np.full(n_words, _EMPTY, dtype=np.uint64)
+    n_words = src.shape[1] - ROW_EXTRA
+    full = np.full(n_words, EMPTY, dtype=np.uint64)
     for slot in range(src.shape[0]):
-        if src[slot, n_words] != _EMPTY:
+        if src[slot, n_words] != EMPTY:
             id_map[np.int64(src[slot, n_words + 1])] = _lookup(dest, used, src[slot, :n_words], full, n_words)
 
 
@@ -225,7 +232,7 @@ def _state_time(keys, keys_f, n_words, pair_keys, pair_vals, pair_used, overflow
     if pending == np.uint64(w0):
         keys_f[row, n_words + 3] += t1 - t0
         return True
-    if pending != _EMPTY:
+    if pending != EMPTY:
         win = np.int64(pending)
         if not _pair_add(pair_keys, pair_vals, pair_used, state * (2 * n_windows + 1) + win, keys_f[row, n_words + 3]):
             overflow_acc[0, win] += keys_f[row, n_words + 3]
@@ -237,12 +244,12 @@ def _state_time(keys, keys_f, n_words, pair_keys, pair_vals, pair_used, overflow
 @njit(cache=True, nogil=True)
 def flush_pending(keys, keys_f, pair_keys, pair_vals, pair_used, n_windows):
     """Move every state's pending window time into the pair table (room must be there)."""
-    n_words = keys.shape[1] - 4
+    n_words = keys.shape[1] - ROW_EXTRA
     for row in range(keys.shape[0]):
-        if keys[row, n_words] != _EMPTY and keys[row, n_words + 2] != _EMPTY:
+        if keys[row, n_words] != EMPTY and keys[row, n_words + 2] != EMPTY:
             key = np.int64(keys[row, n_words + 1]) * (2 * n_windows + 1) + np.int64(keys[row, n_words + 2])
             _pair_add(pair_keys, pair_vals, pair_used, key, keys_f[row, n_words + 3])
-            keys[row, n_words + 2] = _EMPTY
+            keys[row, n_words + 2] = EMPTY
 
 
 @njit(cache=True, nogil=True)
@@ -342,7 +349,7 @@ def run_trajectories(
     n_words = state_mask.shape[0]
     x = np.zeros(n, dtype=np.uint8)
     words = np.zeros(n_words, dtype=np.uint64)
-    full_mask = np.full(n_words, _EMPTY, dtype=np.uint64)
+    full_mask = np.full(n_words, EMPTY, dtype=np.uint64)
     rates = np.zeros(n, dtype=np.float64)
     index = np.zeros(n, dtype=np.int64)
     active = np.zeros(n, dtype=np.int64)

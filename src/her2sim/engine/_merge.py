@@ -14,24 +14,24 @@ from her2sim.engine import _kernel
 
 __all__ = ["merge_counts", "merge_state_windows"]
 
-_EMPTY = np.iinfo(np.uint64).max
+EMPTY, ROW_EXTRA = _kernel.EMPTY, _kernel.ROW_EXTRA
 
 
 def _combine(tables: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
     """One table's worth of states from several: (keys ordered by new id, per-table id maps)."""
-    n_words = tables[0].shape[1] - 4
-    total = sum(int(np.count_nonzero(t[:, n_words] != _EMPTY)) for t in tables)
+    n_words = tables[0].shape[1] - ROW_EXTRA
+    total = sum(int(np.count_nonzero(t[:, n_words] != EMPTY)) for t in tables)
     capacity = 1
     while capacity < 2 * total + 2:
         capacity *= 2
-    dest = np.full((capacity, n_words + 4), _EMPTY, dtype=np.uint64)
+    dest = _kernel.empty_state_table(capacity, n_words)
     used = np.zeros(1, dtype=np.int64)
     maps = []
     for table in tables:
         id_map = np.full(table.shape[0], -1, dtype=np.int64)
         _kernel.merge_states(table, dest, used, id_map)
         maps.append(id_map)
-    rows = np.nonzero(dest[:, n_words] != _EMPTY)[0]
+    rows = np.nonzero(dest[:, n_words] != EMPTY)[0]
     keys = np.zeros((int(used[0]), n_words), dtype=np.uint64)
     keys[dest[rows, n_words + 1].astype(np.int64)] = dest[rows, :n_words]
     return keys, maps

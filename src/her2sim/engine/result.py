@@ -23,8 +23,6 @@ from her2sim.model.network import Model
 
 __all__ = ["SimulationResult", "state_names"]
 
-_EMPTY = np.iinfo(np.uint64).max
-
 
 def state_names(keys: np.ndarray, names: tuple[str, ...], include: np.ndarray | None = None) -> list[str]:
     """MaBoSS names of packed states: active nodes joined by ' -- ', '<nil>' for none."""

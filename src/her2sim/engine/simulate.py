@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from her2sim.engine._kernel import ROW_EXTRA, empty_state_table
 from her2sim.engine._merge import merge_counts, merge_state_windows
 from her2sim.engine.compile import CompiledModel, compile_model
 from her2sim.engine.result import SimulationResult
@@ -30,15 +31,8 @@ from her2sim.model.network import Model
 __all__ = ["simulate", "simulate_batch"]
 
 _NEED_GROW = 1
-_EMPTY = np.iinfo(np.uint64).max
 _CHUNK = 2048  # trajectories between progress reports
 ProgressFn = Callable[[int], None]
-
-
-def _empty_table(capacity: int, n_words: int) -> np.ndarray:
-    """A state table: per row the key words, the hash, the state's id, its pending window
-    and pending time (see ``_kernel._state_time``)."""
-    return np.full((capacity, n_words + 4), _EMPTY, dtype=np.uint64)
 
 
 @dataclass
@@ -72,16 +66,16 @@ class _Accumulators:
         cap = 4096 if keep_states else 2
         return cls(
             node_acc=np.zeros((n, 2 * n_windows + 1)),
-            state_keys=_empty_table(cap, n_words),
+            state_keys=empty_state_table(cap, n_words),
             state_used=np.zeros(1, dtype=np.int64),
             pair_keys=np.full(4 * cap, -1, dtype=np.int64),
             pair_vals=np.zeros(4 * cap),
             pair_used=np.zeros(1, dtype=np.int64),
             overflow_acc=np.zeros((1, 2 * n_windows + 1)),
-            final_keys=_empty_table(cap, n_words),
+            final_keys=empty_state_table(cap, n_words),
             final_count=np.zeros(cap, dtype=np.int64),
             final_used=np.zeros(1, dtype=np.int64),
-            fixed_keys=_empty_table(64, n_words),
+            fixed_keys=empty_state_table(64, n_words),
             fixed_count=np.zeros(64, dtype=np.int64),
             fixed_used=np.zeros(1, dtype=np.int64),
         )
@@ -113,7 +107,7 @@ class _Accumulators:
 
 def _rehash_states(module: Any, keys: np.ndarray) -> np.ndarray:
     """A table twice as large holding the same states under the same ids."""
-    new_keys = _empty_table(2 * keys.shape[0], keys.shape[1] - 4)
+    new_keys = empty_state_table(2 * keys.shape[0], keys.shape[1] - ROW_EXTRA)
     module.rehash_states(keys, new_keys)
     return new_keys
 
@@ -148,10 +142,10 @@ def _run_range(
     state_limit = 1
     while state_limit < 2 * config.max_states:
         state_limit *= 2
+    structure = compiled.structure
     position = start
     while position < stop:
         chunk_end = min(stop, position + _CHUNK)
-        structure = compiled.structure
         kernel(
             position, chunk_end, config.seed,
             arrays.rate_table, structure.tab_ptr, structure.reg_ptr, structure.reg_idx,
