@@ -190,6 +190,63 @@ def attractors(
         console.print(f"wrote {output}")
 
 
+@app.command()
+def figure(
+    record: Annotated[Path, typer.Argument(help="Figure record: Markdown with YAML front matter (PFOCR)")],
+    model: Annotated[Path | None, typer.Option(help="Model file or example:NAME (default: the HER2 model)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the table (.csv or .parquet)")] = None,
+) -> None:
+    """Show which genes of a published figure the model covers, and by which nodes."""
+    import textwrap
+
+    from rich.markup import escape
+
+    from her2sim.formats.figure import read_figure_record
+    from her2sim.her2.coverage import figure_coverage
+
+    if output is not None and output.suffix not in (".parquet", ".csv"):
+        raise ConfigError(f"{output}: the table is written as .parquet or .csv, not {output.suffix or 'no suffix'!r}")
+    fig = read_figure_record(record)
+    if model is None:
+        from her2sim.her2 import load_model
+
+        m = load_model()
+    else:
+        m, _ = _read(model)
+    cov = figure_coverage(fig, m)
+    console.print(f"[bold]{escape(cov.title)}[/bold]")
+    console.print(f"figure {escape(cov.figid)}, {cov.year or 'year unknown'}, DOI {escape(cov.doi or 'none')}")
+    for line in (cov.paper_title, cov.reftext):
+        if line:
+            console.print(escape(line))
+    if cov.caption:
+        console.print(escape(textwrap.fill(cov.caption, 100, initial_indent="  ", subsequent_indent="  ")))
+    console.print(f"organisms: {escape(', '.join(cov.organisms) or 'none given (NA)')}; "
+                  f"named in the text: {escape(', '.join(cov.organisms_ner) or 'none')}")  # fmt: skip
+    table = Table("gene", "figure keyword", "covered", "node")
+    for g in cov.genes:
+        covered = "yes" if g.covered else "[red]no[/red]"
+        table.add_row(g.gene, escape(", ".join(g.keywords)), covered, ", ".join(g.nodes))
+    console.print(table)
+    console.print(f"not covered: {', '.join(cov.uncovered) or 'none'}")
+    console.print(f"unresolved keywords (no gene symbol): {escape(', '.join(cov.unresolved)) or 'none'}")
+    console.print(f"model genes not in the figure: {', '.join(cov.model_only) or 'none'}")
+    share = f"{cov.fraction:.0%}" if cov.genes else "no genes listed"
+    console.print(f"[bold]covered {len(cov.covered)}/{len(cov.genes)} genes ({share})[/bold] "
+                  f"by {escape(m.name or (model.name if model else 'the HER2 model'))}")  # fmt: skip
+    if output is not None:
+        from her2sim.formats._io import atomic_write
+
+        if output.suffix == ".parquet":
+            tmp = output.with_name(f".{output.name}.tmp")
+            output.parent.mkdir(parents=True, exist_ok=True)
+            cov.table().to_parquet(tmp, index=False)
+            tmp.replace(output)
+        else:
+            atomic_write(output, cov.table().to_csv(index=False))
+        console.print(f"wrote {output}")
+
+
 def _plot(result: SimulationResult, path: Path) -> None:
     import matplotlib
 
