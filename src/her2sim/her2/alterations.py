@@ -1,0 +1,295 @@
+"""The alteration library: named tumour alterations and what each does to the HER2 model.
+
+An alteration (``ERBB2:L755S``, ``PIK3CA:H1047R``, ``p95HER2``, ``MUC4:high``) is data in
+``data/alterations.yaml``: the model parameters it sets, the nodes it fixes, how it shifts the
+potency of drugs, or, for a heterogeneous tumour, the clones it is made of. A
+:class:`Context` is the set of alterations of one tumour, checked for contradictions.
+
+Examples
+--------
+>>> library = alteration_library()
+>>> context = library.context("ERBB2:amp; PIK3CA:H1047R")
+>>> context.parameters["HER2_surface"], context.parameters["PIK3CA_gain"]
+(1.0, 0.85)
+>>> context.potency("alpelisib")
+0.3
+>>> library.context("PTEN:loss").fixed
+{'PTEN': False}
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from her2sim.errors import ConfigError, ModelFormatError, UnknownNameError
+from her2sim.formats._io import read_text
+
+__all__ = [
+    "Alteration",
+    "AlterationLibrary",
+    "Clone",
+    "Context",
+    "alteration_library",
+    "read_alterations",
+    "split_context",
+]
+
+_DIRECTIONS = ("gain", "loss", "level")
+
+
+@dataclass(frozen=True)
+class Clone:
+    """One subpopulation of a heterogeneous tumour: its share and its own alterations."""
+
+    fraction: float
+    alterations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Alteration:
+    """A named alteration and its effect on the model (see ``data/alterations.yaml``)."""
+
+    name: str
+    gene: str
+    direction: str
+    aliases: tuple[str, ...] = ()
+    group: str = ""
+    parameters: Mapping[str, float] = field(default_factory=dict)
+    fixed: Mapping[str, bool] = field(default_factory=dict)
+    potency: Mapping[str, float] = field(default_factory=dict)
+    clones: tuple[Clone, ...] = ()
+    figure: str = ""
+    description: str = ""
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    """The alterations of one tumour (or one clone), merged into model changes.
+
+    ``parameters`` and ``fixed`` are what the alterations set in the model; ``potency(drug)``
+    is the product of their fold changes of the drug's affinity. A context with a
+    heterogeneous alteration has ``clones``: (fraction, context) pairs, each simulated apart.
+    """
+
+    alterations: tuple[Alteration, ...] = ()
+    clones: tuple[tuple[float, Context], ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The alterations as users write them (``ERBB2:amp; PIK3CA:H1047R``), or ``none``."""
+        return "; ".join(a.name for a in self.alterations) or "none"
+
+    @property
+    def parameters(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for alteration in self.alterations:
+            out.update(alteration.parameters)
+        return out
+
+    @property
+    def fixed(self) -> dict[str, bool]:
+        out: dict[str, bool] = {}
+        for alteration in self.alterations:
+            out.update(alteration.fixed)
+        return out
+
+    def potency(self, drug: str) -> float:
+        """Fold change of ``drug``'s IC50/Kd in this context (> 1: less potent)."""
+        return math.prod(a.potency.get(drug, 1.0) for a in self.alterations)
+
+
+def split_context(text: str) -> list[str]:
+    """Alteration names of a context string: separated by ``;`` (``none`` or empty: none)."""
+    names = [part.strip() for part in text.split(";")]
+    return [n for n in names if n and n.lower() not in ("none", "-", "untreated")]
+
+
+class AlterationLibrary:
+    """A set of alterations looked up by name or alias, case-insensitively."""
+
+    def __init__(self, alterations: Iterable[Alteration], source: str = "<alterations>") -> None:
+        self._items = tuple(alterations)
+        self.source = source
+        self._by_key: dict[str, Alteration] = {}
+        for alteration in self._items:
+            for key in (alteration.name, *alteration.aliases):
+                if key.lower() in self._by_key:
+                    raise ModelFormatError(f"alteration name {key!r} is used twice", source)
+                self._by_key[key.lower()] = alteration
+        for alteration in self._items:
+            for clone in alteration.clones:
+                for name in clone.alterations:
+                    inner = self.get(name)
+                    if inner.clones:
+                        raise ModelFormatError(f"{alteration.name}: a clone cannot be heterogeneous itself", source)
+
+    def __iter__(self) -> Iterator[Alteration]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self._items)
+
+    def get(self, name: str) -> Alteration:
+        """The alteration called ``name`` (or one of its aliases); suggests close names if none."""
+        found = self._by_key.get(name.strip().lower())
+        if found is None:
+            raise UnknownNameError("alteration", name, self.names)
+        return found
+
+    def context(self, alterations: str | Iterable[str] = ()) -> Context:
+        """Resolve names into a :class:`Context`, rejecting contradictions.
+
+        Contradictions: one gene both gained and lost (``PTEN:loss`` with ``PTEN:amp``), or
+        two alternatives of one group (``ERBB2:amp`` with ``ERBB2:low``).
+        """
+        names = split_context(alterations) if isinstance(alterations, str) else list(alterations)
+        chosen: list[Alteration] = []
+        for name in names:
+            alteration = self.get(name)
+            if alteration not in chosen:
+                chosen.append(alteration)
+        _check_consistent(chosen)
+        mixtures = [a for a in chosen if a.clones]
+        if len(mixtures) > 1:
+            raise ConfigError(f"only one heterogeneous alteration per tumour, got {', '.join(a.name for a in mixtures)}")
+        if not mixtures:
+            return Context(tuple(chosen))
+        rest = [a for a in chosen if not a.clones]
+        clones = []
+        for clone in mixtures[0].clones:
+            members = [self.get(n) for n in clone.alterations]
+            members += [a for a in rest if not (a.group and a.group in {m.group for m in members})]
+            _check_consistent(members)
+            clones.append((clone.fraction, Context(tuple(members))))
+        return Context(tuple(chosen), tuple(clones))
+
+    def table(self) -> pd.DataFrame:
+        """One row per alteration: name, gene, figure panel, effects and references."""
+        rows = [
+            {
+                "name": a.name,
+                "gene": a.gene,
+                "direction": a.direction,
+                "figure": a.figure,
+                "parameters": ", ".join(f"{k}={v:g}" for k, v in a.parameters.items()),
+                "fixed": ", ".join(f"{k}={int(v)}" for k, v in a.fixed.items()),
+                "potency": ", ".join(f"{k} x{v:g}" for k, v in a.potency.items()),
+                "clones": ", ".join(f"{c.fraction:g} {'+'.join(c.alterations)}" for c in a.clones),
+                "description": a.description,
+                "references": " | ".join(a.references),
+            }
+            for a in self._items
+        ]
+        return pd.DataFrame(rows)
+
+    def check_against(self, parameters: Iterable[str], nodes: Iterable[str]) -> None:
+        """Raise if an alteration names a model parameter or node that does not exist."""
+        known_p, known_n = set(parameters), set(nodes)
+        problems = [
+            f"{a.name}: unknown model parameter {p!r}" for a in self._items for p in a.parameters if p not in known_p
+        ] + [f"{a.name}: unknown model node {n!r}" for a in self._items for n in a.fixed if n not in known_n]
+        if problems:
+            raise ModelFormatError("; ".join(problems), self.source)
+
+
+def _check_consistent(alterations: list[Alteration]) -> None:
+    by_gene: dict[str, set[str]] = {}
+    by_group: dict[str, list[str]] = {}
+    for a in alterations:
+        by_gene.setdefault(a.gene, set()).add(a.direction)
+        if a.group:
+            by_group.setdefault(a.group, []).append(a.name)
+    for gene, directions in by_gene.items():
+        if {"gain", "loss"} <= directions:
+            names = ", ".join(a.name for a in alterations if a.gene == gene)
+            raise ConfigError(f"contradictory alterations: {gene} is both gained and lost ({names})")
+    for group, names in by_group.items():
+        if len(names) > 1:
+            raise ConfigError(f"contradictory alterations: {', '.join(names)} are alternatives ({group}); keep one")
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _entry(raw: Any, index: int, source: str) -> Alteration:
+    where = f"alteration #{index + 1}"
+    if not isinstance(raw, dict) or "name" not in raw:
+        raise ModelFormatError(f"{where} is not a mapping with a name", source)
+    name = str(raw["name"])
+    known = {"name", "aliases", "gene", "direction", "group", "parameters", "fixed", "potency", "clones"}
+    known |= {"figure", "description", "references"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ModelFormatError(f"{name}: unknown key(s) {', '.join(unknown)}", source, hint=f"keys: {', '.join(sorted(known))}")
+    direction = str(raw.get("direction", "gain"))
+    if direction not in _DIRECTIONS:
+        raise ModelFormatError(f"{name}: direction must be one of {', '.join(_DIRECTIONS)}", source)
+    try:
+        parameters = {str(k): float(v) for k, v in (raw.get("parameters") or {}).items()}
+        fixed = {str(k): bool(int(v)) for k, v in (raw.get("fixed") or {}).items()}
+        potency = {str(k): float(v) for k, v in (raw.get("potency") or {}).items()}
+        clones = tuple(
+            Clone(float(c["fraction"]), tuple(str(x) for x in c["alterations"])) for c in raw.get("clones") or ()
+        )
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ModelFormatError(f"{name}: malformed effect ({exc})", source) from None
+    if any(not math.isfinite(v) or v < 0 for v in parameters.values()):
+        raise ModelFormatError(f"{name}: parameter values must be finite and >= 0", source)
+    if any(not math.isfinite(v) or v <= 0 for v in potency.values()):
+        raise ModelFormatError(f"{name}: potency fold changes must be finite and > 0", source)
+    if clones and (any(c.fraction <= 0 for c in clones) or abs(sum(c.fraction for c in clones) - 1) > 1e-6):
+        raise ModelFormatError(f"{name}: clone fractions must be > 0 and sum to 1", source)
+    return Alteration(
+        name=name,
+        gene=str(raw.get("gene", name.split(":")[0])),
+        direction=direction,
+        aliases=tuple(str(a) for a in raw.get("aliases") or ()),
+        group=str(raw.get("group", "")),
+        parameters=MappingProxyType(parameters),
+        fixed=MappingProxyType(fixed),
+        potency=MappingProxyType(potency),
+        clones=clones,
+        figure=str(raw.get("figure", "")),
+        description=str(raw.get("description", "")),
+        references=tuple(str(r) for r in raw.get("references") or ()),
+    )
+
+
+def read_alterations(path: str | os.PathLike[str]) -> AlterationLibrary:
+    """Read an alteration library file (the format of ``data/alterations.yaml``)."""
+    source = str(path)
+    try:
+        data = yaml.safe_load(read_text(path))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ModelFormatError(f"not valid YAML ({getattr(exc, 'problem', exc)})", source, line) from None
+    if not isinstance(data, dict) or not isinstance(data.get("alterations"), list):
+        raise ModelFormatError("expected a top-level 'alterations:' list", source)
+    return AlterationLibrary((_entry(raw, i, source) for i, raw in enumerate(data["alterations"])), source)
+
+
+@functools.cache
+def alteration_library() -> AlterationLibrary:
+    """The library shipped with her2sim, checked against the HER2 model."""
+    from her2sim.her2.model import data_path, load_model
+
+    library = read_alterations(data_path("alterations.yaml"))
+    model = load_model()
+    library.check_against(model.parameter_values, model.names)
+    return library
+

@@ -1,0 +1,110 @@
+"""From doses to model parameters: occupancy, competition, ADCC and conjugate payloads.
+
+A drug never switches a node off here. Each binding gives an occupancy drive ``x`` (a Hill
+term for a reversible binder, inactivation against resynthesis for a covalent one, with the
+affinity divided by the context's mutant-specific fold change); drugs on one site compete:
+``site = sum(emax_i x_i) / (1 + sum x_i)``. The model turns site values into rates, and
+reduces antibody action where the epitope is missing (p95HER2) or masked (MUC4, CD44-HA).
+
+Examples
+--------
+>>> from her2sim.her2.alterations import alteration_library
+>>> from her2sim.her2.therapies import therapy_library
+>>> drugs, contexts = therapy_library(), alteration_library()
+>>> amp = contexts.context("ERBB2:amp")
+>>> p = drug_parameters(drugs.regimen("lapatinib"), amp)
+>>> round(p["inh_HER2_kinase"], 3)  # 1 uM over an IC50 of 100 nM
+0.909
+>>> mutant = contexts.context("ERBB2:L755S")
+>>> round(drug_parameters(drugs.regimen("lapatinib"), mutant)["inh_HER2_kinase"], 3)
+0.2
+>>> round(drug_parameters(drugs.regimen("neratinib"), mutant)["inh_HER2_kinase"], 3)  # covalent
+0.946
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from her2sim.her2.alterations import Context
+from her2sim.her2.therapies import Drug, Regimen
+
+__all__ = ["drug_parameters", "epitope_shares", "population_uptake"]
+
+
+def _drives(regimen: Regimen, context: Context) -> dict[str, list[tuple[Drug, float, float]]]:
+    """Site -> [(drug, emax, x)] for every binding of the regimen."""
+    sites: dict[str, list[tuple[Drug, float, float]]] = {}
+    for drug, dose in regimen.doses:
+        fold = context.potency(drug.name)
+        for binding in drug.bindings:
+            sites.setdefault(binding.site, []).append((drug, binding.emax, binding.drive(dose, fold)))
+    return sites
+
+
+def epitope_shares(regimen: Regimen, context: Context) -> dict[str, float]:
+    """Drug name -> fraction of its epitope (its first binding site) it occupies.
+
+    Antibodies and conjugates on one epitope compete: each gets ``x_i / (1 + sum x)``.
+    """
+    sites = _drives(regimen, context)
+    shares = {}
+    for drug, _ in regimen.doses:
+        if drug.adcc or drug.payload is not None:
+            entries = sites[drug.bindings[0].site]
+            total = sum(x for _, _, x in entries)
+            mine = sum(x for d, _, x in entries if d is drug)
+            shares[drug.name] = mine / (1.0 + total)
+    return shares
+
+
+def _uptake(regimen: Regimen, shares: Mapping[str, float], bystander: bool) -> float:
+    """Conjugate taken up at full HER2 density, in units of each payload's EC50."""
+    total = 0.0
+    for drug, _ in regimen.doses:
+        payload = drug.payload
+        if payload is not None:
+            weight = payload.bystander if bystander else 1.0
+            total += weight * shares[drug.name] * payload.drug_to_antibody_ratio / payload.ec50
+    return total
+
+
+def population_uptake(
+    regimen: Regimen, clones: Sequence[tuple[float, Context]], defaults: Mapping[str, float]
+) -> float:
+    """Membrane-permeable payload released into the tumour, per cell (the bystander dose).
+
+    Each clone releases in proportion to its share, its uptake, its HER2 density and its mean
+    epitope access (the model's masking terms averaged over the masking nodes' levels).
+    """
+    total = 0.0
+    for fraction, clone in clones:
+        p = {**defaults, **clone.parameters}
+        access = (1 - p["masking_MUC4"] * p["MUC4"]) * (1 - p["masking_HA"] * p["CD44_HA"])
+        shares = epitope_shares(regimen, clone)
+        total += fraction * _uptake(regimen, shares, bystander=True) * p["HER2_surface"] * access
+    return total
+
+
+def drug_parameters(regimen: Regimen, context: Context, bystander_uptake: float = 0.0) -> dict[str, float]:
+    """Model parameters (``her2.cfg`` names) for ``regimen`` given to cells of ``context``.
+
+    ``bystander_uptake`` is the payload reaching each cell from its neighbours
+    (:func:`population_uptake`); sites no drug binds are left out (their defaults apply).
+    """
+    params = {
+        site: sum(emax * x for _, emax, x in entries) / (1.0 + sum(x for _, _, x in entries))
+        for site, entries in _drives(regimen, context).items()
+    }
+    shares = epitope_shares(regimen, context)
+    adcc = 1.0 - math.prod(1.0 - drug.adcc * shares[drug.name] for drug, _ in regimen.doses if drug.adcc)
+    payloads = [drug.payload.max for drug, _ in regimen.doses if drug.payload is not None]
+    if adcc:
+        params["adcc"] = adcc
+    if payloads:
+        params["adc_uptake"] = _uptake(regimen, shares, bystander=False)
+        params["payload_max"] = max(payloads)
+        params["payload_ec50"] = 1.0
+        params["payload_bystander"] = bystander_uptake
+    return params

@@ -1,0 +1,223 @@
+"""Run the HER2 model for tumour contexts and therapy regimens, and read phenotypes.
+
+A scenario is a context (alterations) and a regimen (drugs at doses). Both become runtime
+parameters and fixed nodes of one compiled kernel, so any number of scenarios reuse it.
+Treated and untreated runs share their random streams (same seed), so differences between
+them are not blurred by independent noise.
+
+Readouts (``READOUTS``) are node probabilities: ``proliferation`` (E2F in a living cell),
+``apoptosis``, ``survival`` (1 - apoptosis), ``pAKT`` and ``pERK``. The steady-state value of a
+readout is its mean over the second half of the simulated time. The effect of a therapy is
+the fractional change it causes (:func:`effect`).
+
+Examples
+--------
+>>> result = scenario(["ERBB2:amp"], {"lapatinib": "1uM"}, samples=500, max_time=40)
+>>> result.summary.loc["proliferation", "effect"] > 0.5
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from her2sim.engine.compile import CompiledModel, compile_model
+from her2sim.engine.scenario import Scenario
+from her2sim.engine.simulate import simulate_batch
+from her2sim.errors import ConfigError, UnknownNameError
+from her2sim.her2.alterations import Context, alteration_library
+from her2sim.her2.model import load_config, load_model
+from her2sim.her2.pharmacology import drug_parameters, population_uptake
+from her2sim.her2.therapies import Regimen, therapy_library
+from her2sim.model.config import SimulationConfig
+
+__all__ = ["READOUTS", "Her2Simulator", "ScenarioResult", "effect", "scenario"]
+
+#: Readout name -> (node, whether the readout is 1 - the node's probability).
+READOUTS: dict[str, tuple[str, bool]] = {
+    "proliferation": ("Proliferation", False),
+    "apoptosis": ("Apoptosis", False),
+    "survival": ("Apoptosis", True),
+    "pAKT": ("AKT", False),
+    "pERK": ("ERK", False),
+}
+
+
+def readout_name(name: str) -> str:
+    """The canonical readout name (case-insensitive); unknown names suggest close ones."""
+    for key in READOUTS:
+        if key.lower() == name.strip().lower():
+            return key
+    raise UnknownNameError("readout", name, READOUTS)
+
+
+def effect(readout: str, treated: float, untreated: float) -> float:
+    """Fractional change a therapy causes: ``1 - r/r0``, or ``(r - r0)/(1 - r0)`` for apoptosis.
+
+    >>> effect("proliferation", 0.2, 0.8), effect("apoptosis", 0.55, 0.1)
+    (0.75, 0.5)
+    """
+    if readout_name(readout) == "apoptosis":
+        return 0.0 if untreated >= 1.0 else (treated - untreated) / (1.0 - untreated)
+    return 0.0 if untreated <= 0.0 else 1.0 - treated / untreated
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """Phenotypes of one context under one regimen, next to the same context untreated.
+
+    ``timecourse`` is tidy (time, readout, condition, probability); ``summary`` has one row
+    per readout with the steady-state ``untreated`` and ``treated`` values and the ``effect``;
+    ``nodes`` gives every node's steady-state probability in both conditions, which shows
+    the pathway that stays on under treatment.
+    """
+
+    context: str
+    regimen: str
+    timecourse: pd.DataFrame
+    summary: pd.DataFrame
+    nodes: pd.DataFrame
+
+    @property
+    def growth_index(self) -> float:
+        """Treated over untreated proliferation (1: no effect, 0: arrest)."""
+        row = self.summary.loc["proliferation"]
+        return float(row["treated"] / row["untreated"]) if row["untreated"] > 0 else math.nan
+
+
+class Her2Simulator:
+    """Simulates many (context, regimen) pairs of the HER2 model with one compiled kernel.
+
+    Results are cached by context and regimen, so a validation table or a screen that
+    mentions a scenario twice simulates it once.
+    """
+
+    def __init__(self, config: SimulationConfig | None = None) -> None:
+        self.model = load_model()
+        self.config = config or load_config()
+        self.alterations = alteration_library()
+        self.therapies = therapy_library()
+        self._compiled: CompiledModel = compile_model(self.model)
+        self._cache: dict[tuple[object, ...], pd.DataFrame] = {}
+
+    def context(self, alterations: str | Iterable[str] | Context = ()) -> Context:
+        return alterations if isinstance(alterations, Context) else self.alterations.context(alterations)
+
+    def regimen(self, therapies: str | Mapping[str, str | float | None] | Iterable[str] | Regimen | None) -> Regimen:
+        return therapies if isinstance(therapies, Regimen) else self.therapies.regimen(therapies)
+
+    def _engine_scenarios(self, context: Context, regimen: Regimen) -> list[tuple[float, Scenario]]:
+        defaults = self.model.parameter_values
+        clones = list(context.clones) or [(1.0, context)]
+        bystander = population_uptake(regimen, clones, defaults)
+        out = []
+        for fraction, clone in clones:
+            parameters = {**clone.parameters, **drug_parameters(regimen, clone, bystander)}
+            scenario = Scenario(name=f"{clone.label} | {regimen.label}", parameters=parameters, fixed=clone.fixed)
+            out.append((fraction, scenario))
+        return out
+
+    def node_timecourses(
+        self, pairs: Sequence[tuple[Context, Regimen]]
+    ) -> list[pd.DataFrame]:
+        """Node probabilities per time window (pooled over clones) for each pair, batched."""
+        keys = [(c.label, r.key) for c, r in pairs]
+        todo: dict[tuple[object, ...], tuple[Context, Regimen]] = {}
+        for key, pair in zip(keys, pairs, strict=True):
+            if key not in self._cache:
+                todo.setdefault(key, pair)
+        jobs = [(key, w, s) for key, (c, r) in todo.items() for w, s in self._engine_scenarios(c, r)]
+        results = simulate_batch(self._compiled, [s for _, _, s in jobs], self.config) if jobs else []
+        pooled: dict[tuple[object, ...], pd.DataFrame] = {}
+        for (key, weight, _), result in zip(jobs, results, strict=True):
+            frame = result.nodes(include_internal=True) * weight
+            pooled[key] = frame if key not in pooled else pooled[key] + frame
+        self._cache.update(pooled)
+        return [self._cache[key] for key in keys]
+
+    def steady_nodes(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[pd.Series]:
+        """Every node's steady-state probability (mean over the second half of the run)."""
+        half = self.config.max_time / 2
+        return [frame.loc[frame.index >= half].mean() for frame in self.node_timecourses(pairs)]
+
+    def readouts(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[dict[str, float]]:
+        """Steady-state readouts for each pair."""
+        return [_readouts(nodes) for nodes in self.steady_nodes(pairs)]
+
+    def run(
+        self,
+        alterations: str | Iterable[str] | Context = (),
+        therapies: str | Mapping[str, str | float | None] | Iterable[str] | Regimen | None = None,
+    ) -> ScenarioResult:
+        """Simulate one context treated and untreated."""
+        context, regimen = self.context(alterations), self.regimen(therapies)
+        treated_tc, untreated_tc = self.node_timecourses([(context, regimen), (context, Regimen())])
+        half = self.config.max_time / 2
+        treated, untreated = (tc.loc[tc.index >= half].mean() for tc in (treated_tc, untreated_tc))
+        r1, r0 = _readouts(treated), _readouts(untreated)
+        summary = pd.DataFrame(
+            {
+                "untreated": pd.Series(r0),
+                "treated": pd.Series(r1),
+                "effect": pd.Series({k: effect(k, r1[k], r0[k]) for k in READOUTS}),
+            }
+        )
+        summary.index.name = "readout"
+        frames = []
+        for condition, tc in (("untreated", untreated_tc), ("treated", treated_tc)):
+            wide = pd.DataFrame({name: _readout_series(tc, name) for name in READOUTS}, index=tc.index)
+            long = wide.reset_index().melt(id_vars=wide.index.name or "time", var_name="readout", value_name="probability")
+            long.insert(2, "condition", condition)
+            frames.append(long.rename(columns={wide.index.name or "index": "time"}))
+        nodes = pd.DataFrame({"untreated": untreated, "treated": treated})
+        nodes.index.name = "node"
+        return ScenarioResult(context.label, regimen.label, pd.concat(frames, ignore_index=True), summary, nodes)
+
+
+def _readout_series(frame: pd.DataFrame, name: str) -> pd.Series:
+    node, complement = READOUTS[name]
+    return 1.0 - frame[node] if complement else frame[node]
+
+
+def _readouts(nodes: pd.Series) -> dict[str, float]:
+    out = {}
+    for name, (node, complement) in READOUTS.items():
+        value = float(nodes[node])
+        out[name] = 1.0 - value if complement else value
+    return out
+
+
+def scenario(
+    alterations: str | Iterable[str] = (),
+    therapies: str | Mapping[str, str | float | None] | Iterable[str] | None = None,
+    *,
+    samples: int | None = None,
+    max_time: float | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+) -> ScenarioResult:
+    """Simulate the HER2 model for ``alterations`` under ``therapies`` and untreated.
+
+    Parameters
+    ----------
+    alterations:
+        Names of the alteration library (``["ERBB2:amp", "PIK3CA:H1047R"]`` or
+        ``"ERBB2:amp; PIK3CA:H1047R"``); none means a HER2-normal, unaltered cell.
+    therapies:
+        ``{"trastuzumab": None, "lapatinib": "250nM"}`` (None: standard dose),
+        ``"trastuzumab+pertuzumab"`` or a list of ``name[@dose]``.
+    samples, max_time, seed, threads:
+        Override the model's run settings (``her2.cfg``).
+    """
+    config = load_config()
+    changes = {"sample_count": samples, "max_time": max_time, "seed": seed, "threads": threads}
+    try:
+        config = replace(config, **{k: v for k, v in changes.items() if v is not None})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+    return Her2Simulator(config).run(alterations, therapies)
+
