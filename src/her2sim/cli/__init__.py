@@ -267,7 +267,10 @@ def _plot(result: SimulationResult, path: Path) -> None:
 def main() -> None:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        # without standalone mode click returns a command's typer.Exit code instead of exiting
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except Her2simError as exc:
         print(f"her2sim: error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -284,3 +287,6 @@ def main() -> None:
             exc.show()  # type: ignore[attr-defined]
             sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         raise
+
+
+from her2sim.cli import her2 as _her2  # noqa: E402,F401  (registers the HER2 model commands)

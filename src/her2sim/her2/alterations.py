@@ -165,7 +165,9 @@ class AlterationLibrary:
         _check_consistent(chosen)
         mixtures = [a for a in chosen if a.clones]
         if len(mixtures) > 1:
-            raise ConfigError(f"only one heterogeneous alteration per tumour, got {', '.join(a.name for a in mixtures)}")
+            raise ConfigError(
+                f"only one heterogeneous alteration per tumour, got {', '.join(a.name for a in mixtures)}"
+            )
         if not mixtures:
             return Context(tuple(chosen))
         rest = [a for a in chosen if not a.clones]
@@ -234,7 +236,9 @@ def _entry(raw: Any, index: int, source: str) -> Alteration:
     known |= {"figure", "description", "references"}
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise ModelFormatError(f"{name}: unknown key(s) {', '.join(unknown)}", source, hint=f"keys: {', '.join(sorted(known))}")
+        raise ModelFormatError(
+            f"{name}: unknown key(s) {', '.join(unknown)}", source, hint=f"keys: {', '.join(sorted(known))}"
+        )
     direction = str(raw.get("direction", "gain"))
     if direction not in _DIRECTIONS:
         raise ModelFormatError(f"{name}: direction must be one of {', '.join(_DIRECTIONS)}", source)
@@ -292,4 +296,3 @@ def alteration_library() -> AlterationLibrary:
     model = load_model()
     library.check_against(model.parameter_values, model.names)
     return library
-

@@ -121,9 +121,7 @@ class Her2Simulator:
             out.append((fraction, scenario))
         return out
 
-    def node_timecourses(
-        self, pairs: Sequence[tuple[Context, Regimen]]
-    ) -> list[pd.DataFrame]:
+    def node_timecourses(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[pd.DataFrame]:
         """Node probabilities per time window (pooled over clones) for each pair, batched."""
         keys = [(c.label, r.key) for c, r in pairs]
         todo: dict[tuple[object, ...], tuple[Context, Regimen]] = {}
@@ -170,7 +168,9 @@ class Her2Simulator:
         frames = []
         for condition, tc in (("untreated", untreated_tc), ("treated", treated_tc)):
             wide = pd.DataFrame({name: _readout_series(tc, name) for name in READOUTS}, index=tc.index)
-            long = wide.reset_index().melt(id_vars=wide.index.name or "time", var_name="readout", value_name="probability")
+            long = wide.reset_index().melt(
+                id_vars=wide.index.name or "time", var_name="readout", value_name="probability"
+            )
             long.insert(2, "condition", condition)
             frames.append(long.rename(columns={wide.index.name or "index": "time"}))
         nodes = pd.DataFrame({"untreated": untreated, "treated": treated})
@@ -220,4 +220,3 @@ def scenario(
     except (TypeError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
     return Her2Simulator(config).run(alterations, therapies)
-

@@ -48,7 +48,7 @@ __all__ = [
 _MOLAR = {"pm": 1e-3, "nm": 1.0, "um": 1e3, "µm": 1e3, "μm": 1e3, "mm": 1e6, "m": 1e9}
 #: Mass units per mL, as a factor to g/L.
 _MASS = {"ng/ml": 1e-6, "ug/ml": 1e-3, "µg/ml": 1e-3, "μg/ml": 1e-3, "mg/ml": 1.0, "g/l": 1.0, "mg/l": 1e-3}
-_NUMBER_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([^\s0-9].*?)?\s*$")
+_NUMBER_UNIT = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([^\s0-9].*?)?\s*$")
 _UNITS_HINT = "write a dose with a unit: 1uM, 100nM, 10ug/mL, or 2x for twice the standard dose"
 
 
@@ -235,9 +235,7 @@ class TherapyLibrary:
         """One row per drug: class, standard dose, sites and potencies, mechanism, references."""
         rows = []
         for d in self._items:
-            sites = ", ".join(
-                f"{b.site} ({'KI' if b.covalent else 'IC50/Kd'} {b.potency:g} nM)" for b in d.bindings
-            )
+            sites = ", ".join(f"{b.site} ({'KI' if b.covalent else 'IC50/Kd'} {b.potency:g} nM)" for b in d.bindings)
             rows.append(
                 {
                     "name": d.name,
@@ -246,7 +244,9 @@ class TherapyLibrary:
                     "standard_dose": d.standard_dose_text,
                     "sites": sites,
                     "adcc": d.adcc,
-                    "payload": "" if d.payload is None else f"DAR {d.payload.drug_to_antibody_ratio:g}, bystander {d.payload.bystander:g}",
+                    "payload": ""
+                    if d.payload is None
+                    else f"DAR {d.payload.drug_to_antibody_ratio:g}, bystander {d.payload.bystander:g}",
                     "mechanism": d.mechanism,
                     "references": " | ".join(d.references),
                 }
@@ -256,7 +256,9 @@ class TherapyLibrary:
     def check_against(self, parameters: Iterable[str]) -> None:
         """Raise if a drug binds a site that is not a parameter of the model."""
         known = set(parameters)
-        problems = [f"{d.name}: unknown model site {b.site!r}" for d in self._items for b in d.bindings if b.site not in known]
+        problems = [
+            f"{d.name}: unknown model site {b.site!r}" for d in self._items for b in d.bindings if b.site not in known
+        ]
         if problems:
             raise ModelFormatError("; ".join(problems), self.source)
 

@@ -37,13 +37,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from her2sim.errors import Her2simError, ModelFormatError, ModelValidationError
+from her2sim.errors import ConfigError, Her2simError, ModelFormatError, ModelValidationError
 from her2sim.formats._io import read_text
 from her2sim.her2.alterations import Context
 from her2sim.her2.scenario import Her2Simulator, effect, readout_name
 from her2sim.her2.therapies import Regimen
 
-__all__ = ["Expectation", "THRESHOLDS", "parse_expectations", "read_expectations", "validate"]
+__all__ = ["THRESHOLDS", "Expectation", "parse_expectations", "read_expectations", "validate"]
 
 #: Effect thresholds of the table format.
 THRESHOLDS = {"sensitive": 0.5, "resistant": 0.2, "difference": 0.05}
@@ -75,26 +75,29 @@ class Expectation:
         return ""
 
 
-def parse_expectations(text: str, source: str = "<expectations>", simulator: Her2Simulator | None = None) -> list[Expectation]:
+def parse_expectations(
+    text: str, source: str = "<expectations>", simulator: Her2Simulator | None = None
+) -> list[Expectation]:
     """Parse an expectations table, resolving every name; all problems are raised together."""
     simulator = simulator or Her2Simulator()
     reader = csv.DictReader(io.StringIO(text), delimiter="\t")
     header = reader.fieldnames or []
     missing = [c for c in ("id", "context", "therapy", "expected") if c not in header]
     if missing:
-        raise ModelFormatError(f"missing column(s) {', '.join(missing)}", source, 1, hint=f"columns: {', '.join(_COLUMNS)}")
+        raise ModelFormatError(
+            f"missing column(s) {', '.join(missing)}", source, 1, hint=f"columns: {', '.join(_COLUMNS)}"
+        )
     rows, problems, seen = [], [], set()
     for number, raw in enumerate(reader, start=2):
         values = {k: (raw.get(k) or "").strip() for k in _COLUMNS}
         where = f"{source}:{number}: row {values['id'] or '?'}"
+        if values["id"] in seen:
+            problems.append(f"{where}: duplicate id")
+        seen.add(values["id"])
         try:
             rows.append(_row(values, number, simulator))
         except Her2simError as exc:
             problems.append(f"{where}: {exc}")
-            continue
-        if values["id"] in seen:
-            problems.append(f"{where}: duplicate id")
-        seen.add(values["id"])
     if problems:
         raise ModelValidationError(problems, source)
     return rows
@@ -103,10 +106,10 @@ def parse_expectations(text: str, source: str = "<expectations>", simulator: Her
 def _row(v: dict[str, str], line: int, simulator: Her2Simulator) -> Expectation:
     expected = v["expected"].lower()
     if expected not in _OUTCOMES:
-        raise ModelFormatError(f"expected must be one of {', '.join(_OUTCOMES)}, not {v['expected']!r}")
+        raise ConfigError(f"expected must be one of {', '.join(_OUTCOMES)}, not {v['expected']!r}")
     context, regimen = simulator.context(v["context"]), simulator.regimen(v["therapy"])
     if not regimen.doses:
-        raise ModelFormatError("the therapy column is empty")
+        raise ConfigError("the therapy column is empty")
     compare_context = compare_regimen = None
     if expected in ("stronger", "weaker"):
         kind, _, what = v["compare_to"].partition(":")
@@ -115,9 +118,9 @@ def _row(v: dict[str, str], line: int, simulator: Her2Simulator) -> Expectation:
         elif kind.strip() == "context" and what.strip():
             compare_context = simulator.context(what)
         else:
-            raise ModelFormatError(f"{expected} needs compare_to 'therapy:<therapies>' or 'context:<alterations>'")
+            raise ConfigError(f"{expected} needs compare_to 'therapy:<therapies>' or 'context:<alterations>'")
     elif v["compare_to"]:
-        raise ModelFormatError(f"compare_to is only used with stronger/weaker, not {expected}")
+        raise ConfigError(f"compare_to is only used with stronger/weaker, not {expected}")
     return Expectation(
         id=v["id"],
         context=context,

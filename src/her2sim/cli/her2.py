@@ -1,0 +1,187 @@
+"""HER2 model commands: ``run`` a scenario and ``validate`` against an expectations table."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from her2sim.cli import app, console
+from her2sim.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from her2sim.her2.scenario import ScenarioResult
+
+
+def _check_suffix(path: Path | None, allowed: tuple[str, ...], what: str) -> None:
+    if path is not None and path.suffix.lower() not in allowed:
+        raise ConfigError(f"{path}: {what} is written as {' or '.join(allowed)}, not {path.suffix or 'no suffix'!r}")
+
+
+def _write_table(table: pd.DataFrame, path: Path) -> None:
+    from her2sim.formats._io import atomic_write
+
+    if path.suffix.lower() == ".parquet":
+        tmp = path.with_name(f".{path.name}.tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_parquet(tmp, index=False)
+        tmp.replace(path)
+    else:
+        atomic_write(path, table.to_csv(index=False))
+    console.print(f"wrote {path}")
+
+
+def _class(effect: float) -> str:
+    from her2sim.her2.validation import THRESHOLDS
+
+    if effect >= THRESHOLDS["sensitive"]:
+        return "[green]sensitive[/green]"
+    if effect <= THRESHOLDS["resistant"]:
+        return "[red]resistant[/red]"
+    return "[yellow]partial[/yellow]"
+
+
+def _pathway(result: ScenarioResult) -> str:
+    """Signalling nodes that stay on under treatment, most active first (inputs and phenotypes left out)."""
+    from her2sim.her2.model import load_model
+
+    model = load_model()
+    context_nodes = {n for n in model.names if model.regulators(n) <= {n}}  # levels set by alterations/drugs
+    hidden = {"Proliferation", "Apoptosis", *context_nodes}
+    nodes = result.nodes.drop(index=[n for n in hidden if n in result.nodes.index])
+    on = nodes[(nodes["treated"] >= 0.5) & (nodes["untreated"] >= 0.5)]["treated"].sort_values(ascending=False)
+    return ", ".join(f"{name} {p:.2f}" for name, p in on.items()) or "none"
+
+
+@app.command()
+def run(
+    alteration: Annotated[
+        list[str] | None,
+        typer.Option("--alteration", "-a", help="Alteration (repeat): ERBB2:amp, PIK3CA:H1047R, p95HER2, ..."),
+    ] = None,
+    therapy: Annotated[
+        list[str] | None,
+        typer.Option("--therapy", "-t", help="Therapy (repeat), optionally with a dose: lapatinib@250nM"),
+    ] = None,
+    samples: Annotated[int | None, typer.Option("--samples", "-n", help="Trajectories per condition")] = None,
+    max_time: Annotated[float | None, typer.Option(help="Simulated time (steady state: its second half)")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the time course (.csv or .parquet)")
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a PNG of the phenotype time courses")] = None,
+) -> None:
+    """Simulate the HER2 model for a tumour's alterations under a therapy, against untreated."""
+    from her2sim.her2.scenario import scenario
+
+    _check_suffix(output, (".csv", ".parquet"), "the time course")
+    _check_suffix(plot, (".png",), "the plot")
+    result = scenario(alteration or [], therapy or [], samples=samples, max_time=max_time, seed=seed)
+    console.print(f"[bold]context[/bold] {escape(result.context)}   [bold]therapy[/bold] {escape(result.regimen)}")
+    table = Table("readout", "untreated", "treated", "effect", "class")
+    for name, row in result.summary.iterrows():
+        table.add_row(
+            str(name),
+            f"{row['untreated']:.3f}",
+            f"{row['treated']:.3f}",
+            f"{row['effect']:+.3f}",
+            _class(row["effect"]),
+        )
+    console.print(table)
+    index = result.growth_index
+    console.print(
+        f"growth index (proliferation treated / untreated): {index:.3f}"
+        if not math.isnan(index)
+        else "growth index: undefined (no proliferation untreated)"
+    )
+    console.print(f"still on under treatment: {_pathway(result)}")
+    if output is not None:
+        _write_table(result.timecourse, output)
+    if plot is not None:
+        _plot_scenario(result, plot)
+        console.print(f"wrote {plot}")
+
+
+def _plot_scenario(result: ScenarioResult, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    data = result.timecourse
+    for (readout, condition), part in data.groupby(["readout", "condition"], sort=False):
+        if readout in ("proliferation", "apoptosis"):
+            style = "-" if condition == "treated" else "--"
+            ax.plot(part["time"], part["probability"], style, label=f"{readout}, {condition}")
+    ax.set_xlabel("time")
+    ax.set_ylabel("probability")
+    ax.set_ylim(0, 1)
+    ax.set_title(f"{result.context} | {result.regimen}", fontsize=10)
+    ax.legend()
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+@app.command()
+def validate(
+    table: Annotated[
+        Path | None,
+        typer.Argument(help="Expectations table (.tsv); default: the literature table shipped with her2sim"),
+    ] = None,
+    samples: Annotated[int | None, typer.Option("--samples", "-n", help="Trajectories per scenario")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed")] = None,
+    min_pass: Annotated[float, typer.Option(help="Exit with status 1 when fewer rows pass than this fraction")] = 0.9,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the results (.csv or .parquet)")] = None,
+) -> None:
+    """Run every row of an expectations table through the HER2 model and judge it."""
+    from dataclasses import replace
+
+    from her2sim.her2.model import data_path, load_config
+    from her2sim.her2.scenario import Her2Simulator
+    from her2sim.her2.validation import read_expectations
+    from her2sim.her2.validation import validate as judge
+
+    _check_suffix(output, (".csv", ".parquet"), "the result table")
+    if not 0 <= min_pass <= 1:
+        raise ConfigError(f"--min-pass must be a fraction in [0, 1], got {min_pass}")
+    changes = {k: v for k, v in {"sample_count": samples, "seed": seed}.items() if v is not None}
+    simulator = Her2Simulator(replace(load_config(), **changes))
+    rows = read_expectations(table or data_path("expectations.tsv"), simulator)
+    results = judge(rows, simulator)
+    show = Table("id", "context", "therapy", "readout", "expected", "effect", "compared", "observed", "")
+    for r in results.itertuples(index=False):
+        compared = (
+            ""
+            if r.compare_effect is None or math.isnan(r.compare_effect)
+            else f"{r.compare_effect:.3f} ({r.compare_to})"
+        )
+        mark = "[green]pass[/green]" if r.passed else "[red]FAIL[/red]"
+        show.add_row(
+            r.id,
+            escape(r.context),
+            escape(r.therapy),
+            r.readout,
+            r.expected,
+            f"{r.effect:.3f}",
+            escape(compared),
+            r.observed,
+            mark,
+        )
+    console.print(show)
+    passed, total = int(results["passed"].sum()), len(results)
+    share = passed / total if total else 0.0
+    console.print(f"[bold]passed {passed}/{total} ({share:.0%})[/bold]")
+    if output is not None:
+        _write_table(results, output)
+    if share < min_pass:
+        raise typer.Exit(1)
