@@ -13,7 +13,7 @@ the fractional change it causes (:func:`effect`).
 Examples
 --------
 >>> result = scenario(["ERBB2:amp"], {"lapatinib": "1uM"}, samples=500, max_time=40)
->>> result.summary.loc["proliferation", "effect"] > 0.5
+>>> bool(result.summary.loc["proliferation", "effect"] > 0.5)
 True
 """
 
@@ -58,7 +58,7 @@ def readout_name(name: str) -> str:
 def effect(readout: str, treated: float, untreated: float) -> float:
     """Fractional change a therapy causes: ``1 - r/r0``, or ``(r - r0)/(1 - r0)`` for apoptosis.
 
-    >>> effect("proliferation", 0.2, 0.8), effect("apoptosis", 0.55, 0.1)
+    >>> effect("proliferation", 0.2, 0.8), round(effect("apoptosis", 0.55, 0.1), 6)
     (0.75, 0.5)
     """
     if readout_name(readout) == "apoptosis":
