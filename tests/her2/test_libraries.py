@@ -11,6 +11,7 @@ from her2sim.her2.alterations import alteration_library, read_alterations
 from her2sim.her2.model import annotations, load_model
 from her2sim.her2.pharmacology import drug_parameters
 from her2sim.her2.therapies import parse_concentration, read_therapies, therapy_library
+from her2sim.model.expr import Var
 
 #: alterations issue 4 names, plus the figure's panels they implement
 REQUIRED_ALTERATIONS = [
@@ -171,3 +172,19 @@ def test_library_sites_are_checked_against_the_model(tmp_path: Path) -> None:
                      "    actions: [{type: bind, site: inh_MOOSE, potency: 5 nM}]\n")  # fmt: skip
     with pytest.raises(ModelFormatError, match="unknown model site 'inh_MOOSE'"):
         read_therapies(drugs).check_against(load_model().parameter_values)
+
+
+@pytest.mark.parametrize("suffix", [".bnet", ".sbml"])
+def test_the_model_exports_its_logic_to_other_formats(tmp_path: Path, suffix: str) -> None:
+    from her2sim.formats import read_model, write_model
+
+    model = load_model()
+    path = tmp_path / f"her2{suffix}"
+    write_model(model, path, lossy=True)  # rates and parameters are MaBoSS-only
+    back = read_model(path)
+    assert back.names == model.names
+    if suffix == ".sbml":  # SBML-qual carries annotations, BoolNet does not
+        assert [n.genes for n in back.nodes] == [n.genes for n in model.nodes]
+    for node in model.nodes:
+        mirrored = back.node(node.name)
+        assert mirrored.rule == node.rule or (node.rule == Var(node.name) and mirrored.is_input), node.name
