@@ -1,0 +1,134 @@
+"""The resistance landscape: which mechanism defeats which therapy, and what restores response.
+
+The contexts and therapies are data (``data/landscape.yaml``). Each therapy is given at a
+multiple of its standard dose (one column per multiple when ``doses > 1``), every cell in
+one batch or on Dask. :func:`rescues` reads the answer off the table: for each context, the
+best single agent and the best combination.
+
+Examples
+--------
+>>> spec = landscape_spec()
+>>> len(spec.contexts) >= 10 and len(spec.therapies) >= 30
+True
+>>> cells = landscape_cells(spec, doses=2)
+>>> len(cells) == len(spec.contexts) * len(spec.therapies) * 2
+True
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from her2sim.errors import ConfigError, ModelFormatError
+from her2sim.experiments.cells import Cell
+from her2sim.formats._io import read_text
+
+__all__ = ["LandscapeSpec", "dose_multiples", "heatmap", "landscape_cells", "landscape_spec", "rescues"]
+
+
+@dataclass(frozen=True)
+class LandscapeSpec:
+    """Contexts as (label, alterations, figure panel) and therapies as regimen strings."""
+
+    contexts: tuple[tuple[str, str, str], ...]
+    therapies: tuple[str, ...]
+
+
+def landscape_spec(path: str | os.PathLike[str] | None = None) -> LandscapeSpec:
+    """Read a landscape file (default: the shipped ``data/landscape.yaml``), names checked."""
+    from her2sim.her2.alterations import alteration_library
+    from her2sim.her2.therapies import therapy_library
+
+    path = Path(path) if path else Path(str(resources.files("her2sim.experiments") / "data" / "landscape.yaml"))
+    try:
+        data = yaml.safe_load(read_text(path))
+        contexts = tuple((str(c["label"]), str(c["alterations"]), str(c.get("figure", ""))) for c in data["contexts"])
+        therapies = tuple(str(t) for t in data["therapies"])
+    except (yaml.YAMLError, KeyError, TypeError) as exc:
+        raise ModelFormatError(f"not a landscape file ({exc})", str(path)) from None
+    for _, alterations, _ in contexts:
+        alteration_library().context(alterations)
+    for therapy in therapies:
+        therapy_library().regimen(therapy)
+    if not contexts or not therapies:
+        raise ModelFormatError("a landscape needs contexts and therapies", str(path))
+    return LandscapeSpec(contexts, therapies)
+
+
+def dose_multiples(doses: int) -> list[float]:
+    """Multiples of the standard dose: 1 alone, or ``doses`` log-spaced from 1/30 to 3.
+
+    >>> [round(x, 3) for x in dose_multiples(3)]
+    [0.033, 0.316, 3.0]
+    """
+    if doses < 1:
+        raise ConfigError(f"the landscape needs at least one dose, got {doses}")
+    return [1.0] if doses == 1 else np.geomspace(1 / 30, 3, doses).tolist()
+
+
+def landscape_cells(spec: LandscapeSpec, doses: int = 1) -> list[Cell]:
+    """Every context under every therapy at every dose multiple."""
+    cells = []
+    for label, alterations, figure in spec.contexts:
+        for therapy in spec.therapies:
+            for k in dose_multiples(doses):
+                dosed = "+".join(f"{drug}@{k:g}x" for drug in therapy.split("+"))
+                labels = {"mechanism": label, "figure": figure, "regimen": therapy, "dose_multiple": k}
+                cells.append(Cell(alterations, dosed, labels))
+    return cells
+
+
+def rescues(table: pd.DataFrame, readout: str = "proliferation") -> pd.DataFrame:
+    """Per mechanism at the standard dose: best single agent, best combination, and their effects."""
+    part = table[(table["readout"] == readout) & np.isclose(table["dose_multiple"], 1.0)]
+    rows = []
+    for mechanism, group in part.groupby("mechanism", sort=False):
+        single = group[~group["regimen"].str.contains(r"\+", regex=True)]
+        combo = group[group["regimen"].str.contains(r"\+", regex=True)]
+        best_single = single.loc[single["effect"].idxmax()] if len(single) else None
+        best_combo = combo.loc[combo["effect"].idxmax()] if len(combo) else None
+        rows.append(
+            {
+                "mechanism": mechanism,
+                "resistant_to": ", ".join(group.loc[group["effect"] <= 0.2, "regimen"]),
+                "best_single": None if best_single is None else best_single["regimen"],
+                "best_single_effect": np.nan if best_single is None else best_single["effect"],
+                "best_combination": None if best_combo is None else best_combo["regimen"],
+                "best_combination_effect": np.nan if best_combo is None else best_combo["effect"],
+            }
+        )
+    return pd.DataFrame.from_records(rows)
+
+
+def heatmap(table: pd.DataFrame, path: str | os.PathLike[str], readout: str = "proliferation") -> None:
+    """Write a PNG heatmap of effects at the standard dose: mechanisms x therapies."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    part = table[(table["readout"] == readout) & np.isclose(table["dose_multiple"], 1.0)]
+    grid = part.pivot_table(index="mechanism", columns="regimen", values="effect", sort=False)
+    fig, ax = plt.subplots(figsize=(max(8, 0.42 * grid.shape[1] + 4), max(4, 0.42 * grid.shape[0] + 2)))
+    image = ax.imshow(grid.to_numpy(), cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=8)
+    for (i, j), value in np.ndenumerate(grid.to_numpy()):
+        if np.isfinite(value):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6)
+    fig.colorbar(image, ax=ax, label=f"effect on {readout} (1 - treated/untreated)")
+    ax.set_title("Resistance landscape: green = response, red = resistance")
+    fig.tight_layout()
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp.png")
+    fig.savefig(tmp, dpi=130)
+    plt.close(fig)
+    os.replace(tmp, target)
+
