@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -67,6 +68,7 @@ class Alteration:
     fixed: Mapping[str, bool] = field(default_factory=dict)
     potency: Mapping[str, float] = field(default_factory=dict)
     clones: tuple[Clone, ...] = ()
+    variants: tuple[str, ...] = ()
     figure: str = ""
     description: str = ""
     references: tuple[str, ...] = ()
@@ -150,6 +152,19 @@ class AlterationLibrary:
             raise UnknownNameError("alteration", name, self.names)
         return found
 
+    def for_variant(self, gene: str, change: str) -> Alteration | None:
+        """The alteration a protein change stands for (``ERBB2``, ``L755S`` or ``p.L755S``), if any.
+
+        An alteration named ``GENE:CHANGE`` (or so aliased) wins; otherwise the first whose
+        ``variants`` patterns match ``GENE:CHANGE``.
+        """
+        change = change.strip().removeprefix("p.")
+        found = self._by_key.get(f"{gene}:{change}".lower())
+        if found is not None:
+            return found
+        text = f"{gene}:{change}"
+        return next((a for a in self._items for pattern in a.variants if re.search(pattern, text)), None)
+
     def context(self, alterations: str | Iterable[str] = ()) -> Context:
         """Resolve names into a :class:`Context`, rejecting contradictions.
 
@@ -232,7 +247,7 @@ def _entry(raw: Any, index: int, source: str) -> Alteration:
     if not isinstance(raw, dict) or "name" not in raw:
         raise ModelFormatError(f"{where} is not a mapping with a name", source)
     name = str(raw["name"])
-    known = {"name", "aliases", "gene", "direction", "group", "parameters", "fixed", "potency", "clones"}
+    known = {"name", "aliases", "gene", "direction", "group", "parameters", "fixed", "potency", "clones", "variants"}
     known |= {"figure", "description", "references"}
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -249,7 +264,10 @@ def _entry(raw: Any, index: int, source: str) -> Alteration:
         clones = tuple(
             Clone(float(c["fraction"]), tuple(str(x) for x in c["alterations"])) for c in raw.get("clones") or ()
         )
-    except (TypeError, ValueError, KeyError) as exc:
+        variants = tuple(str(v) for v in raw.get("variants") or ())
+        for pattern in variants:
+            re.compile(pattern)
+    except (TypeError, ValueError, KeyError, re.error) as exc:
         raise ModelFormatError(f"{name}: malformed effect ({exc})", source) from None
     if any(not math.isfinite(v) or v < 0 for v in parameters.values()):
         raise ModelFormatError(f"{name}: parameter values must be finite and >= 0", source)
@@ -267,6 +285,7 @@ def _entry(raw: Any, index: int, source: str) -> Alteration:
         fixed=MappingProxyType(fixed),
         potency=MappingProxyType(potency),
         clones=clones,
+        variants=variants,
         figure=str(raw.get("figure", "")),
         description=str(raw.get("description", "")),
         references=tuple(str(r) for r in raw.get("references") or ()),
