@@ -47,18 +47,6 @@ def _class(effect: float) -> str:
     return "[yellow]partial[/yellow]"
 
 
-def _pathway(result: ScenarioResult) -> str:
-    """Signalling nodes that stay on under treatment, most active first (inputs and phenotypes left out)."""
-    from her2sim.her2.model import load_model
-
-    model = load_model()
-    context_nodes = {n for n in model.names if model.regulators(n) <= {n}}  # levels set by alterations/drugs
-    hidden = {"Proliferation", "Apoptosis", *context_nodes}
-    nodes = result.nodes.drop(index=[n for n in hidden if n in result.nodes.index])
-    on = nodes[(nodes["treated"] >= 0.5) & (nodes["untreated"] >= 0.5)]["treated"].sort_values(ascending=False)
-    return ", ".join(f"{name} {p:.2f}" for name, p in on.items()) or "none"
-
-
 @app.command()
 def run(
     alteration: Annotated[
@@ -100,7 +88,8 @@ def run(
         if not math.isnan(index)
         else "growth index: undefined (no proliferation untreated)"
     )
-    console.print(f"still on under treatment: {_pathway(result)}")
+    on = result.still_on()
+    console.print(f"still on under treatment: {', '.join(f'{n} {p:.2f}' for n, p in on.items()) or 'none'}")
     if output is not None:
         _write_table(result.timecourse, output)
     if plot is not None:

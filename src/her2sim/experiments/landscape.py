@@ -131,4 +131,3 @@ def heatmap(table: pd.DataFrame, path: str | os.PathLike[str], readout: str = "p
     fig.savefig(tmp, dpi=130)
     plt.close(fig)
     os.replace(tmp, target)
-

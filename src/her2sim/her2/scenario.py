@@ -35,7 +35,7 @@ from her2sim.her2.pharmacology import drug_parameters, population_uptake
 from her2sim.her2.therapies import Regimen, therapy_library
 from her2sim.model.config import SimulationConfig
 
-__all__ = ["READOUTS", "Her2Simulator", "ScenarioResult", "effect", "scenario"]
+__all__ = ["READOUTS", "Her2Simulator", "ScenarioResult", "effect", "scenario", "still_on"]
 
 #: Readout name -> (node, whether the readout is 1 - the node's probability).
 READOUTS: dict[str, tuple[str, bool]] = {
@@ -66,6 +66,18 @@ def effect(readout: str, treated: float, untreated: float) -> float:
     return 0.0 if untreated <= 0.0 else 1.0 - treated / untreated
 
 
+def still_on(treated: pd.Series, untreated: pd.Series, threshold: float = 0.5) -> pd.Series:
+    """Signalling nodes active (>= ``threshold``) both untreated and under treatment, most active first.
+
+    This is the pathway a therapy fails to switch off. Nodes no other node regulates (ligand,
+    expression and masking levels set by alterations and drugs) and the phenotypes are left out.
+    """
+    model = load_model()
+    hidden = {"Proliferation", "Apoptosis"} | {n for n in model.names if model.regulators(n) <= {n}}
+    keep = [n for n in treated.index if n not in hidden and treated[n] >= threshold and untreated[n] >= threshold]
+    return treated[keep].sort_values(ascending=False)
+
+
 @dataclass(frozen=True)
 class ScenarioResult:
     """Phenotypes of one context under one regimen, next to the same context untreated.
@@ -81,6 +93,10 @@ class ScenarioResult:
     timecourse: pd.DataFrame
     summary: pd.DataFrame
     nodes: pd.DataFrame
+
+    def still_on(self) -> pd.Series:
+        """Signalling nodes the regimen leaves on (see :func:`still_on`)."""
+        return still_on(self.nodes["treated"], self.nodes["untreated"])
 
     @property
     def growth_index(self) -> float:
