@@ -126,9 +126,8 @@ def _cna_value(text: str) -> int | None:
 def _add_cna(profile: Profile, gene: str, value: int, where: str) -> None:
     if value in (-1, 0, 1):
         if value:
-            profile.unmapped.append(
-                f"{where}: {gene} {'gain' if value > 0 else 'shallow loss'} is not modelled (only amplification and deep deletion)"
-            )
+            kind = "gain" if value > 0 else "shallow loss"
+            profile.unmapped.append(f"{where}: {gene} {kind} is not modelled (only amplification and deep deletion)")
         return
     suffix = "amp" if value == 2 else "loss"
     try:
