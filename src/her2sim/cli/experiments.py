@@ -1,0 +1,268 @@
+"""Experiment commands: dose-response, screen, landscape, predict and cohort.
+
+Screens, the landscape and cohorts run on Dask (a local cluster unless ``--scheduler`` names
+one) and stream their cells to Parquet parts in an output directory; running the command
+again with the same directory resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from her2sim.cli import app, console
+from her2sim.cli.her2 import _check_suffix, _write_table
+from her2sim.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Scheduler = Annotated[str | None, typer.Option(help="Dask scheduler (tcp://host:port); default: local")]
+Workers = Annotated[int | None, typer.Option(help="Local worker processes (default: one per core)")]
+Samples = Annotated[int | None, typer.Option("--samples", "-n", help="Trajectories per cell (pilot with --target-se)")]
+TargetSE = Annotated[float | None, typer.Option(help="Sample each cell until its standard error is below this")]
+Seed = Annotated[int | None, typer.Option(help="Random seed")]
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (when it is a terminal) fed with (done, total)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:  # fmt: skip
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _show(frame: pd.DataFrame, columns: list[str], limit: int = 60) -> None:
+    table = Table(*columns)
+    for row in frame[columns].head(limit).itertuples(index=False):
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else escape(str(v)) for v in row])
+    console.print(table)
+    if len(frame) > limit:
+        console.print(f"... {len(frame) - limit} more rows")
+
+
+@app.command("dose-response")
+def dose_response_command(
+    therapy: Annotated[str, typer.Option("--therapy", "-t", help="The drug whose dose varies")],
+    alteration: Annotated[list[str] | None, typer.Option("--alteration", "-a", help="Alteration (repeat)")] = None,
+    background: Annotated[str, typer.Option(help="Other drugs given throughout, e.g. trastuzumab")] = "",
+    dose: Annotated[list[str] | None, typer.Option("--dose", help="Dose with unit (repeat); default: 8 doses")] = None,
+    readout: Annotated[str, typer.Option(help="proliferation, apoptosis, survival, pAKT or pERK")] = "proliferation",
+    samples: Samples = None,
+    target_se: TargetSE = None,
+    seed: Seed = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the curve (.csv or .parquet)")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a PNG of the curve and its fit")] = None,
+) -> None:
+    """A dose-response curve of one therapy in one context, with its Hill fit (IC50, Emax, slope)."""
+    from her2sim.experiments.doseresponse import dose_response
+    from her2sim.her2.scenario import readout_name
+    from her2sim.her2.therapies import therapy_library
+
+    _check_suffix(output, (".csv", ".parquet"), "the curve")
+    _check_suffix(plot, (".png",), "the plot")
+    drug = therapy_library().get(therapy)
+    doses = [drug.dose(d) for d in dose] if dose else None
+    curve = dose_response("; ".join(alteration or []), drug.name, doses_nM=doses, background=background,
+                          readout=readout_name(readout), samples=samples, target_se=target_se, seed=seed)  # fmt: skip
+    console.print(f"[bold]{escape(curve.therapy)}[/bold] in {escape(curve.context)}"
+                  + (f" with {escape(background)}" if background else "") + f", readout {curve.readout}")  # fmt: skip
+    _show(curve.table(), ["dose_nM", "treated", "untreated", "effect", "fitted", "samples"])
+    fit = curve.fit
+    if fit.converged:
+        console.print(f"Hill fit: IC50 {fit.ic50_nM:.3g} nM (95% CI {fit.ic50_ci[0]:.3g}-{fit.ic50_ci[1]:.3g}), "
+                      f"Emax {fit.emax:.3f} ({fit.emax_ci[0]:.3f}-{fit.emax_ci[1]:.3f}), "
+                      f"slope {fit.slope:.2f} ({fit.slope_ci[0]:.2f}-{fit.slope_ci[1]:.2f})")  # fmt: skip
+    else:
+        console.print("Hill fit: not possible (the effect does not change with dose)")
+    if output is not None:
+        _write_table(curve.table(), output)
+    if plot is not None:
+        _plot_curve(curve, plot)
+        console.print(f"wrote {plot}")
+
+
+def _plot_curve(curve: object, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    table = curve.table()  # type: ignore[attr-defined]
+    positive = table[table["dose_nM"] > 0]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.semilogx(positive["dose_nM"], positive["effect"], "o", label="simulated")
+    fit = curve.fit  # type: ignore[attr-defined]
+    if fit.converged:
+        grid = np.geomspace(positive["dose_nM"].min(), positive["dose_nM"].max(), 200)
+        ax.semilogx(grid, fit.predict(grid), "-", label=f"Hill fit, IC50 {fit.ic50_nM:.3g} nM")
+    ax.set_xlabel(f"{curve.therapy} (nM)")  # type: ignore[attr-defined]
+    ax.set_ylabel(f"effect on {curve.readout}")  # type: ignore[attr-defined]
+    ax.set_title(curve.context, fontsize=10)  # type: ignore[attr-defined]
+    ax.legend()
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+@app.command()
+def screen(
+    out_dir: Annotated[Path, typer.Argument(help="Directory for the results (Parquet parts; resumable)")],
+    therapy: Annotated[list[str], typer.Option("--therapy", "-t", help="Therapy (repeat; every pair is screened)")],
+    context: Annotated[
+        list[str] | None, typer.Option("--context", "-c", help="Alterations, ';'-separated (repeat)")
+    ] = None,
+    triple: Annotated[list[str] | None, typer.Option(help="Also screen this triple, 'a+b+c' (repeat)")] = None,
+    doses: Annotated[int, typer.Option(help="Doses per drug besides zero")] = 4,
+    samples: Samples = None,
+    target_se: TargetSE = None,
+    seed: Seed = None,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+) -> None:
+    """Screen every pair of therapies over a dose matrix in each context, scored for synergy."""
+    from her2sim.experiments.combinations import combination_cells, score_matrix
+    from her2sim.experiments.runner import run_cells
+
+    contexts = context or ["ERBB2:amp"]
+    triples = [t.split("+") for t in triple or []]
+    cells = combination_cells(contexts, therapy, doses, triples)
+    with _progress("screening") as update:
+        matrix = run_cells(cells, out_dir, scheduler=scheduler, workers=workers, samples=samples,
+                           target_se=target_se, readouts=("proliferation",), seed=seed, progress=update)  # fmt: skip
+    scores = score_matrix(matrix)
+    _show(scores, ["context", "combination", "bliss", "hsa", "loewe", "zip", "best_effect", "best_doses"])
+    _write_table(scores, out_dir / "synergy.csv")
+    console.print(f"{len(cells)} cells in {out_dir}")
+
+
+@app.command()
+def landscape(
+    out_dir: Annotated[Path, typer.Argument(help="Directory for the results (Parquet parts, table, heatmap)")],
+    spec: Annotated[Path | None, typer.Option(help="Landscape file (default: the shipped one)")] = None,
+    doses: Annotated[int, typer.Option(help="Dose multiples per therapy (1: the standard dose)")] = 1,
+    samples: Samples = None,
+    target_se: TargetSE = None,
+    seed: Seed = None,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+) -> None:
+    """Every resistance mechanism against every therapy: which fails, and what restores response."""
+    from her2sim.experiments.landscape import heatmap, landscape_cells, landscape_spec, rescues
+    from her2sim.experiments.runner import run_cells
+
+    layout = landscape_spec(spec)
+    cells = landscape_cells(layout, doses)
+    with _progress("landscape") as update:
+        table = run_cells(cells, out_dir / "cells", scheduler=scheduler, workers=workers, samples=samples,
+                          target_se=target_se, readouts=("proliferation",), seed=seed, progress=update)  # fmt: skip
+    summary = rescues(table)
+    _show(summary, ["mechanism", "best_single", "best_single_effect", "best_combination", "best_combination_effect"])
+    _write_table(table, out_dir / "landscape.parquet")
+    _write_table(summary, out_dir / "rescues.csv")
+    heatmap(table, out_dir / "landscape.png")
+    console.print(f"wrote {out_dir / 'landscape.png'}")
+
+
+def _profiles(mutations: Path | None, cna: Path | None, extra: list[str] | None) -> dict[str, object]:
+    from her2sim.experiments.profiles import read_profiles
+    from her2sim.her2.alterations import alteration_library
+
+    profiles = read_profiles(mutations, cna)
+    for name in extra or []:
+        added = alteration_library().get(name).name
+        for profile in profiles.values():
+            if added not in profile.alterations:
+                profile.alterations = (*profile.alterations, added)
+    for profile in profiles.values():
+        alteration_library().context(profile.alterations)  # contradictions with --alteration fail here
+    return profiles  # type: ignore[return-value]
+
+
+def _report_unmapped(profile: object) -> None:
+    lines = profile.unmapped  # type: ignore[attr-defined]
+    for line in lines:
+        console.print(f"[yellow]not used[/yellow] {escape(line)}")
+
+
+@app.command()
+def predict(
+    mutations: Annotated[Path | None, typer.Option(help="cBioPortal mutation table (Hugo_Symbol, HGVSp_Short)")] = None,
+    cna: Annotated[Path | None, typer.Option(help="cBioPortal copy-number table (data_CNA.txt or long)")] = None,
+    sample: Annotated[str | None, typer.Option(help="Sample to rank (default: every sample in the tables)")] = None,
+    alteration: Annotated[
+        list[str] | None, typer.Option("--alteration", "-a", help="Add an alteration, e.g. ERBB2:amp from IHC")
+    ] = None,
+    therapy: Annotated[
+        list[str] | None, typer.Option("--therapy", "-t", help="Candidate (repeat; default: the landscape's)")
+    ] = None,
+    samples: Samples = None,
+    seed: Seed = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the ranking (.csv or .parquet)")] = None,
+) -> None:
+    """Rank therapies for a tumour profile exported from cBioPortal, with the pathway each leaves on."""
+    import pandas as pd
+
+    from her2sim.experiments.predict import rank_therapies
+    from her2sim.experiments.profiles import samples_of
+
+    _check_suffix(output, (".csv", ".parquet"), "the ranking")
+    profiles = _profiles(mutations, cna, alteration)
+    tables = []
+    for profile in samples_of(profiles, [sample] if sample else None):  # type: ignore[arg-type]
+        console.print(f"[bold]{escape(profile.sample)}[/bold]: {escape(profile.context or 'no modelled alteration')}")
+        _report_unmapped(profile)
+        ranking = rank_therapies(profile.context, therapy, samples=samples, seed=seed)
+        _show(ranking, ["rank", "therapy", "proliferation_effect", "apoptosis_effect", "class", "still_on"], limit=15)
+        ranking.insert(0, "sample", profile.sample)
+        tables.append(ranking)
+    if output is not None:
+        _write_table(pd.concat(tables, ignore_index=True), output)
+
+
+@app.command("cohort")
+def cohort_command(
+    out_dir: Annotated[Path, typer.Argument(help="Directory for the results (Parquet parts; resumable)")],
+    mutations: Annotated[Path | None, typer.Option(help="cBioPortal mutation table")] = None,
+    cna: Annotated[Path | None, typer.Option(help="cBioPortal copy-number table")] = None,
+    alteration: Annotated[list[str] | None, typer.Option("--alteration", "-a", help="Add to every sample")] = None,
+    therapy: Annotated[list[str] | None, typer.Option("--therapy", "-t", help="Candidate (repeat)")] = None,
+    samples: Samples = None,
+    seed: Seed = None,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+) -> None:
+    """Rank therapies for every sample of cBioPortal tables, on Dask."""
+    from her2sim.experiments.predict import cohort
+
+    profiles = _profiles(mutations, cna, alteration)
+    if not profiles:
+        raise ConfigError("the tables hold no sample")
+    unmapped = sum(len(p.unmapped) for p in profiles.values())  # type: ignore[attr-defined]
+    with _progress("cohort") as update:
+        table = cohort(list(profiles.values()), out_dir / "cells", therapy, scheduler=scheduler,  # type: ignore[arg-type]
+                       workers=workers, samples=samples, seed=seed, progress=update)  # fmt: skip
+    best = table[table["rank"] == 1]
+    _show(best, ["sample", "context", "therapy", "effect", "class"])
+    _write_table(table, out_dir / "cohort.parquet")
+    report = out_dir / "unmapped.txt"
+    report.write_text("".join(f"{line}\n" for p in profiles.values() for line in p.unmapped))  # type: ignore[attr-defined]
+    console.print(f"{len(profiles)} samples; {unmapped} input rows not used (listed in {report})")
