@@ -90,7 +90,7 @@ def synergy_scores(d1: np.ndarray, d2: np.ndarray, effect: np.ndarray) -> dict[s
             warnings.simplefilter("ignore")
             try:
                 values = np.asarray(model.fit(np.asarray(d1, float), np.asarray(d2, float), response), dtype=float)
-            except (ValueError, RuntimeError, np.linalg.LinAlgError):
+            except (ValueError, RuntimeError, TypeError, np.linalg.LinAlgError):  # too few doses to fit
                 values = np.full(len(response), np.nan)
         out[name] = float(np.nanmean(values[both])) if np.any(both & np.isfinite(values)) else float("nan")
     return out

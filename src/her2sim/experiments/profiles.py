@@ -59,19 +59,24 @@ class Profile:
         return "; ".join(self.alterations)
 
 
-def _table(source: str | os.PathLike[str] | TextIO, what: str) -> tuple[pd.DataFrame, str]:
+def _table(source: str | os.PathLike[str] | TextIO, what: str) -> tuple[pd.DataFrame, str, list[int]]:
+    """The table, its name, and the file line of each data row (comments and blanks skipped)."""
     if isinstance(source, (str, os.PathLike)):
         name, text = str(source), read_text(source)
     else:
         name, text = f"<{what}>", source.read()
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    if not lines:
+    numbered = [
+        (i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip() and not line.startswith("#")
+    ]
+    if not numbered:
         raise ModelFormatError(f"the {what} table is empty", name)
     try:
-        frame = pd.read_csv(io.StringIO("\n".join(lines)), sep="\t", dtype=str, keep_default_na=False)
+        frame = pd.read_csv(
+            io.StringIO("\n".join(line for _, line in numbered)), sep="\t", dtype=str, keep_default_na=False
+        )
     except (pd.errors.ParserError, ValueError) as exc:
         raise ModelFormatError(f"not a tab-separated {what} table ({exc})", name) from None
-    return frame, name
+    return frame, name, [i for i, _ in numbered[1:]]
 
 
 def _sample_column(frame: pd.DataFrame) -> str | None:
@@ -88,13 +93,13 @@ def _add(profile: Profile, name: str) -> None:
 
 
 def _read_mutations(source: str | os.PathLike[str] | TextIO, profiles: dict[str, Profile]) -> None:
-    frame, name = _table(source, "mutation")
+    frame, name, lines = _table(source, "mutation")
     missing = [c for c in ("Hugo_Symbol", "HGVSp_Short") if c not in frame.columns]
     if missing:
         raise ModelFormatError(f"missing column(s) {', '.join(missing)}", name, 1, hint="a cBioPortal mutation table")
     library = alteration_library()
     sample_col = _sample_column(frame)
-    for line, row in enumerate(frame.itertuples(index=False, name=None), start=2):
+    for line, row in zip(lines, frame.itertuples(index=False, name=None), strict=True):
         values = dict(zip(frame.columns, row, strict=True))
         sample = values.get(sample_col) if sample_col else _DEFAULT_SAMPLE
         profile = _profile(profiles, str(sample or _DEFAULT_SAMPLE))
@@ -139,14 +144,14 @@ def _add_cna(profile: Profile, gene: str, value: int, where: str) -> None:
 
 
 def _read_cna(source: str | os.PathLike[str] | TextIO, profiles: dict[str, Profile]) -> None:
-    frame, name = _table(source, "copy-number")
+    frame, name, lines = _table(source, "copy-number")
     gene_col = next((c for c in ("Hugo_Symbol", "Gene", "gene") if c in frame.columns), None)
     if gene_col is None:
         raise ModelFormatError("missing column Hugo_Symbol (or Gene)", name, 1, hint="a cBioPortal copy-number table")
     value_col = next((c for c in ("CNA", "Alteration", "cna") if c in frame.columns), None)
     sample_col = _sample_column(frame)
     if value_col is not None:  # long format
-        for line, row in enumerate(frame.itertuples(index=False, name=None), start=2):
+        for line, row in zip(lines, frame.itertuples(index=False, name=None), strict=True):
             values = dict(zip(frame.columns, row, strict=True))
             sample = str(values.get(sample_col) or _DEFAULT_SAMPLE) if sample_col else _DEFAULT_SAMPLE
             _cna_row(_profile(profiles, sample), str(values[gene_col]), str(values[value_col]), f"{name}:{line}")
@@ -154,7 +159,7 @@ def _read_cna(source: str | os.PathLike[str] | TextIO, profiles: dict[str, Profi
     samples = [c for c in frame.columns if c not in (gene_col, "Entrez_Gene_Id", "Cytoband")]
     if not samples:
         raise ModelFormatError("no sample columns", name, 1, hint="data_CNA.txt has one column per sample")
-    for line, row in enumerate(frame.itertuples(index=False, name=None), start=2):
+    for line, row in zip(lines, frame.itertuples(index=False, name=None), strict=True):
         values = dict(zip(frame.columns, row, strict=True))
         for sample in samples:
             _cna_row(_profile(profiles, sample), str(values[gene_col]), str(values[sample]), f"{name}:{line}")

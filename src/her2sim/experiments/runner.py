@@ -47,6 +47,17 @@ def _fingerprint(cells: Sequence[Cell], settings: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _check_names(cells: Sequence[Cell]) -> None:
+    """Resolve every context and regimen before any work, so a typo fails at once."""
+    from her2sim.her2.alterations import alteration_library
+    from her2sim.her2.therapies import therapy_library
+
+    for context in {c.context for c in cells}:
+        alteration_library().context(context)
+    for therapy in {c.therapy for c in cells}:
+        therapy_library().regimen(therapy or None)
+
+
 def _evaluate_chunk(cells: list[Cell], settings: dict[str, Any]) -> pd.DataFrame:
     """Worker side: one chunk, one engine thread."""
     return evaluate_cells(cells, threads=1, **settings)
@@ -96,6 +107,7 @@ def run_cells(
         raise ConfigError("nothing to run: the experiment has no cells")
     if chunk_size < 1:
         raise ConfigError(f"chunk size must be >= 1, got {chunk_size}")
+    _check_names(cells)
     out = Path(out_dir)
     settings: dict[str, Any] = {"samples": samples, "target_se": target_se, "seed": seed}
     if readouts is not None:

@@ -1,0 +1,72 @@
+"""Experiment commands driven as a user drives them: dose-response, screen, landscape, predict, cohort."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from tests.cli.test_cli import PNG_SIGNATURE, assert_one_line_error, run, run_main, table_rows
+
+SPEC = """contexts:
+  - {label: "amplified", alterations: "ERBB2:amp"}
+  - {label: "PIK3CA", alterations: "ERBB2:amp; PIK3CA:H1047R", figure: "6"}
+therapies: [trastuzumab, alpelisib+trastuzumab]
+"""
+MAF = "Hugo_Symbol\tHGVSp_Short\tTumor_Sample_Barcode\nPIK3CA\tp.H1047R\tA\nTP53\tp.R175H\tA\nERBB2\tp.L755S\tB\n"
+
+
+def test_dose_response_prints_the_curve_and_its_fit(tmp_path: Path) -> None:
+    png, out = tmp_path / "dr.png", tmp_path / "dr.csv"
+    result = run("dose-response", "-a", "ERBB2:amp", "-t", "lapatinib", "--dose", "10nM", "--dose", "100nM",
+                 "--dose", "1uM", "--dose", "10uM", "-n", "300", "--plot", png, "-o", out)  # fmt: skip
+    assert "Hill fit: IC50" in result.output
+    assert png.read_bytes().startswith(PNG_SIGNATURE)
+    curve = pd.read_csv(out)
+    assert curve["effect"].is_monotonic_increasing and list(curve["dose_nM"]) == [10, 100, 1000, 10000]
+
+
+def test_screen_landscape_and_cohort_run_on_a_local_dask_cluster(tmp_path: Path) -> None:
+    screen = run("screen", tmp_path / "s", "-t", "trastuzumab", "-t", "alpelisib", "-c", "ERBB2:amp; PIK3CA:H1047R",
+                 "--doses", "2", "-n", "200", "--workers", "1")  # fmt: skip
+    assert "trastuzumab + alpelisib" in screen.output
+    assert set(pd.read_csv(tmp_path / "s" / "synergy.csv").columns) >= {"bliss", "hsa", "loewe", "zip"}
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    land = run("landscape", tmp_path / "l", "--spec", spec, "-n", "200", "--workers", "1")
+    rows = table_rows(land.output)
+    assert rows["PIK3CA"][2] == "alpelisib+trastuzumab"
+    assert (tmp_path / "l" / "landscape.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert len(pd.read_parquet(tmp_path / "l" / "landscape.parquet")) == 4
+
+    maf = tmp_path / "maf.tsv"
+    maf.write_text(MAF)
+    cohort = run("cohort", tmp_path / "c", "--mutations", maf, "-a", "ERBB2:amp", "-t", "trastuzumab",
+                 "-t", "neratinib", "-n", "200", "--workers", "1")  # fmt: skip
+    assert "2 samples; 1 input rows not used" in cohort.output
+    table = pd.read_parquet(tmp_path / "c" / "cohort.parquet")
+    assert set(table["sample"]) == {"A", "B"} and set(table["rank"]) == {1, 2}
+    assert "TP53 p.R175H" in (tmp_path / "c" / "unmapped.txt").read_text()
+
+
+def test_predict_reports_unused_rows_and_ranks(tmp_path: Path) -> None:
+    maf = tmp_path / "maf.tsv"
+    maf.write_text(MAF)
+    result = run("predict", "--mutations", maf, "--sample", "A", "-a", "ERBB2:amp", "-t", "trastuzumab",
+                 "-t", "alpelisib+trastuzumab", "-n", "300", "-o", tmp_path / "rank.csv")  # fmt: skip
+    assert "A: PIK3CA:H1047R; ERBB2:amp" in result.output
+    assert "not used" in result.output and "TP53 p.R175H" in result.output
+    ranking = pd.read_csv(tmp_path / "rank.csv")
+    assert ranking["therapy"].iloc[0] == "alpelisib + trastuzumab"
+
+
+def test_experiment_errors_are_one_line_and_write_nothing(tmp_path: Path) -> None:
+    assert_one_line_error(run_main("screen", "out", "-t", "trastuzumab", "-t", "lapatinb", cwd=tmp_path), "lapatinib")
+    assert_one_line_error(run_main("screen", "out", "-t", "trastuzumab", "-t", "lapatinib", "--doses", "0",
+                                   cwd=tmp_path), "at least one dose")  # fmt: skip
+    assert_one_line_error(run_main("dose-response", "-t", "lapatinib", "--dose", "3", cwd=tmp_path), "has no unit")
+    (tmp_path / "bad.tsv").write_text("gene\tchange\nERBB2\tp.L755S\n")
+    assert_one_line_error(run_main("predict", "--mutations", "bad.tsv", cwd=tmp_path), "bad.tsv", "Hugo_Symbol")
+    assert_one_line_error(run_main("landscape", "out", "--doses", "0", cwd=tmp_path), "at least one dose")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("part-*"))

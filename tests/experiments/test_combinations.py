@@ -1,0 +1,53 @@
+"""Combination screens and synergy scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from her2sim.errors import ConfigError, UnknownNameError
+from her2sim.experiments.combinations import combination_cells, combination_screen, synergy_scores
+
+D = np.array([0.0, 1.0, 10.0, 100.0])
+D1, D2 = np.repeat(D, 4), np.tile(D, 4)
+
+
+def single(d: np.ndarray, ic50: float) -> np.ndarray:
+    return 0.9 * d / (ic50 + d)
+
+
+def test_bliss_independent_data_scores_zero_bliss() -> None:
+    effect = 1 - (1 - single(D1, 10)) * (1 - single(D2, 10))
+    scores = synergy_scores(D1, D2, effect)
+    assert abs(scores["bliss"]) < 1e-6 and scores["hsa"] > 0
+
+
+def test_synergistic_data_scores_positive_everywhere() -> None:
+    independent = 1 - (1 - single(D1, 10)) * (1 - single(D2, 10))
+    both = (D1 > 0) & (D2 > 0)
+    effect = np.where(both, np.minimum(independent + 0.15, 1.0), independent)
+    scores = synergy_scores(D1, D2, effect)
+    assert scores["bliss"] > 0.1 and scores["hsa"] > 0.1 and scores["zip"] > 0.05
+
+
+def test_cells_cover_every_pair_and_triple_over_the_matrix() -> None:
+    cells = combination_cells(["ERBB2:amp"], ["trastuzumab", "lapatinib", "alpelisib"], doses=2,
+                              triples=[["trastuzumab", "lapatinib", "alpelisib"]])  # fmt: skip
+    assert len(cells) == 3 * 3**2 + 3**3
+
+
+@pytest.mark.parametrize(
+    ("therapies", "doses", "error"),
+    [(["trastuzumab"], 3, ConfigError), (["trastuzumab", "lapatinib"], 0, ConfigError),
+     (["trastuzumab", "lapatinb"], 3, UnknownNameError)],
+)  # fmt: skip
+def test_bad_screens_fail_before_work(therapies: list[str], doses: int, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        combination_cells(["ERBB2:amp"], therapies, doses)
+
+
+def test_pi3k_rescue_is_synergistic_in_the_pik3ca_mutant() -> None:
+    result = combination_screen(["ERBB2:amp; PIK3CA:H1047R"], ["trastuzumab", "alpelisib"], doses=3, samples=400)
+    row = result.scores.iloc[0]
+    assert row["bliss"] > 0.05 and row["best_effect"] > 0.5
+    assert len(result.matrix) == 16

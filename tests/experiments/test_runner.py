@@ -1,0 +1,82 @@
+"""The Dask runner: results stream to Parquet parts, a stopped run resumes, mixing is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from her2sim.errors import ConfigError, UnknownNameError
+from her2sim.experiments.cells import Cell, evaluate_cells
+from her2sim.experiments.runner import run_cells
+
+CELLS = [Cell(c, t, {"k": i}) for i, (c, t) in enumerate(
+    (c, t) for c in ("ERBB2:amp", "ERBB2:amp; PTEN:loss") for t in ("trastuzumab", "lapatinib", ""))]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[object]:
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+    with Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+def test_results_match_a_local_evaluation(client: object, tmp_path: Path) -> None:
+    table = run_cells(CELLS, tmp_path, client=client, chunk_size=2, samples=300, readouts=("proliferation",))
+    local = evaluate_cells(CELLS, samples=300, readouts=("proliferation",))
+    pd.testing.assert_frame_equal(table.sort_values("k").reset_index(drop=True), local, check_like=True)
+    assert sorted(p.name for p in tmp_path.glob("part-*.parquet")) == [f"part-0000{i}.parquet" for i in range(4)]
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_a_stopped_run_resumes_without_recomputing(client: object, tmp_path: Path) -> None:
+    run_cells(CELLS, tmp_path, client=client, chunk_size=2, samples=200)
+    kept = tmp_path / "part-00000.parquet"
+    stamp = kept.stat().st_mtime_ns
+    (tmp_path / "part-00003.parquet").unlink()  # as if the run had stopped before the last chunk
+    seen: list[tuple[int, int]] = []
+    table = run_cells(
+        CELLS, tmp_path, client=client, chunk_size=2, samples=200, progress=lambda d, n: seen.append((d, n))
+    )
+    assert seen == [(3, 4), (4, 4)] and kept.stat().st_mtime_ns == stamp
+    assert len(table) == len(CELLS) * 5
+
+
+def test_a_different_experiment_is_not_mixed_in(client: object, tmp_path: Path) -> None:
+    run_cells(CELLS[:2], tmp_path, client=client, samples=200)
+    with pytest.raises(ConfigError, match="different experiment"):
+        run_cells(CELLS[:3], tmp_path, client=client, samples=200)
+
+
+def test_unknown_names_fail_before_any_work(client: object, tmp_path: Path) -> None:
+    with pytest.raises(UnknownNameError):
+        run_cells([*CELLS, Cell("ERBB2:amp", "trastuzumabb")], tmp_path, client=client)
+    assert not list(tmp_path.glob("part-*"))
+
+
+def test_a_failing_chunk_leaves_only_complete_parts(
+    client: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import her2sim.experiments.runner as runner
+
+    real = runner._evaluate_chunk
+
+    def flaky(cells: list[Cell], settings: dict[str, object]) -> pd.DataFrame:
+        if cells[0].context.endswith("PTEN:loss"):
+            raise RuntimeError("worker lost")
+        return real(cells, settings)
+
+    monkeypatch.setattr(runner, "_evaluate_chunk", flaky)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        run_cells(CELLS, tmp_path, client=client, chunk_size=3, samples=200)
+    parts = list(tmp_path.glob("part-*.parquet"))
+    assert len(parts) <= 1 and not list(tmp_path.glob(".*tmp"))
+    for part in parts:
+        assert len(pd.read_parquet(part)) == 3 * 5
+    monkeypatch.setattr(runner, "_evaluate_chunk", real)
+    assert len(run_cells(CELLS, tmp_path, client=client, chunk_size=3, samples=200)) == len(CELLS) * 5
