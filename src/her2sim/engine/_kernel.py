@@ -335,6 +335,8 @@ def run_trajectories(
     fixed_keys,
     fixed_count,
     fixed_used,
+    late_from,
+    late_acc,
     status,
 ):
     """Simulate trajectories ``traj_start`` to ``traj_end - 1`` into the accumulators.
@@ -343,7 +345,9 @@ def run_trajectories(
     when a table is half full between trajectories, so the caller can grow it and resume.
     State times go to the sparse (state, window) table ``pair_keys``/``pair_vals``; time
     that finds no room (the state table at its size limit) goes to ``overflow_acc``.
-    ``status[2]`` counts the flips.
+    ``status[2]`` counts the flips. ``late_acc[k]`` gathers, over trajectories, the fraction
+    of [late_from, max_time) node ``k`` spent on and its square, so the late-time mean of a
+    node comes with its between-trajectory standard error.
     """
     n = p_init.shape[0]
     n_words = state_mask.shape[0]
@@ -355,6 +359,8 @@ def run_trajectories(
     active = np.zeros(n, dtype=np.int64)
     where = np.full(n, -1, dtype=np.int64)
     on_since = np.zeros(n, dtype=np.float64)
+    late_on = np.zeros(n, dtype=np.float64)
+    late_span = max_time - late_from
     rng = np.zeros(1, dtype=np.uint64)
     status[0] = OK
     for traj in range(traj_start, traj_end):
@@ -433,6 +439,7 @@ def run_trajectories(
             status[2] += 1
             if x[k]:
                 _spread(node_acc, k, on_since[k], t, tick, n_windows)
+                late_on[k] += max(0.0, t - max(on_since[k], late_from))
                 x[k] = 0
             else:
                 on_since[k] = t
@@ -460,6 +467,12 @@ def run_trajectories(
         for k in range(n):
             if x[k]:
                 _spread(node_acc, k, on_since[k], t, tick, n_windows)
+                late_on[k] += max(0.0, t - max(on_since[k], late_from))
+            if late_span > 0.0:
+                f = late_on[k] / late_span
+                late_acc[k, 0] += f
+                late_acc[k, 1] += f * f
+            late_on[k] = 0.0
         if keep_states:
             # the tables are grown between trajectories, so one more state always fits
             final_count[_lookup(final_keys, final_used, words, state_mask, n_words)] += 1

@@ -64,6 +64,8 @@ class SimulationResult:
     fixed_keys: np.ndarray
     fixed_prob: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
+    #: per node: sum over trajectories of the late-time fraction on, and of its square
+    late_sums: np.ndarray | None = None
 
     @classmethod
     def from_sums(
@@ -80,6 +82,7 @@ class SimulationResult:
         threads: int,
         flips: int = 0,
         compile_s: float = 0.0,
+        late: tuple[float, np.ndarray] | None = None,
     ) -> SimulationResult:
         """Normalise the kernel's time sums into probabilities."""
         from her2sim import __version__
@@ -98,6 +101,7 @@ class SimulationResult:
             "elapsed_s": elapsed,
             "flips": flips,
             "compile_s": compile_s,
+            "late_from": None if late is None else late[0],
             "her2sim": __version__,
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
@@ -116,6 +120,7 @@ class SimulationResult:
             fixed_keys=fixed_points[0],
             fixed_prob=fixed_points[1] / config.sample_count,
             meta=meta,
+            late_sums=None if late is None else late[1],
         )
 
     def with_scenario(self, scenario: object | None) -> SimulationResult:
@@ -204,6 +209,21 @@ class SimulationResult:
     def state_overflow(self) -> float:
         """Largest per-window probability that fell outside the bounded state table."""
         return float(self.overflow_prob.max()) if self.overflow_prob.size else 0.0
+
+    def late_nodes(self, include_internal: bool = False) -> pd.DataFrame:
+        """Each node's mean probability over [late_from, max_time) with its standard error.
+
+        The error comes from the spread of the per-trajectory averages, so it is the real
+        uncertainty of a steady-state read-out (time averaging makes it far smaller than the
+        ``sqrt(p(1-p)/N)`` bound of :meth:`node_errors`).
+        """
+        if self.late_sums is None:
+            raise ValueError("this result has no late-time statistics")
+        n = self.sample_count
+        mean = self.late_sums[:, 0] / n
+        var = np.clip(self.late_sums[:, 1] / n - mean**2, 0.0, None) * (n / max(n - 1, 1))
+        frame = pd.DataFrame({"mean": mean, "se": np.sqrt(var / n)}, index=pd.Index(self.node_names, name="node"))
+        return frame if include_internal else frame[~self.internal]
 
     def last_nodes(self) -> pd.Series:
         """Node probabilities in the last window (a steady-state read-out)."""

@@ -59,6 +59,7 @@ class _Accumulators:
     fixed_keys: np.ndarray
     fixed_count: np.ndarray
     fixed_used: np.ndarray
+    late_acc: np.ndarray
     flips: int = 0
 
     @classmethod
@@ -78,6 +79,7 @@ class _Accumulators:
             fixed_keys=empty_state_table(64, n_words),
             fixed_count=np.zeros(64, dtype=np.int64),
             fixed_used=np.zeros(1, dtype=np.int64),
+            late_acc=np.zeros((n, 2)),
         )
 
     def grow(self, module: Any, state_limit: int) -> None:
@@ -134,6 +136,7 @@ def _run_range(
     start: int,
     stop: int,
     keep_states: bool,
+    late_from: float,
     progress: ProgressFn | None,
 ) -> _Accumulators:
     acc = _Accumulators.new(len(compiled.model), compiled.n_words, config.n_windows, keep_states)
@@ -159,6 +162,7 @@ def _run_range(
             acc.state_keys.view(np.float64), acc.overflow_acc,
             acc.final_keys, acc.final_count, acc.final_used,
             acc.fixed_keys, acc.fixed_count, acc.fixed_used,
+            float(late_from), acc.late_acc,
             status,
         )  # fmt: skip
         if status[0] == _NEED_GROW:
@@ -172,6 +176,15 @@ def _run_range(
     for table in (acc.node_acc, acc.overflow_acc):
         compiled.kernel.finish_spread(table, float(config.time_tick), config.n_windows)
     return acc
+
+
+def _late_start(config: SimulationConfig, late_from: float | None) -> float:
+    """Start of the late-time averaging interval: ``late_from``, or half of ``max_time``."""
+    if late_from is None:
+        return config.max_time / 2
+    if not 0 <= late_from < config.max_time:
+        raise ConfigError(f"late_from must be in [0, max_time = {config.max_time:g}), got {late_from}")
+    return float(late_from)
 
 
 def _check_memory(model: Model, config: SimulationConfig, threads: int) -> None:
@@ -194,22 +207,24 @@ def _simulate_arrays(
     config: SimulationConfig,
     keep_states: bool,
     progress: ProgressFn | None,
+    late_from: float | None = None,
 ) -> SimulationResult:
+    late_from = _late_start(config, late_from)
     threads = config.thread_count
     _check_memory(compiled.model, config, threads)
     bounds = np.linspace(0, config.sample_count, threads + 1).astype(np.int64)
     started = time.perf_counter()
     if not compiled.kernel.run_trajectories.signatures:
         # the first call in a process loads (or compiles) the kernel: keep it out of the timing
-        _run_range(compiled, arrays, config.with_(sample_count=1), 0, 1, keep_states, None)
+        _run_range(compiled, arrays, config.with_(sample_count=1), 0, 1, keep_states, late_from, None)
     compile_s = time.perf_counter() - started
     started = time.perf_counter()
     if threads == 1:
-        parts = [_run_range(compiled, arrays, config, 0, config.sample_count, keep_states, progress)]
+        parts = [_run_range(compiled, arrays, config, 0, config.sample_count, keep_states, late_from, progress)]
     else:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             futures = [
-                pool.submit(_run_range, compiled, arrays, config, int(a), int(b), keep_states, progress)
+                pool.submit(_run_range, compiled, arrays, config, int(a), int(b), keep_states, late_from, progress)
                 for a, b in itertools.pairwise(bounds)
             ]
             parts = [f.result() for f in futures]
@@ -232,6 +247,7 @@ def _simulate_arrays(
         threads=threads,
         flips=sum(p.flips for p in parts),
         compile_s=compile_s,
+        late=(late_from, sum(p.late_acc for p in parts)),
     )
 
 
@@ -242,6 +258,7 @@ def simulate(
     *,
     states: bool = True,
     progress: ProgressFn | None = None,
+    late_from: float | None = None,
 ) -> SimulationResult:
     """Simulate ``model`` with MaBoSS semantics and return time-windowed statistics.
 
@@ -258,6 +275,9 @@ def simulate(
         per flip); node probabilities and fixed points are always kept.
     progress:
         Called with the number of trajectories just finished (from worker threads).
+    late_from:
+        Start of the late-time interval whose per-trajectory node averages give
+        :meth:`SimulationResult.late_nodes` (mean and standard error); default ``max_time / 2``.
 
     Examples
     --------
@@ -270,7 +290,7 @@ def simulate(
     compiled = model if isinstance(model, CompiledModel) else compile_model(model)
     config = config or SimulationConfig()
     arrays = runtime_arrays(compiled.structure, scenario)
-    result = _simulate_arrays(compiled, arrays, config, states, progress)
+    result = _simulate_arrays(compiled, arrays, config, states, progress, late_from)
     return result.with_scenario(scenario)
 
 
@@ -281,6 +301,7 @@ def simulate_batch(
     *,
     states: bool = False,
     progress: ProgressFn | None = None,
+    late_from: float | None = None,
 ) -> list[SimulationResult]:
     """Simulate many scenarios of one network with one compiled kernel.
 
@@ -291,6 +312,6 @@ def simulate_batch(
     config = config or SimulationConfig()
     arrays = [runtime_arrays(compiled.structure, s) for s in scenarios]
     return [
-        _simulate_arrays(compiled, a, config, states, progress).with_scenario(s)
+        _simulate_arrays(compiled, a, config, states, progress, late_from).with_scenario(s)
         for a, s in zip(arrays, scenarios, strict=True)
     ]

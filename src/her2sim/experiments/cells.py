@@ -4,7 +4,8 @@ Dose-response curves, combination screens, the resistance landscape and cohorts 
 lists of cells. :func:`evaluate_cells` simulates a list of cells in one batch through one
 compiled kernel and returns a tidy table: one row per cell and readout, with the treated and
 untreated values and the effect. Each cell's sample count is chosen adaptively so that its
-readouts' standard error is below a target (see :func:`required_samples`).
+readouts' standard error (measured from the spread of per-trajectory averages) is below a
+target (see :func:`required_samples`).
 
 Examples
 --------
@@ -47,18 +48,18 @@ class Cell:
     labels: Mapping[str, object] = field(default_factory=dict)
 
 
-def required_samples(p: float, target_se: float, maximum: int = MAX_SAMPLES) -> int:
-    """Trajectories needed for a readout near ``p`` to have a standard error below ``target_se``.
+def required_samples(se: float, samples: int, target_se: float, maximum: int = MAX_SAMPLES) -> int:
+    """Trajectories for a readout whose standard error was ``se`` at ``samples`` to reach ``target_se``.
 
-    A trajectory's time-averaged readout lies in [0, 1] with mean ``p``, so its variance is at
-    most ``p (1 - p)``; ``N = p (1 - p) / se^2`` is therefore enough (a conservative bound).
+    The error of a mean falls as ``1/sqrt(N)``: ``N = samples (se / target)^2``, at least
+    ``samples`` (the pilot is kept) and at most ``maximum``.
 
-    >>> required_samples(0.5, 0.005), required_samples(0.9, 0.005), required_samples(0.0, 0.005)
-    (10000, 3600, 100)
+    >>> required_samples(0.01, 1000, 0.005), required_samples(0.002, 1000, 0.005), required_samples(0.1, 1000, 0.005)
+    (4000, 1000, 10000)
     """
     if not 0 < target_se < 1:
         raise ConfigError(f"target standard error must be in (0, 1), got {target_se}")
-    return int(min(maximum, max(100, math.ceil(p * (1 - p) / target_se**2))))
+    return int(min(maximum, max(samples, math.ceil(samples * (se / target_se) ** 2))))
 
 
 def _simulator(samples: int | None, seed: int | None, threads: int | None) -> Her2Simulator:
@@ -78,9 +79,9 @@ def evaluate_cells(
 ) -> pd.DataFrame:
     """Simulate ``cells`` (and each context untreated) and return one row per cell and readout.
 
-    With ``target_se``, a pilot run at ``samples`` (default 1,000) trajectories sets each
-    cell's sample count from :func:`required_samples` on its readouts, and cells needing more
-    are simulated again at that count (at most :data:`MAX_SAMPLES`). Columns: the cell's
+    With ``target_se``, a pilot run at ``samples`` (default 1,000) trajectories measures each
+    readout's standard error; cells needing more trajectories (:func:`required_samples`) are
+    simulated again at that count (at most :data:`MAX_SAMPLES`). Columns: the cell's
     labels, ``context``, ``therapy``, ``readout``, ``treated``, ``untreated``, ``effect``,
     ``samples``.
     """
@@ -92,7 +93,8 @@ def evaluate_cells(
     values = sim.readouts(pairs)
     counts = [sim.config.sample_count] * len(pairs)
     if target_se is not None:
-        need = [max(required_samples(v[r], target_se) for r in readouts) for v in values]
+        errors = sim.readout_errors(pairs)
+        need = [max(required_samples(e[r], sim.config.sample_count, target_se) for r in readouts) for e in errors]
         need = [max(need[i], need[i ^ 1]) for i in range(len(need))]  # a cell and its baseline alike
         for n in sorted(set(need)):
             todo = [i for i, k in enumerate(need) if k == n and k > sim.config.sample_count]

@@ -7,7 +7,8 @@ them are not blurred by independent noise.
 
 Readouts (``READOUTS``) are node probabilities: ``proliferation`` (E2F in a living cell),
 ``apoptosis``, ``survival`` (1 - apoptosis), ``pAKT`` and ``pERK``. The steady-state value of a
-readout is its mean over the second half of the simulated time. The effect of a therapy is
+readout is its mean over the second half of the simulated time, with a standard error from the
+spread of the per-trajectory averages. The effect of a therapy is
 the fractional change it causes (:func:`effect`).
 
 Examples
@@ -83,7 +84,8 @@ class ScenarioResult:
     """Phenotypes of one context under one regimen, next to the same context untreated.
 
     ``timecourse`` is tidy (time, readout, condition, probability); ``summary`` has one row
-    per readout with the steady-state ``untreated`` and ``treated`` values and the ``effect``;
+    per readout with the steady-state ``untreated`` and ``treated`` values, the ``effect`` and
+    the values' standard errors;
     ``nodes`` gives every node's steady-state probability in both conditions, which shows
     the pathway that stays on under treatment.
     """
@@ -105,6 +107,21 @@ class ScenarioResult:
         return float(row["treated"] / row["untreated"]) if row["untreated"] > 0 else math.nan
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One pair's pooled results: window time course, late-time means and their variances."""
+
+    timecourse: pd.DataFrame
+    late_mean: pd.Series
+    late_var: pd.Series
+
+    def plus(self, other: _Run) -> _Run:
+        """Pool with another clone's (already weighted) results."""
+        return _Run(
+            self.timecourse + other.timecourse, self.late_mean + other.late_mean, self.late_var + other.late_var
+        )
+
+
 class Her2Simulator:
     """Simulates many (context, regimen) pairs of the HER2 model with one compiled kernel.
 
@@ -118,7 +135,7 @@ class Her2Simulator:
         self.alterations = alteration_library()
         self.therapies = therapy_library()
         self._compiled: CompiledModel = compile_model(self.model)
-        self._cache: dict[tuple[object, ...], pd.DataFrame] = {}
+        self._cache: dict[tuple[object, ...], _Run] = {}
 
     def context(self, alterations: str | Iterable[str] | Context = ()) -> Context:
         return alterations if isinstance(alterations, Context) else self.alterations.context(alterations)
@@ -137,8 +154,8 @@ class Her2Simulator:
             out.append((fraction, scenario))
         return out
 
-    def node_timecourses(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[pd.DataFrame]:
-        """Node probabilities per time window (pooled over clones) for each pair, batched."""
+    def _runs(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[_Run]:
+        """Simulate the pairs not yet cached (one batch), pooling clones by their fractions."""
         keys = [(c.label, r.key) for c, r in pairs]
         todo: dict[tuple[object, ...], tuple[Context, Regimen]] = {}
         for key, pair in zip(keys, pairs, strict=True):
@@ -146,21 +163,31 @@ class Her2Simulator:
                 todo.setdefault(key, pair)
         jobs = [(key, w, s) for key, (c, r) in todo.items() for w, s in self._engine_scenarios(c, r)]
         results = simulate_batch(self._compiled, [s for _, _, s in jobs], self.config) if jobs else []
-        pooled: dict[tuple[object, ...], pd.DataFrame] = {}
+        pooled: dict[tuple[object, ...], _Run] = {}
         for (key, weight, _), result in zip(jobs, results, strict=True):
-            frame = result.nodes(include_internal=True) * weight
-            pooled[key] = frame if key not in pooled else pooled[key] + frame
+            late = result.late_nodes(include_internal=True)
+            run = _Run(result.nodes(include_internal=True) * weight, late["mean"] * weight, (late["se"] * weight) ** 2)
+            pooled[key] = run if key not in pooled else pooled[key].plus(run)
         self._cache.update(pooled)
         return [self._cache[key] for key in keys]
 
+    def node_timecourses(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[pd.DataFrame]:
+        """Node probabilities per time window (pooled over clones) for each pair, batched."""
+        return [run.timecourse for run in self._runs(pairs)]
+
     def steady_nodes(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[pd.Series]:
-        """Every node's steady-state probability (mean over the second half of the run)."""
-        half = self.config.max_time / 2
-        return [frame.loc[frame.index >= half].mean() for frame in self.node_timecourses(pairs)]
+        """Every node's steady-state probability: its mean over the second half of the run."""
+        return [run.late_mean for run in self._runs(pairs)]
 
     def readouts(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[dict[str, float]]:
         """Steady-state readouts for each pair."""
-        return [_readouts(nodes) for nodes in self.steady_nodes(pairs)]
+        return [_readouts(run.late_mean) for run in self._runs(pairs)]
+
+    def readout_errors(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[dict[str, float]]:
+        """Standard errors of the steady-state readouts (from the per-trajectory spread)."""
+        return [
+            {k: math.sqrt(float(run.late_var[node])) for k, (node, _) in READOUTS.items()} for run in self._runs(pairs)
+        ]
 
     def run(
         self,
@@ -169,15 +196,18 @@ class Her2Simulator:
     ) -> ScenarioResult:
         """Simulate one context treated and untreated."""
         context, regimen = self.context(alterations), self.regimen(therapies)
-        treated_tc, untreated_tc = self.node_timecourses([(context, regimen), (context, Regimen())])
-        half = self.config.max_time / 2
-        treated, untreated = (tc.loc[tc.index >= half].mean() for tc in (treated_tc, untreated_tc))
+        treated_run, untreated_run = self._runs([(context, regimen), (context, Regimen())])
+        treated_tc, untreated_tc = treated_run.timecourse, untreated_run.timecourse
+        treated, untreated = treated_run.late_mean, untreated_run.late_mean
         r1, r0 = _readouts(treated), _readouts(untreated)
+        e1, e0 = self.readout_errors([(context, regimen), (context, Regimen())])
         summary = pd.DataFrame(
             {
                 "untreated": pd.Series(r0),
                 "treated": pd.Series(r1),
                 "effect": pd.Series({k: effect(k, r1[k], r0[k]) for k in READOUTS}),
+                "untreated_se": pd.Series(e0),
+                "treated_se": pd.Series(e1),
             }
         )
         summary.index.name = "readout"
