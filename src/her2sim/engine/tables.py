@@ -15,7 +15,7 @@ Numba kernel compiled once for every model.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from her2sim.model.expr import (
     Not,
     Param,
     Var,
+    parameters,
     simplify,
     variables,
 )
@@ -100,7 +101,10 @@ class RateStructure:
     ``reg_ptr``/``reg_idx`` list each node's regulators (itself included; bit *i* of its
     table index is the state of its *i*-th regulator); ``dep_ptr``/``dep_idx``/``dep_bit``
     list, for each node, the nodes that read it and the bit it sets in their index;
-    ``tab_ptr`` is where each node's table starts.
+    ``tab_ptr`` is where each node's table starts. ``node_params`` holds the positions (in
+    ``model.parameters``) of the parameters each node's rule and rates read: a node's tables
+    depend only on those and on its rate multipliers, so :func:`fill_tables` reuses them
+    across scenarios through ``table_cache``.
     """
 
     model: Model
@@ -113,6 +117,14 @@ class RateStructure:
     dep_idx: np.ndarray
     dep_bit: np.ndarray
     tab_ptr: np.ndarray
+    node_params: tuple[tuple[int, ...], ...] = ()
+    table_cache: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+
+#: Entries kept in a structure's table cache before it is emptied (bounds memory in long screens).
+_CACHE_LIMIT = 200_000
 
 
 def rate_structure(model: Model) -> RateStructure:
@@ -153,8 +165,13 @@ def rate_structure(model: Model) -> RateStructure:
     dep_bit = np.array([1 << bit for r in readers for _, bit in r], dtype=np.int64)
     tab_ptr = np.zeros(n + 1, dtype=np.int64)
     tab_ptr[1:] = np.cumsum([1 << len(r) for r in regulators])
+    position = {name: i for i, (name, _) in enumerate(model.parameters)}
+    node_params = tuple(
+        tuple(sorted(position[p] for e in (ups[k], downs[k], rules[k]) if e is not None for p in parameters(e)))
+        for k in range(len(model))
+    )
     return RateStructure(model, tuple(ups), tuple(downs), tuple(rules), reg_ptr, reg_idx,
-                         dep_ptr, dep_idx, dep_bit, tab_ptr)  # fmt: skip
+                         dep_ptr, dep_idx, dep_bit, tab_ptr, node_params)  # fmt: skip
 
 
 def _combinations(width: int) -> np.ndarray:
@@ -176,29 +193,61 @@ def fill_tables(
     infinite or NaN.
     """
     model = structure.model
-    names = model.names
-    param_values = {name: float(v) for (name, _), v in zip(model.parameters, params, strict=True)}
+    param_values: dict[str, float] | None = None
     rates = np.zeros(structure.tab_ptr[-1])
     logic = np.zeros(structure.tab_ptr[-1], dtype=np.uint8)
+    cache = structure.table_cache
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
     for k in range(len(model)):
-        regs = structure.reg_idx[structure.reg_ptr[k] : structure.reg_ptr[k + 1]]
-        bits = _combinations(len(regs))
-        columns = {names[r]: bits[:, i] for i, r in enumerate(regs)}
-        own = bits[:, 0]
         lo, hi = structure.tab_ptr[k], structure.tab_ptr[k + 1]
-        rule = structure.rules[k]
-        logic[lo:hi] = own if rule is None else (evaluate_vectorized(rule, columns, param_values) != 0)
-        if fixed[k] >= 0:
-            continue
-        up = evaluate_vectorized(structure.up[k], columns, param_values) * up_scale[k]
-        down = evaluate_vectorized(structure.down[k], columns, param_values) * down_scale[k]
-        rate = np.where(own == 0, up, down)
-        bad = ~(np.isfinite(rate) & (rate >= 0))
-        if bad.any():
-            i = int(np.argmax(bad))
-            state = ", ".join(f"{names[r]}={int(bits[i, b])}" for b, r in enumerate(regs))
-            which = "rate_up" if own[i] == 0 else "rate_down"
-            origin = f" ({model.nodes[k].origin})" if model.nodes[k].origin else ""
-            raise ConfigError(f"{which} of {names[k]}{origin} is {rate[i]} when {state}; rates must be finite and >= 0")
-        rates[lo:hi] = rate
+        is_fixed = bool(fixed[k] >= 0)
+        key = (
+            k,
+            is_fixed,
+            float(up_scale[k]),
+            float(down_scale[k]),
+            *(float(params[i]) for i in structure.node_params[k]),
+        )
+        hit = cache.get(key)
+        if hit is None:
+            if param_values is None:
+                param_values = {name: float(v) for (name, _), v in zip(model.parameters, params, strict=True)}
+            hit = _node_tables(structure, k, param_values, is_fixed, float(up_scale[k]), float(down_scale[k]))
+            cache[key] = hit
+        logic[lo:hi] = hit[0]
+        if hit[1] is not None:
+            rates[lo:hi] = hit[1]
     return rates, logic
+
+
+def _node_tables(
+    structure: RateStructure,
+    k: int,
+    param_values: Mapping[str, float],
+    is_fixed: bool,
+    up_scale: float,
+    down_scale: float,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Node ``k``'s rule table and (unless it is fixed) its flip-rate table."""
+    model = structure.model
+    names = model.names
+    regs = structure.reg_idx[structure.reg_ptr[k] : structure.reg_ptr[k + 1]]
+    bits = _combinations(len(regs))
+    columns = {names[r]: bits[:, i] for i, r in enumerate(regs)}
+    own = bits[:, 0]
+    rule = structure.rules[k]
+    logic = own if rule is None else (evaluate_vectorized(rule, columns, param_values) != 0).astype(np.uint8)
+    if is_fixed:
+        return logic, None
+    up = evaluate_vectorized(structure.up[k], columns, param_values) * up_scale
+    down = evaluate_vectorized(structure.down[k], columns, param_values) * down_scale
+    rate = np.where(own == 0, up, down)
+    bad = ~(np.isfinite(rate) & (rate >= 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        state = ", ".join(f"{names[r]}={int(bits[i, b])}" for b, r in enumerate(regs))
+        which = "rate_up" if own[i] == 0 else "rate_down"
+        origin = f" ({model.nodes[k].origin})" if model.nodes[k].origin else ""
+        raise ConfigError(f"{which} of {names[k]}{origin} is {rate[i]} when {state}; rates must be finite and >= 0")
+    return logic, rate
