@@ -80,10 +80,11 @@ def evaluate_cells(
     """Simulate ``cells`` (and each context untreated) and return one row per cell and readout.
 
     With ``target_se``, a pilot run at ``samples`` (default 1,000) trajectories measures each
-    readout's standard error; cells needing more trajectories (:func:`required_samples`) are
-    simulated again at that count (at most :data:`MAX_SAMPLES`). Columns: the cell's
+    readout's standard error; cells needing more trajectories (:func:`required_samples`, at
+    most :data:`MAX_SAMPLES`) get only the missing ones, from independent random streams,
+    pooled with the pilot. Columns: the cell's
     labels, ``context``, ``therapy``, ``readout``, ``treated``, ``untreated``, ``effect``,
-    ``samples``.
+    ``samples`` (trajectories of the treated cell).
     """
     pilot = samples or (1000 if target_se else None)
     sim = _simulator(pilot, seed, threads)
@@ -93,15 +94,23 @@ def evaluate_cells(
     values = sim.readouts(pairs)
     counts = [sim.config.sample_count] * len(pairs)
     if target_se is not None:
+        pilot_n = sim.config.sample_count
         errors = sim.readout_errors(pairs)
-        need = [max(required_samples(e[r], sim.config.sample_count, target_se) for r in readouts) for e in errors]
-        need = [max(need[i], need[i ^ 1]) for i in range(len(need))]  # a cell and its baseline alike
-        for n in sorted(set(need)):
-            todo = [i for i, k in enumerate(need) if k == n and k > sim.config.sample_count]
-            if todo:
-                bigger = Her2Simulator(replace(sim.config, sample_count=n))
-                for i, v in zip(todo, bigger.readouts([pairs[i] for i in todo]), strict=True):
-                    values[i], counts[i] = v, n
+        need = [max(required_samples(e[r], pilot_n, target_se) for r in readouts) for e in errors]
+        # a cell gets what it or its baseline needs; a context's baseline, the most any of its
+        # cells needs, so every cell of a context is compared with the same untreated value
+        cell_need = [max(need[2 * k], need[2 * k + 1]) for k in range(len(resolved))]
+        base_need: dict[str, int] = {}
+        for (context, _), n in zip(resolved, cell_need, strict=True):
+            base_need[context.label] = max(base_need.get(context.label, pilot_n), n)
+        need = [n for (context, _), c in zip(resolved, cell_need, strict=True) for n in (c, base_need[context.label])]
+        for total in sorted(set(need) - {pilot_n}):
+            todo = [i for i, k in enumerate(need) if k == total]
+            extra = total - pilot_n  # only the missing trajectories, from independent streams
+            more = Her2Simulator(replace(sim.config, sample_count=extra, seed=sim.config.seed + 1))
+            for i, v in zip(todo, more.readouts([pairs[i] for i in todo]), strict=True):
+                values[i] = {r: (pilot_n * values[i][r] + extra * v[r]) / total for r in values[i]}
+                counts[i] = total
     rows = []
     for k, (cell, (context, regimen)) in enumerate(zip(cells, resolved, strict=True)):
         treated, base = values[2 * k], values[2 * k + 1]
@@ -115,7 +124,7 @@ def evaluate_cells(
                     "treated": treated[readout],
                     "untreated": base[readout],
                     "effect": effect(readout, treated[readout], base[readout]),
-                    "samples": min(counts[2 * k], counts[2 * k + 1]),
+                    "samples": counts[2 * k],
                 }
             )
     return pd.DataFrame.from_records(rows)
