@@ -51,3 +51,11 @@ def test_pi3k_rescue_is_synergistic_in_the_pik3ca_mutant() -> None:
     row = result.scores.iloc[0]
     assert row["bliss"] > 0.05 and row["best_effect"] > 0.5
     assert len(result.matrix) == 16
+
+
+def test_triples_are_scored_with_higher_order_models() -> None:
+    result = combination_screen(["ERBB2:amp; PIK3CA:H1047R"], ["trastuzumab", "alpelisib"], doses=2, samples=200,
+                                triples=[["trastuzumab", "alpelisib", "palbociclib"]])  # fmt: skip
+    triple = result.scores.set_index("combination").loc["trastuzumab + alpelisib + palbociclib"]
+    assert np.isfinite(triple["bliss"]) and np.isfinite(triple["hsa"]) and np.isnan(triple["loewe"])
+    assert triple["best_doses"].count("nM") == 3

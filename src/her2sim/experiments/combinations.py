@@ -27,7 +27,14 @@ from her2sim.errors import ConfigError
 from her2sim.experiments.cells import Cell, evaluate_cells
 from her2sim.her2.therapies import therapy_library
 
-__all__ = ["ComboScreen", "combination_cells", "combination_screen", "score_matrix", "synergy_scores"]
+__all__ = [
+    "ComboScreen",
+    "combination_cells",
+    "combination_screen",
+    "higher_order_scores",
+    "score_matrix",
+    "synergy_scores",
+]
 
 
 @dataclass(frozen=True)
@@ -105,19 +112,42 @@ def combination_screen(
     samples: int | None = None,
     target_se: float | None = None,
     seed: int | None = None,
+    triples: Sequence[Sequence[str]] = (),
 ) -> ComboScreen:
-    """Screen every pair of ``therapies`` in every context and score each pair's synergy."""
-    cells = combination_cells(contexts, therapies, doses)
+    """Screen every pair of ``therapies`` (and each of ``triples``) in every context, scored for synergy."""
+    cells = combination_cells(contexts, therapies, doses, triples)
     matrix = evaluate_cells(cells, samples=samples, target_se=target_se, readouts=(readout,), seed=seed)
     return ComboScreen(matrix, score_matrix(matrix))
 
 
+def higher_order_scores(doses: np.ndarray, effect: np.ndarray) -> dict[str, float]:
+    """Mean Bliss and HSA synergy of a combination of three or more drugs (``synergy.higher``)."""
+    from synergy.higher import HSA, Bliss
+
+    response = 1.0 - np.asarray(effect, dtype=float)
+    every = np.all(doses > 0, axis=1)
+    out = {}
+    for name, model in (("bliss", Bliss()), ("hsa", HSA())):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = np.asarray(model.fit(np.asarray(doses, dtype=float), response), dtype=float)
+        out[name] = float(np.nanmean(values[every])) if np.any(every) else float("nan")
+    return out
+
+
 def score_matrix(matrix: pd.DataFrame) -> pd.DataFrame:
-    """Synergy scores of every two-drug dose matrix in a screen table."""
+    """Synergy scores of every dose matrix in a screen table (pairs: four models; triples: Bliss, HSA)."""
     rows = []
-    pairs = matrix[matrix.get("drug_3", pd.Series(index=matrix.index, dtype=object)).isna()]
-    for (context, combination), part in pairs.groupby(["context", "combination"], sort=False):
-        scores = synergy_scores(part["dose_1_nM"].to_numpy(), part["dose_2_nM"].to_numpy(), part["effect"].to_numpy())
+    for (context, combination), part in matrix.groupby(["context", "combination"], sort=False):
+        dose_columns = [
+            c for c in part.columns if c.startswith("dose_") and c.endswith("_nM") and part[c].notna().all()
+        ]
+        doses = part[dose_columns].to_numpy(dtype=float)
+        effect = part["effect"].to_numpy()
+        if len(dose_columns) == 2:
+            scores = synergy_scores(doses[:, 0], doses[:, 1], effect)
+        else:
+            scores = {"loewe": float("nan"), "zip": float("nan"), **higher_order_scores(doses, effect)}
         top = part.loc[part["effect"].idxmax()]
         rows.append(
             {
@@ -125,7 +155,7 @@ def score_matrix(matrix: pd.DataFrame) -> pd.DataFrame:
                 "combination": combination,
                 **scores,
                 "best_effect": float(top["effect"]),
-                "best_doses": f"{top['dose_1_nM']:g} nM + {top['dose_2_nM']:g} nM",
+                "best_doses": " + ".join(f"{top[c]:g} nM" for c in dose_columns),
             }
         )
     return pd.DataFrame.from_records(rows)
