@@ -21,6 +21,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import random
 import tempfile
@@ -51,10 +52,8 @@ class PeakMemory:
         while not self._stop.is_set():
             total = 0
             for proc in [me, *me.children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.Error):  # a worker may exit between listing and reading
                     total += proc.memory_info().rss
-                except psutil.Error:
-                    pass
             self.peak = max(self.peak, total)
             self._stop.wait(self._every)
 
@@ -74,7 +73,7 @@ def cmaboss_time(sample: pd.DataFrame, threads: int, work: Path) -> tuple[float,
     seconds, trajectories = 0.0, 0
     for i, row in enumerate(sample.itertuples(index=False)):
         context, regimen = sim.context(row.context), sim.regimen(row.therapy)
-        ((_, scenario),) = sim._engine_scenarios(context, regimen)
+        ((_, scenario),) = sim.engine_scenarios(context, regimen)
         model = sim.model.with_parameters(scenario.parameters)
         for name, value in scenario.fixed.items():
             model = model.with_fixed(name, value)
@@ -121,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
     per_trajectory = seconds / sampled
     extrapolated = per_trajectory * trajectories
     print(f"cMaBoSS: {len(rows)} cells, {sampled:,} trajectories in {seconds:.1f} s "
-          f"({sampled / seconds:,.0f}/s, {args.workers} threads); extrapolated to the grid: {extrapolated:.0f} s")  # fmt: skip
+          f"({sampled / seconds:,.0f}/s, {args.workers} threads); "
+          f"extrapolated to the grid: {extrapolated:.0f} s")  # fmt: skip
     print(f"ratio (cMaBoSS loop / her2sim): {extrapolated / wall:.1f}x")
 
 

@@ -25,6 +25,9 @@ from her2sim.errors import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from her2sim.experiments.doseresponse import DoseResponse
+    from her2sim.experiments.profiles import Profile
+
 Scheduler = Annotated[str | None, typer.Option(help="Dask scheduler (tcp://host:port); default: local")]
 Workers = Annotated[int | None, typer.Option(help="Local worker processes (default: one per core)")]
 Samples = Annotated[int | None, typer.Option("--samples", "-n", help="Trajectories per cell (pilot with --target-se)")]
@@ -97,24 +100,24 @@ def dose_response_command(
         console.print(f"wrote {plot}")
 
 
-def _plot_curve(curve: object, path: Path) -> None:
+def _plot_curve(curve: DoseResponse, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    table = curve.table()  # type: ignore[attr-defined]
+    table = curve.table()
     positive = table[table["dose_nM"] > 0]
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.semilogx(positive["dose_nM"], positive["effect"], "o", label="simulated")
-    fit = curve.fit  # type: ignore[attr-defined]
+    fit = curve.fit
     if fit.converged:
         grid = np.geomspace(positive["dose_nM"].min(), positive["dose_nM"].max(), 200)
         ax.semilogx(grid, fit.predict(grid), "-", label=f"Hill fit, IC50 {fit.ic50_nM:.3g} nM")
-    ax.set_xlabel(f"{curve.therapy} (nM)")  # type: ignore[attr-defined]
-    ax.set_ylabel(f"effect on {curve.readout}")  # type: ignore[attr-defined]
-    ax.set_title(curve.context, fontsize=10)  # type: ignore[attr-defined]
+    ax.set_xlabel(f"{curve.therapy} (nM)")
+    ax.set_ylabel(f"effect on {curve.readout}")
+    ax.set_title(curve.context, fontsize=10)
     ax.legend()
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
@@ -182,7 +185,7 @@ def landscape(
     console.print(f"wrote {out_dir / 'landscape.png'}")
 
 
-def _profiles(mutations: Path | None, cna: Path | None, extra: list[str] | None) -> dict[str, object]:
+def _profiles(mutations: Path | None, cna: Path | None, extra: list[str] | None) -> dict[str, Profile]:
     from her2sim.experiments.profiles import read_profiles
     from her2sim.her2.alterations import alteration_library
 
@@ -194,12 +197,11 @@ def _profiles(mutations: Path | None, cna: Path | None, extra: list[str] | None)
                 profile.alterations = (*profile.alterations, added)
     for profile in profiles.values():
         alteration_library().context(profile.alterations)  # contradictions with --alteration fail here
-    return profiles  # type: ignore[return-value]
+    return profiles
 
 
-def _report_unmapped(profile: object) -> None:
-    lines = profile.unmapped  # type: ignore[attr-defined]
-    for line in lines:
+def _report_unmapped(profile: Profile) -> None:
+    for line in profile.unmapped:
         console.print(f"[yellow]not used[/yellow] {escape(line)}")
 
 
@@ -227,7 +229,7 @@ def predict(
     _check_suffix(output, (".csv", ".parquet"), "the ranking")
     profiles = _profiles(mutations, cna, alteration)
     tables = []
-    for profile in samples_of(profiles, [sample] if sample else None):  # type: ignore[arg-type]
+    for profile in samples_of(profiles, [sample] if sample else None):
         console.print(f"[bold]{escape(profile.sample)}[/bold]: {escape(profile.context or 'no modelled alteration')}")
         _report_unmapped(profile)
         ranking = rank_therapies(profile.context, therapy, samples=samples, seed=seed)
@@ -256,13 +258,13 @@ def cohort_command(
     profiles = _profiles(mutations, cna, alteration)
     if not profiles:
         raise ConfigError("the tables hold no sample")
-    unmapped = sum(len(p.unmapped) for p in profiles.values())  # type: ignore[attr-defined]
+    unmapped = sum(len(p.unmapped) for p in profiles.values())
     with _progress("cohort") as update:
-        table = cohort(list(profiles.values()), out_dir / "cells", therapy, scheduler=scheduler,  # type: ignore[arg-type]
+        table = cohort(list(profiles.values()), out_dir / "cells", therapy, scheduler=scheduler,
                        workers=workers, samples=samples, seed=seed, progress=update)  # fmt: skip
     best = table[table["rank"] == 1]
     _show(best, ["sample", "context", "therapy", "effect", "class"])
     _write_table(table, out_dir / "cohort.parquet")
     report = out_dir / "unmapped.txt"
-    report.write_text("".join(f"{line}\n" for p in profiles.values() for line in p.unmapped))  # type: ignore[attr-defined]
+    report.write_text("".join(f"{line}\n" for p in profiles.values() for line in p.unmapped))
     console.print(f"{len(profiles)} samples; {unmapped} input rows not used (listed in {report})")

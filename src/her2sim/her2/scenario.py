@@ -143,7 +143,12 @@ class Her2Simulator:
     def regimen(self, therapies: str | Mapping[str, str | float | None] | Iterable[str] | Regimen | None) -> Regimen:
         return therapies if isinstance(therapies, Regimen) else self.therapies.regimen(therapies)
 
-    def _engine_scenarios(self, context: Context, regimen: Regimen) -> list[tuple[float, Scenario]]:
+    def engine_scenarios(self, context: Context, regimen: Regimen) -> list[tuple[float, Scenario]]:
+        """The engine scenarios of a pair: one per clone, with its share of the tumour.
+
+        Alterations give parameters and fixed nodes; the regimen gives drug parameters, with
+        the bystander payload released by the whole tumour (:func:`population_uptake`).
+        """
         defaults = self.model.parameter_values
         clones = list(context.clones) or [(1.0, context)]
         bystander = population_uptake(regimen, clones, defaults)
@@ -161,7 +166,7 @@ class Her2Simulator:
         for key, pair in zip(keys, pairs, strict=True):
             if key not in self._cache:
                 todo.setdefault(key, pair)
-        jobs = [(key, w, s) for key, (c, r) in todo.items() for w, s in self._engine_scenarios(c, r)]
+        jobs = [(key, w, s) for key, (c, r) in todo.items() for w, s in self.engine_scenarios(c, r)]
         results = simulate_batch(self._compiled, [s for _, _, s in jobs], self.config) if jobs else []
         pooled: dict[tuple[object, ...], _Run] = {}
         for (key, weight, _), result in zip(jobs, results, strict=True):
