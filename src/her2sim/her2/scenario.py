@@ -143,15 +143,20 @@ class Her2Simulator:
     def regimen(self, therapies: str | Mapping[str, str | float | None] | Iterable[str] | Regimen | None) -> Regimen:
         return therapies if isinstance(therapies, Regimen) else self.therapies.regimen(therapies)
 
-    def engine_scenarios(self, context: Context, regimen: Regimen) -> list[tuple[float, Scenario]]:
+    def engine_scenarios(
+        self, context: Context, regimen: Regimen, bystander: float | None = None
+    ) -> list[tuple[float, Scenario]]:
         """The engine scenarios of a pair: one per clone, with its share of the tumour.
 
         Alterations give parameters and fixed nodes; the regimen gives drug parameters, with
-        the bystander payload released by the whole tumour (:func:`population_uptake`).
+        the bystander payload released by the context's own clones
+        (:func:`population_uptake`), or ``bystander`` when the surrounding tumour is given
+        from outside (the tumour level does so as its composition changes).
         """
         defaults = self.model.parameter_values
         clones = list(context.clones) or [(1.0, context)]
-        bystander = population_uptake(regimen, clones, defaults)
+        if bystander is None:
+            bystander = population_uptake(regimen, clones, defaults)
         out = []
         for fraction, clone in clones:
             parameters = {**clone.parameters, **drug_parameters(regimen, clone, bystander)}
@@ -159,14 +164,15 @@ class Her2Simulator:
             out.append((fraction, scenario))
         return out
 
-    def _runs(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[_Run]:
+    def _runs(self, pairs: Sequence[tuple[Context, Regimen]], bystander: Sequence[float] | None = None) -> list[_Run]:
         """Simulate the pairs not yet cached (one batch), pooling clones by their fractions."""
-        keys = [(c.label, r.key) for c, r in pairs]
-        todo: dict[tuple[object, ...], tuple[Context, Regimen]] = {}
-        for key, pair in zip(keys, pairs, strict=True):
+        given = list(bystander) if bystander is not None else [None] * len(pairs)
+        keys = [(c.label, r.key, b) for (c, r), b in zip(pairs, given, strict=True)]
+        todo: dict[tuple[object, ...], tuple[Context, Regimen, float | None]] = {}
+        for key, (c, r), b in zip(keys, pairs, given, strict=True):
             if key not in self._cache:
-                todo.setdefault(key, pair)
-        jobs = [(key, w, s) for key, (c, r) in todo.items() for w, s in self.engine_scenarios(c, r)]
+                todo.setdefault(key, (c, r, b))
+        jobs = [(key, w, s) for key, (c, r, b) in todo.items() for w, s in self.engine_scenarios(c, r, b)]
         results = simulate_batch(self._compiled, [s for _, _, s in jobs], self.config) if jobs else []
         pooled: dict[tuple[object, ...], _Run] = {}
         for (key, weight, _), result in zip(jobs, results, strict=True):
@@ -175,6 +181,12 @@ class Her2Simulator:
             pooled[key] = run if key not in pooled else pooled[key].plus(run)
         self._cache.update(pooled)
         return [self._cache[key] for key in keys]
+
+    def readouts_with_bystander(
+        self, pairs: Sequence[tuple[Context, Regimen]], bystander: Sequence[float]
+    ) -> list[dict[str, float]]:
+        """Readouts when each cell receives the given payload from its neighbours."""
+        return [_readouts(run.late_mean) for run in self._runs(pairs, bystander)]
 
     def node_timecourses(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[pd.DataFrame]:
         """Node probabilities per time window (pooled over clones) for each pair, batched."""
