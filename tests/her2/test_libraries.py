@@ -88,10 +88,10 @@ def test_contradictory_alterations_are_rejected(context: str, fragment: str) -> 
 
 def test_heterogeneous_context_expands_into_clones_that_keep_other_alterations() -> None:
     context = alteration_library().context("ERBB2:heterogeneous; PIK3CA:H1047R")
-    assert [round(f, 2) for f, _ in context.clones] == [0.5, 0.3, 0.2]
+    assert [round(f, 2) for f, _ in context.clones] == [0.3, 0.4, 0.3]
     for _, clone in context.clones:
         assert clone.parameters["PIK3CA_gain"] == 0.85
-    assert [clone.parameters["HER2_surface"] for _, clone in context.clones] == [1.0, 0.05, 0.0]
+    assert [clone.parameters["HER2_surface"] for _, clone in context.clones] == [1.0, 0.025, 0.0]
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ Examples
 --------
 >>> from her2sim.tumour.spec import read_tumour, Line
 >>> tumour = read_tumour("example:homogeneous_3plus").with_schedule((Line("lapatinib", 0.0),))
->>> result = simulate_tumour(tumour, days=60)
+>>> result = simulate_tumour(tumour, days=180)
 >>> result.best_response
 'PR'
 """
