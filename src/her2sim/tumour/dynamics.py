@@ -78,7 +78,8 @@ class TumourResult:
 
     def _therapy_on(self, day: float) -> str:
         for row in self.lines.itertuples(index=False):
-            if row.start <= day < row.stop:
+            # a line still running when the simulation ends also covers its last day
+            if row.start <= day < row.stop or (day == row.stop and not row.ended_by):
                 return str(row.therapy)
         return "untreated"
 

@@ -151,10 +151,14 @@ def _line(raw: Any, i: int, source: str) -> Line:
 
 
 def _check_schedule(schedule: tuple[Line, ...], source: str) -> None:
-    last_end = 0.0
+    last_end = last_start = 0.0
     for i, line in enumerate(schedule):
         where = f"schedule[{i}]"
         if isinstance(line.start, float):
+            if i > 0 and line.start <= last_start:
+                raise _field(source, f"{where}.start", f"day {line.start:g} is not after the previous line's start "
+                             f"(day {last_start:g}): schedules go forward in time")  # fmt: skip
+            last_start = line.start
             if line.start < last_end:
                 raise _field(source, f"{where}.start", f"day {line.start:g} is before the previous line ends "
                              f"(day {last_end:g}): lines may not overlap or go back in time")  # fmt: skip
