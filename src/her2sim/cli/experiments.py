@@ -25,7 +25,6 @@ from her2sim.errors import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from her2sim.experiments.doseresponse import DoseResponse
     from her2sim.experiments.profiles import Profile
 
 Scheduler = Annotated[str | None, typer.Option(help="Dask scheduler (tcp://host:port); default: local")]
@@ -96,34 +95,10 @@ def dose_response_command(
     if output is not None:
         _write_table(curve.table(), output)
     if plot is not None:
-        _plot_curve(curve, plot)
+        from her2sim.report.plots import dose_response_figure, save_png
+
+        save_png(dose_response_figure(curve), plot)
         console.print(f"wrote {plot}")
-
-
-def _plot_curve(curve: DoseResponse, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    table = curve.table()
-    positive = table[table["dose_nM"] > 0]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.semilogx(positive["dose_nM"], positive["effect"], "o", label="simulated")
-    fit = curve.fit
-    if fit.converged:
-        grid = np.geomspace(positive["dose_nM"].min(), positive["dose_nM"].max(), 200)
-        ax.semilogx(grid, fit.predict(grid), "-", label=f"Hill fit, IC50 {fit.ic50_nM:.3g} nM")
-    ax.set_xlabel(f"{curve.therapy} (nM)")
-    ax.set_ylabel(f"effect on {curve.readout}")
-    ax.set_title(curve.context, fontsize=10)
-    ax.legend()
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(path)
 
 
 @app.command()

@@ -16,8 +16,6 @@ from her2sim.errors import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from her2sim.her2.scenario import ScenarioResult
-
 
 def _check_suffix(path: Path | None, allowed: tuple[str, ...], what: str) -> None:
     if path is not None and path.suffix.lower() not in allowed:
@@ -93,32 +91,10 @@ def run(
     if output is not None:
         _write_table(result.timecourse, output)
     if plot is not None:
-        _plot_scenario(result, plot)
+        from her2sim.report.plots import save_png, timecourse_figure
+
+        save_png(timecourse_figure(result), plot)
         console.print(f"wrote {plot}")
-
-
-def _plot_scenario(result: ScenarioResult, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 5))
-    data = result.timecourse
-    for (readout, condition), part in data.groupby(["readout", "condition"], sort=False):
-        if readout in ("proliferation", "apoptosis"):
-            style = "-" if condition == "treated" else "--"
-            ax.plot(part["time"], part["probability"], style, label=f"{readout}, {condition}")
-    ax.set_xlabel("time")
-    ax.set_ylabel("probability")
-    ax.set_ylim(0, 1)
-    ax.set_title(f"{result.context} | {result.regimen}", fontsize=10)
-    ax.legend()
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(path)
 
 
 @app.command()

@@ -1,0 +1,1 @@
+"""What a person sees: the pathway diagram and a self-contained HTML report."""
