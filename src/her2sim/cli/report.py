@@ -1,0 +1,47 @@
+"""``her2sim report`` and ``her2sim serve``: what a person sees."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from her2sim.cli import app, console
+from her2sim.errors import ConfigError
+
+
+@app.command()
+def report(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write")] = Path("report.html"),
+    alteration: Annotated[list[str] | None, typer.Option("--alteration", "-a", help="Alteration (repeat)")] = None,
+    therapy: Annotated[str, typer.Option("--therapy", "-t", help="Regimen, e.g. trastuzumab+pertuzumab")] = (
+        "trastuzumab+pertuzumab"
+    ),
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Trajectories per scenario")] = 1000,
+    tumour: Annotated[str, typer.Option(help="Tumour YAML or example:NAME for the tumour section")] = (
+        "example:pik3ca_subclone"
+    ),
+    table: Annotated[Path | None, typer.Option(help="Expectations table (default: the shipped one)")] = None,
+) -> None:
+    """Write one self-contained HTML report: network, phenotypes, doses, landscape, synergy, tumour, validation."""
+    from her2sim.report.build import build_report
+
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise ConfigError(f"{output}: the report is an HTML file; name it *.html")
+    context = "; ".join(alteration or ["ERBB2:amp", "PIK3CA:H1047R"])
+    status = Console(stderr=True)
+    with status.status("building the report", spinner="dots") if sys.stderr.isatty() else _quiet():
+        build_report(output, context, therapy, samples=samples, tumour=tumour, validation_table=table,
+                     progress=lambda step: status.log(step) if sys.stderr.isatty() else None)  # fmt: skip
+    console.print(f"wrote {output}")
+
+
+class _quiet:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
