@@ -39,6 +39,24 @@ def report(
     console.print(f"wrote {output}")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (default: this machine only)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8050,
+    cache: Annotated[Path | None, typer.Option(help="Directory for cached results and jobs")] = None,
+) -> None:
+    """Start the web explorer (Dash) on http://HOST:PORT."""
+    from her2sim.web.app import create_app
+
+    if not 0 < port < 65536:
+        raise ConfigError(f"port must be 1-65535, got {port}")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        Console(stderr=True).print(f"[yellow]serving on {host}: reachable from other machines[/yellow]")
+    app = create_app(cache)
+    console.print(f"her2sim explorer on http://{host}:{port}/  (Ctrl-C to stop)")
+    app.run(host=host, port=port, debug=False)
+
+
 class _quiet:
     def __enter__(self) -> None:
         return None
