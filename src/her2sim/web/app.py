@@ -37,7 +37,8 @@ def _network_elements(nodes: dict[str, dict[str, float]] | None, condition: str)
 
 _STYLESHEET = [
     {"selector": "node", "style": {
-        "label": "data(label)", "text-wrap": "wrap", "font-size": 9, "text-valign": "center", "shape": "round-rectangle",
+        "label": "data(label)", "text-wrap": "wrap", "font-size": 9, "text-valign": "center",
+        "shape": "round-rectangle",
         "width": 70, "height": 30, "border-width": 1, "border-color": "#333",
         "background-color": "mapData(activity, 0, 1, #d73027, #1a9850)"}},
     {"selector": "edge", "style": {"curve-style": "bezier", "width": 1, "opacity": 0.6}},
@@ -103,19 +104,19 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None) -> Any:
             html.Label("Alterations"),
             dcc.Dropdown(
                 id="alterations", options=[a.name for a in alteration_library()], value=["ERBB2:amp"], multi=True
-            ),  # fmt: skip
+            ),
             html.Label("Therapies"),
             dcc.Dropdown(
                 id="therapies", options=[d.name for d in therapy_library()], value=["trastuzumab"], multi=True
             ),
             html.Label("Dose (multiple of the standard dose, log scale)"),
-            dcc.Slider(id="dose", min=-1, max=1, step=0.1, value=0, marks={-1: "0.1x", 0: "1x", 1: "10x"}),  # fmt: skip
+            dcc.Slider(id="dose", min=-1, max=1, step=0.1, value=0, marks={-1: "0.1x", 0: "1x", 1: "10x"}),
             html.Label(f"Trajectories per scenario ({LIMITS['min_samples']}-{LIMITS['max_samples']})"),
             dcc.Input(id="samples", type="number", value=1000, min=LIMITS["min_samples"], max=LIMITS["max_samples"]),
             html.Div(
                 [html.Button("Run", id="run"), html.Button("Cancel", id="cancel", disabled=True)],
                 style={"marginTop": "0.6em", "display": "flex", "gap": "0.5em"},
-            ),  # fmt: skip
+            ),
             html.Progress(id="progress", value="0", max="3", style={"width": "100%", "marginTop": "0.5em"}),
             html.Div(id="status", role="status"),
         ],
@@ -132,7 +133,7 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None) -> Any:
                 layout={"name": "preset"},
                 stylesheet=_STYLESHEET,
                 style={"width": "100%", "height": "620px"},
-            ),  # fmt: skip
+            ),
             dcc.Graph(id="course"),
             dcc.Graph(id="dose-curve"),
             dcc.Graph(id="tumour"),

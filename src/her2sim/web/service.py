@@ -123,7 +123,7 @@ def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, An
         "nodes": {
             name: {"treated": float(row.treated), "untreated": float(row.untreated)}
             for name, row in result.nodes.iterrows()
-        },  # fmt: skip
+        },
         "timecourse": timecourse[timecourse["readout"].isin(["proliferation", "apoptosis"])].to_dict("list"),
         "dose_response": None
         if curve is None
@@ -137,7 +137,7 @@ def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, An
             "day": course.burden.index.tolist(),
             "cells": course.burden.tolist(),
             "best_response": course.best_response,
-        },  # fmt: skip
+        },
         "samples": request.samples,
     }
 

@@ -1,0 +1,38 @@
+"""``her2sim report``: one self-contained HTML file with every section."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from her2sim.her2.model import load_model
+from her2sim.model.graph import signed_edges
+from her2sim.report.diagram import layout_positions
+from tests.cli.test_cli import assert_one_line_error, run, run_main
+
+SECTIONS = ["Scenario", "Network", "Phenotype time courses", "Dose-response", "Resistance landscape", "Synergy",
+            "Tumour", "Validation against the literature", "Provenance"]  # fmt: skip
+
+
+def test_report_is_self_contained_and_complete(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    run("report", "-o", out, "-n", "200", "-a", "ERBB2:amp", "-a", "PIK3CA:H1047R", "-t", "trastuzumab+alpelisib")
+    text = out.read_text()
+    assert re.findall(r'<h2 id="s\d+">([^<]+)</h2>', text) == SECTIONS
+    assert text.count("data:image/png;base64,") == 8
+    assert not re.search(r"(src|href)=\"https?://", text)  # opens offline
+    assert "ERBB2:amp; PIK3CA:H1047R under alpelisib + trastuzumab" in text or "trastuzumab + alpelisib" in text
+    assert re.search(r"\d+ of 43 findings reproduced", text)
+
+
+def test_report_refuses_a_non_html_name(tmp_path: Path) -> None:
+    assert_one_line_error(run_main("report", "-o", "report.pdf", cwd=tmp_path), "report.pdf", "HTML")
+    assert_one_line_error(run_main("report", "-t", "trastuzumabb", cwd=tmp_path), "trastuzumab")
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_every_node_has_a_place_in_the_diagram_and_edges_are_signed() -> None:
+    model = load_model()
+    assert set(layout_positions()) == set(model.names)
+    signs = {(a, b): s for a, b, s in signed_edges(model)}
+    assert signs[("PTEN", "AKT")] == -1 and signs[("PI3K", "AKT")] == 1 and signs[("RB1", "E2F")] == -1
