@@ -7,19 +7,15 @@ again with the same directory resumes where it stopped.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from her2sim.cli import app, console
-from her2sim.cli.her2 import _check_suffix, _write_table
+from her2sim.cli.her2 import _bar, _check_suffix, _write_table
 from her2sim.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -32,21 +28,6 @@ Workers = Annotated[int | None, typer.Option(help="Local worker processes (defau
 Samples = Annotated[int | None, typer.Option("--samples", "-n", help="Trajectories per cell (pilot with --target-se)")]
 TargetSE = Annotated[float | None, typer.Option(help="Sample each cell until its standard error is below this")]
 Seed = Annotated[int | None, typer.Option(help="Random seed")]
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr (when it is a terminal) fed with (done, total)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:  # fmt: skip
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _show(frame: pd.DataFrame, columns: list[str], limit: int = 60) -> None:
@@ -123,7 +104,7 @@ def screen(
     contexts = context or ["ERBB2:amp"]
     triples = [t.split("+") for t in triple or []]
     cells = combination_cells(contexts, therapy, doses, triples)
-    with _progress("screening") as update:
+    with _bar("screening") as update:
         matrix = run_cells(cells, out_dir, scheduler=scheduler, workers=workers, samples=samples,
                            target_se=target_se, readouts=("proliferation",), seed=seed, progress=update)  # fmt: skip
     scores = score_matrix(matrix)
@@ -149,7 +130,7 @@ def landscape(
 
     layout = landscape_spec(spec)
     cells = landscape_cells(layout, doses)
-    with _progress("landscape") as update:
+    with _bar("landscape") as update:
         table = run_cells(cells, out_dir / "cells", scheduler=scheduler, workers=workers, samples=samples,
                           target_se=target_se, readouts=("proliferation",), seed=seed, progress=update)  # fmt: skip
     summary = rescues(table)
@@ -234,7 +215,7 @@ def cohort_command(
     if not profiles:
         raise ConfigError("the tables hold no sample")
     unmapped = sum(len(p.unmapped) for p in profiles.values())
-    with _progress("cohort") as update:
+    with _bar("cohort") as update:
         table = cohort(list(profiles.values()), out_dir / "cells", therapy, scheduler=scheduler,
                        workers=workers, samples=samples, seed=seed, progress=update)  # fmt: skip
     best = table[table["rank"] == 1]

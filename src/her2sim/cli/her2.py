@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -107,6 +110,10 @@ def validate(
     seed: Annotated[int | None, typer.Option(help="Random seed")] = None,
     min_pass: Annotated[float, typer.Option(help="Exit with status 1 when fewer rows pass than this fraction")] = 0.9,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the results (.csv or .parquet)")] = None,
+    robustness: Annotated[int, typer.Option(help="Also re-run the table under N parameter sets of the space")] = 0,
+    spread: Annotated[float | None, typer.Option(help="Factor of uncertainty of every assumption (default: 3)")] = None,
+    morris: Annotated[int, typer.Option(help="Morris trajectories naming each row's deciding parameters")] = 4,
+    space: Annotated[Path | None, typer.Option(help="Uncertainty space file (default: the HER2 model's)")] = None,
 ) -> None:
     """Run every row of an expectations table through the HER2 model and judge it."""
     from dataclasses import replace
@@ -146,7 +153,44 @@ def validate(
     passed, total = int(results["passed"].sum()), len(results)
     share = passed / total if total else 0.0
     console.print(f"[bold]passed {passed}/{total} ({share:.0%})[/bold]")
-    if output is not None:
+    if robustness > 0:
+        _robustness(rows, robustness, spread, morris, space, samples, output)
+    elif output is not None:
         _write_table(results, output)
     if share < min_pass:
         raise typer.Exit(1)
+
+
+def _robustness(rows: list, sets: int, spread: float | None, trajectories: int, space: Path | None,
+                samples: int | None, output: Path | None) -> None:  # fmt: skip
+    """The robust validation: each row under ``sets`` parameter sets, with its deciding parameters."""
+    from her2sim.experiments.sensitivity import her2_space, read_space, robust_validation
+
+    declared = read_space(space, spread) if space else her2_space(spread)
+    with _bar("robustness") as update:
+        table = robust_validation(rows, declared, sets=sets, trajectories=trajectories, samples=samples or 1000,
+                                  progress=update)  # fmt: skip
+    show = Table("id", "expected", "nominal", "passes", "robust", "deciding parameters (Morris mu*)")
+    for r in table.itertuples(index=False):
+        show.add_row(r.id, r.expected, "pass" if r.nominal_passed else "FAIL", f"{r.pass_fraction:.0%}",
+                     "yes" if r.robust else "[red]no[/red]", escape(r.deciding))  # fmt: skip
+    console.print(show)
+    nominal = table[table["nominal_passed"]]
+    robust = int(nominal["robust"].sum())
+    share = robust / max(len(nominal), 1)
+    console.print(f"[bold]robust {robust}/{len(nominal)} of the rows that pass at the nominal parameters ({share:.0%})"
+                  f"[/bold]; {sets} parameter sets, {len(declared.factors)} factors")  # fmt: skip
+    if output is not None:
+        _write_table(table, output)
+
+
+@contextmanager
+def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr when it is a terminal, fed with (done, total)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:  # fmt: skip
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)

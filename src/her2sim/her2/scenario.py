@@ -32,6 +32,7 @@ from her2sim.engine.simulate import simulate_batch
 from her2sim.errors import ConfigError, UnknownNameError
 from her2sim.her2.alterations import Context, alteration_library
 from her2sim.her2.model import load_config, load_model
+from her2sim.her2.perturbation import Perturbation
 from her2sim.her2.pharmacology import drug_parameters, population_uptake
 from her2sim.her2.therapies import Regimen, therapy_library
 from her2sim.model.config import SimulationConfig
@@ -129,9 +130,10 @@ class Her2Simulator:
     mentions a scenario twice simulates it once.
     """
 
-    def __init__(self, config: SimulationConfig | None = None) -> None:
+    def __init__(self, config: SimulationConfig | None = None, perturbation: Perturbation | None = None) -> None:
         self.model = load_model()
         self.config = config or load_config()
+        self.perturbation = perturbation or Perturbation()
         self.alterations = alteration_library()
         self.therapies = therapy_library()
         self._compiled: CompiledModel = compile_model(self.model)
@@ -153,14 +155,17 @@ class Her2Simulator:
         (:func:`population_uptake`), or ``bystander`` when the surrounding tumour is given
         from outside (the tumour level does so as its composition changes).
         """
-        defaults = self.model.parameter_values
+        moved = self.perturbation
+        context, regimen = moved.context(context), moved.regimen(regimen)
+        defaults = {**self.model.parameter_values, **moved.parameters}
         clones = list(context.clones) or [(1.0, context)]
         if bystander is None:
             bystander = population_uptake(regimen, clones, defaults)
+        rates = {node: (s, s) for node, s in moved.rate_scale.items()}
         out = []
         for fraction, clone in clones:
-            parameters = {**clone.parameters, **drug_parameters(regimen, clone, bystander)}
-            scenario = Scenario(name=f"{clone.label} | {regimen.label}", parameters=parameters, fixed=clone.fixed)
+            parameters = {**moved.parameters, **clone.parameters, **drug_parameters(regimen, clone, bystander)}
+            scenario = Scenario(f"{clone.label} | {regimen.label}", parameters, rates, clone.fixed)
             out.append((fraction, scenario))
         return out
 

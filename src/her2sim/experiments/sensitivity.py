@@ -1,0 +1,275 @@
+"""Global sensitivity and robustness: does a conclusion hold when the model's assumptions move?
+
+A :class:`Space` declares uncertain factors (baseline parameters, node time scales, drug
+potencies, alteration strengths) with bounds, log-uniform by default; the HER2 model's own
+space is data (``her2/data/uncertainty.yaml``). SALib draws the designs (Morris elementary
+effects, Sobol with Saltelli sampling, Latin hypercubes) and computes the indices; every design
+point is a :class:`~her2sim.her2.perturbation.Perturbation` run through the one compiled kernel.
+
+Examples
+--------
+>>> space = her2_space()
+>>> len(space.factors) >= 20, space.factors[0].name
+(True, 'parameter:EGF')
+>>> point = space.perturbation(space.nominal())
+>>> point.parameters["EGF"], point.potency["lapatinib"]
+(0.1, 1.0)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from her2sim.errors import ConfigError, Her2simError, ModelFormatError
+from her2sim.formats._io import read_text
+from her2sim.her2.model import data_path, load_config, load_model
+from her2sim.her2.perturbation import Perturbation
+
+__all__ = ["Factor", "Space", "Target", "evaluate", "her2_space", "morris", "read_space", "robust_validation", "sobol"]
+
+_KINDS = ("parameter", "rate", "potency", "alteration")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One uncertain assumption: its kind, what it moves, its nominal value and bounds."""
+
+    kind: str
+    target: str
+    nominal: float
+    low: float
+    high: float
+    log: bool = True
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}:{self.target}"
+
+
+@dataclass(frozen=True)
+class Space:
+    """The uncertain factors, with SALib's problem description and the mapping to perturbations."""
+
+    factors: tuple[Factor, ...]
+
+    def problem(self) -> dict[str, Any]:
+        """SALib's problem: names and bounds (log10 of the bounds for log-uniform factors)."""
+        bounds = [[math.log10(f.low), math.log10(f.high)] if f.log else [f.low, f.high] for f in self.factors]
+        return {"num_vars": len(self.factors), "names": [f.name for f in self.factors], "bounds": bounds}
+
+    def natural(self, row: np.ndarray) -> np.ndarray:
+        """A SALib sample row in the factors' own units."""
+        return np.array([10.0**x if f.log else x for f, x in zip(self.factors, row, strict=True)])
+
+    def nominal(self) -> np.ndarray:
+        return np.array([f.nominal for f in self.factors])
+
+    def perturbation(self, values: np.ndarray) -> Perturbation:
+        """The perturbation that sets each factor to its value (natural units)."""
+        groups: dict[str, dict[str, float]] = {k: {} for k in _KINDS}
+        for factor, value in zip(self.factors, values, strict=True):
+            groups[factor.kind][factor.target] = float(value)
+        return Perturbation(parameters=groups["parameter"], rate_scale=groups["rate"], potency=groups["potency"],
+                            alteration=groups["alteration"])  # fmt: skip
+
+
+def _factor(raw: Any, i: int, spread: float, source: str) -> Factor:
+    where = f"factors[{i}]"
+    if not isinstance(raw, dict):
+        raise ModelFormatError(f"{where}: a factor is a mapping such as {{parameter: EGF}}", source)
+    kinds = [k for k in _KINDS if k in raw]
+    if len(kinds) != 1:
+        raise ModelFormatError(f"{where}: give exactly one of {', '.join(_KINDS)}", source)
+    kind, target = kinds[0], str(raw[kinds[0]])
+    model = load_model()
+    if kind == "parameter":
+        values = model.parameter_values
+        if target not in values:
+            from her2sim.errors import closest
+
+            hint = ", ".join(closest(target, values)) or "see her2.cfg"
+            raise ModelFormatError(f"{where}: unknown model parameter {target!r} (did you mean {hint}?)", source)
+        nominal = float(values[target])
+    else:
+        try:
+            if kind == "rate":
+                model.node(target)
+            elif kind == "potency":
+                from her2sim.her2.therapies import therapy_library
+
+                target = therapy_library().get(target).name
+            else:
+                from her2sim.her2.alterations import alteration_library
+
+                target = alteration_library().get(target).name
+        except (Her2simError, KeyError) as exc:
+            raise ModelFormatError(f"{where}: {exc}", source) from None
+        nominal = 1.0
+    cap = float(raw.get("max", math.inf))
+    if kind == "alteration":
+        from her2sim.her2.alterations import alteration_library
+
+        strongest = max(alteration_library().get(target).parameters.values(), default=1.0)
+        cap = min(cap, 1.0 / strongest if strongest > 0 else math.inf)
+    low = float(raw.get("low", nominal / spread))
+    high = float(raw.get("high", min(nominal * spread, cap)))
+    log = bool(raw.get("log", True))
+    if not (math.isfinite(low) and math.isfinite(high) and low < high and (low > 0 or not log)):
+        raise ModelFormatError(f"{where} ({kind}: {target}): bounds must be finite with low < high"
+                               + (" and low > 0 for log-uniform sampling" if log else ""), source)  # fmt: skip
+    if nominal <= 0 and log:
+        raise ModelFormatError(f"{where} ({kind}: {target}): nominal value {nominal} cannot be log-sampled", source)
+    return Factor(kind, target, nominal, low, high, log)
+
+
+def read_space(path: str | os.PathLike[str], spread: float | None = None) -> Space:
+    """Read a space file (the format of ``her2/data/uncertainty.yaml``), every entry checked."""
+    source = str(path)
+    try:
+        data = yaml.safe_load(read_text(path))
+    except yaml.YAMLError as exc:
+        raise ModelFormatError(f"not valid YAML ({getattr(exc, 'problem', exc)})", source) from None
+    if not isinstance(data, dict) or not isinstance(data.get("factors"), list) or not data["factors"]:
+        raise ModelFormatError("expected 'factors:' with at least one factor", source)
+    default = float(spread if spread is not None else data.get("spread", 3.0))
+    if not default > 1:
+        raise ModelFormatError(f"spread must be > 1, got {default}", source)
+    factors = tuple(_factor(raw, i, default, source) for i, raw in enumerate(data["factors"]))
+    names = [f.name for f in factors]
+    if len(set(names)) != len(names):
+        raise ModelFormatError(
+            f"a factor is declared twice: {sorted({n for n in names if names.count(n) > 1})}", source
+        )
+    return Space(factors)
+
+
+def her2_space(spread: float | None = None) -> Space:
+    """The HER2 model's declared space (``her2/data/uncertainty.yaml``)."""
+    return read_space(data_path("uncertainty.yaml"), spread)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is measured at each design point: a readout of a scenario, or a therapy's effect."""
+
+    context: str
+    therapy: str
+    readout: str = "proliferation"
+    effect: bool = True
+
+    def measure(self, perturbation: Perturbation, samples: int, seed: int | None = None) -> float:
+        from her2sim.her2.scenario import Her2Simulator
+        from her2sim.her2.scenario import effect as effect_of
+        from her2sim.her2.therapies import Regimen
+
+        config = replace(load_config(), sample_count=samples, **({"seed": seed} if seed is not None else {}))
+        sim = Her2Simulator(config, perturbation)
+        context, regimen = sim.context(self.context), sim.regimen(self.therapy or None)
+        if not self.effect:
+            return sim.readouts([(context, regimen)])[0][self.readout]
+        treated, base = sim.readouts([(context, regimen), (context, Regimen())])
+        return effect_of(self.readout, treated[self.readout], base[self.readout])
+
+
+def evaluate(
+    space: Space, rows: np.ndarray, target: Target, samples: int = 1000, progress: Progress | None = None
+) -> np.ndarray:
+    """The target at every SALib sample row (one compiled kernel; each point its own perturbation)."""
+    out = np.empty(len(rows))
+    for i, row in enumerate(rows):
+        out[i] = target.measure(space.perturbation(space.natural(row)), samples)
+        if progress:
+            progress(i + 1, len(rows))
+    return out
+
+
+def morris(space: Space, target: Target, trajectories: int = 10, samples: int = 1000, seed: int = 1,
+           progress: Progress | None = None) -> pd.DataFrame:  # fmt: skip
+    """Morris elementary effects: mu*, its confidence interval and sigma per factor, most influential first."""
+    from SALib.analyze import morris as analyze
+    from SALib.sample import morris as sample
+
+    problem = space.problem()
+    rows = sample.sample(problem, trajectories, num_levels=4, seed=seed)
+    y = evaluate(space, rows, target, samples, progress)
+    result = analyze.analyze(problem, rows, y, num_levels=4, seed=seed)
+    frame = pd.DataFrame({"factor": problem["names"], "mu_star": result["mu_star"],
+                          "mu_star_conf": result["mu_star_conf"], "sigma": result["sigma"]})  # fmt: skip
+    return frame.sort_values("mu_star", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def sobol(space: Space, target: Target, base: int = 64, samples: int = 1000, seed: int = 1,
+          progress: Progress | None = None) -> pd.DataFrame:  # fmt: skip
+    """Sobol first-order and total indices with 95% confidence intervals, most influential first."""
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+
+    problem = space.problem()
+    rows = sample.sample(problem, base, calc_second_order=False, seed=seed)
+    y = evaluate(space, rows, target, samples, progress)
+    result = analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+    frame = pd.DataFrame({"factor": problem["names"], "S1": result["S1"], "S1_conf": result["S1_conf"],
+                          "ST": result["ST"], "ST_conf": result["ST_conf"]})  # fmt: skip
+    return frame.sort_values("ST", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def robust_validation(
+    rows: Sequence[Any],
+    space: Space,
+    sets: int = 20,
+    trajectories: int = 4,
+    samples: int = 1000,
+    seed: int = 1,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Each expectation row under ``sets`` parameter sets (Latin hypercube over ``space``).
+
+    Returns one row per expectation: passed at the nominal parameters, the fraction of sets in
+    which it passes, ``robust`` (at least 90%), and the three factors that move its effect most
+    (Morris mu* over ``trajectories`` trajectories).
+    """
+    from SALib.analyze import morris as analyze_morris
+    from SALib.sample import latin
+    from SALib.sample import morris as sample_morris
+
+    from her2sim.her2.scenario import Her2Simulator
+    from her2sim.her2.validation import validate
+
+    if sets < 1 or trajectories < 1:
+        raise ConfigError("robustness needs at least one parameter set and one Morris trajectory")
+    problem = space.problem()
+    config = replace(load_config(), sample_count=samples)
+    hypercube = latin.sample(problem, sets, seed=seed)
+    design = sample_morris.sample(problem, trajectories, num_levels=4, seed=seed)
+    total, done = 1 + len(hypercube) + len(design), 0
+
+    def run(perturbation: Perturbation) -> pd.DataFrame:
+        nonlocal done
+        table = validate(rows, Her2Simulator(config, perturbation))
+        done += 1
+        if progress:
+            progress(done, total)
+        return table
+
+    nominal = run(Perturbation())
+    passes = np.array([run(space.perturbation(space.natural(r)))["passed"].to_numpy() for r in hypercube])
+    effects = np.array([run(space.perturbation(space.natural(r)))["effect"].to_numpy() for r in design])
+    records = []
+    for k, row in enumerate(nominal.itertuples(index=False)):
+        mu = analyze_morris.analyze(problem, design, effects[:, k], num_levels=4, seed=seed)["mu_star"]
+        order = np.argsort(mu)[::-1][:3]
+        fraction = float(passes[:, k].mean())
+        records.append({"id": row.id, "context": row.context, "therapy": row.therapy, "expected": row.expected,
+                        "nominal_effect": row.effect, "nominal_passed": bool(row.passed),
+                        "pass_fraction": fraction, "robust": fraction >= 0.9,
+                        "deciding": ", ".join(f"{problem['names'][j]} ({mu[j]:.3f})" for j in order)})  # fmt: skip
+    return pd.DataFrame.from_records(records)
