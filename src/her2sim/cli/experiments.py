@@ -224,3 +224,53 @@ def cohort_command(
     report = out_dir / "unmapped.txt"
     report.write_text("".join(f"{line}\n" for p in profiles.values() for line in p.unmapped))
     console.print(f"{len(profiles)} samples; {unmapped} input rows not used (listed in {report})")
+
+
+@app.command()
+def sensitivity(
+    alteration: Annotated[list[str] | None, typer.Option("--alteration", "-a", help="Alteration (repeat)")] = None,
+    therapy: Annotated[str, typer.Option("--therapy", "-t", help="Regimen, e.g. trastuzumab+alpelisib")] = "",
+    readout: Annotated[str, typer.Option(help="proliferation, apoptosis, survival, pAKT or pERK")] = "proliferation",
+    value: Annotated[
+        bool, typer.Option("--value", help="Analyse the treated readout, not the effect")
+    ] = False,
+    method: Annotated[str, typer.Option(help="morris (screening) or sobol (indices with intervals)")] = "morris",
+    trajectories: Annotated[int, typer.Option(help="Morris trajectories")] = 10,
+    base: Annotated[int, typer.Option(help="Sobol base samples (a power of 2)")] = 64,
+    spread: Annotated[float | None, typer.Option(help="Factor of uncertainty of every assumption")] = None,
+    space: Annotated[Path | None, typer.Option(help="Uncertainty space file (default: the HER2 model's)")] = None,
+    samples: Samples = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the indices (.csv or .parquet)")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a tornado (Morris) or bar (Sobol) chart, PNG")] = None,
+) -> None:
+    """Which assumptions decide a readout or a therapy's effect (Morris or Sobol, through SALib)."""
+    from her2sim.experiments.sensitivity import Target, her2_space, morris, read_space, sobol
+    from her2sim.her2.scenario import readout_name
+    from her2sim.her2.therapies import therapy_library
+
+    _check_suffix(output, (".csv", ".parquet"), "the indices")
+    _check_suffix(plot, (".png",), "the chart")
+    if method not in ("morris", "sobol"):
+        raise ConfigError(f"method must be morris or sobol, not {method!r}")
+    if trajectories < 2 or base < 2:
+        raise ConfigError("use at least 2 Morris trajectories and 2 Sobol base samples")
+    declared = read_space(space, spread) if space else her2_space(spread)
+    therapy_library().regimen(therapy or None)  # a typo fails before any simulation
+    target = Target("; ".join(alteration or ["ERBB2:amp"]), therapy, readout_name(readout), effect=not value)
+    if target.effect and not therapy:
+        raise ConfigError("the effect of no therapy is zero: give --therapy, or --value for the untreated readout")
+    with _bar(method) as update:
+        if method == "morris":
+            table = morris(declared, target, trajectories, samples or 1000, progress=update)
+        else:
+            table = sobol(declared, target, base, samples or 1000, progress=update)
+    what = f"{'effect on ' if target.effect else ''}{target.readout}: {target.context} | {therapy or 'untreated'}"
+    console.print(f"[bold]{escape(what)}[/bold] ({len(declared.factors)} factors, {method})")
+    _show(table, list(table.columns), limit=30)
+    if output is not None:
+        _write_table(table, output)
+    if plot is not None:
+        from her2sim.report.plots import save_png, sensitivity_figure
+
+        save_png(sensitivity_figure(table, what), plot)
+        console.print(f"wrote {plot}")

@@ -14,7 +14,13 @@ if TYPE_CHECKING:
     from her2sim.experiments.doseresponse import DoseResponse
     from her2sim.her2.scenario import ScenarioResult
 
-__all__ = ["dose_response_figure", "save_png", "synergy_figure", "timecourse_figure"]
+__all__ = [
+    "dose_response_figure",
+    "save_png",
+    "sensitivity_figure",
+    "synergy_figure",
+    "timecourse_figure",
+]
 
 
 def _pyplot() -> Any:
@@ -83,6 +89,26 @@ def synergy_figure(matrix: pd.DataFrame, title: str = "") -> Any:
     for (i, j), value in np.ndenumerate(grid.to_numpy()):
         ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value < 0.5 else "black")
     fig.colorbar(image, ax=ax, label="effect on proliferation")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def sensitivity_figure(indices: pd.DataFrame, title: str = "") -> Any:
+    """A tornado plot (Morris mu* with its interval) or Sobol bars (first-order and total), top 15."""
+    plt = _pyplot()
+    top = indices.head(15).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(top) + 1.5))
+    y = np.arange(len(top))
+    if "mu_star" in top:
+        ax.barh(y, top["mu_star"], xerr=top["mu_star_conf"], color="#4c72b0")
+        ax.set_xlabel("Morris mu* (mean absolute elementary effect)")
+    else:
+        ax.barh(y + 0.2, top["ST"], height=0.4, xerr=top["ST_conf"], label="total (ST)", color="#c44e52")
+        ax.barh(y - 0.2, top["S1"], height=0.4, xerr=top["S1_conf"], label="first order (S1)", color="#4c72b0")
+        ax.set_xlabel("Sobol index")
+        ax.legend(fontsize=8)
+    ax.set_yticks(y, top["factor"], fontsize=8)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
