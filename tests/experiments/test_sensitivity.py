@@ -81,9 +81,16 @@ def test_morris_and_sobol_rank_the_factor_that_matters() -> None:
     space = Space(tuple(f for f in her2_space().factors if f.name in ("potency:alpelisib", "potency:fulvestrant")))
     target = Target("ERBB2:amp; PIK3CA:H1047R", "alpelisib")
     screened = morris(space, target, trajectories=4, samples=200)
-    assert screened["factor"].iloc[0] == "potency:alpelisib" and screened["mu_star"].iloc[1] == pytest.approx(0, abs=1e-9)
+    assert screened["factor"].iloc[0] == "potency:alpelisib" and screened["mu_star"].iloc[1] == pytest.approx(
+        0, abs=1e-9
+    )
     indices = sobol(space, target, base=8, samples=200)
-    assert indices["factor"].iloc[0] == "potency:alpelisib" and set(indices.columns) >= {"S1", "S1_conf", "ST", "ST_conf"}
+    assert indices["factor"].iloc[0] == "potency:alpelisib" and set(indices.columns) >= {
+        "S1",
+        "S1_conf",
+        "ST",
+        "ST_conf",
+    }
 
 
 def test_robust_validation_reports_pass_fractions_and_deciding_factors() -> None:
@@ -91,7 +98,9 @@ def test_robust_validation_reports_pass_fractions_and_deciding_factors() -> None
             "A\tERBB2:amp\tlapatinib\tsensitive\t\t\t\t\n"
             "B\tERBB2:amp; PIK3CA:H1047R\talpelisib+trastuzumab\tstronger\ttherapy:trastuzumab\t\t\t\n")  # fmt: skip
     rows = parse_expectations(text)
-    space = Space(tuple(f for f in her2_space().factors if f.name in ("potency:lapatinib", "potency:alpelisib", "parameter:EGF")))
+    space = Space(
+        tuple(f for f in her2_space().factors if f.name in ("potency:lapatinib", "potency:alpelisib", "parameter:EGF"))
+    )
     table = robust_validation(rows, space, sets=3, trajectories=2, samples=200)
     assert list(table["id"]) == ["A", "B"]
     assert table["pass_fraction"].between(0, 1).all() and table["nominal_passed"].all()

@@ -11,7 +11,7 @@ from her2sim.report.diagram import layout_positions
 from tests.cli.test_cli import assert_one_line_error, run, run_main
 
 SECTIONS = ["Scenario", "Network", "Phenotype time courses", "Dose-response", "Resistance landscape", "Synergy",
-            "Tumour", "Validation against the literature", "Provenance"]  # fmt: skip
+            "Sensitivity", "Tumour", "Validation against the literature", "Provenance"]  # fmt: skip
 
 
 def test_report_is_self_contained_and_complete(tmp_path: Path) -> None:
@@ -19,7 +19,7 @@ def test_report_is_self_contained_and_complete(tmp_path: Path) -> None:
     run("report", "-o", out, "-n", "200", "-a", "ERBB2:amp", "-a", "PIK3CA:H1047R", "-t", "trastuzumab+alpelisib")
     text = out.read_text()
     assert re.findall(r'<h2 id="s\d+">([^<]+)</h2>', text) == SECTIONS
-    assert text.count("data:image/png;base64,") == 8
+    assert text.count("data:image/png;base64,") == 9
     assert not re.search(r"(src|href)=\"https?://", text)  # opens offline
     assert "ERBB2:amp; PIK3CA:H1047R under alpelisib + trastuzumab" in text or "trastuzumab + alpelisib" in text
     assert re.search(r"\d+ of 43 findings reproduced", text)

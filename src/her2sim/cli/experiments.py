@@ -231,9 +231,7 @@ def sensitivity(
     alteration: Annotated[list[str] | None, typer.Option("--alteration", "-a", help="Alteration (repeat)")] = None,
     therapy: Annotated[str, typer.Option("--therapy", "-t", help="Regimen, e.g. trastuzumab+alpelisib")] = "",
     readout: Annotated[str, typer.Option(help="proliferation, apoptosis, survival, pAKT or pERK")] = "proliferation",
-    value: Annotated[
-        bool, typer.Option("--value", help="Analyse the treated readout, not the effect")
-    ] = False,
+    value: Annotated[bool, typer.Option("--value", help="Analyse the treated readout, not the effect")] = False,
     method: Annotated[str, typer.Option(help="morris (screening) or sobol (indices with intervals)")] = "morris",
     trajectories: Annotated[int, typer.Option(help="Morris trajectories")] = 10,
     base: Annotated[int, typer.Option(help="Sobol base samples (a power of 2)")] = 64,

@@ -2,7 +2,8 @@
 
 Sections: the scenario's phenotypes, the pathway diagram coloured by activity (treated and
 untreated), phenotype time courses, dose-response curves of each drug of the regimen, the
-resistance landscape heatmap with each mechanism's rescue, a synergy map, a tumour simulation
+resistance landscape heatmap with each mechanism's rescue, a synergy map, the assumptions that
+decide the therapy's effect (Morris screening), a tumour simulation
 (burden and clone composition) and the validation table. Every number is simulated when the
 report is built, with the sample count given; the provenance section records it.
 """
@@ -42,10 +43,11 @@ def build_report(
     from her2sim.experiments.combinations import combination_cells, score_matrix
     from her2sim.experiments.doseresponse import dose_response
     from her2sim.experiments.landscape import heatmap, landscape_cells, landscape_spec, rescues
+    from her2sim.experiments.sensitivity import Target, her2_space, morris
     from her2sim.her2.scenario import Her2Simulator
     from her2sim.her2.validation import read_expectations, validate
     from her2sim.report.diagram import draw_network
-    from her2sim.report.plots import dose_response_figure, synergy_figure, timecourse_figure
+    from her2sim.report.plots import dose_response_figure, sensitivity_figure, synergy_figure, timecourse_figure
     from her2sim.tumour.dynamics import simulate_tumour
     from her2sim.tumour.plots import plot_tumour
     from her2sim.tumour.spec import Line, read_tumour
@@ -107,6 +109,13 @@ def build_report(
         scores = score_matrix(matrix)
         doc.figure(synergy_figure(matrix, f"{pair[0]} x {pair[1]} in {result.context}"), "Effect over the dose matrix")
         doc.table(scores)
+
+        say("sensitivity")
+        doc.heading("Sensitivity")
+        screened = morris(her2_space(), Target(alterations, therapy), trajectories=4, samples=min(samples, 500))
+        doc.figure(sensitivity_figure(screened, f"Effect of {regimen.label}: Morris screening"),
+                   "Assumptions that move the therapy's effect most (declared space, spread 3)")  # fmt: skip
+        doc.table(screened.head(10))
 
         say("tumour")
         doc.heading("Tumour")
