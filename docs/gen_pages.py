@@ -57,8 +57,10 @@ def model_card() -> str:
     sim = Her2Simulator(SimulationConfig(max_time=60, time_tick=1, sample_count=1000, seed=1))
     checked = validate(read_expectations(data_path("expectations.tsv"), sim), sim)
     passed = int(checked["passed"].sum())
-    checked = checked[["id", "context", "therapy", "readout", "expected", "effect", "compare_effect", "observed", "passed"]]
-    checked = checked.assign(effect=checked["effect"].round(3), compare_effect=checked["compare_effect"].astype(float).round(3))
+    shown = ["id", "context", "therapy", "readout", "expected", "effect", "compare_effect", "observed", "passed"]
+    checked = checked[shown].assign(
+        effect=checked["effect"].round(3), compare_effect=checked["compare_effect"].astype(float).round(3)
+    )
     return f"""# The HER2 model card
 
 Generated from the model's data files (`src/her2sim/her2/data/`) when this site was built; the

@@ -14,10 +14,22 @@ from distributed import Client, LocalCluster
 from her2sim.experiments.cells import Cell
 from her2sim.experiments.runner import run_cells
 
-cells = [Cell(context, therapy) for context in ("ERBB2:amp", "ERBB2:amp; PTEN:loss")
-         for therapy in ("trastuzumab", "trastuzumab+everolimus", "lapatinib")]
+cells = [
+    Cell(context, therapy)
+    for context in ("ERBB2:amp", "ERBB2:amp; PTEN:loss")
+    for therapy in ("trastuzumab", "trastuzumab+everolimus", "lapatinib")
+]
 out = tempfile.mkdtemp()
-with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
-        Client(cluster) as client:
+with (
+    LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+    Client(cluster) as client,
+):
     table = run_cells(cells, out, client=client, chunk_size=2, samples=300, readouts=("proliferation",))
 table[["context", "therapy", "effect", "samples"]]
+
+# %%
+import matplotlib.pyplot as plt
+
+ax = table.pivot_table(index="therapy", columns="context", values="effect").plot.barh(figsize=(7, 3.5))
+ax.set_xlabel("effect on proliferation")
+plt.show()

@@ -38,13 +38,17 @@ plt.show()
 # `her2sim landscape OUT` runs it on Dask; here the same cells run in this process.
 
 # %%
+import tempfile
+from pathlib import Path
+
 from her2sim.experiments.cells import evaluate_cells
 from her2sim.experiments.landscape import heatmap, landscape_cells, landscape_spec, rescues
 
+picture = Path(tempfile.mkdtemp()) / "landscape.png"
 table = evaluate_cells(landscape_cells(landscape_spec()), samples=300, readouts=("proliferation",))
-heatmap(table, "landscape.png")
+heatmap(table, picture)
 plt.figure(figsize=(12, 7))
-plt.imshow(plt.imread("landscape.png"))
+plt.imshow(plt.imread(picture))
 plt.axis("off")
 plt.show()
 rescues(table)[["mechanism", "best_single", "best_combination", "best_combination_effect"]]

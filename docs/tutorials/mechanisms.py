@@ -25,26 +25,33 @@ rows = []
 for label, alterations, fails, rescues in cases:
     failed = scenario(alterations, fails, samples=600)
     rescued = scenario(alterations, rescues, samples=600)
-    rows.append({
-        "mechanism": label,
-        "defeated": fails,
-        "effect": round(failed.summary.loc["proliferation", "effect"], 2),
-        "left on": ", ".join(failed.still_on().index[:4]),
-        "rescue": rescues,
-        "rescue effect": round(rescued.summary.loc["proliferation", "effect"], 2),
-    })
+    rows.append(
+        {
+            "mechanism": label,
+            "defeated": fails,
+            "effect": round(failed.summary.loc["proliferation", "effect"], 2),
+            "left on": ", ".join(failed.still_on().index[:4]),
+            "rescue": rescues,
+            "rescue effect": round(rescued.summary.loc["proliferation", "effect"], 2),
+        }
+    )
 pd.DataFrame(rows)
 
 # %% [markdown]
 # The pathway diagram shows one case, nodes coloured by their activity under treatment.
 
 # %%
+import tempfile
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 
 from her2sim.report.diagram import draw_network
 
+picture = Path(tempfile.mkdtemp()) / "network.png"
 result = scenario(["ERBB2:amp", "PIK3CA:H1047R"], "trastuzumab+pertuzumab", samples=600)
-draw_network(result.nodes["treated"], "network.png", "PIK3CA H1047R under trastuzumab + pertuzumab")
-plt.imshow(plt.imread("network.png"))
+draw_network(result.nodes["treated"], picture, "PIK3CA H1047R under trastuzumab + pertuzumab")
+plt.figure(figsize=(12, 9))
+plt.imshow(plt.imread(picture))
 plt.axis("off")
 plt.show()

@@ -21,7 +21,9 @@ Node RAS { logic = EGF & !ERK; rate_up = @logic ? $k_ras : 0; rate_down = @logic
 Node ERK { logic = RAS; rate_up = @logic ? 2 : 0; rate_down = @logic ? 0 : 0.5; }
 Node Proliferation { logic = ERK; }
 """)
-(work / "toy.cfg").write_text("$k_ras = 1.5;\nEGF.istate = 1;\nmax_time = 20;\ntime_tick = 0.5;\nsample_count = 20000;\n")
+(work / "toy.cfg").write_text(
+    "$k_ras = 1.5;\nEGF.istate = 1;\nmax_time = 20;\ntime_tick = 0.5;\nsample_count = 20000;\n"
+)
 model, config = read_maboss(work / "toy.bnd")
 result = her2sim.simulate(model, config)
 result.nodes().plot(figsize=(7, 4), ylabel="P(on)")
@@ -47,8 +49,8 @@ except ImportError:
     print("cmaboss is not installed; skipping the comparison")
 else:
     theirs = cmaboss.MaBoSSSim(network=str(work / "toy.bnd"), config=str(work / "toy.cfg")).run()
-    probs, times, names = theirs.get_nodes_probtraj()
-    last = dict(zip(names, probs[-1]))
+    probs, _, names = theirs.get_nodes_probtraj()[:3]
+    last = dict(zip(names, probs[-1], strict=True))
     ours = result.nodes().iloc[-1]
     for name in ("RAS", "ERK", "Proliferation"):
         print(f"{name:14s} her2sim {ours[name]:.3f}   MaBoSS {last.get(name, 0.0):.3f}")

@@ -29,7 +29,24 @@ for profile in profiles.values():
 # Rank candidate regimens for the first patient; `still_on` is the pathway each leaves active.
 
 # %%
-ranking = rank_therapies(profiles["P-001"].context,
-                         ["trastuzumab+pertuzumab", "T-DXd", "trastuzumab+alpelisib", "trastuzumab+palbociclib",
-                          "abemaciclib+trastuzumab", "lapatinib"], samples=400)
+ranking = rank_therapies(
+    profiles["P-001"].context,
+    [
+        "trastuzumab+pertuzumab",
+        "T-DXd",
+        "trastuzumab+alpelisib",
+        "trastuzumab+palbociclib",
+        "abemaciclib+trastuzumab",
+        "lapatinib",
+    ],
+    samples=400,
+)
 ranking
+
+# %%
+import matplotlib.pyplot as plt
+
+ax = ranking.plot.barh(x="therapy", y="proliferation_effect", legend=False, figsize=(7, 3.5))
+ax.set_xlabel("effect on proliferation")
+ax.invert_yaxis()
+plt.show()

@@ -24,10 +24,14 @@ for drug in ("T-DXd", "T-DM1", "trastuzumab"):
 tumour = read_tumour("example:pik3ca_subclone").with_schedule(
     (Line("trastuzumab+pertuzumab", 0.0), Line("T-DXd", "progression"))
 )
+import tempfile
+from pathlib import Path
+
+picture = Path(tempfile.mkdtemp()) / "tumour.png"
 result = simulate_tumour(tumour, 730)
-plot_tumour(result, "tumour.png")
+plot_tumour(result, picture)
 plt.figure(figsize=(9, 6.5))
-plt.imshow(plt.imread("tumour.png"))
+plt.imshow(plt.imread(picture))
 plt.axis("off")
 plt.show()
 result.lines

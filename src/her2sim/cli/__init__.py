@@ -248,9 +248,6 @@ def figure(
 
 
 def _plot(result: SimulationResult, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5))

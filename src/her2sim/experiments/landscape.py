@@ -109,9 +109,6 @@ def rescues(table: pd.DataFrame, readout: str = "proliferation") -> pd.DataFrame
 
 def heatmap(table: pd.DataFrame, path: str | os.PathLike[str], readout: str = "proliferation") -> None:
     """Write a PNG heatmap of effects at the standard dose: mechanisms x therapies."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     part = table[(table["readout"] == readout) & np.isclose(table["dose_multiple"], 1.0)]

@@ -30,9 +30,6 @@ def layout_positions() -> dict[str, tuple[float, float]]:
 
 def draw_network(activity: pd.Series | None, path: str | os.PathLike[str], title: str = "") -> None:
     """Write a PNG (or SVG, by suffix) of the network, nodes coloured by ``activity`` (0-1)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch
 

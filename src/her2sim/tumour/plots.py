@@ -12,9 +12,6 @@ __all__ = ["plot_tumour"]
 
 def plot_tumour(result: TumourResult, path: str | os.PathLike[str]) -> None:
     """Write a PNG: total burden (log scale, treatment lines shaded) above the clones' shares."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     days = result.cells.index.to_numpy()
