@@ -80,3 +80,9 @@ def test_a_failing_chunk_leaves_only_complete_parts(
         assert len(pd.read_parquet(part)) == 3 * 5
     monkeypatch.setattr(runner, "_evaluate_chunk", real)
     assert len(run_cells(CELLS, tmp_path, client=client, chunk_size=3, samples=200)) == len(CELLS) * 5
+
+
+def test_a_file_in_place_of_the_output_directory_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "out").write_text("not a directory")
+    with pytest.raises(ConfigError, match="is a file"):
+        run_cells(CELLS, tmp_path / "out")

@@ -271,6 +271,10 @@ def main() -> None:
     except Her2simError as exc:
         print(f"her2sim: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except OSError as exc:  # a path that cannot be read or written: the user's to fix, not a bug
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"her2sim: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):

@@ -109,6 +109,8 @@ def run_cells(
         raise ConfigError(f"chunk size must be >= 1, got {chunk_size}")
     _check_names(cells)
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} is a file; give a directory for the results")
     settings: dict[str, Any] = {"samples": samples, "target_se": target_se, "seed": seed}
     if readouts is not None:
         settings["readouts"] = tuple(readouts)
