@@ -84,3 +84,32 @@ def test_an_output_directory_that_is_a_file_or_unwritable_is_one_line(tmp_path: 
             assert_one_line_error(proc, "locked")
     finally:
         locked.chmod(0o700)
+
+
+SPACE = "factors: [{potency: alpelisib}, {potency: fulvestrant}, {parameter: EGF, max: 1}]\n"
+
+
+def test_sensitivity_ranks_factors_and_draws_a_tornado(tmp_path: Path) -> None:
+    space, png, out = tmp_path / "space.yaml", tmp_path / "t.png", tmp_path / "m.csv"
+    space.write_text(SPACE)
+    result = run("sensitivity", "-a", "ERBB2:amp", "-a", "PIK3CA:H1047R", "-t", "alpelisib", "--space", space,
+                 "--trajectories", "3", "-n", "200", "-o", out, "--plot", png)  # fmt: skip
+    assert "effect on proliferation" in result.output
+    table = pd.read_csv(out)
+    assert table["factor"].iloc[-1] == "potency:fulvestrant" and table["mu_star"].iloc[-1] == 0.0
+    assert png.read_bytes().startswith(PNG_SIGNATURE)
+    space.write_text("factors: [{potency: alpelisibb}]\n")
+    assert_one_line_error(run_main("sensitivity", "-t", "alpelisib", "--space", space, cwd=tmp_path),
+                          "space.yaml", "factors[0]", "alpelisib")  # fmt: skip
+
+
+def test_validate_with_robustness_reports_pass_fractions(tmp_path: Path) -> None:
+    space, table, out = tmp_path / "space.yaml", tmp_path / "t.tsv", tmp_path / "r.csv"
+    space.write_text(SPACE)
+    row = "A\tERBB2:amp; PIK3CA:H1047R\talpelisib+trastuzumab\tstronger\ttherapy:trastuzumab\t\t\t\n"
+    table.write_text("id\tcontext\ttherapy\texpected\tcompare_to\treadout\tconfidence\tsource\n" + row)
+    result = run("validate", table, "--robustness", "3", "--morris", "2", "--space", space, "-n", "200", "-o", out)
+    assert "robust 1/1" in result.output or "robust 0/1" in result.output
+    robust = pd.read_csv(out)
+    assert robust.loc[0, "id"] == "A" and 0 <= robust.loc[0, "pass_fraction"] <= 1
+    assert "potency:alpelisib" in robust.loc[0, "deciding"]
