@@ -142,10 +142,10 @@ def simulate(
                   disable=not sys.stderr.isatty()) as bar:  # fmt: skip
         task = bar.add_task("sim", total=base.sample_count)
         result = run(m, base, states=states, progress=lambda k: bar.advance(task, k))
-    last = result.nodes().iloc[-1]
     table = Table("node", f"P(on) at t={result.times[-1]:g}")
-    for name, p in last.items():
-        table.add_row(str(name), f"{p:.4f}")
+    for name, p, internal in zip(result.node_names, result.node_prob[-1], result.internal, strict=True):
+        if not internal:  # read off the arrays: printing needs no DataFrame
+            table.add_row(name, f"{p:.4f}")
     console.print(table)
     loading = f", {result.meta['compile_s']:.1f} s loading the kernel" if result.meta["compile_s"] > 0.5 else ""
     console.print(f"{base.sample_count} trajectories in {result.meta['elapsed_s']:.2f} s "

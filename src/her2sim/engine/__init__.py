@@ -1,12 +1,17 @@
-"""The engine: compiled kernels and stochastic, synchronous and asynchronous simulation."""
+"""The engine: compiled kernels and stochastic, synchronous and asynchronous simulation.
 
-from her2sim.engine.attractors import async_attractors, fixed_points, reachable, trap_spaces
-from her2sim.engine.compile import CompiledModel, compile_model
-from her2sim.engine.discrete import asynchronous, synchronous
-from her2sim.engine.result import SimulationResult
-from her2sim.engine.scenario import Scenario
+Names are imported on first use, so that running a simulation does not load the attractor
+libraries (mpbn, biobalm) and ``import her2sim.engine`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# ``simulate`` is also the name of a submodule: bind the function now, or importing the
+# submodule would leave the module object under this name.
 from her2sim.engine.simulate import simulate, simulate_batch
-from her2sim.model.config import SimulationConfig
 
 __all__ = [
     "CompiledModel",
@@ -23,3 +28,28 @@ __all__ = [
     "synchronous",
     "trap_spaces",
 ]
+
+_HOME = {
+    "async_attractors": "her2sim.engine.attractors",
+    "fixed_points": "her2sim.engine.attractors",
+    "reachable": "her2sim.engine.attractors",
+    "trap_spaces": "her2sim.engine.attractors",
+    "CompiledModel": "her2sim.engine.compile",
+    "compile_model": "her2sim.engine.compile",
+    "asynchronous": "her2sim.engine.discrete",
+    "synchronous": "her2sim.engine.discrete",
+    "SimulationResult": "her2sim.engine.result",
+    "Scenario": "her2sim.engine.scenario",
+    "SimulationConfig": "her2sim.model.config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'her2sim.engine' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -13,13 +13,15 @@ import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from her2sim.model.config import SimulationConfig
 from her2sim.model.network import Model
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["SimulationResult", "state_names"]
 
@@ -135,6 +137,8 @@ class SimulationResult:
     # ------------------------------------------------------------------ tables
     def nodes(self, include_internal: bool = False) -> pd.DataFrame:
         """Probability that each node is on, per window (index: window start time)."""
+        import pandas as pd
+
         keep = np.ones(len(self.node_names), dtype=bool) if include_internal else ~self.internal
         cols = [n for n, k in zip(self.node_names, keep, strict=True) if k]
         frame = pd.DataFrame(self.node_prob[:, keep], index=pd.Index(self.times, name="time"), columns=cols)
@@ -160,6 +164,8 @@ class SimulationResult:
         state visited in a window. ``wide=True`` gives one column per state, as MaBoSS's
         probtraj table (zeros where a state was not visited).
         """
+        import pandas as pd
+
         self._require_states()
         assert self.state_keys is not None and self.state_index is not None
         assert self.state_window is not None and self.state_prob is not None
@@ -180,6 +186,8 @@ class SimulationResult:
 
     def final_states(self) -> pd.DataFrame:
         """Distribution of the states trajectories are in at ``max_time``."""
+        import pandas as pd
+
         self._require_states()
         assert self.final_keys is not None and self.final_prob is not None
         names = state_names(self.final_keys, self.node_names, ~self.internal)
@@ -189,6 +197,8 @@ class SimulationResult:
 
     def fixed_points(self) -> pd.DataFrame:
         """Fixed points reached (all nodes), with the fraction of trajectories ending there."""
+        import pandas as pd
+
         names = state_names(self.fixed_keys, self.node_names)
         bits = _bits(self.fixed_keys, len(self.node_names))
         frame = pd.DataFrame(bits, columns=list(self.node_names))
@@ -198,6 +208,8 @@ class SimulationResult:
 
     def entropy(self) -> pd.Series:
         """State entropy ``H = -sum p log2 p`` per window (MaBoSS's ``H``)."""
+        import pandas as pd
+
         self._require_states()
         assert self.state_window is not None and self.state_prob is not None
         p = self.state_prob
@@ -217,6 +229,8 @@ class SimulationResult:
         uncertainty of a steady-state read-out (time averaging makes it far smaller than the
         ``sqrt(p(1-p)/N)`` bound of :meth:`node_errors`).
         """
+        import pandas as pd
+
         if self.late_sums is None:
             raise ValueError("this result has no late-time statistics")
         n = self.sample_count
@@ -236,6 +250,7 @@ class SimulationResult:
         ``results.parquet`` also writes ``results.states.parquet``; metadata goes into the
         Parquet schema (or a ``.meta.json`` beside a CSV).
         """
+
         import json
 
         from her2sim.formats._io import atomic_write
