@@ -142,7 +142,8 @@ def _spread(acc, row, t0, t1, tick, n_windows):
     acc[row, w0] += first
     if full1 > full0:
         acc[row, n_windows + full0] += 1.0
-        acc[row, n_windows + full1] -= 1.0
+        if full1 < n_windows:  # a stay that lasts to the end needs no closing -1
+            acc[row, n_windows + full1] -= 1.0
     if w1 < n_windows:
         acc[row, w1] += last
 
@@ -206,7 +207,8 @@ def _spread_pairs(keys, vals, used, state, t0, t1, tick, n_windows):
     ok = _pair_add(keys, vals, used, state * width + w0, first)
     if full1 > full0:
         ok &= _pair_add(keys, vals, used, state * width + n_windows + full0, 1.0)
-        ok &= _pair_add(keys, vals, used, state * width + n_windows + full1, -1.0)
+        if full1 < n_windows:  # a stay that lasts to the end (a fixed point, say) needs no closing -1
+            ok &= _pair_add(keys, vals, used, state * width + n_windows + full1, -1.0)
     if w1 < n_windows:
         ok &= _pair_add(keys, vals, used, state * width + w1, last)
     return ok
