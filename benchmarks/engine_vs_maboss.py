@@ -73,7 +73,7 @@ def bench_model(path: Path, config: SimulationConfig, work: Path, repeats: int) 
     cfg_path.write_text(cfg)
     started = time.perf_counter()
     compiled = compile_model(model)
-    simulate(compiled, config.with_(sample_count=min(200, config.sample_count)))
+    simulate(compiled, config.with_(sample_count=min(200, config.sample_count))).nodes()  # loads pandas too
     compile_s = time.perf_counter() - started
     ours = []
     flips = 0
