@@ -105,3 +105,24 @@ def test_robust_validation_reports_pass_fractions_and_deciding_factors() -> None
     assert list(table["id"]) == ["A", "B"]
     assert table["pass_fraction"].between(0, 1).all() and table["nominal_passed"].all()
     assert table.set_index("id").loc["A", "deciding"].startswith("potency:lapatinib")
+
+
+def test_designs_run_on_dask_give_the_same_values() -> None:
+    from distributed import Client, LocalCluster
+
+    from her2sim.experiments.sensitivity import evaluate
+
+    space = Space(tuple(f for f in her2_space().factors if f.name in ("potency:alpelisib", "parameter:EGF")))
+    rows = np.array([[-1.0, 0.0], [-0.7, 0.3], [-1.2, -0.3]])  # log10 of (EGF, alpelisib potency fold)
+    target = Target("ERBB2:amp; PIK3CA:H1047R", "alpelisib")
+    local = evaluate(space, rows, target, samples=200)
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        seen: list[int] = []
+        remote = evaluate(
+            space, rows, target, samples=200, client=client, chunk_size=2, progress=lambda d, n: seen.append(d)
+        )
+    np.testing.assert_allclose(remote, local)
+    assert seen[-1] == 3

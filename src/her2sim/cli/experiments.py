@@ -240,6 +240,8 @@ def sensitivity(
     samples: Samples = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the indices (.csv or .parquet)")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a tornado (Morris) or bar (Sobol) chart, PNG")] = None,
+    scheduler: Scheduler = None,
+    workers: Annotated[int | None, typer.Option(help="Run on a local Dask cluster of this many processes")] = None,
 ) -> None:
     """Which assumptions decide a readout or a therapy's effect (Morris or Sobol, through SALib)."""
     from her2sim.experiments.sensitivity import Target, her2_space, morris, read_space, sobol
@@ -257,11 +259,23 @@ def sensitivity(
     target = Target("; ".join(alteration or ["ERBB2:amp"]), therapy, readout_name(readout), effect=not value)
     if target.effect and not therapy:
         raise ConfigError("the effect of no therapy is zero: give --therapy, or --value for the untreated readout")
-    with _bar(method) as update:
-        if method == "morris":
-            table = morris(declared, target, trajectories, samples or 1000, progress=update)
-        else:
-            table = sobol(declared, target, base, samples or 1000, progress=update)
+    client = None
+    if scheduler or workers:
+        from her2sim.experiments.runner import dask_client
+
+        client = dask_client(scheduler, workers)
+    try:
+        with _bar(method) as update:
+            if method == "morris":
+                table = morris(declared, target, trajectories, samples or 1000, progress=update, client=client)
+            else:
+                table = sobol(declared, target, base, samples or 1000, progress=update, client=client)
+    finally:
+        if client is not None:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None and not scheduler:
+                cluster.close()
     what = f"{'effect on ' if target.effect else ''}{target.readout}: {target.context} | {therapy or 'untreated'}"
     console.print(f"[bold]{escape(what)}[/bold] ({len(declared.factors)} factors, {method})")
     _show(table, list(table.columns), limit=30)

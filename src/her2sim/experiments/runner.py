@@ -26,7 +26,7 @@ import pandas as pd
 from her2sim.errors import ConfigError
 from her2sim.experiments.cells import Cell, evaluate_cells
 
-__all__ = ["run_cells"]
+__all__ = ["dask_client", "run_cells"]
 
 _MANIFEST = "_manifest.json"
 
@@ -69,7 +69,8 @@ def _write_part(table: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _client(scheduler: str | None, workers: int | None) -> Any:
+def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any:
+    """A client of the cluster at ``scheduler``, or of a new local one (one single-threaded process per core)."""
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -132,7 +133,7 @@ def run_cells(
         progress(done, len(chunks))
     if todo:
         own = client is None
-        client = client or _client(scheduler, workers)
+        client = client or dask_client(scheduler, workers)
         try:
             from distributed import as_completed
 

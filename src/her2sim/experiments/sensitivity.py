@@ -166,12 +166,15 @@ class Target:
     readout: str = "proliferation"
     effect: bool = True
 
-    def measure(self, perturbation: Perturbation, samples: int, seed: int | None = None) -> float:
+    def measure(
+        self, perturbation: Perturbation, samples: int, seed: int | None = None, threads: int | None = None
+    ) -> float:
         from her2sim.her2.scenario import Her2Simulator
         from her2sim.her2.scenario import effect as effect_of
         from her2sim.her2.therapies import Regimen
 
-        config = replace(load_config(), sample_count=samples, **({"seed": seed} if seed is not None else {}))
+        changes = {k: v for k, v in {"seed": seed, "threads": threads}.items() if v is not None}
+        config = replace(load_config(), sample_count=samples, **changes)
         sim = Her2Simulator(config, perturbation)
         context, regimen = sim.context(self.context), sim.regimen(self.therapy or None)
         if not self.effect:
@@ -180,27 +183,56 @@ class Target:
         return effect_of(self.readout, treated[self.readout], base[self.readout])
 
 
+def _evaluate_rows(space: Space, rows: np.ndarray, target: Target, samples: int) -> np.ndarray:
+    """Worker side: the target at each row, one engine thread (the cluster gives parallelism)."""
+    return np.array([target.measure(space.perturbation(space.natural(r)), samples, threads=1) for r in rows])
+
+
 def evaluate(
-    space: Space, rows: np.ndarray, target: Target, samples: int = 1000, progress: Progress | None = None
+    space: Space,
+    rows: np.ndarray,
+    target: Target,
+    samples: int = 1000,
+    progress: Progress | None = None,
+    client: Any | None = None,
+    chunk_size: int = 64,
 ) -> np.ndarray:
-    """The target at every SALib sample row (one compiled kernel; each point its own perturbation)."""
+    """The target at every SALib sample row (one compiled kernel; each point its own perturbation).
+
+    With a Dask ``client`` the rows are evaluated in chunks on its workers, as the screens are.
+    """
     out = np.empty(len(rows))
-    for i, row in enumerate(rows):
-        out[i] = target.measure(space.perturbation(space.natural(row)), samples)
+    if client is None:
+        for i, row in enumerate(rows):
+            out[i] = target.measure(space.perturbation(space.natural(row)), samples)
+            if progress:
+                progress(i + 1, len(rows))
+        return out
+    from distributed import as_completed
+
+    starts = range(0, len(rows), chunk_size)
+    futures = {client.submit(_evaluate_rows, space, rows[a : a + chunk_size], target, samples, pure=False): a
+               for a in starts}  # fmt: skip
+    done = 0
+    for future in as_completed(futures):
+        a = futures[future]
+        values = future.result()
+        out[a : a + len(values)] = values
+        done += len(values)
         if progress:
-            progress(i + 1, len(rows))
+            progress(done, len(rows))
     return out
 
 
 def morris(space: Space, target: Target, trajectories: int = 10, samples: int = 1000, seed: int = 1,
-           progress: Progress | None = None) -> pd.DataFrame:  # fmt: skip
+           progress: Progress | None = None, client: Any | None = None) -> pd.DataFrame:  # fmt: skip
     """Morris elementary effects: mu*, its confidence interval and sigma per factor, most influential first."""
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
     problem = space.problem()
     rows = sample.sample(problem, trajectories, num_levels=4, seed=seed)
-    y = evaluate(space, rows, target, samples, progress)
+    y = evaluate(space, rows, target, samples, progress, client)
     result = analyze.analyze(problem, rows, y, num_levels=4, seed=seed)
     frame = pd.DataFrame({"factor": problem["names"], "mu_star": result["mu_star"],
                           "mu_star_conf": result["mu_star_conf"], "sigma": result["sigma"]})  # fmt: skip
@@ -208,14 +240,14 @@ def morris(space: Space, target: Target, trajectories: int = 10, samples: int = 
 
 
 def sobol(space: Space, target: Target, base: int = 64, samples: int = 1000, seed: int = 1,
-          progress: Progress | None = None) -> pd.DataFrame:  # fmt: skip
+          progress: Progress | None = None, client: Any | None = None) -> pd.DataFrame:  # fmt: skip
     """Sobol first-order and total indices with 95% confidence intervals, most influential first."""
     from SALib.analyze import sobol as analyze
     from SALib.sample import sobol as sample
 
     problem = space.problem()
     rows = sample.sample(problem, base, calc_second_order=False, seed=seed)
-    y = evaluate(space, rows, target, samples, progress)
+    y = evaluate(space, rows, target, samples, progress, client)
     result = analyze.analyze(problem, y, calc_second_order=False, seed=seed)
     frame = pd.DataFrame({"factor": problem["names"], "S1": result["S1"], "S1_conf": result["S1_conf"],
                           "ST": result["ST"], "ST_conf": result["ST_conf"]})  # fmt: skip
