@@ -82,7 +82,8 @@ changes against the same context untreated.
   come from the fraction of time a target is held off.
 - Parameter values (ligand levels, masking strengths, potencies) are literature-informed
   estimates, not fits to data; `her2sim validate --robustness` shows which conclusions depend on
-  them (9 of 42 passing findings are fragile under a factor-3 spread).
+  them and names the deciding parameters (the resistance findings close to the 0.2 threshold
+  are the fragile ones).
 - Resistance and sensitivity are steady-state properties of single cells; tumour-level response
   needs the tumour model, which takes doubling times as given.
 - The ERBB3 E928G + neratinib + alpelisib finding sits on the threshold of the table's
