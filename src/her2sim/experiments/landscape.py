@@ -24,11 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from her2sim.errors import ConfigError, ModelFormatError
 from her2sim.experiments.cells import Cell
-from her2sim.formats._io import read_text
+from her2sim.formats._io import read_yaml
 
 __all__ = ["LandscapeSpec", "dose_multiples", "heatmap", "landscape_cells", "landscape_spec", "rescues"]
 
@@ -47,11 +46,11 @@ def landscape_spec(path: str | os.PathLike[str] | None = None) -> LandscapeSpec:
     from her2sim.her2.therapies import therapy_library
 
     path = Path(path) if path else Path(str(resources.files("her2sim.experiments") / "data" / "landscape.yaml"))
+    data = read_yaml(path)
     try:
-        data = yaml.safe_load(read_text(path))
         contexts = tuple((str(c["label"]), str(c["alterations"]), str(c.get("figure", ""))) for c in data["contexts"])
         therapies = tuple(str(t) for t in data["therapies"])
-    except (yaml.YAMLError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError) as exc:
         raise ModelFormatError(f"not a landscape file ({exc})", str(path)) from None
     for _, alterations, _ in contexts:
         alteration_library().context(alterations)

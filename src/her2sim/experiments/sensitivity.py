@@ -26,10 +26,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from her2sim.errors import ConfigError, Her2simError, ModelFormatError
-from her2sim.formats._io import read_text
+from her2sim.formats._io import read_yaml
 from her2sim.her2.model import data_path, load_config, load_model
 from her2sim.her2.perturbation import Perturbation
 
@@ -134,10 +133,7 @@ def _factor(raw: Any, i: int, spread: float, source: str) -> Factor:
 def read_space(path: str | os.PathLike[str], spread: float | None = None) -> Space:
     """Read a space file (the format of ``her2/data/uncertainty.yaml``), every entry checked."""
     source = str(path)
-    try:
-        data = yaml.safe_load(read_text(path))
-    except yaml.YAMLError as exc:
-        raise ModelFormatError(f"not valid YAML ({getattr(exc, 'problem', exc)})", source) from None
+    data = read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("factors"), list) or not data["factors"]:
         raise ModelFormatError("expected 'factors:' with at least one factor", source)
     default = float(spread if spread is not None else data.get("spread", 3.0))

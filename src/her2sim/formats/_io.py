@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from her2sim.errors import ModelFormatError
 
-__all__ = ["MAX_MODEL_BYTES", "atomic_write", "decode", "read_text"]
+__all__ = ["MAX_MODEL_BYTES", "atomic_write", "decode", "parse_yaml", "read_text", "read_yaml"]
 
 #: Largest model or configuration file read (the largest published logical models are < 5 MB).
 MAX_MODEL_BYTES = 32 * 1024 * 1024
@@ -27,6 +28,27 @@ def decode(data: bytes, source: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """YAML data from text; a syntax error becomes one ``source:line`` error.
+
+    >>> parse_yaml("a: [1, 2]", "x.yaml")
+    {'a': [1, 2]}
+    """
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ModelFormatError(f"not valid YAML ({getattr(exc, 'problem', exc)})", source, line) from None
+
+
+def read_yaml(path: str | os.PathLike[str]) -> Any:
+    """YAML data from a file, with :func:`read_text`'s checks and :func:`parse_yaml`'s errors."""
+    return parse_yaml(read_text(path), str(path))
 
 
 def read_text(path: str | os.PathLike[str]) -> str:

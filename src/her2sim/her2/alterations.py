@@ -29,10 +29,9 @@ from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from her2sim.errors import ConfigError, ModelFormatError, UnknownNameError
-from her2sim.formats._io import read_text
+from her2sim.formats._io import read_yaml
 
 __all__ = [
     "Alteration",
@@ -295,12 +294,7 @@ def _entry(raw: Any, index: int, source: str) -> Alteration:
 def read_alterations(path: str | os.PathLike[str]) -> AlterationLibrary:
     """Read an alteration library file (the format of ``data/alterations.yaml``)."""
     source = str(path)
-    try:
-        data = yaml.safe_load(read_text(path))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ModelFormatError(f"not valid YAML ({getattr(exc, 'problem', exc)})", source, line) from None
+    data = read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("alterations"), list):
         raise ModelFormatError("expected a top-level 'alterations:' list", source)
     return AlterationLibrary((_entry(raw, i, source) for i, raw in enumerate(data["alterations"])), source)

@@ -28,10 +28,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from her2sim.errors import ConfigError, ModelFormatError, UnknownNameError
-from her2sim.formats._io import read_text
+from her2sim.formats._io import read_yaml
 
 __all__ = [
     "Binding",
@@ -343,12 +342,7 @@ def _drug(raw: Any, index: int, source: str) -> Drug:
 def read_therapies(path: str | os.PathLike[str]) -> TherapyLibrary:
     """Read a therapy library file (the format of ``data/therapies.yaml``)."""
     source = str(path)
-    try:
-        data = yaml.safe_load(read_text(path))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ModelFormatError(f"not valid YAML ({getattr(exc, 'problem', exc)})", source, line) from None
+    data = read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("therapies"), list):
         raise ModelFormatError("expected a top-level 'therapies:' list", source)
     return TherapyLibrary((_drug(raw, i, source) for i, raw in enumerate(data["therapies"])), source)

@@ -32,10 +32,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from her2sim.errors import ConfigError, Her2simError, ModelFormatError
-from her2sim.formats._io import read_text
+from her2sim.formats._io import parse_yaml, read_text
 
 __all__ = ["HER2_LEVELS", "Clone", "Line", "Tumour", "example_names", "parse_tumour", "read_tumour"]
 
@@ -174,12 +172,7 @@ def _check_schedule(schedule: tuple[Line, ...], source: str) -> None:
 
 def parse_tumour(text: str, source: str = "<tumour>") -> Tumour:
     """Build a :class:`Tumour` from YAML text, checking every field."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ModelFormatError(f"not valid YAML ({getattr(exc, 'problem', exc)})", source,
-                               mark.line + 1 if mark else None) from None  # fmt: skip
+    data = parse_yaml(text, source)
     if not isinstance(data, dict):
         raise ModelFormatError("a tumour file is a YAML mapping (name, cells, clones, schedule)", source)
     unknown = sorted(set(data) - {"name", "cells", "doubling_time_days", "clones", "schedule"})
