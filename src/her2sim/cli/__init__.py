@@ -181,12 +181,9 @@ def attractors(
         show.add_row(*[str(v) for v in row])
     console.print(show)
     if output is not None:
-        from her2sim.formats._io import atomic_write
+        from her2sim.formats._io import write_table
 
-        if output.suffix == ".parquet":
-            table.astype(str).to_parquet(output)
-        else:
-            atomic_write(output, table.to_csv(index=False))
+        write_table(table.astype(str) if output.suffix == ".parquet" else table, output)  # Parquet: one type a column
         console.print(f"wrote {output}")
 
 
@@ -235,15 +232,9 @@ def figure(
     console.print(f"[bold]covered {len(cov.covered)}/{len(cov.genes)} genes ({share})[/bold] "
                   f"by {escape(m.name or (model.name if model else 'the HER2 model'))}")  # fmt: skip
     if output is not None:
-        from her2sim.formats._io import atomic_write
+        from her2sim.formats._io import write_table
 
-        if output.suffix == ".parquet":
-            tmp = output.with_name(f".{output.name}.tmp")
-            output.parent.mkdir(parents=True, exist_ok=True)
-            cov.table().to_parquet(tmp, index=False)
-            tmp.replace(output)
-        else:
-            atomic_write(output, cov.table().to_csv(index=False))
+        write_table(cov.table(), output)
         console.print(f"wrote {output}")
 
 
@@ -255,10 +246,9 @@ def _plot(result: SimulationResult, path: Path) -> None:
     ax.set_xlabel("time")
     ax.set_ylabel("P(node on)")
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(path)
+    from her2sim.formats._io import save_figure
+
+    save_figure(fig, path, dpi=120)
 
 
 def main() -> None:

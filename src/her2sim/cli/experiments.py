@@ -76,9 +76,10 @@ def dose_response_command(
     if output is not None:
         _write_table(curve.table(), output)
     if plot is not None:
-        from her2sim.report.plots import dose_response_figure, save_png
+        from her2sim.formats._io import save_figure
+        from her2sim.report.plots import dose_response_figure
 
-        save_png(dose_response_figure(curve), plot)
+        save_figure(dose_response_figure(curve), plot)
         console.print(f"wrote {plot}")
 
 
@@ -282,7 +283,8 @@ def sensitivity(
     if output is not None:
         _write_table(table, output)
     if plot is not None:
-        from her2sim.report.plots import save_png, sensitivity_figure
+        from her2sim.formats._io import save_figure
+        from her2sim.report.plots import sensitivity_figure
 
-        save_png(sensitivity_figure(table, what), plot)
+        save_figure(sensitivity_figure(table, what), plot)
         console.print(f"wrote {plot}")

@@ -26,15 +26,9 @@ def _check_suffix(path: Path | None, allowed: tuple[str, ...], what: str) -> Non
 
 
 def _write_table(table: pd.DataFrame, path: Path) -> None:
-    from her2sim.formats._io import atomic_write
+    from her2sim.formats._io import write_table
 
-    if path.suffix.lower() == ".parquet":
-        tmp = path.with_name(f".{path.name}.tmp")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_parquet(tmp, index=False)
-        tmp.replace(path)
-    else:
-        atomic_write(path, table.to_csv(index=False))
+    write_table(table, path)
     console.print(f"wrote {path}")
 
 
@@ -94,9 +88,10 @@ def run(
     if output is not None:
         _write_table(result.timecourse, output)
     if plot is not None:
-        from her2sim.report.plots import save_png, timecourse_figure
+        from her2sim.formats._io import save_figure
+        from her2sim.report.plots import timecourse_figure
 
-        save_png(timecourse_figure(result), plot)
+        save_figure(timecourse_figure(result), plot)
         console.print(f"wrote {plot}")
 
 

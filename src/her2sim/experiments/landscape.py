@@ -27,7 +27,7 @@ import pandas as pd
 
 from her2sim.errors import ConfigError, ModelFormatError
 from her2sim.experiments.cells import Cell
-from her2sim.formats._io import read_yaml
+from her2sim.formats._io import read_yaml, save_figure
 
 __all__ = ["LandscapeSpec", "dose_multiples", "heatmap", "landscape_cells", "landscape_spec", "rescues"]
 
@@ -122,8 +122,4 @@ def heatmap(table: pd.DataFrame, path: str | os.PathLike[str], readout: str = "p
     fig.colorbar(image, ax=ax, label=f"effect on {readout} (1 - treated/untreated)")
     ax.set_title("Resistance landscape: green = response, red = resistance")
     fig.tight_layout()
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.tmp.png")
-    fig.savefig(tmp, dpi=130)
-    plt.close(fig)
-    os.replace(tmp, target)
+    save_figure(fig, path, dpi=130)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from her2sim.errors import ConfigError
 from her2sim.experiments.cells import Cell, evaluate_cells
+from her2sim.formats._io import write_table
 
 __all__ = ["dask_client", "run_cells"]
 
@@ -61,12 +62,6 @@ def _check_names(cells: Sequence[Cell]) -> None:
 def _evaluate_chunk(cells: list[Cell], settings: dict[str, Any]) -> pd.DataFrame:
     """Worker side: one chunk, one engine thread."""
     return evaluate_cells(cells, threads=1, **settings)
-
-
-def _write_part(table: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    table.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
 
 
 def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any:
@@ -139,7 +134,7 @@ def run_cells(
 
             futures = {client.submit(_evaluate_chunk, chunks[i], settings, pure=False): i for i in todo}
             for future in as_completed(futures):
-                _write_part(future.result(), parts[futures[future]])
+                write_table(future.result(), parts[futures[future]])
                 done += 1
                 if progress:
                     progress(done, len(chunks))

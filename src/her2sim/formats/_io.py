@@ -9,7 +9,17 @@ from typing import Any
 
 from her2sim.errors import ModelFormatError
 
-__all__ = ["MAX_MODEL_BYTES", "atomic_write", "decode", "parse_yaml", "read_text", "read_yaml"]
+__all__ = [
+    "MAX_MODEL_BYTES",
+    "atomic_write",
+    "decode",
+    "figure_bytes",
+    "parse_yaml",
+    "read_text",
+    "read_yaml",
+    "save_figure",
+    "write_table",
+]
 
 #: Largest model or configuration file read (the largest published logical models are < 5 MB).
 MAX_MODEL_BYTES = 32 * 1024 * 1024
@@ -90,3 +100,28 @@ def atomic_write(path: str | os.PathLike[str], content: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_table(table: Any, path: str | os.PathLike[str]) -> None:
+    """Write a DataFrame as Parquet or CSV (by suffix) through :func:`atomic_write`."""
+    target = Path(path)
+    data = table.to_parquet(None, index=False) if target.suffix.lower() == ".parquet" else table.to_csv(index=False)
+    atomic_write(target, data)
+
+
+def figure_bytes(fig: Any, fmt: str = "png", dpi: int = 120, tight: bool = False) -> bytes:
+    """A matplotlib figure rendered to bytes (PNG, SVG, ... by ``fmt``); the figure is closed."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=dpi, **({"bbox_inches": "tight"} if tight else {}))
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 120) -> None:
+    """Write a matplotlib figure (format from the suffix) atomically, and close it."""
+    target = Path(path)
+    atomic_write(target, figure_bytes(fig, target.suffix.lstrip(".").lower() or "png", dpi))

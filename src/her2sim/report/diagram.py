@@ -9,10 +9,10 @@ inhibition); dashed grey edges are influences through rates only (masking, drug 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pandas as pd
 
+from her2sim.formats._io import save_figure
 from her2sim.her2.model import data_path, load_model
 from her2sim.model.graph import signed_edges
 
@@ -67,8 +67,4 @@ def draw_network(activity: pd.Series | None, path: str | os.PathLike[str], title
         sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
         fig.colorbar(sm, ax=ax, fraction=0.025, pad=0.01, label="P(active) at steady state")
     fig.tight_layout()
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.tmp{target.suffix}")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, target)
+    save_figure(fig, path, dpi=110)

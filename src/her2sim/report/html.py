@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from her2sim.formats._io import atomic_write
+from her2sim.formats._io import atomic_write, figure_bytes
 
 __all__ = ["HtmlReport"]
 
@@ -72,12 +71,7 @@ class HtmlReport:
         if isinstance(source, (str, os.PathLike)):
             data = Path(source).read_bytes()
         else:
-            buffer = io.BytesIO()
-            source.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-            data = buffer.getvalue()
-            import matplotlib.pyplot as plt
-
-            plt.close(source)
+            data = figure_bytes(source, "png", dpi=110, tight=True)
         encoded = base64.b64encode(data).decode("ascii")
         alt = html.escape(caption or "figure")
         self._parts.append(f'<figure><img alt="{alt}" src="data:image/png;base64,{encoded}">'

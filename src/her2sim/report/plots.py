@@ -1,9 +1,8 @@
-"""Figures shared by the command line and the report (matplotlib, drawn off-screen)."""
+"""Figures shared by the command line and the report (matplotlib); write them with
+:func:`her2sim.formats._io.save_figure`."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,7 +15,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "dose_response_figure",
-    "save_png",
     "sensitivity_figure",
     "synergy_figure",
     "timecourse_figure",
@@ -27,15 +25,6 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def save_png(fig: Any, path: str | os.PathLike[str]) -> None:
-    """Write ``fig`` as a PNG atomically (temporary name, then rename) and close it."""
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    _pyplot().close(fig)
-    os.replace(tmp, target)
 
 
 def timecourse_figure(result: ScenarioResult) -> Any:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
+from her2sim.formats._io import save_figure
 from her2sim.tumour.dynamics import TumourResult
 
 __all__ = ["plot_tumour"]
@@ -32,8 +32,4 @@ def plot_tumour(result: TumourResult, path: str | os.PathLike[str]) -> None:
     bottom.set_ylabel("share of the tumour")
     bottom.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, target)
+    save_figure(fig, path, dpi=120)
