@@ -32,14 +32,14 @@ def _write_table(table: pd.DataFrame, path: Path) -> None:
     console.print(f"wrote {path}")
 
 
-def _class(effect: float) -> str:
-    from her2sim.her2.validation import THRESHOLDS
+_COLOUR = {"sensitive": "green", "partial": "yellow", "resistant": "red"}
 
-    if effect >= THRESHOLDS["sensitive"]:
-        return "[green]sensitive[/green]"
-    if effect <= THRESHOLDS["resistant"]:
-        return "[red]resistant[/red]"
-    return "[yellow]partial[/yellow]"
+
+def _class(effect: float) -> str:
+    from her2sim.her2.validation import classify
+
+    label = classify(effect)
+    return f"[{_COLOUR[label]}]{label}[/{_COLOUR[label]}]"
 
 
 @app.command()

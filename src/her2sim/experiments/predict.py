@@ -27,14 +27,9 @@ from her2sim.experiments.profiles import Profile
 from her2sim.her2.model import load_config
 from her2sim.her2.scenario import Her2Simulator, effect, still_on
 from her2sim.her2.therapies import Regimen
+from her2sim.her2.validation import classify
 
 __all__ = ["cohort", "rank_therapies"]
-
-
-def _classify(e: float) -> str:
-    from her2sim.her2.validation import THRESHOLDS
-
-    return "sensitive" if e >= THRESHOLDS["sensitive"] else "resistant" if e <= THRESHOLDS["resistant"] else "partial"
 
 
 def rank_therapies(
@@ -63,7 +58,7 @@ def rank_therapies(
                 "therapy": regimen.label,
                 "proliferation_effect": prolif,
                 "apoptosis_effect": effect("apoptosis", treated["Apoptosis"], base["Apoptosis"]),
-                "class": _classify(prolif),
+                "class": classify(prolif),
                 "still_on": ", ".join(still_on(treated, base).index),
             }
         )
@@ -95,5 +90,5 @@ def cohort(
     )  # fmt: skip
     table = table.sort_values(["sample", "effect"], ascending=[True, False], kind="stable")
     table["rank"] = table.groupby("sample").cumcount() + 1
-    table["class"] = table["effect"].map(_classify)
+    table["class"] = table["effect"].map(classify)
     return table.reset_index(drop=True)

@@ -43,7 +43,7 @@ from her2sim.her2.alterations import Context
 from her2sim.her2.scenario import Her2Simulator, effect, readout_name
 from her2sim.her2.therapies import Regimen
 
-__all__ = ["THRESHOLDS", "Expectation", "parse_expectations", "read_expectations", "validate"]
+__all__ = ["THRESHOLDS", "Expectation", "classify", "parse_expectations", "read_expectations", "validate"]
 
 #: Effect thresholds of the table format.
 THRESHOLDS = {"sensitive": 0.5, "resistant": 0.2, "difference": 0.05}
@@ -140,7 +140,12 @@ def read_expectations(path: str | os.PathLike[str], simulator: Her2Simulator | N
     return parse_expectations(read_text(path), str(path), simulator)
 
 
-def _classify(e: float) -> str:
+def classify(e: float) -> str:
+    """``sensitive``, ``partial`` or ``resistant`` for an effect, by the table's thresholds.
+
+    >>> classify(0.5), classify(0.3), classify(0.2)
+    ('sensitive', 'partial', 'resistant')
+    """
     if e >= THRESHOLDS["sensitive"]:
         return "sensitive"
     if e <= THRESHOLDS["resistant"]:
@@ -178,7 +183,7 @@ def validate(rows: Sequence[Expectation], simulator: Her2Simulator | None = None
         elif row.compare_context is not None:
             compare = e(row.compare_context, row.regimen, row.readout)
         if compare is None:
-            observed = _classify(value)
+            observed = classify(value)
         elif value - compare >= THRESHOLDS["difference"]:
             observed = "stronger"
         elif compare - value >= THRESHOLDS["difference"]:
