@@ -23,15 +23,16 @@ import functools
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
-from her2sim.errors import ConfigError, ModelFormatError, UnknownNameError
+from her2sim.errors import ConfigError, ModelFormatError
 from her2sim.formats._io import read_yaml
+from her2sim.her2._library import NamedLibrary
 
 __all__ = [
     "Alteration",
@@ -115,41 +116,18 @@ def split_context(text: str) -> list[str]:
     return [n for n in names if n and n.lower() not in ("none", "-", "untreated")]
 
 
-class AlterationLibrary:
+class AlterationLibrary(NamedLibrary[Alteration]):
     """A set of alterations looked up by name or alias, case-insensitively."""
 
+    kind = "alteration"
+
     def __init__(self, alterations: Iterable[Alteration], source: str = "<alterations>") -> None:
-        self._items = tuple(alterations)
-        self.source = source
-        self._by_key: dict[str, Alteration] = {}
-        for alteration in self._items:
-            for key in (alteration.name, *alteration.aliases):
-                if key.lower() in self._by_key:
-                    raise ModelFormatError(f"alteration name {key!r} is used twice", source)
-                self._by_key[key.lower()] = alteration
-        for alteration in self._items:
+        super().__init__(alterations, source)
+        for alteration in self:
             for clone in alteration.clones:
                 for name in clone.alterations:
-                    inner = self.get(name)
-                    if inner.clones:
+                    if self.get(name).clones:
                         raise ModelFormatError(f"{alteration.name}: a clone cannot be heterogeneous itself", source)
-
-    def __iter__(self) -> Iterator[Alteration]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(a.name for a in self._items)
-
-    def get(self, name: str) -> Alteration:
-        """The alteration called ``name`` (or one of its aliases); suggests close names if none."""
-        found = self._by_key.get(name.strip().lower())
-        if found is None:
-            raise UnknownNameError("alteration", name, self.names)
-        return found
 
     def for_variant(self, gene: str, change: str) -> Alteration | None:
         """The alteration a protein change stands for (``ERBB2``, ``L755S`` or ``p.L755S``), if any.
@@ -158,7 +136,7 @@ class AlterationLibrary:
         ``variants`` patterns match ``GENE:CHANGE``.
         """
         change = change.strip().removeprefix("p.")
-        found = self._by_key.get(f"{gene}:{change}".lower())
+        found = self.find(f"{gene}:{change}")
         if found is not None:
             return found
         text = f"{gene}:{change}"

@@ -23,14 +23,15 @@ import functools
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from her2sim.errors import ConfigError, ModelFormatError, UnknownNameError
+from her2sim.errors import ConfigError, ModelFormatError
 from her2sim.formats._io import read_yaml
+from her2sim.her2._library import NamedLibrary
 
 __all__ = [
     "Binding",
@@ -179,35 +180,14 @@ def _format_nM(value: float) -> str:
     return f"{value * 1e3:g}pM"
 
 
-class TherapyLibrary:
+class TherapyLibrary(NamedLibrary[Drug]):
     """Drugs looked up by name or alias, case-insensitively."""
 
+    kind = "therapy"
+    suggest_aliases = True
+
     def __init__(self, drugs: Iterable[Drug], source: str = "<therapies>") -> None:
-        self._items = tuple(drugs)
-        self.source = source
-        self._by_key: dict[str, Drug] = {}
-        for drug in self._items:
-            for key in (drug.name, *drug.aliases):
-                if key.lower() in self._by_key:
-                    raise ModelFormatError(f"therapy name {key!r} is used twice", source)
-                self._by_key[key.lower()] = drug
-
-    def __iter__(self) -> Iterator[Drug]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(d.name for d in self._items)
-
-    def get(self, name: str) -> Drug:
-        """The drug called ``name`` or one of its aliases; suggests close names if none."""
-        found = self._by_key.get(name.strip().lower())
-        if found is None:
-            raise UnknownNameError("therapy", name, [k for d in self._items for k in (d.name, *d.aliases)])
-        return found
+        super().__init__(drugs, source)
 
     def regimen(self, therapies: str | Mapping[str, str | float | None] | Iterable[str] | None = None) -> Regimen:
         """Build a regimen from ``"a+b@1uM"``, ``{"a": "1uM", "b": None}`` or ``["a", "b@2x"]``.
