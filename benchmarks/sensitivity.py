@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from dataclasses import replace
 
 import numpy as np
 import psutil
@@ -41,11 +40,11 @@ def main(argv: list[str] | None = None) -> None:
     space = Space(her2_space().factors[: args.factors])
     problem = space.problem()
     rows = sample.sample(problem, args.base, calc_second_order=True, seed=1)
-    pilot = Her2Simulator(replace(load_config(), sample_count=1000))
+    pilot = Her2Simulator(load_config(samples=1000))
     pair = (pilot.context(args.context), pilot.regimen(args.therapy))
     se = pilot.readout_errors([pair])[0][args.readout]
     samples = max(200, math.ceil(1.3 * 1000 * (se / args.target_se) ** 2))  # 30% margin over the pilot's need
-    config = replace(load_config(), sample_count=samples)
+    config = load_config(samples=samples)
     print(f"{len(rows):,} scenarios ({args.base} base samples, {len(space.factors)} factors, second order); "
           f"{samples} trajectories each (pilot standard error {se:.4f} at 1,000)")  # fmt: skip
     process = psutil.Process()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from her2sim.errors import ConfigError
@@ -17,7 +15,7 @@ def test_adaptive_sampling_reaches_the_target_error() -> None:
     table = evaluate_cells(cells, target_se=0.006, samples=400, readouts=("proliferation",))
     assert table["samples"].between(400, MAX_SAMPLES).all() and table["samples"].max() > 400
     for row in table.itertuples():
-        sim = Her2Simulator(replace(load_config(), sample_count=int(row.samples), seed=5))
+        sim = Her2Simulator(load_config(samples=int(row.samples), seed=5))
         pair = (sim.context(row.context), sim.regimen(row.therapy))
         assert sim.readout_errors([pair])[0]["proliferation"] < 0.006 * 1.15
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from her2sim.her2.model import load_config
@@ -12,7 +10,7 @@ from her2sim.her2.scenario import Her2Simulator, effect, scenario
 
 @pytest.fixture(scope="module")
 def sim() -> Her2Simulator:
-    return Her2Simulator(replace(load_config(), sample_count=800, max_time=40, seed=7))
+    return Her2Simulator(load_config(samples=800, max_time=40, seed=7))
 
 
 def e(sim: Her2Simulator, context: str, therapy: str, readout: str = "proliferation") -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ HEADER = "id\tcontext\ttherapy\texpected\tcompare_to\treadout\tconfidence\tsourc
 
 @pytest.fixture(scope="module")
 def sim() -> Her2Simulator:
-    return Her2Simulator(replace(load_config(), sample_count=1000))
+    return Her2Simulator(load_config(samples=1000))
 
 
 def test_shared_table_passes_at_least_90_percent(sim: Her2Simulator) -> None:

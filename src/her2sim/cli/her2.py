@@ -111,7 +111,6 @@ def validate(
     space: Annotated[Path | None, typer.Option(help="Uncertainty space file (default: the HER2 model's)")] = None,
 ) -> None:
     """Run every row of an expectations table through the HER2 model and judge it."""
-    from dataclasses import replace
 
     from her2sim.her2.model import data_path, load_config
     from her2sim.her2.scenario import Her2Simulator
@@ -121,8 +120,7 @@ def validate(
     _check_suffix(output, (".csv", ".parquet"), "the result table")
     if not 0 <= min_pass <= 1:
         raise ConfigError(f"--min-pass must be a fraction in [0, 1], got {min_pass}")
-    changes = {k: v for k, v in {"sample_count": samples, "seed": seed}.items() if v is not None}
-    simulator = Her2Simulator(replace(load_config(), **changes))
+    simulator = Her2Simulator(load_config(samples=samples, seed=seed))
     rows = read_expectations(table or data_path("expectations.tsv"), simulator)
     results = judge(rows, simulator)
     show = Table("id", "context", "therapy", "readout", "expected", "effect", "compared", "observed", "")

@@ -62,12 +62,6 @@ def required_samples(se: float, samples: int, target_se: float, maximum: int = M
     return int(min(maximum, max(samples, math.ceil(samples * (se / target_se) ** 2))))
 
 
-def _simulator(samples: int | None, seed: int | None, threads: int | None) -> Her2Simulator:
-    config = load_config()
-    changes = {"sample_count": samples, "seed": seed, "threads": threads}
-    return Her2Simulator(replace(config, **{k: v for k, v in changes.items() if v is not None}))
-
-
 def evaluate_cells(
     cells: Sequence[Cell],
     *,
@@ -87,7 +81,7 @@ def evaluate_cells(
     ``samples`` (trajectories of the treated cell).
     """
     pilot = samples or (1000 if target_se else None)
-    sim = _simulator(pilot, seed, threads)
+    sim = Her2Simulator(load_config(samples=pilot, seed=seed, threads=threads))
     resolved = [(sim.context(c.context), sim.regimen(c.therapy or None)) for c in cells]
     untreated = Regimen()
     pairs = [p for context, regimen in resolved for p in ((context, regimen), (context, untreated))]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 import pandas as pd
 
@@ -44,8 +43,7 @@ def rank_therapies(
     Columns: rank, therapy, proliferation effect, apoptosis effect, class, still_on (the
     pathway left active under the regimen).
     """
-    changes = {k: v for k, v in {"sample_count": samples, "seed": seed}.items() if v is not None}
-    sim = Her2Simulator(replace(load_config(), **changes))
+    sim = Her2Simulator(load_config(samples=samples, seed=seed))
     ctx = sim.context(context)
     regimens = [sim.regimen(t) for t in (therapies or landscape_spec().therapies)]
     nodes = sim.steady_nodes([(ctx, r) for r in regimens] + [(ctx, Regimen())])

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -169,8 +169,7 @@ class Target:
         from her2sim.her2.scenario import effect as effect_of
         from her2sim.her2.therapies import Regimen
 
-        changes = {k: v for k, v in {"seed": seed, "threads": threads}.items() if v is not None}
-        config = replace(load_config(), sample_count=samples, **changes)
+        config = load_config(samples=samples, seed=seed, threads=threads)
         sim = Her2Simulator(config, perturbation)
         context, regimen = sim.context(self.context), sim.regimen(self.therapy or None)
         if not self.effect:
@@ -275,7 +274,7 @@ def robust_validation(
     if sets < 1 or trajectories < 1:
         raise ConfigError("robustness needs at least one parameter set and one Morris trajectory")
     problem = space.problem()
-    config = replace(load_config(), sample_count=samples)
+    config = load_config(samples=samples)
     hypercube = latin.sample(problem, sets, seed=seed)
     design = sample_morris.sample(problem, trajectories, num_levels=4, seed=seed)
     total, done = 1 + len(hypercube) + len(design), 0

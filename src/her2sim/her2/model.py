@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from her2sim.errors import ConfigError
 from her2sim.model.config import SimulationConfig
 from her2sim.model.network import Model
 
@@ -46,9 +47,19 @@ def load_model() -> Model:
     return _read()[0]
 
 
-def load_config() -> SimulationConfig:
-    """The run settings shipped with the model (``her2.cfg``)."""
-    return _read()[1]
+def load_config(
+    *,
+    samples: int | None = None,
+    max_time: float | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+) -> SimulationConfig:
+    """The run settings shipped with the model (``her2.cfg``), each setting given here replacing its own."""
+    changes = {"sample_count": samples, "max_time": max_time, "seed": seed, "threads": threads}
+    try:
+        return _read()[1].with_(**{k: v for k, v in changes.items() if v is not None})
+    except (TypeError, ValueError) as exc:  # a setting of the wrong type: one clear error
+        raise ConfigError(str(exc)) from None
 
 
 @functools.cache

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pandas as pd
 
 from her2sim.engine.compile import CompiledModel, compile_model
 from her2sim.engine.scenario import Scenario
 from her2sim.engine.simulate import simulate_batch
-from her2sim.errors import ConfigError, UnknownNameError
+from her2sim.errors import UnknownNameError
 from her2sim.her2.alterations import Context, alteration_library
 from her2sim.her2.model import load_config, load_model
 from her2sim.her2.perturbation import Perturbation
@@ -281,10 +281,5 @@ def scenario(
     samples, max_time, seed, threads:
         Override the model's run settings (``her2.cfg``).
     """
-    config = load_config()
-    changes = {"sample_count": samples, "max_time": max_time, "seed": seed, "threads": threads}
-    try:
-        config = replace(config, **{k: v for k, v in changes.items() if v is not None})
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(str(exc)) from None
+    config = load_config(samples=samples, max_time=max_time, seed=seed, threads=threads)
     return Her2Simulator(config).run(alterations, therapies)

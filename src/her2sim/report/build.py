@@ -14,7 +14,6 @@ import datetime as _dt
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -53,7 +52,7 @@ def build_report(
     from her2sim.tumour.spec import Line, read_tumour
 
     say = progress or (lambda _: None)
-    sim = Her2Simulator(replace(load_config(), sample_count=samples))
+    sim = Her2Simulator(load_config(samples=samples))
     regimen = sim.regimen(therapy)
     tumour_spec = read_tumour(tumour)  # read everything the user named before simulating
     table_path = validation_table or data_path("expectations.tsv")

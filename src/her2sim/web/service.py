@@ -89,7 +89,6 @@ def parse_request(params: Mapping[str, Any]) -> Request:
 
 
 def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, Any]:
-    from dataclasses import replace
 
     from her2sim.experiments.doseresponse import dose_response
     from her2sim.her2.model import load_config
@@ -97,7 +96,7 @@ def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, An
     from her2sim.tumour.dynamics import simulate_tumour
     from her2sim.tumour.spec import HER2_LEVELS, Clone, Line, Tumour
 
-    sim = Her2Simulator(replace(load_config(), sample_count=request.samples))
+    sim = Her2Simulator(load_config(samples=request.samples))
     context = "; ".join(request.alterations)
     step(1, "simulating the scenario")
     result = sim.run(context, request.regimen or None)
