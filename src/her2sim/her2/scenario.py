@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -74,10 +75,16 @@ def still_on(treated: pd.Series, untreated: pd.Series, threshold: float = 0.5) -
     This is the pathway a therapy fails to switch off. Nodes no other node regulates (ligand,
     expression and masking levels set by alterations and drugs) and the phenotypes are left out.
     """
-    model = load_model()
-    hidden = {"Proliferation", "Apoptosis"} | {n for n in model.names if model.regulators(n) <= {n}}
+    hidden = _not_signalling()
     keep = [n for n in treated.index if n not in hidden and treated[n] >= threshold and untreated[n] >= threshold]
     return treated[keep].sort_values(ascending=False)
+
+
+@functools.cache
+def _not_signalling() -> frozenset[str]:
+    """The phenotypes, and the nodes no other node regulates (levels set from outside)."""
+    model = load_model()
+    return frozenset({"Proliferation", "Apoptosis"} | {n for n in model.names if model.regulators(n) <= {n}})
 
 
 @dataclass(frozen=True)
