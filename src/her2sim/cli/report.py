@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +34,7 @@ def report(
         raise ConfigError(f"{output}: the report is an HTML file; name it *.html")
     context = "; ".join(alteration or ["ERBB2:amp", "PIK3CA:H1047R"])
     status = Console(stderr=True)
-    with status.status("building the report", spinner="dots") if sys.stderr.isatty() else _quiet():
+    with status.status("building the report", spinner="dots") if sys.stderr.isatty() else nullcontext():
         build_report(output, context, therapy, samples=samples, tumour=tumour, validation_table=table,
                      progress=lambda step: status.log(step) if sys.stderr.isatty() else None)  # fmt: skip
     console.print(f"wrote {output}")
@@ -55,11 +56,3 @@ def serve(
     app = create_app(cache)
     console.print(f"her2sim explorer on http://{host}:{port}/  (Ctrl-C to stop)")
     app.run(host=host, port=port, debug=False)
-
-
-class _quiet:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
