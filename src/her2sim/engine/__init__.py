@@ -6,8 +6,7 @@ libraries (mpbn, biobalm) and ``import her2sim.engine`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from her2sim._lazy import lazy_getattr
 
 # ``simulate`` is also the name of a submodule: bind the function now, or importing the
 # submodule would leave the module object under this name.
@@ -44,11 +43,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module 'her2sim.engine' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _HOME)
 
 
 def __dir__() -> list[str]:

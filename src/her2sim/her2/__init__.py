@@ -8,7 +8,7 @@ turn alterations and doses into the model's runtime parameters, and run scenario
 
 from __future__ import annotations
 
-from typing import Any
+from her2sim._lazy import lazy_getattr
 
 __all__ = ["load_model"]
 
@@ -18,10 +18,4 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'her2sim.her2' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
