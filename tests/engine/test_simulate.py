@@ -105,6 +105,33 @@ def test_thread_count_does_not_change_result() -> None:
     assert np.allclose(f1.to_numpy(), f2.to_numpy(), rtol=0, atol=1e-12)
 
 
+def _free_nodes(n: int) -> Model:
+    text = "\n".join(f"Node N{i} {{ logic = !N{i}; rate_up = 1; rate_down = 1; }}" for i in range(n))
+    return parse_maboss(text, "")[0]
+
+
+@pytest.mark.parametrize("max_states", [100, 5000, 20000])
+def test_bounded_state_tables_report_overflow_and_keep_totals(max_states: int) -> None:
+    """Far more (state, window) entries than the bound: the run ends, the time that found no
+    room is reported as overflow, and kept states plus overflow still add up to 1."""
+    config = SimulationConfig(max_time=5, time_tick=1, sample_count=20000, seed=3, threads=2, max_states=max_states)
+    result = simulate(_free_nodes(20), config)
+    assert result.state_overflow > 0.05
+    assert len(result.state_keys) <= 2 * max_states  # each of the two threads keeps at most max_states entries
+    per_window = np.bincount(result.state_window, weights=result.state_prob, minlength=5)
+    assert np.allclose(per_window + result.overflow_prob, 1.0, atol=1e-9)
+    assert result.final_prob.sum() + result.meta["final_overflow"] == pytest.approx(1.0)
+
+
+def test_state_tables_grow_without_overflow_below_the_bound() -> None:
+    config = SimulationConfig(max_time=5, time_tick=1, sample_count=20000, seed=3, threads=2)
+    result = simulate(_free_nodes(20), config)
+    assert result.state_overflow == 0.0
+    assert len(result.state_keys) > 100_000  # the tables grew far past their first size
+    wide = np.bincount(result.state_window, weights=result.state_prob, minlength=5)
+    assert np.allclose(wide, 1.0, atol=1e-9)
+
+
 def test_different_seeds_differ() -> None:
     model = _toggle()
     a = simulate(model, SimulationConfig(max_time=6, time_tick=0.5, sample_count=3000, seed=1, threads=1))

@@ -18,22 +18,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
-OK = 0
-NEED_GROW = 1
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _INV53 = 1.0 / 9007199254740992.0
+_HASH_SEED = np.uint64(0x243F6A8885A308D3)
 EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)
-#: Columns after the key words in a state-table row: hash, id, pending window, pending time.
-ROW_EXTRA = 4
-
-
-def empty_state_table(capacity, n_words):
-    """A state table of ``capacity`` empty rows (see :func:`_lookup_row` for the row layout)."""
-    return np.full((capacity, n_words + ROW_EXTRA), EMPTY, dtype=np.uint64)
+#: Largest number of new rows one stay can add to a statistics table (see :func:`_record_stay`).
+STAY_ROWS = 4
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -56,63 +53,143 @@ def _seed_stream(rng, seed, index):
     rng[0] = _mix(np.uint64(seed) ^ _mix(np.uint64(index) + _GOLDEN))
 
 
+@intrinsic
+def _as_float(typingctx, bits):
+    """The float64 whose bit pattern is the uint64 ``bits`` (a free reinterpretation)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.uint64), codegen
+
+
+@intrinsic
+def _as_bits(typingctx, value):
+    """The uint64 bit pattern of the float64 ``value``."""
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.uint64(types.float64), codegen
+
+
+@intrinsic
+def _prefetch_row(typingctx, table, row):
+    """Ask the CPU to bring row ``row`` of a 2-D array into cache, without waiting for it."""
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        array = context.make_array(array_type)(context, builder, value=args[0])
+        zero = context.get_constant(types.intp, 0)
+        address = cgutils.get_item_pointer(context, builder, array_type, array, [args[1], zero])
+        byte_ptr = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        prefetch = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]), "llvm.prefetch.p0i8"
+        )
+        # for writing (1), keep in all cache levels (3), data cache (1)
+        builder.call(prefetch, [builder.bitcast(address, byte_ptr), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.none(table, types.intp), codegen
+
+
+# ---------------------------------------------------------------- statistics tables
+#
+# State statistics live in open-addressing hash tables keyed by (state, column). A row is
+# ``n_words`` key words (the packed state, masked), the column (``EMPTY`` marks a free row)
+# and a float64 value stored in the last word's bits. One table serves every statistic:
+# for state probabilities the columns are windows (time spent in the state within the
+# window) and, past ``n_windows``, the +1/-1 difference counts of whole windows; for final
+# states and fixed points the column is 0 and the value a count. Keeping the key, column
+# and value in one row makes an update a single cache-line visit.
+
+
+def empty_table(capacity: int, n_words: int) -> np.ndarray:
+    """A statistics table of ``capacity`` (a power of two) free rows."""
+    return np.full((capacity, n_words + 2), EMPTY, dtype=np.uint64)
+
+
 @njit(cache=True, nogil=True, inline="always")
-def _hash_key(words, mask, n_words):
-    h = np.uint64(0x243F6A8885A308D3)
+def _home(table, words, mask, n_words, col):
+    """First row probed for (``words & mask``, ``col``)."""
+    h = _mix(np.uint64(col) ^ _HASH_SEED)
     for w in range(n_words):
         h = _mix(h ^ (words[w] & mask[w]))
-    return h
+    return np.int64(h & np.uint64(table.shape[0] - 1))
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _find_slot(keys, h, words, mask, n_words):
-    """Slot holding the state ``words & mask`` (hash ``h``), or the empty slot where it
-    belongs; -1 when the table is full."""
-    cap = keys.shape[0]
-    slot = np.int64(h & np.uint64(cap - 1))
-    for _ in range(cap):
-        if keys[slot, n_words] == EMPTY:
+def _slot(table, words, mask, n_words, col):
+    """Row holding (``words & mask``, ``col``), or the free row where it belongs.
+
+    Tables are never more than half full, so the probe always ends.
+    """
+    last = table.shape[0] - 1
+    slot = _home(table, words, mask, n_words, col)
+    while True:
+        c = table[slot, n_words]
+        if c == EMPTY:
             return slot
-        if keys[slot, n_words] == h:
+        if c == np.uint64(col):
             same = True
             for w in range(n_words):
-                if keys[slot, w] != (words[w] & mask[w]):
+                if table[slot, w] != (words[w] & mask[w]):
                     same = False
                     break
             if same:
                 return slot
-        slot = (slot + 1) & (cap - 1)
-    return -1
+        slot = (slot + 1) & last
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _lookup_row(keys, used, words, mask, n_words):
-    """Row of the state ``words & mask`` in an open-addressing table, added if new; -1 when full.
-
-    A row holds ``n_words`` key words, the hash, the state's id (its rank of insertion,
-    which survives growing the table), and the state's pending window and time (see
-    :func:`_state_time`); ``used[0]`` counts the states.
-    """
-    h = _hash_key(words, mask, n_words)
-    slot = _find_slot(keys, h, words, mask, n_words)
-    if slot < 0:
-        return -1
-    if keys[slot, n_words] == EMPTY:
-        if used[0] >= keys.shape[0] - 1:
-            return -1
+def _add(table, used, words, mask, n_words, col, value):
+    """Add ``value`` to row (``words & mask``, ``col``), creating it when new."""
+    slot = _slot(table, words, mask, n_words, col)
+    if table[slot, n_words] == EMPTY:
         for w in range(n_words):
-            keys[slot, w] = words[w] & mask[w]
-        keys[slot, n_words] = h
-        keys[slot, n_words + 1] = np.uint64(used[0])
+            table[slot, w] = words[w] & mask[w]
+        table[slot, n_words] = np.uint64(col)
+        table[slot, n_words + 1] = _as_bits(value)
         used[0] += 1
-    return slot
+    else:
+        table[slot, n_words + 1] = _as_bits(_as_float(table[slot, n_words + 1]) + value)
+
+
+@njit(cache=True, nogil=True)
+def add_rows(dest, used, src):
+    """Add every row of table ``src`` into ``dest`` (which must have room for them all)."""
+    n_words = src.shape[1] - 2
+    full = np.full(n_words, EMPTY, dtype=np.uint64)
+    for row in range(src.shape[0]):
+        if src[row, n_words] != EMPTY:
+            value = _as_float(src[row, n_words + 1])
+            _add(dest, used, src[row, :n_words], full, n_words, np.int64(src[row, n_words]), value)
+
+
+@njit(cache=True, nogil=True)
+def _grown(table, used):
+    """The same rows in a table twice as large."""
+    bigger = np.full((2 * table.shape[0], table.shape[1]), EMPTY, dtype=np.uint64)
+    moved = np.zeros(1, dtype=np.int64)
+    add_rows(bigger, moved, table)
+    used[0] = moved[0]
+    return bigger
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _lookup(keys, used, words, mask, n_words):
-    """Id of the state ``words & mask`` (added if new); -1 when the table is full."""
-    row = _lookup_row(keys, used, words, mask, n_words)
-    return -1 if row < 0 else np.int64(keys[row, n_words + 1])
+def _crowded(table, used, rows):
+    """Whether ``rows`` more rows would take ``table`` past half full."""
+    return 2 * (used[0] + rows) > table.shape[0]
+
+
+@njit(cache=True, nogil=True)
+def _with_room(table, used, rows, max_rows):
+    """``table``, doubled as often as needed for ``rows`` more rows, unless that would take
+    it past ``max_rows`` rows in use (then the caller refuses the rows)."""
+    while _crowded(table, used, rows) and used[0] + rows <= max_rows:
+        table = _grown(table, used)
+    return table
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -149,109 +226,66 @@ def _spread(acc, row, t0, t1, tick, n_windows):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _pair_add(keys, vals, used, key, value):
-    """Add ``value`` at integer ``key`` of a sparse open-addressing table; False when full."""
-    cap = keys.shape[0]
-    slot = np.int64(_mix(np.uint64(key)) & np.uint64(cap - 1))
-    for _ in range(cap):
-        if keys[slot] == key:
-            vals[slot] += value
-            return True
-        if keys[slot] == -1:
-            if used[0] >= cap - 1:
-                return False
-            keys[slot] = key
-            vals[slot] = value
-            used[0] += 1
-            return True
-        slot = (slot + 1) & (cap - 1)
-    return False
+def _record_stay(table, used, max_rows, words, mask, n_words, t0, t1, tick, n_windows, overflow_acc):
+    """Record the time ``[t0, t1)`` spent in state ``words & mask``.
 
-
-@njit(cache=True, nogil=True)
-def rehash_states(keys, new_keys):
-    """Move every state of a table, with its id and pending time, into a larger table."""
-    n_words = keys.shape[1] - ROW_EXTRA
-    full = np.full(n_words, EMPTY, dtype=np.uint64)
-    for slot in range(keys.shape[0]):
-        if keys[slot, n_words] != EMPTY:
-            target = _find_slot(new_keys, keys[slot, n_words], keys[slot, :n_words], full, n_words)
-            new_keys[target] = keys[slot]
-
-
-@njit(cache=True, nogil=True)
-def merge_states(src, dest, used, id_map):
-    """Add every state of table ``src`` to table ``dest``; ``id_map[src id] = dest id``."""
-    n_words = src.shape[1] - ROW_EXTRA
-    full = np.full(n_words, EMPTY, dtype=np.uint64)
-    for slot in range(src.shape[0]):
-        if src[slot, n_words] != EMPTY:
-            id_map[np.int64(src[slot, n_words + 1])] = _lookup(dest, used, src[slot, :n_words], full, n_words)
-
-
-@njit(cache=True, nogil=True)
-def rehash_pairs(keys, vals, new_keys, new_vals, used):
-    """Move every entry of a sparse table into a larger one."""
-    for i in range(keys.shape[0]):
-        if keys[i] != -1:
-            _pair_add(new_keys, new_vals, used, keys[i], vals[i])
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _spread_pairs(keys, vals, used, state, t0, t1, tick, n_windows):
-    """Sparse twin of :func:`_spread`: row ``state`` of a (state, column) table."""
-    if t1 <= t0 or t0 >= n_windows * tick:
-        return True
-    width = 2 * n_windows + 1
-    w0, first, full0, full1, w1, last = _split(t0, t1, tick, n_windows)
-    ok = _pair_add(keys, vals, used, state * width + w0, first)
-    if full1 > full0:
-        ok &= _pair_add(keys, vals, used, state * width + n_windows + full0, 1.0)
-        if full1 < n_windows:  # a stay that lasts to the end (a fixed point, say) needs no closing -1
-            ok &= _pair_add(keys, vals, used, state * width + n_windows + full1, -1.0)
-    if w1 < n_windows:
-        ok &= _pair_add(keys, vals, used, state * width + w1, last)
-    return ok
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _state_time(keys, keys_f, n_words, pair_keys, pair_vals, pair_used, overflow_acc, row, t0, t1, tick, n_windows):
-    """Record time ``[t0, t1)`` spent in the state of table row ``row``; False when no room.
-
-    Time inside one window is first summed in the state's own row (pending window in
-    column ``n_words + 2``, pending time in ``n_words + 3`` of the float view ``keys_f``),
-    in the cache line the look-up has just read; it moves to the sparse pair table only when
-    the state is seen in another window, or by :func:`flush_pending` at the end. Most states
-    are visited in one window only and never touch the pair table.
+    The caller grows the table first (see :func:`_with_room`); a stay that could take the
+    table past ``max_rows`` rows goes whole to ``overflow_acc``, so that every state's
+    difference counts stay paired.
     """
     if t1 <= t0 or t0 >= n_windows * tick:
-        return True
-    state = np.int64(keys[row, n_words + 1])
-    w0 = int(t0 / tick)
-    if t1 > (w0 + 1) * tick:
-        return _spread_pairs(pair_keys, pair_vals, pair_used, state, t0, t1, tick, n_windows)
-    pending = keys[row, n_words + 2]
-    if pending == np.uint64(w0):
-        keys_f[row, n_words + 3] += t1 - t0
-        return True
-    if pending != EMPTY:
-        win = np.int64(pending)
-        if not _pair_add(pair_keys, pair_vals, pair_used, state * (2 * n_windows + 1) + win, keys_f[row, n_words + 3]):
-            overflow_acc[0, win] += keys_f[row, n_words + 3]
-    keys[row, n_words + 2] = np.uint64(w0)
-    keys_f[row, n_words + 3] = t1 - t0
-    return True
+        return
+    if used[0] + STAY_ROWS > max_rows:
+        _spread(overflow_acc, 0, t0, t1, tick, n_windows)
+        return
+    w0, first, full0, full1, w1, last = _split(t0, t1, tick, n_windows)
+    _add(table, used, words, mask, n_words, w0, first)
+    if full1 > full0:
+        _add(table, used, words, mask, n_words, n_windows + full0, 1.0)
+        if full1 < n_windows:  # a stay that lasts to the end (a fixed point, say) needs no closing -1
+            _add(table, used, words, mask, n_words, n_windows + full1, -1.0)
+    if w1 < n_windows:
+        _add(table, used, words, mask, n_words, w1, last)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _count(table, used, max_rows, words, mask, n_words, refused, which):
+    """Count one visit of state ``words & mask``; ``refused[which] += 1`` when the table
+    has ``max_rows`` rows in use."""
+    if used[0] + 1 > max_rows:
+        refused[which] += 1
+    else:
+        _add(table, used, words, mask, n_words, 0, 1.0)
 
 
 @njit(cache=True, nogil=True)
-def flush_pending(keys, keys_f, pair_keys, pair_vals, pair_used, n_windows):
-    """Move every state's pending window time into the pair table (room must be there)."""
-    n_words = keys.shape[1] - ROW_EXTRA
-    for row in range(keys.shape[0]):
-        if keys[row, n_words] != EMPTY and keys[row, n_words + 2] != EMPTY:
-            key = np.int64(keys[row, n_words + 1]) * (2 * n_windows + 1) + np.int64(keys[row, n_words + 2])
-            _pair_add(pair_keys, pair_vals, pair_used, key, keys_f[row, n_words + 3])
-            keys[row, n_words + 2] = EMPTY
+def fold_whole_windows(table, used, keys, cols, values, n_windows, tick):
+    """Add the whole windows described by difference rows to a state table's window times.
+
+    ``keys``, ``cols`` and ``values`` are the table's difference rows (column >= ``n_windows``),
+    grouped by state and sorted by column within a state. A +1 at column ``a`` and a -1 at
+    column ``b`` mean the windows ``a .. b-1`` were spent whole in the state, so ``tick`` is
+    added to each. Returns the table, grown if needed (its difference rows are left as
+    they are, to be skipped when read).
+    """
+    n_words = keys.shape[1]
+    full = np.full(n_words, EMPTY, dtype=np.uint64)
+    i = 0
+    while i < cols.shape[0]:
+        end = i + 1
+        while end < cols.shape[0] and np.all(keys[end] == keys[i]):
+            end += 1
+        level = 0.0
+        for j in range(i, end):
+            level += values[j]
+            start = cols[j] - n_windows
+            stop = cols[j + 1] - n_windows if j + 1 < end else n_windows
+            if level > 0.5 and stop > start:
+                table = _with_room(table, used, stop - start, np.int64(1) << 62)
+                for win in range(start, stop):
+                    _add(table, used, keys[i], full, n_words, win, level * tick)
+        i = end
+    return table
 
 
 @njit(cache=True, nogil=True)
@@ -322,34 +356,29 @@ def run_trajectories(
     n_windows,
     discrete,
     keep_states,
-    grow_states,
+    max_rows,
     node_acc,
-    state_keys,
-    state_used,
-    pair_keys,
-    pair_vals,
-    pair_used,
-    state_keys_f,
     overflow_acc,
-    final_keys,
-    final_count,
+    state_table,
+    state_used,
+    final_table,
     final_used,
-    fixed_keys,
-    fixed_count,
+    fixed_table,
     fixed_used,
     late_from,
     late_acc,
-    status,
+    counters,
 ):
     """Simulate trajectories ``traj_start`` to ``traj_end - 1`` into the accumulators.
 
-    Returns early with ``status[0] = NEED_GROW`` and ``status[1]`` = the next trajectory
-    when a table is half full between trajectories, so the caller can grow it and resume.
-    State times go to the sparse (state, window) table ``pair_keys``/``pair_vals``; time
-    that finds no room (the state table at its size limit) goes to ``overflow_acc``.
-    ``status[2]`` counts the flips. ``late_acc[k]`` gathers, over trajectories, the fraction
-    of [late_from, max_time) node ``k`` spent on and its square, so the late-time mean of a
-    node comes with its between-trajectory standard error.
+    Node times go to the dense ``node_acc``. With ``keep_states``, every stay in a state
+    (internal nodes masked out) goes to ``state_table`` by (state, window), and the state
+    at ``max_time`` to ``final_table``; fixed points reached go to ``fixed_table`` (all
+    nodes). The tables grow as needed, each up to ``max_rows`` rows in use, and are returned
+    (they may be new arrays); stays that find no room go to ``overflow_acc``. ``counters`` receives
+    the flips, then the final states and fixed points that found no room. ``late_acc[k]``
+    gathers, over trajectories, the fraction of [late_from, max_time) node ``k`` spent on
+    and its square, so the late-time mean of a node comes with its standard error.
     """
     n = p_init.shape[0]
     n_words = state_mask.shape[0]
@@ -364,24 +393,19 @@ def run_trajectories(
     late_on = np.zeros(n, dtype=np.float64)
     late_span = max_time - late_from
     rng = np.zeros(1, dtype=np.uint64)
-    status[0] = OK
     for traj in range(traj_start, traj_end):
-        states_full = grow_states and (2 * state_used[0] > state_keys.shape[0] or 2 * pair_used[0] > pair_keys.shape[0])
-        if (keep_states and (states_full or 2 * final_used[0] > final_keys.shape[0])) or (
-            2 * fixed_used[0] > fixed_keys.shape[0]
-        ):
-            status[0] = NEED_GROW
-            status[1] = traj
-            return
         _seed_stream(rng, seed, traj)
         _initial_state(x, rng, p_init, fixed, grp_ptr, grp_nodes, out_ptr, out_cum, out_vals)
         for w in range(n_words):
             words[w] = 0
-        n_active = 0
         for k in range(n):
             if x[k]:
                 words[word_of[k]] |= bit_of[k]
                 on_since[k] = 0.0
+        if keep_states:
+            _prefetch_row(state_table, _home(state_table, words, state_mask, n_words, 0))
+        n_active = 0
+        for k in range(n):
             index[k] = _table_index(k, x, reg_ptr, reg_idx)
             r = rate_table[tab_ptr[k] + index[k]]
             rates[k] = r
@@ -392,40 +416,20 @@ def run_trajectories(
             else:
                 where[k] = -1
         t = 0.0
-        row = -1
-        if keep_states:
-            row = _lookup_row(state_keys, state_used, words, state_mask, n_words)
+        stay_from = 0.0
         while True:
             total = 0.0
             for a in range(n_active):
                 total += rates[active[a]]
             if total <= 0.0:
                 t_next = max_time
-                fixed_count[_lookup(fixed_keys, fixed_used, words, full_mask, n_words)] += 1
+                if _crowded(fixed_table, fixed_used, 1):
+                    fixed_table = _with_room(fixed_table, fixed_used, 1, max_rows)
+                _count(fixed_table, fixed_used, max_rows, words, full_mask, n_words, counters, 2)
             elif discrete:
                 t_next = t + tick
             else:
                 t_next = t - math.log(1.0 - _uniform(rng)) / total
-            if t_next >= max_time:
-                t_next = max_time
-            if keep_states and (
-                row < 0
-                or not _state_time(
-                    state_keys,
-                    state_keys_f,
-                    n_words,
-                    pair_keys,
-                    pair_vals,
-                    pair_used,
-                    overflow_acc,
-                    row,
-                    t,
-                    t_next,
-                    tick,
-                    n_windows,
-                )
-            ):
-                _spread(overflow_acc, 0, t, t_next, tick, n_windows)
             if t_next >= max_time:
                 t = max_time
                 break
@@ -438,7 +442,7 @@ def run_trajectories(
                     k = active[a]
                     break
             t = t_next
-            status[2] += 1
+            counters[0] += 1
             if x[k]:
                 _spread(node_acc, k, on_since[k], t, tick, n_windows)
                 late_on[k] += max(0.0, t - max(on_since[k], late_from))
@@ -446,9 +450,19 @@ def run_trajectories(
             else:
                 on_since[k] = t
                 x[k] = 1
-            words[word_of[k]] ^= bit_of[k]
             if keep_states and (state_mask[word_of[k]] & bit_of[k]) != 0:
-                row = _lookup_row(state_keys, state_used, words, state_mask, n_words)
+                # the visible state changes: its stay so far is complete
+                if _crowded(state_table, state_used, STAY_ROWS):
+                    state_table = _with_room(state_table, state_used, STAY_ROWS, max_rows)
+                _record_stay(
+                    state_table, state_used, max_rows, words, state_mask, n_words,
+                    stay_from, t, tick, n_windows, overflow_acc,
+                )  # fmt: skip
+                stay_from = t
+            words[word_of[k]] ^= bit_of[k]
+            if keep_states and stay_from == t and t < n_windows * tick:
+                # this stay will be recorded when it ends: fetch its row meanwhile
+                _prefetch_row(state_table, _home(state_table, words, state_mask, n_words, int(t / tick)))
             # the nodes that read k (k itself included) move to another entry of their table
             for d in range(dep_ptr[k], dep_ptr[k + 1]):
                 j = dep_idx[d]
@@ -476,10 +490,16 @@ def run_trajectories(
                 late_acc[k, 1] += f * f
             late_on[k] = 0.0
         if keep_states:
-            # the tables are grown between trajectories, so one more state always fits
-            final_count[_lookup(final_keys, final_used, words, state_mask, n_words)] += 1
-    status[0] = OK
-    status[1] = traj_end
+            if _crowded(state_table, state_used, STAY_ROWS):
+                state_table = _with_room(state_table, state_used, STAY_ROWS, max_rows)
+            _record_stay(
+                state_table, state_used, max_rows, words, state_mask, n_words,
+                stay_from, t, tick, n_windows, overflow_acc,
+            )  # fmt: skip
+            if _crowded(final_table, final_used, 1):
+                final_table = _with_room(final_table, final_used, 1, max_rows)
+            _count(final_table, final_used, max_rows, words, state_mask, n_words, counters, 1)
+    return state_table, final_table, fixed_table
 
 
 @njit(cache=True, nogil=True)

@@ -1,92 +1,94 @@
-"""Add up the per-thread accumulators of a simulation into one set of tables.
+"""Add up the per-thread statistics tables of a simulation into plain arrays.
 
-Each thread keeps its own hash tables of states (ids in insertion order) and a sparse table
-of (state id, window column) times. Merging maps every thread's state ids into one combined
-table with the kernel's own hash look-up (linear in the number of states), then folds the
-difference columns of whole windows into per-window times.
+Each thread keeps its own hash tables keyed by (state, column) (see the statistics tables
+of :mod:`her2sim.engine._kernel`). Merging adds every thread's rows into one table, folds
+the difference rows of whole windows into per-window times, and reads the rows out as
+(states, state index, window, time) arrays. Every step is linear in the number of rows,
+apart from sorting the difference rows, of which there is at most one pair per long stay.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from her2sim.engine import _kernel
 
 __all__ = ["merge_counts", "merge_state_windows"]
 
-EMPTY, ROW_EXTRA = _kernel.EMPTY, _kernel.ROW_EXTRA
+EMPTY = _kernel.EMPTY
 
 
-def _combine(tables: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """One table's worth of states from several: (keys ordered by new id, per-table id maps)."""
-    n_words = tables[0].shape[1] - ROW_EXTRA
-    total = sum(int(np.count_nonzero(t[:, n_words] != EMPTY)) for t in tables)
+def _merged(tables: list[np.ndarray], used: list[int]) -> np.ndarray:
+    """One table holding the sums of ``tables`` (returned as is when there is one)."""
+    if len(tables) == 1:
+        return tables[0]
     capacity = 1
-    while capacity < 2 * total + 2:
+    while capacity < 2 * sum(used) + 2:
         capacity *= 2
-    dest = _kernel.empty_state_table(capacity, n_words)
-    used = np.zeros(1, dtype=np.int64)
-    maps = []
+    dest = _kernel.empty_table(capacity, tables[0].shape[1] - 2)
+    count = np.zeros(1, dtype=np.int64)
     for table in tables:
-        id_map = np.full(table.shape[0], -1, dtype=np.int64)
-        _kernel.merge_states(table, dest, used, id_map)
-        maps.append(id_map)
-    rows = np.nonzero(dest[:, n_words] != EMPTY)[0]
-    keys = np.zeros((int(used[0]), n_words), dtype=np.uint64)
-    keys[dest[rows, n_words + 1].astype(np.int64)] = dest[rows, :n_words]
-    return keys, maps
+        _kernel.add_rows(dest, count, table)
+    return dest
 
 
-def merge_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Add up per-thread (state table, counts by id): (packed states, total counts)."""
-    keys, maps = _combine([table for table, _ in parts])
-    totals = np.zeros(len(keys))
-    for (_, counts), id_map in zip(parts, maps, strict=True):
-        known = id_map >= 0
-        np.add.at(totals, id_map[known], counts[: len(id_map)][known])
-    return keys, totals
+def _rows(table: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(key words, column, value) of the table rows where ``columns`` is True."""
+    n_words = table.shape[1] - 2
+    rows = np.nonzero(columns)[0]
+    return table[rows, :n_words], table[rows, n_words].astype(np.int64), table[rows, n_words + 1].view(np.float64)
+
+
+@njit(cache=True, nogil=True)
+def _number_states(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of each row's state among the distinct states, first row of each state)."""
+    n_words = keys.shape[1]
+    capacity = 2
+    while capacity < 2 * keys.shape[0] + 2:
+        capacity *= 2
+    table = np.full((capacity, n_words + 2), EMPTY, dtype=np.uint64)
+    full = np.full(n_words, EMPTY, dtype=np.uint64)
+    ids = np.empty(keys.shape[0], dtype=np.int64)
+    first = np.empty(keys.shape[0], dtype=np.int64)
+    count = 0
+    for row in range(keys.shape[0]):
+        slot = _kernel._slot(table, keys[row], full, n_words, 0)
+        if table[slot, n_words] == EMPTY:
+            table[slot, :n_words] = keys[row]
+            table[slot, n_words] = 0
+            table[slot, n_words + 1] = count
+            first[count] = row
+            count += 1
+        ids[row] = np.int64(table[slot, n_words + 1])
+    return ids, first[:count]
+
+
+def merge_counts(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Add up per-thread tables of state counts: (packed states, total counts)."""
+    table = _merged(tables, used)
+    keys, _, counts = _rows(table, table[:, -2] != EMPTY)
+    return keys, counts.copy()
 
 
 def merge_state_windows(
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_windows: int, tick: float
+    tables: list[np.ndarray], used: list[int], n_windows: int, tick: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Add up per-thread sparse (state, window) times.
+    """Add up per-thread (state, window) tables.
 
-    Each part is (state table, pair keys, pair values) where a pair key is
-    ``state id * (2W + 1) + column``: columns below W are times in a window, the others the
-    +1/-1 difference counts of whole windows. Returns (packed states, state index, window,
-    time) with one entry per (state, window) visited.
+    A row's column below ``n_windows`` is the time spent in the state within that window;
+    a column ``n_windows + a`` holds a +1/-1 difference count of whole windows from ``a``
+    on. Returns (distinct packed states, state index, window, time) with one entry per
+    (state, window) visited.
     """
-    width = 2 * n_windows + 1
-    keys, maps = _combine([table for table, _, _ in parts])
-    gids, cols, vals = [], [], []
-    for (_, pair_keys, pair_vals), id_map in zip(parts, maps, strict=True):
-        used = pair_keys != -1
-        gids.append(id_map[pair_keys[used] // width])
-        cols.append(pair_keys[used] % width)
-        vals.append(pair_vals[used])
-    gid, col, val = np.concatenate(gids), np.concatenate(cols), np.concatenate(vals)
-    direct = col < n_windows
-    out_gid, out_win, out_val = [gid[direct]], [col[direct]], [val[direct]]
-    # whole windows: a +1 at column a and a -1 at column b cover windows a .. b-1
-    d_gid, d_col, d_val = gid[~direct], col[~direct] - n_windows, val[~direct]
-    if len(d_gid):
-        order = np.lexsort((d_col, d_gid))
-        d_gid, d_col, d_val = d_gid[order], d_col[order], d_val[order]
-        running = np.cumsum(d_val)
-        starts = np.r_[0, np.nonzero(np.diff(d_gid))[0] + 1]
-        before = np.repeat(np.r_[0.0, running[starts[1:] - 1]], np.diff(np.r_[starts, len(d_gid)]))
-        level = running - before  # whole windows counted from d_col up to the group's next entry
-        last_of_group = np.r_[d_gid[1:] != d_gid[:-1], True]
-        nxt = np.where(last_of_group, n_windows, np.r_[d_col[1:], n_windows])
-        span = np.where(level > 0.5, np.maximum(nxt - d_col, 0), 0)
-        keep = span > 0
-        offsets = np.arange(span[keep].sum()) - np.repeat(np.cumsum(span[keep]) - span[keep], span[keep])
-        out_gid.append(np.repeat(d_gid[keep], span[keep]))
-        out_win.append(np.repeat(d_col[keep], span[keep]) + offsets)
-        out_val.append(np.repeat(level[keep], span[keep]) * tick)
-    gid, win, val = np.concatenate(out_gid), np.concatenate(out_win), np.concatenate(out_val)
-    combined = gid * n_windows + win
-    unique, inverse = np.unique(combined, return_inverse=True)
-    sums = np.bincount(inverse.ravel(), weights=val, minlength=len(unique))
-    return keys, unique // n_windows, unique % n_windows, sums
+    table = _merged(tables, used)
+    count = np.array([np.count_nonzero(table[:, -2] != EMPTY)], dtype=np.int64)
+    columns = table[:, -2]
+    keys, cols, values = _rows(table, (columns != EMPTY) & (columns >= np.uint64(n_windows)))
+    if len(cols):
+        order = np.lexsort((cols, *keys.T[::-1]))
+        keys, cols, values = keys[order], cols[order], values[order].copy()
+        table = _kernel.fold_whole_windows(table, count, keys, cols, values, n_windows, tick)
+    keys, windows, times = _rows(table, table[:, -2] < np.uint64(n_windows))
+    index, first = _number_states(np.ascontiguousarray(keys))
+    return keys[first], index, windows, times.copy()

@@ -85,8 +85,13 @@ class SimulationResult:
         flips: int = 0,
         compile_s: float = 0.0,
         late: tuple[float, np.ndarray] | None = None,
+        refused: tuple[int, int] = (0, 0),
     ) -> SimulationResult:
-        """Normalise the kernel's time sums into probabilities."""
+        """Normalise the kernel's time sums into probabilities.
+
+        ``refused`` counts the final states and the fixed points that found no room in
+        their bounded tables; their fractions of the trajectories go into ``meta``.
+        """
         from her2sim import __version__
 
         norm = config.time_tick * config.sample_count
@@ -104,6 +109,8 @@ class SimulationResult:
             "flips": flips,
             "compile_s": compile_s,
             "late_from": None if late is None else late[0],
+            "final_overflow": refused[0] / config.sample_count,
+            "fixed_point_overflow": refused[1] / config.sample_count,
             "her2sim": __version__,
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
@@ -219,8 +226,10 @@ class SimulationResult:
 
     @property
     def state_overflow(self) -> float:
-        """Largest per-window probability that fell outside the bounded state table."""
-        return float(self.overflow_prob.max()) if self.overflow_prob.size else 0.0
+        """Largest probability that fell outside the bounded state tables: in any window,
+        among the final states or among the fixed points (0 when everything was kept)."""
+        window = float(self.overflow_prob.max()) if self.overflow_prob.size else 0.0
+        return max(window, self.meta.get("final_overflow", 0.0), self.meta.get("fixed_point_overflow", 0.0))
 
     def late_nodes(self, include_internal: bool = False) -> pd.DataFrame:
         """Each node's mean probability over [late_from, max_time) with its standard error.

@@ -15,11 +15,10 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from her2sim.engine._kernel import ROW_EXTRA, empty_state_table
+from her2sim.engine._kernel import empty_table
 from her2sim.engine._merge import merge_counts, merge_state_windows
 from her2sim.engine.compile import CompiledModel, compile_model
 from her2sim.engine.result import SimulationResult
@@ -30,8 +29,8 @@ from her2sim.model.network import Model
 
 __all__ = ["simulate", "simulate_batch"]
 
-_NEED_GROW = 1
 _CHUNK = 2048  # trajectories between progress reports
+_FIRST_CAPACITY = 4096  # rows of a state table at the start; tables double as they fill
 ProgressFn = Callable[[int], None]
 
 
@@ -39,94 +38,39 @@ ProgressFn = Callable[[int], None]
 class _Accumulators:
     """One thread's running sums.
 
-    ``node_acc`` is dense (node x window, plus difference columns). States go to two
-    open-addressing hash tables: ``state_keys`` gives each distinct state a slot, and the
-    sparse ``pair_keys``/``pair_vals`` table holds the time per (slot, window) pair, since
-    most states are visited in a few windows only. Final states and fixed points are counted
-    in tables of their own. The thread grows every table when the kernel asks.
+    ``node_acc`` is dense (node x window, plus difference columns). State statistics go to
+    hash tables keyed by (state, column), which the kernel grows as they fill (each up to
+    ``max_states`` rows in use) and hands back: ``state_table`` by (state, window),
+    ``final_table`` for the states at ``max_time`` and ``fixed_table`` for fixed points.
+    ``counters`` holds the flips, then the final states and fixed points that found no room.
     """
 
     node_acc: np.ndarray
-    state_keys: np.ndarray
-    state_used: np.ndarray
-    pair_keys: np.ndarray
-    pair_vals: np.ndarray
-    pair_used: np.ndarray
     overflow_acc: np.ndarray
-    final_keys: np.ndarray
-    final_count: np.ndarray
+    state_table: np.ndarray
+    state_used: np.ndarray
+    final_table: np.ndarray
     final_used: np.ndarray
-    fixed_keys: np.ndarray
-    fixed_count: np.ndarray
+    fixed_table: np.ndarray
     fixed_used: np.ndarray
     late_acc: np.ndarray
-    flips: int = 0
+    counters: np.ndarray
 
     @classmethod
     def new(cls, n: int, n_words: int, n_windows: int, keep_states: bool) -> _Accumulators:
-        cap = 4096 if keep_states else 2
+        capacity = _FIRST_CAPACITY if keep_states else 2
         return cls(
             node_acc=np.zeros((n, 2 * n_windows + 1)),
-            state_keys=empty_state_table(cap, n_words),
-            state_used=np.zeros(1, dtype=np.int64),
-            pair_keys=np.full(4 * cap, -1, dtype=np.int64),
-            pair_vals=np.zeros(4 * cap),
-            pair_used=np.zeros(1, dtype=np.int64),
             overflow_acc=np.zeros((1, 2 * n_windows + 1)),
-            final_keys=empty_state_table(cap, n_words),
-            final_count=np.zeros(cap, dtype=np.int64),
+            state_table=empty_table(capacity, n_words),
+            state_used=np.zeros(1, dtype=np.int64),
+            final_table=empty_table(capacity, n_words),
             final_used=np.zeros(1, dtype=np.int64),
-            fixed_keys=empty_state_table(64, n_words),
-            fixed_count=np.zeros(64, dtype=np.int64),
+            fixed_table=empty_table(64, n_words),
             fixed_used=np.zeros(1, dtype=np.int64),
             late_acc=np.zeros((n, 2)),
+            counters=np.zeros(3, dtype=np.int64),
         )
-
-    def grow(self, module: Any, state_limit: int) -> None:
-        """Double every table that is half full (the state tables up to ``state_limit``)."""
-        if 2 * self.state_used[0] > self.state_keys.shape[0] and self.state_keys.shape[0] < state_limit:
-            self.state_keys = _rehash_states(module, self.state_keys)
-        if 2 * self.pair_used[0] > self.pair_keys.shape[0] and self.pair_keys.shape[0] < 8 * state_limit:
-            self.pair_keys, self.pair_vals = _rehash_pairs(module, self.pair_keys, self.pair_vals, self.pair_used)
-        if 2 * self.final_used[0] > self.final_keys.shape[0]:
-            self.final_keys = _rehash_states(module, self.final_keys)
-            self.final_count = _grown(self.final_count, self.final_keys.shape[0])
-        if 2 * self.fixed_used[0] > self.fixed_keys.shape[0]:
-            self.fixed_keys = _rehash_states(module, self.fixed_keys)
-            self.fixed_count = _grown(self.fixed_count, self.fixed_keys.shape[0])
-
-    def flush(self, module: Any, n_windows: int) -> None:
-        """Move the states' pending window times into the pair table, growing it first."""
-        while 2 * (self.pair_used[0] + self.state_used[0]) > self.pair_keys.shape[0]:
-            self.pair_keys, self.pair_vals = _rehash_pairs(module, self.pair_keys, self.pair_vals, self.pair_used)
-        module.flush_pending(self.state_keys, self.state_keys.view(np.float64),
-                             self.pair_keys, self.pair_vals, self.pair_used, n_windows)  # fmt: skip
-
-    def can_grow(self, state_limit: int) -> bool:
-        """Whether the state tables may still grow (else new states count as overflow)."""
-        return self.state_keys.shape[0] < state_limit or self.pair_keys.shape[0] < 8 * state_limit
-
-
-def _rehash_states(module: Any, keys: np.ndarray) -> np.ndarray:
-    """A table twice as large holding the same states under the same ids."""
-    new_keys = empty_state_table(2 * keys.shape[0], keys.shape[1] - ROW_EXTRA)
-    module.rehash_states(keys, new_keys)
-    return new_keys
-
-
-def _grown(values: np.ndarray, size: int) -> np.ndarray:
-    out = np.zeros(size, dtype=values.dtype)
-    out[: len(values)] = values
-    return out
-
-
-def _rehash_pairs(module: Any, keys: np.ndarray, vals: np.ndarray, used: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    new_keys = np.full(2 * keys.shape[0], -1, dtype=np.int64)
-    new_vals = np.zeros(2 * keys.shape[0])
-    counter = np.zeros(1, dtype=np.int64)
-    module.rehash_pairs(keys, vals, new_keys, new_vals, counter)
-    used[0] = counter[0]
-    return new_keys, new_vals
 
 
 def _run_range(
@@ -140,16 +84,11 @@ def _run_range(
     progress: ProgressFn | None,
 ) -> _Accumulators:
     acc = _Accumulators.new(len(compiled.model), compiled.n_words, config.n_windows, keep_states)
-    status = np.zeros(3, dtype=np.int64)
     kernel = compiled.kernel.run_trajectories
-    state_limit = 1
-    while state_limit < 2 * config.max_states:
-        state_limit *= 2
     structure = compiled.structure
-    position = start
-    while position < stop:
+    for position in range(start, stop, _CHUNK):
         chunk_end = min(stop, position + _CHUNK)
-        kernel(
+        acc.state_table, acc.final_table, acc.fixed_table = kernel(
             position, chunk_end, config.seed,
             arrays.rate_table, structure.tab_ptr, structure.reg_ptr, structure.reg_idx,
             structure.dep_ptr, structure.dep_idx, structure.dep_bit,
@@ -157,22 +96,14 @@ def _run_range(
             arrays.grp_ptr, arrays.grp_nodes, arrays.out_ptr, arrays.out_cum, arrays.out_vals,
             compiled.word_of, compiled.bit_of, compiled.state_mask,
             float(config.max_time), float(config.time_tick), config.n_windows, config.discrete_time,
-            keep_states, acc.can_grow(state_limit),
-            acc.node_acc, acc.state_keys, acc.state_used, acc.pair_keys, acc.pair_vals, acc.pair_used,
-            acc.state_keys.view(np.float64), acc.overflow_acc,
-            acc.final_keys, acc.final_count, acc.final_used,
-            acc.fixed_keys, acc.fixed_count, acc.fixed_used,
+            keep_states, config.max_states,
+            acc.node_acc, acc.overflow_acc,
+            acc.state_table, acc.state_used, acc.final_table, acc.final_used, acc.fixed_table, acc.fixed_used,
             float(late_from), acc.late_acc,
-            status,
+            acc.counters,
         )  # fmt: skip
-        if status[0] == _NEED_GROW:
-            acc.grow(compiled.kernel, state_limit)
-        if progress is not None and status[1] > position:
-            progress(int(status[1] - position))
-        position = int(status[1])
-    acc.flips = int(status[2])
-    if keep_states:
-        acc.flush(compiled.kernel, config.n_windows)
+        if progress is not None:
+            progress(chunk_end - position)
     for table in (acc.node_acc, acc.overflow_acc):
         compiled.kernel.finish_spread(table, float(config.time_tick), config.n_windows)
     return acc
@@ -231,21 +162,27 @@ def _simulate_arrays(
     elapsed = time.perf_counter() - started
     w = config.n_windows
     node_time = sum(p.node_acc[:, :w] for p in parts)
-    states = merge_state_windows([(p.state_keys, p.pair_keys, p.pair_vals) for p in parts], w, config.time_tick)
-    finals = merge_counts([(p.final_keys, p.final_count) for p in parts])
-    fixed = merge_counts([(p.fixed_keys, p.fixed_count) for p in parts])
+    states = finals = None
+    if keep_states:
+        states = merge_state_windows(
+            [p.state_table for p in parts], [int(p.state_used[0]) for p in parts], w, config.time_tick
+        )
+        finals = merge_counts([p.final_table for p in parts], [int(p.final_used[0]) for p in parts])
+    fixed = merge_counts([p.fixed_table for p in parts], [int(p.fixed_used[0]) for p in parts])
     overflow = sum(p.overflow_acc[:, :w] for p in parts)[0]
+    counters = sum(p.counters for p in parts)
     return SimulationResult.from_sums(
         compiled.model,
         config,
         node_time=node_time,
-        states=states if keep_states else None,
+        states=states,
         overflow=overflow,
-        finals=finals if keep_states else None,
+        finals=finals,
         fixed_points=fixed,
         elapsed=elapsed,
         threads=threads,
-        flips=sum(p.flips for p in parts),
+        flips=int(counters[0]),
+        refused=(int(counters[1]), int(counters[2])),
         compile_s=compile_s,
         late=(late_from, sum(p.late_acc for p in parts)),
     )

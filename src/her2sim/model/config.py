@@ -42,8 +42,9 @@ class SimulationConfig:
     discrete_time:
         MaBoSS ``discrete_time``: every transition takes exactly ``time_tick``.
     max_states:
-        Largest number of distinct states whose probabilities are kept; beyond it the
-        remaining states are counted as overflow and the result says so.
+        Bound on the state statistics each thread keeps: at most this many entries (a
+        state in a time window, a final state, a fixed point) per table. Time that finds
+        no room is counted as overflow and the result says so (``state_overflow``).
     extra:
         Other MaBoSS settings (``statdist_traj_count``, ``display_traj``...), kept so that a
         configuration read from a ``.cfg`` file is written back unchanged.
