@@ -295,6 +295,15 @@ def test_simulate_a_bnet_model(tmp_path: Path) -> None:
     assert nodes["time"].tolist() == [0.0, 1.0, 2.0, 3.0]
 
 
+def test_simulate_warns_when_the_state_tables_overflow(tmp_path: Path) -> None:
+    model = tmp_path / "free.bnet"
+    model.write_text("targets, factors\n" + "".join(f"N{i}, !N{i}\n" for i in range(16)))
+    args = ("simulate", model, "-n", "2000", "--max-time", "5", "--time-tick", "1")
+    assert "warning" not in run(*args).stdout
+    crowded = run(*args, "--max-states", "50").stdout
+    assert "warning: up to" in crowded and "raise --max-states" in crowded
+
+
 def test_simulate_refuses_an_unknown_output_type_before_running(tmp_path: Path) -> None:
     proc = run_main("simulate", "example:erbb_core", "-n", "100", "-o", tmp_path / "out.txt", cwd=tmp_path)
     assert_one_line_error(proc, "out.txt", ".parquet or .csv")

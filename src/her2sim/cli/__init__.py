@@ -115,6 +115,9 @@ def simulate(
     seed: Annotated[int | None, typer.Option(help="Override the seed")] = None,
     threads: Annotated[int | None, typer.Option(help="Worker threads (default: all cores)")] = None,
     states: Annotated[bool, typer.Option(help="Keep full-state probabilities")] = True,
+    max_states: Annotated[
+        int | None, typer.Option(help="Bound on the state-table entries kept per thread (default 1,048,576)")
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write results (.parquet or .csv)")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of node trajectories")] = None,
 ) -> None:
@@ -133,7 +136,8 @@ def simulate(
     m, config = _read(model, cfg)
     base = config or SimulationConfig(max_time=100.0, time_tick=1.0, sample_count=10_000)
     changes = {k: v for k, v in {"max_time": max_time, "time_tick": time_tick, "sample_count": samples,
-                                 "seed": seed, "threads": threads}.items() if v is not None}  # fmt: skip
+                                 "seed": seed, "threads": threads, "max_states": max_states}.items()
+               if v is not None}  # fmt: skip
     if config is not None and "threads" not in changes and config.threads == MABOSS_DEFAULTS.threads:
         changes["threads"] = None  # a .cfg without thread_count: use every core
     base = base.with_(**changes)
@@ -150,6 +154,9 @@ def simulate(
     loading = f", {result.meta['compile_s']:.1f} s loading the kernel" if result.meta["compile_s"] > 0.5 else ""
     console.print(f"{base.sample_count} trajectories in {result.meta['elapsed_s']:.2f} s "
                   f"({result.meta['threads']} threads{loading})")  # fmt: skip
+    if states and result.state_overflow > 0:
+        console.print(f"warning: up to {result.state_overflow:.1%} of the state probability found no room in the "
+                      f"state tables (max_states {base.max_states}); raise --max-states to keep it all")  # fmt: skip
     if output is not None:
         result.save(output)
         console.print(f"wrote {output}")
