@@ -260,3 +260,21 @@ def test_kernel_rate_tables_match_reference(model: Model, data: st.DataObject) -
             up, down = node.resolved_rates()
             expected = evaluate(down if bits[k] else up, state, params)
             assert out[k] == pytest.approx(expected, abs=1e-12), (node, state)
+
+
+def test_state_names_match_their_definition_across_words_and_masks() -> None:
+    from her2sim.engine.result import state_names
+
+    names = tuple(f"N{i}" for i in range(70))  # two 64-bit words
+    rng = np.random.default_rng(0)
+    keys = rng.integers(0, 2**63, (500, 2), dtype=np.uint64)
+    keys[:, 1] &= np.uint64(2**6 - 1)
+    keys[0] = 0
+    include = rng.random(70) < 0.8
+
+    def by_definition(row: np.ndarray) -> str:
+        on = [n for k, n in enumerate(names) if include[k] and int(row[k // 64]) >> (k % 64) & 1]
+        return " -- ".join(on) or "<nil>"
+
+    assert state_names(keys, names, include) == [by_definition(row) for row in keys]
+    assert state_names(keys[:1], names)[0] == "<nil>"

@@ -51,11 +51,15 @@ def _number_states(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     full = np.full(n_words, EMPTY, dtype=np.uint64)
     ids = np.empty(keys.shape[0], dtype=np.int64)
     first = np.empty(keys.shape[0], dtype=np.int64)
+    key = np.empty(n_words, dtype=np.uint64)  # a copy, not a slice: slicing in the loop is slow
     count = 0
     for row in range(keys.shape[0]):
-        slot = _kernel._slot(table, keys[row], full, n_words, 0)
+        for w in range(n_words):
+            key[w] = keys[row, w]
+        slot = _kernel._slot(table, key, full, n_words, 0)
         if table[slot, n_words] == EMPTY:
-            table[slot, :n_words] = keys[row]
+            for w in range(n_words):
+                table[slot, w] = key[w]
             table[slot, n_words] = 0
             table[slot, n_words + 1] = count
             first[count] = row
