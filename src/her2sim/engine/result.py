@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SimulationResult", "state_names"]
 
+#: Largest number of categories written with Parquet dictionary encoding.
+_MAX_DICTIONARY = 1 << 16
+
 
 def state_names(keys: np.ndarray, names: tuple[str, ...], include: np.ndarray | None = None) -> list[str]:
     """MaBoSS names of packed states: active nodes joined by ' -- ', '<nil>' for none.
@@ -48,7 +51,7 @@ def state_names(keys: np.ndarray, names: tuple[str, ...], include: np.ndarray | 
         columns.append(np.array([f" -- {piece}" if piece else "" for piece in pieces], dtype=object)[octets[:, byte]])
     if not columns:
         return ["<nil>"] * len(keys)
-    return ["".join(row)[4:] or "<nil>" for row in np.stack(columns, axis=1).tolist()]
+    return ["".join(parts)[4:] or "<nil>" for parts in zip(*(column.tolist() for column in columns), strict=True)]
 
 
 def _bits(keys: np.ndarray, n: int) -> np.ndarray:
@@ -183,9 +186,10 @@ class SimulationResult:
     def states(self, wide: bool = False, min_probability: float = 0.0) -> pd.DataFrame:
         """Probability of each full state (internal nodes left out) per window.
 
-        Long (tidy) by default: columns ``time``, ``state``, ``probability``, one row per
-        state visited in a window. ``wide=True`` gives one column per state, as MaBoSS's
-        probtraj table (zeros where a state was not visited).
+        Long (tidy) by default: columns ``time``, ``state`` (categorical), ``probability``,
+        one row per state visited in a window, the likeliest first within a window.
+        ``wide=True`` gives one column per state, as MaBoSS's probtraj table (zeros where a
+        state was not visited).
         """
         import pandas as pd
 
@@ -198,12 +202,14 @@ class SimulationResult:
         window, probability, state = self.state_window[keep], self.state_prob[keep], index.ravel()
         if wide:
             frame = pd.DataFrame({"time": self.times[window], "state": names[state], "probability": probability})
-            frame = frame.pivot_table(index="time", columns="state", values="probability", aggfunc="sum", fill_value=0.0)
+            frame = frame.pivot_table(
+                index="time", columns="state", values="probability", aggfunc="sum", fill_value=0.0
+            )
             return frame.reindex(self.times, fill_value=0.0).rename_axis("time")
         order = np.lexsort((-probability, window))  # by time, the likeliest state first
-        return pd.DataFrame(
-            {"time": self.times[window[order]], "state": names[state[order]], "probability": probability[order]}
-        )
+        # a categorical column: each state's name is stored once, however many windows it is in
+        labels = pd.Categorical.from_codes(state[order], categories=pd.Index(names, dtype=object))
+        return pd.DataFrame({"time": self.times[window[order]], "state": labels, "probability": probability[order]})
 
     def final_states(self) -> pd.DataFrame:
         """Distribution of the states trajectories are in at ``max_time``."""
@@ -292,7 +298,7 @@ class SimulationResult:
                 arrow = pa.Table.from_pandas(table, preserve_index=False)
                 arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), b"her2sim": json.dumps(meta)})
                 tmp = target.with_name(f".{target.name}.tmp")
-                pq.write_table(arrow, tmp)
+                pq.write_table(arrow, tmp, use_dictionary=_dictionary_columns(table))
                 os.replace(tmp, target)
             elif p.suffix == ".csv":
                 atomic_write(target, table.to_csv(index=False))
@@ -300,3 +306,16 @@ class SimulationResult:
                 raise ValueError(f"unknown result format {p.suffix!r}: use .parquet or .csv")
         if p.suffix == ".csv":
             atomic_write(p.with_name(p.stem + ".meta.json"), json.dumps(meta, indent=2))
+
+
+def _dictionary_columns(table: pd.DataFrame) -> list[str]:
+    """Columns worth Parquet's dictionary encoding: all but categoricals with so many
+    categories that encoding them costs more time than it saves space (a run that visits
+    millions of states, each in a window or two)."""
+    import pandas as pd
+
+    return [
+        str(name)
+        for name, column in table.items()
+        if not (isinstance(column.dtype, pd.CategoricalDtype) and len(column.cat.categories) > _MAX_DICTIONARY)
+    ]
