@@ -20,16 +20,14 @@ EMPTY = _kernel.EMPTY
 
 
 def _merged(tables: list[np.ndarray], used: list[int]) -> np.ndarray:
-    """One table holding the sums of ``tables`` (returned as is when there is one)."""
-    if len(tables) == 1:
-        return tables[0]
-    capacity = 1
-    while capacity < 2 * sum(used) + 2:
-        capacity *= 2
-    dest = _kernel.empty_table(capacity, tables[0].shape[1] - 2)
-    count = np.zeros(1, dtype=np.int64)
-    for table in tables:
-        _kernel.add_rows(dest, count, table)
+    """One table holding the sums of ``tables``: the fullest one, grown as needed, with the
+    others' rows added in (the threads' tables are not used again)."""
+    order = np.argsort(used)[::-1]
+    dest = tables[order[0]]
+    count = np.array([used[order[0]]], dtype=np.int64)
+    for i in order[1:]:
+        dest = _kernel._with_room(dest, count, used[i], _kernel.UNBOUNDED)
+        _kernel.add_rows(dest, count, tables[i])
     return dest
 
 
@@ -52,8 +50,11 @@ def _number_states(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ids = np.empty(keys.shape[0], dtype=np.int64)
     first = np.empty(keys.shape[0], dtype=np.int64)
     key = np.empty(n_words, dtype=np.uint64)  # a copy, not a slice: slicing in the loop is slow
+    ahead = np.empty(n_words, dtype=np.uint64)
     count = 0
     for row in range(keys.shape[0]):
+        if row + _kernel.PREFETCH_AHEAD < keys.shape[0]:
+            _kernel._prefetch_key(table, keys, row + _kernel.PREFETCH_AHEAD, n_words, 0, ahead)
         for w in range(n_words):
             key[w] = keys[row, w]
         slot = _kernel._slot(table, key, full, n_words, 0)
