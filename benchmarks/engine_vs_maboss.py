@@ -2,9 +2,12 @@
 
 For each model both simulators run the same ``.bnd``/``.cfg`` pair (written by her2sim from
 the published model) with the same sample count, max time, time tick and thread count, and
-both keep node and full-state probabilities per window. Printed per model: trajectories per
-second, flips per second and nanoseconds per flip for each, and the throughput ratio
-her2sim / cMaBoSS. her2sim's compile time (first call in the process: Numba's cache load or
+both keep node and full-state probabilities per window, every state kept (her2sim's
+``max_states`` is raised so that nothing overflows, as cMaBoSS keeps all states), and both
+hand back the same tables: node probabilities and the state probability table (cMaBoSS's
+``get_nodes_probtraj``/``get_probtraj``, her2sim's ``nodes()``/``states()``). Printed per
+model: trajectories per second, flips per second and nanoseconds per flip for each, and the
+throughput ratio her2sim / cMaBoSS. her2sim's compile time (first call in the process: Numba's cache load or
 compilation) is shown apart and excluded from the timed run. Then a batch of scenarios of one
 network through one compiled kernel against as many cMaBoSS runs.
 
@@ -81,8 +84,11 @@ def bench_model(path: Path, config: SimulationConfig, work: Path, repeats: int) 
         started = time.perf_counter()
         result = simulate(compiled, config)
         result.nodes()
+        result.states()
         ours.append(time.perf_counter() - started)
         flips = int(result.meta["flips"])
+    if result.state_overflow > 0:
+        print(f"  warning: {result.state_overflow:.1%} of the state probability overflowed", file=sys.stderr)
     theirs = [run_cmaboss(cmaboss_module(len(model)), bnd_path, cfg_path) for _ in range(repeats)]
     t_ours, t_theirs = statistics.median(ours), statistics.median(theirs)
     n = config.sample_count
@@ -101,15 +107,17 @@ def bench_model(path: Path, config: SimulationConfig, work: Path, repeats: int) 
 
 
 def bench_cli(path: Path, config: SimulationConfig, work: Path, repeats: int) -> dict[str, float | str]:
-    """Whole processes: ``her2sim simulate MODEL.bnd MODEL.cfg`` against a Python process that
-    runs the same pair in cMaBoSS and reads its tables (the kernel is already in the disk cache)."""
+    """Whole processes: ``her2sim simulate MODEL.bnd MODEL.cfg -o out.parquet`` (which also
+    writes the node and state tables) against a Python process that runs the same pair in
+    cMaBoSS and reads its tables (her2sim's kernel is already in the disk cache)."""
     model = load(path)
     bnd, cfg = write_maboss(model, config)
     bnd_path, cfg_path = work / f"{path.stem}.bnd", work / f"{path.stem}.cfg"
     bnd_path.write_text(bnd)
     cfg_path.write_text(cfg)
     module = cmaboss_module(len(model)).__name__
-    ours = [sys.executable, "-m", "her2sim.cli", "simulate", str(bnd_path), str(cfg_path)]
+    ours = [sys.executable, "-m", "her2sim.cli", "simulate", str(bnd_path), str(cfg_path),
+            "--max-states", str(config.max_states), "-o", str(work / "out.parquet")]  # fmt: skip
     theirs = [sys.executable, "-c",
               f"import {module} as m; r = m.MaBoSSSim(network={str(bnd_path)!r}, config={str(cfg_path)!r}).run(); "
               "r.get_nodes_probtraj(); r.get_probtraj()"]  # fmt: skip
@@ -141,7 +149,9 @@ def bench_batch(path: Path, config: SimulationConfig, scenarios: int, work: Path
     compiled = compile_model(model)
     simulate_batch(compiled, variants[:1], config.with_(sample_count=100))
     started = time.perf_counter()
-    simulate_batch(compiled, variants, config, states=True)
+    for result in simulate_batch(compiled, variants, config, states=True):
+        result.nodes()
+        result.states()
     t_ours = time.perf_counter() - started
     module = cmaboss_module(len(model))
     started = time.perf_counter()
@@ -163,6 +173,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-time", type=float, default=50.0)
     parser.add_argument("--time-tick", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-states", type=int, default=1 << 25,
+                        help="her2sim's bound on state-table entries per thread (high: keep every state)")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per simulator and model (median)")
     parser.add_argument("--batch", type=int, default=100, help="scenarios in the batch comparison (0: skip)")
     parser.add_argument("--batch-samples", type=int, default=2000)
@@ -174,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     for item in args.models or [shared / m for m in DEFAULT_MODELS]:
         paths.extend(sorted(item.glob("*.bnd")) if item.is_dir() else [item])
     config = SimulationConfig(max_time=args.max_time, time_tick=args.time_tick, sample_count=args.samples,
-                              seed=1, threads=args.threads)  # fmt: skip
+                              seed=1, threads=args.threads, max_states=args.max_states)  # fmt: skip
     print(f"{args.samples} trajectories, max_time {args.max_time}, time_tick {args.time_tick}, "
           f"{args.threads} threads, node and state probabilities per window in both")  # fmt: skip
     rows = []
