@@ -278,3 +278,22 @@ def test_state_names_match_their_definition_across_words_and_masks() -> None:
 
     assert state_names(keys, names, include) == [by_definition(row) for row in keys]
     assert state_names(keys[:1], names)[0] == "<nil>"
+
+
+@pytest.mark.parametrize("max_dictionary", [1 << 16, 1])
+def test_saved_state_table_reads_back_whether_or_not_its_states_are_dictionary_encoded(
+    tmp_path, monkeypatch, max_dictionary: int
+) -> None:
+    """A run visiting more states than are worth a Parquet dictionary writes their names as
+    plain strings; either way the file reads back as the table ``states()`` returned."""
+    import pandas as pd
+
+    from her2sim.engine import result as result_module
+
+    monkeypatch.setattr(result_module, "_MAX_DICTIONARY", max_dictionary)
+    result = simulate(_toggle(), SimulationConfig(max_time=4, time_tick=1, sample_count=500, seed=2, threads=1))
+    result.save(tmp_path / "run.parquet")
+    back = pd.read_parquet(tmp_path / "run.states.parquet")
+    expected = result.states()
+    assert back["state"].astype(str).tolist() == expected["state"].astype(str).tolist()
+    assert np.allclose(back["probability"], expected["probability"])

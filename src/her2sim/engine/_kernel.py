@@ -11,6 +11,10 @@ Continuous-time semantics are MaBoSS's: in state ``x`` each node ``k`` flips at 
 with the total rate; the node that flips is drawn in proportion to its rate; a state whose
 total rate is zero is a fixed point, held until ``max_time``. After a flip only the table
 indices of the nodes that read the flipped node change (one XOR each).
+
+State statistics go to open-addressing hash tables keyed by (state, column), one row per
+entry, grown inside the kernel; a stay is recorded when it ends, and its row is prefetched
+when it begins so that the memory access overlaps the flips in between.
 """
 
 from __future__ import annotations
@@ -18,10 +22,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
+
+from her2sim.engine._intrinsics import as_bits, as_float, prefetch_row
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -55,47 +58,6 @@ def _uniform(rng):
 def _seed_stream(rng, seed, index):
     """Key the stream of trajectory ``index`` by (seed, index), independent of threads."""
     rng[0] = _mix(np.uint64(seed) ^ _mix(np.uint64(index) + _GOLDEN))
-
-
-@intrinsic
-def _as_float(typingctx, bits):
-    """The float64 whose bit pattern is the uint64 ``bits`` (a free reinterpretation)."""
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return types.float64(types.uint64), codegen
-
-
-@intrinsic
-def _as_bits(typingctx, value):
-    """The uint64 bit pattern of the float64 ``value``."""
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return types.uint64(types.float64), codegen
-
-
-@intrinsic
-def _prefetch_row(typingctx, table, row):
-    """Ask the CPU to bring row ``row`` of a 2-D array into cache, without waiting for it."""
-
-    def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        array = context.make_array(array_type)(context, builder, value=args[0])
-        zero = context.get_constant(types.intp, 0)
-        address = cgutils.get_item_pointer(context, builder, array_type, array, [args[1], zero])
-        byte_ptr = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        prefetch = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]), "llvm.prefetch.p0i8"
-        )
-        # for writing (1), keep in all cache levels (3), data cache (1)
-        builder.call(prefetch, [builder.bitcast(address, byte_ptr), i32(1), i32(3), i32(1)])
-        return context.get_dummy_value()
-
-    return types.none(table, types.intp), codegen
 
 
 # ---------------------------------------------------------------- statistics tables
@@ -154,10 +116,10 @@ def _add(table, used, words, mask, n_words, col, value):
         for w in range(n_words):
             table[slot, w] = words[w] & mask[w]
         table[slot, n_words] = np.uint64(col)
-        table[slot, n_words + 1] = _as_bits(value)
+        table[slot, n_words + 1] = as_bits(value)
         used[0] += 1
     else:
-        table[slot, n_words + 1] = _as_bits(_as_float(table[slot, n_words + 1]) + value)
+        table[slot, n_words + 1] = as_bits(as_float(table[slot, n_words + 1]) + value)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -165,7 +127,7 @@ def _prefetch_key(table, keys, row, n_words, col, buffer):
     """Prefetch the first row of ``table`` probed for row ``row`` of ``keys`` (in ``col``)."""
     for w in range(n_words):
         buffer[w] = keys[row, w]
-    _prefetch_row(table, _home(table, buffer, buffer, n_words, col))
+    prefetch_row(table, _home(table, buffer, buffer, n_words, col))
 
 
 @njit(cache=True, nogil=True)
@@ -186,7 +148,7 @@ def add_rows(dest, used, src):
         if src[row, n_words] != EMPTY:
             for w in range(n_words):
                 key[w] = src[row, w]
-            _add(dest, used, key, full, n_words, np.int64(src[row, n_words]), _as_float(src[row, n_words + 1]))
+            _add(dest, used, key, full, n_words, np.int64(src[row, n_words]), as_float(src[row, n_words + 1]))
 
 
 @njit(cache=True, nogil=True)
@@ -206,7 +168,7 @@ def _crowded(table, used, rows):
 
 
 @njit(cache=True, nogil=True)
-def _with_room(table, used, rows, max_rows):
+def with_room(table, used, rows, max_rows):
     """``table``, doubled as often as needed for ``rows`` more rows, unless that would take
     it past ``max_rows`` rows in use (then the caller refuses the rows)."""
     while _crowded(table, used, rows) and used[0] + rows <= max_rows:
@@ -281,6 +243,37 @@ def _count(table, used, max_rows, words, mask, n_words, refused, which):
 
 
 @njit(cache=True, nogil=True)
+def number_states(keys):
+    """(index of each row's state among the distinct states, first row of each state)."""
+    n_words = keys.shape[1]
+    capacity = 2
+    while capacity < 2 * keys.shape[0] + 2:
+        capacity *= 2
+    table = np.full((capacity, n_words + 2), EMPTY, dtype=np.uint64)
+    full = np.full(n_words, EMPTY, dtype=np.uint64)
+    ids = np.empty(keys.shape[0], dtype=np.int64)
+    first = np.empty(keys.shape[0], dtype=np.int64)
+    key = np.empty(n_words, dtype=np.uint64)  # a copy, not a slice: slicing in the loop is slow
+    ahead = np.empty(n_words, dtype=np.uint64)
+    count = 0
+    for row in range(keys.shape[0]):
+        if row + PREFETCH_AHEAD < keys.shape[0]:
+            _prefetch_key(table, keys, row + PREFETCH_AHEAD, n_words, 0, ahead)
+        for w in range(n_words):
+            key[w] = keys[row, w]
+        slot = _slot(table, key, full, n_words, 0)
+        if table[slot, n_words] == EMPTY:
+            for w in range(n_words):
+                table[slot, w] = key[w]
+            table[slot, n_words] = 0
+            table[slot, n_words + 1] = count
+            first[count] = row
+            count += 1
+        ids[row] = np.int64(table[slot, n_words + 1])
+    return ids, first[:count]
+
+
+@njit(cache=True, nogil=True)
 def fold_whole_windows(table, used, keys, cols, values, n_windows, tick):
     """Add the whole windows described by difference rows to a state table's window times.
 
@@ -306,7 +299,7 @@ def fold_whole_windows(table, used, keys, cols, values, n_windows, tick):
             start = cols[j] - n_windows
             stop = cols[j + 1] - n_windows if j + 1 < end else n_windows
             if level > 0.5 and stop > start:
-                table = _with_room(table, used, stop - start, UNBOUNDED)
+                table = with_room(table, used, stop - start, UNBOUNDED)
                 for win in range(start, stop):
                     _add(table, used, key, full, n_words, win, level * tick)
         i = end
@@ -437,7 +430,7 @@ def run_trajectories(
                 words[word_of[k]] |= bit_of[k]
                 on_since[k] = 0.0
         if keep_states:
-            _prefetch_row(state_table, _home(state_table, words, state_mask, n_words, 0))
+            prefetch_row(state_table, _home(state_table, words, state_mask, n_words, 0))
         n_active = 0
         for k in range(n):
             index[k] = _table_index(k, x, reg_ptr, reg_idx)
@@ -458,7 +451,7 @@ def run_trajectories(
             if total <= 0.0:
                 t_next = max_time
                 if _crowded(fixed_table, fixed_used, 1):
-                    fixed_table = _with_room(fixed_table, fixed_used, 1, max_rows)
+                    fixed_table = with_room(fixed_table, fixed_used, 1, max_rows)
                 _count(fixed_table, fixed_used, max_rows, words, full_mask, n_words, counters, 2)
             elif discrete:
                 t_next = t + tick
@@ -487,7 +480,7 @@ def run_trajectories(
             if keep_states and (state_mask[word_of[k]] & bit_of[k]) != 0:
                 # the visible state changes: its stay so far is complete
                 if _crowded(state_table, state_used, STAY_ROWS):
-                    state_table = _with_room(state_table, state_used, STAY_ROWS, max_rows)
+                    state_table = with_room(state_table, state_used, STAY_ROWS, max_rows)
                 _record_stay(
                     state_table, state_used, max_rows, words, state_mask, n_words,
                     stay_from, t, tick, n_windows, overflow_acc,
@@ -496,7 +489,7 @@ def run_trajectories(
             words[word_of[k]] ^= bit_of[k]
             if keep_states and stay_from == t and t < n_windows * tick:
                 # this stay will be recorded when it ends: fetch its row meanwhile
-                _prefetch_row(state_table, _home(state_table, words, state_mask, n_words, int(t / tick)))
+                prefetch_row(state_table, _home(state_table, words, state_mask, n_words, int(t / tick)))
             # the nodes that read k (k itself included) move to another entry of their table
             for d in range(dep_ptr[k], dep_ptr[k + 1]):
                 j = dep_idx[d]
@@ -525,13 +518,13 @@ def run_trajectories(
             late_on[k] = 0.0
         if keep_states:
             if _crowded(state_table, state_used, STAY_ROWS):
-                state_table = _with_room(state_table, state_used, STAY_ROWS, max_rows)
+                state_table = with_room(state_table, state_used, STAY_ROWS, max_rows)
             _record_stay(
                 state_table, state_used, max_rows, words, state_mask, n_words,
                 stay_from, t, tick, n_windows, overflow_acc,
             )  # fmt: skip
             if _crowded(final_table, final_used, 1):
-                final_table = _with_room(final_table, final_used, 1, max_rows)
+                final_table = with_room(final_table, final_used, 1, max_rows)
             _count(final_table, final_used, max_rows, words, state_mask, n_words, counters, 1)
     return state_table, final_table, fixed_table
 

@@ -10,7 +10,6 @@ apart from sorting the difference rows, of which there is at most one pair per l
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from her2sim.engine import _kernel
 
@@ -26,7 +25,7 @@ def _merged(tables: list[np.ndarray], used: list[int]) -> np.ndarray:
     dest = tables[order[0]]
     count = np.array([used[order[0]]], dtype=np.int64)
     for i in order[1:]:
-        dest = _kernel._with_room(dest, count, used[i], _kernel.UNBOUNDED)
+        dest = _kernel.with_room(dest, count, used[i], _kernel.UNBOUNDED)
         _kernel.add_rows(dest, count, tables[i])
     return dest
 
@@ -36,37 +35,6 @@ def _rows(table: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarra
     n_words = table.shape[1] - 2
     rows = np.nonzero(columns)[0]
     return table[rows, :n_words], table[rows, n_words].astype(np.int64), table[rows, n_words + 1].view(np.float64)
-
-
-@njit(cache=True, nogil=True)
-def _number_states(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(index of each row's state among the distinct states, first row of each state)."""
-    n_words = keys.shape[1]
-    capacity = 2
-    while capacity < 2 * keys.shape[0] + 2:
-        capacity *= 2
-    table = np.full((capacity, n_words + 2), EMPTY, dtype=np.uint64)
-    full = np.full(n_words, EMPTY, dtype=np.uint64)
-    ids = np.empty(keys.shape[0], dtype=np.int64)
-    first = np.empty(keys.shape[0], dtype=np.int64)
-    key = np.empty(n_words, dtype=np.uint64)  # a copy, not a slice: slicing in the loop is slow
-    ahead = np.empty(n_words, dtype=np.uint64)
-    count = 0
-    for row in range(keys.shape[0]):
-        if row + _kernel.PREFETCH_AHEAD < keys.shape[0]:
-            _kernel._prefetch_key(table, keys, row + _kernel.PREFETCH_AHEAD, n_words, 0, ahead)
-        for w in range(n_words):
-            key[w] = keys[row, w]
-        slot = _kernel._slot(table, key, full, n_words, 0)
-        if table[slot, n_words] == EMPTY:
-            for w in range(n_words):
-                table[slot, w] = key[w]
-            table[slot, n_words] = 0
-            table[slot, n_words + 1] = count
-            first[count] = row
-            count += 1
-        ids[row] = np.int64(table[slot, n_words + 1])
-    return ids, first[:count]
 
 
 def merge_counts(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -95,5 +63,5 @@ def merge_state_windows(
         keys, cols, values = keys[order], cols[order], values[order].copy()
         table = _kernel.fold_whole_windows(table, count, keys, cols, values, n_windows, tick)
     keys, windows, times = _rows(table, table[:, -2] < np.uint64(n_windows))
-    index, first = _number_states(np.ascontiguousarray(keys))
+    index, first = _kernel.number_states(np.ascontiguousarray(keys))
     return keys[first], index, windows, times.copy()

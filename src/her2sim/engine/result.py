@@ -22,6 +22,7 @@ from her2sim.model.network import Model
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 __all__ = ["SimulationResult", "state_names"]
 
@@ -292,13 +293,12 @@ class SimulationResult:
         for suffix, table in tables.items():
             target = p.with_name(p.stem + suffix + p.suffix)
             if p.suffix == ".parquet":
-                import pyarrow as pa
                 import pyarrow.parquet as pq
 
-                arrow = pa.Table.from_pandas(table, preserve_index=False)
+                arrow = _to_arrow(table)
                 arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), b"her2sim": json.dumps(meta)})
                 tmp = target.with_name(f".{target.name}.tmp")
-                pq.write_table(arrow, tmp, use_dictionary=_dictionary_columns(table))
+                pq.write_table(arrow, tmp, use_dictionary=[c for c in table.columns if not _many_labels(table[c])])
                 os.replace(tmp, target)
             elif p.suffix == ".csv":
                 atomic_write(target, table.to_csv(index=False))
@@ -308,14 +308,24 @@ class SimulationResult:
             atomic_write(p.with_name(p.stem + ".meta.json"), json.dumps(meta, indent=2))
 
 
-def _dictionary_columns(table: pd.DataFrame) -> list[str]:
-    """Columns worth Parquet's dictionary encoding: all but categoricals with so many
-    categories that encoding them costs more time than it saves space (a run that visits
-    millions of states, each in a window or two)."""
+def _many_labels(column: pd.Series) -> bool:
+    """Whether ``column`` is a categorical with more categories than are worth a dictionary
+    (a run that visits millions of states, each in a window or two)."""
     import pandas as pd
 
-    return [
-        str(name)
-        for name, column in table.items()
-        if not (isinstance(column.dtype, pd.CategoricalDtype) and len(column.cat.categories) > _MAX_DICTIONARY)
-    ]
+    return isinstance(column.dtype, pd.CategoricalDtype) and len(column.cat.categories) > _MAX_DICTIONARY
+
+
+def _to_arrow(table: pd.DataFrame) -> pa.Table:
+    """``table`` as an Arrow table. Categoricals with very many categories become plain
+    large strings: their dictionary would be as big as the column (and may pass the 2 GB a
+    dictionary array holds), so it saves nothing."""
+    import pyarrow as pa
+
+    many = [name for name in table.columns if _many_labels(table[name])]
+    arrow = pa.Table.from_pandas(table.drop(columns=many), preserve_index=False)
+    for name in many:
+        codes = table[name].cat.codes.to_numpy()
+        labels = table[name].cat.categories.to_numpy(dtype=object)[codes]
+        arrow = arrow.append_column(str(name), pa.array(labels, type=pa.large_string()))
+    return arrow.select([str(name) for name in table.columns])
