@@ -18,16 +18,16 @@ __all__ = ["merge_counts", "merge_state_windows"]
 EMPTY = _kernel.EMPTY
 
 
-def _merged(tables: list[np.ndarray], used: list[int]) -> np.ndarray:
-    """One table holding the sums of ``tables``: the fullest one, grown as needed, with the
-    others' rows added in (the threads' tables are not used again)."""
+def _merged(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """One table holding the sums of ``tables``, with its row count: the fullest table,
+    grown as needed, with the others' rows added in (the threads' tables are not used again)."""
     order = np.argsort(used)[::-1]
     dest = tables[order[0]]
     count = np.array([used[order[0]]], dtype=np.int64)
     for i in order[1:]:
         dest = _kernel.with_room(dest, count, used[i], _kernel.UNBOUNDED)
         _kernel.add_rows(dest, count, tables[i])
-    return dest
+    return dest, count
 
 
 def _rows(table: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -39,7 +39,7 @@ def _rows(table: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def merge_counts(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Add up per-thread tables of state counts: (packed states, total counts)."""
-    table = _merged(tables, used)
+    table, _ = _merged(tables, used)
     keys, _, counts = _rows(table, table[:, -2] != EMPTY)
     return keys, counts.copy()
 
@@ -54,8 +54,7 @@ def merge_state_windows(
     on. Returns (distinct packed states, state index, window, time) with one entry per
     (state, window) visited.
     """
-    table = _merged(tables, used)
-    count = np.array([np.count_nonzero(table[:, -2] != EMPTY)], dtype=np.int64)
+    table, count = _merged(tables, used)
     columns = table[:, -2]
     keys, cols, values = _rows(table, (columns != EMPTY) & (columns >= np.uint64(n_windows)))
     if len(cols):
