@@ -297,3 +297,13 @@ def test_saved_state_table_reads_back_whether_or_not_its_states_are_dictionary_e
     expected = result.states()
     assert back["state"].astype(str).tolist() == expected["state"].astype(str).tolist()
     assert np.allclose(back["probability"], expected["probability"])
+
+
+@pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 130])
+def test_pack_flags_sets_bit_k_mod_64_of_word_k_div_64(n: int) -> None:
+    from her2sim.engine.compile import pack_flags
+
+    flags = np.random.default_rng(n).random(n) < 0.5
+    words = pack_flags(flags)
+    assert words.dtype == np.uint64 and words.shape == ((n + 63) // 64,)
+    assert [bool(int(words[k // 64]) >> (k % 64) & 1) for k in range(n)] == flags.tolist()

@@ -65,11 +65,15 @@ def compile_model(model: Model) -> CompiledModel:
     """Validate ``model`` and prepare it for simulation (cached per model value)."""
     structure = rate_structure(model)
     n = len(model)
-    n_words = (n + 63) // 64
     word_of = np.arange(n, dtype=np.int64) // 64
     bit_of = np.array([1 << (k % 64) for k in range(n)], dtype=np.uint64)
-    state_mask = np.zeros(n_words, dtype=np.uint64)
-    for k, node in enumerate(model.nodes):
-        if not node.internal:
-            state_mask[word_of[k]] |= bit_of[k]
+    state_mask = pack_flags(np.array([not node.internal for node in model.nodes], dtype=bool))
     return CompiledModel(model, structure, word_of, bit_of, state_mask)
+
+
+def pack_flags(flags: np.ndarray) -> np.ndarray:
+    """One flag per node packed into 64-bit words, as the kernel packs states: node ``k``
+    is bit ``k % 64`` of word ``k // 64``."""
+    padded = np.zeros(64 * ((len(flags) + 63) // 64), dtype=bool)
+    padded[: len(flags)] = flags
+    return np.packbits(padded, bitorder="little").view("<u8").astype(np.uint64)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from her2sim.engine.compile import pack_flags
 from her2sim.model.config import SimulationConfig
 from her2sim.model.network import Model
 
@@ -40,16 +41,15 @@ def state_names(keys: np.ndarray, names: tuple[str, ...], include: np.ndarray | 
     if len(keys) == 0:
         return []
     if include is not None:
-        keep = np.zeros(keys.shape[1], dtype=np.uint64)
-        for k in np.flatnonzero(include):
-            keep[k // 64] |= np.uint64(1) << np.uint64(k % 64)
-        keys = keys & keep
+        keys = keys & pack_flags(include)
     octets = np.ascontiguousarray(keys, dtype="<u8").view(np.uint8).reshape(len(keys), -1)
     columns = []
     for byte in range((len(names) + 7) // 8):
         members = names[8 * byte : 8 * byte + 8]
-        pieces = [" -- ".join(name for bit, name in enumerate(members) if value >> bit & 1) for value in range(256)]
-        columns.append(np.array([f" -- {piece}" if piece else "" for piece in pieces], dtype=object)[octets[:, byte]])
+        pieces = [
+            "".join(f" -- {name}" for bit, name in enumerate(members) if value >> bit & 1) for value in range(256)
+        ]
+        columns.append(np.array(pieces, dtype=object)[octets[:, byte]])
     if not columns:
         return ["<nil>"] * len(keys)
     return ["".join(parts)[4:] or "<nil>" for parts in zip(*(column.tolist() for column in columns), strict=True)]
@@ -295,10 +295,11 @@ class SimulationResult:
             if p.suffix == ".parquet":
                 import pyarrow.parquet as pq
 
-                arrow = _to_arrow(table)
+                plain = [name for name in table.columns if _many_labels(table[name])]
+                arrow = _to_arrow(table, plain)
                 arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), b"her2sim": json.dumps(meta)})
                 tmp = target.with_name(f".{target.name}.tmp")
-                pq.write_table(arrow, tmp, use_dictionary=[c for c in table.columns if not _many_labels(table[c])])
+                pq.write_table(arrow, tmp, use_dictionary=[c for c in table.columns if c not in plain])
                 os.replace(tmp, target)
             elif p.suffix == ".csv":
                 atomic_write(target, table.to_csv(index=False))
@@ -316,15 +317,14 @@ def _many_labels(column: pd.Series) -> bool:
     return isinstance(column.dtype, pd.CategoricalDtype) and len(column.cat.categories) > _MAX_DICTIONARY
 
 
-def _to_arrow(table: pd.DataFrame) -> pa.Table:
-    """``table`` as an Arrow table. Categoricals with very many categories become plain
-    large strings: their dictionary would be as big as the column (and may pass the 2 GB a
-    dictionary array holds), so it saves nothing."""
+def _to_arrow(table: pd.DataFrame, plain: list[str]) -> pa.Table:
+    """``table`` as an Arrow table, the categoricals named in ``plain`` (see
+    :func:`_many_labels`) as plain large strings: their dictionary would be as big as the
+    column (and may pass the 2 GB a dictionary array holds), so it saves nothing."""
     import pyarrow as pa
 
-    many = [name for name in table.columns if _many_labels(table[name])]
-    arrow = pa.Table.from_pandas(table.drop(columns=many), preserve_index=False)
-    for name in many:
+    arrow = pa.Table.from_pandas(table.drop(columns=plain), preserve_index=False)
+    for name in plain:
         codes = table[name].cat.codes.to_numpy()
         labels = table[name].cat.categories.to_numpy(dtype=object)[codes]
         arrow = arrow.append_column(str(name), pa.array(labels, type=pa.large_string()))
