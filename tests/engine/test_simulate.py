@@ -280,6 +280,21 @@ def test_state_names_match_their_definition_across_words_and_masks() -> None:
     assert state_names(keys[:1], names)[0] == "<nil>"
 
 
+def test_state_table_categories_are_the_distinct_names_of_the_states_visited() -> None:
+    """The state column is built without pandas re-checking that its categories are
+    distinct (they are by construction); check that they are, and that the column reads
+    as the categorical pandas' checked constructor would build."""
+    import pandas as pd
+
+    result = simulate(_toggle(), SimulationConfig(max_time=4, time_tick=1, sample_count=500, seed=2, threads=2))
+    column = result.states()["state"]
+    categories = column.cat.categories
+    assert categories.is_unique
+    assert set(categories) == set(column.astype(str))
+    checked = pd.Categorical.from_codes(column.cat.codes, categories=list(categories))
+    assert checked.tolist() == column.tolist()
+
+
 @pytest.mark.parametrize("max_dictionary", [1 << 16, 1])
 def test_saved_state_table_reads_back_whether_or_not_its_states_are_dictionary_encoded(
     tmp_path, monkeypatch, max_dictionary: int
