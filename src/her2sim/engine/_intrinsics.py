@@ -37,13 +37,15 @@ def as_bits(typingctx, value):
 
 @intrinsic
 def prefetch_row(typingctx, table, row):
-    """Ask the CPU to bring row ``row`` of a 2-D array into cache, without waiting for it."""
+    """Ask the CPU to bring row ``row`` of an array (1-D: element ``row``) into cache,
+    without waiting for it."""
 
     def codegen(context, builder, signature, args):
         array_type = signature.args[0]
         array = context.make_array(array_type)(context, builder, value=args[0])
         zero = context.get_constant(types.intp, 0)
-        address = cgutils.get_item_pointer(context, builder, array_type, array, [args[1], zero])
+        indices = [args[1]] + [zero] * (array_type.ndim - 1)
+        address = cgutils.get_item_pointer(context, builder, array_type, array, indices)
         byte_ptr = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         prefetch = cgutils.get_or_insert_function(

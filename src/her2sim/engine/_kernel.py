@@ -77,12 +77,18 @@ def empty_table(capacity: int, n_words: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _home(table, words, mask, n_words, col):
-    """First row probed for (``words & mask``, ``col``)."""
+def _key_hash(words, mask, n_words, col):
+    """Hash of the key (``words & mask``, ``col``)."""
     h = _mix(np.uint64(col) ^ _HASH_SEED)
     for w in range(n_words):
         h = _mix(h ^ (words[w] & mask[w]))
-    return np.int64(h & np.uint64(table.shape[0] - 1))
+    return h
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _home(table, words, mask, n_words, col):
+    """First row probed for (``words & mask``, ``col``)."""
+    return np.int64(_key_hash(words, mask, n_words, col) & np.uint64(table.shape[0] - 1))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -247,33 +253,67 @@ def _count(table, used, max_rows, words, mask, n_words, refused, which):
 
 @njit(cache=True, nogil=True)
 def number_states(keys):
-    """(index of each row's state among the distinct states, first row of each state)."""
-    n_words = keys.shape[1]
+    """(index of each row's state among the distinct states, first row of each state).
+
+    The hash table is one word per slot: the upper half of the key's hash and the state's
+    number + 1 (0 marks a free slot). Keys are compared, through the state's first row, only
+    when the hash halves agree, and the slots a few rows on are prefetched, so numbering
+    millions of rows costs about one cache miss each.
+    """
+    n_rows, n_words = keys.shape
     capacity = 2
-    while capacity < 2 * keys.shape[0] + 2:
+    while capacity < 2 * n_rows + 2:
         capacity *= 2
-    table = np.full((capacity, n_words + 2), EMPTY, dtype=np.uint64)
+    last = np.uint64(capacity - 1)
+    slots = np.zeros(capacity, dtype=np.uint64)
     full = np.full(n_words, EMPTY, dtype=np.uint64)
-    ids = np.empty(keys.shape[0], dtype=np.int64)
-    first = np.empty(keys.shape[0], dtype=np.int64)
+    ids = np.empty(n_rows, dtype=np.int64)
+    first = np.empty(n_rows, dtype=np.int64)
     key = np.empty(n_words, dtype=np.uint64)  # a copy, not a slice: slicing in the loop is slow
-    ahead = np.empty(n_words, dtype=np.uint64)
+    hashes = np.empty(PREFETCH_AHEAD, dtype=np.uint64)  # of rows row .. row + PREFETCH_AHEAD - 1
     count = 0
-    for row in range(keys.shape[0]):
-        if row + PREFETCH_AHEAD < keys.shape[0]:
-            _prefetch_key(table, keys, row + PREFETCH_AHEAD, n_words, 0, ahead)
-        for w in range(n_words):
-            key[w] = keys[row, w]
-        slot = _slot(table, key, full, n_words, 0)
-        if table[slot, n_words] == EMPTY:
-            for w in range(n_words):
-                table[slot, w] = key[w]
-            table[slot, n_words] = 0
-            table[slot, n_words + 1] = count
-            first[count] = row
-            count += 1
-        ids[row] = np.int64(table[slot, n_words + 1])
+    for row in range(min(PREFETCH_AHEAD, n_rows)):
+        hashes[row] = _row_hash(keys, row, key, full, n_words)
+    for row in range(n_rows):
+        h = hashes[row % PREFETCH_AHEAD]
+        if row + PREFETCH_AHEAD < n_rows:
+            ahead = _row_hash(keys, row + PREFETCH_AHEAD, key, full, n_words)
+            hashes[row % PREFETCH_AHEAD] = ahead
+            prefetch_row(slots, np.int64(ahead & last))
+        tag = h & np.uint64(0xFFFFFFFF00000000)
+        slot = h & last
+        while True:
+            held = slots[slot]
+            if held == 0:
+                slots[slot] = tag | np.uint64(count + 1)
+                first[count] = row
+                ids[row] = count
+                count += 1
+                break
+            if held & np.uint64(0xFFFFFFFF00000000) == tag:
+                state = np.int64(held & np.uint64(0xFFFFFFFF)) - 1
+                if _same_rows(keys, row, first[state], n_words):
+                    ids[row] = state
+                    break
+            slot = (slot + np.uint64(1)) & last
     return ids, first[:count]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _row_hash(keys, row, buffer, full, n_words):
+    """:func:`_key_hash` of row ``row`` of ``keys`` (copied to ``buffer`` first)."""
+    for w in range(n_words):
+        buffer[w] = keys[row, w]
+    return _key_hash(buffer, full, n_words, 0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _same_rows(keys, a, b, n_words):
+    """Whether rows ``a`` and ``b`` of ``keys`` are equal."""
+    for w in range(n_words):  # noqa: SIM110
+        if keys[a, w] != keys[b, w]:
+            return False
+    return True
 
 
 @njit(cache=True, nogil=True)
