@@ -252,6 +252,27 @@ def _count(table, used, max_rows, words, mask, n_words, refused, which):
 
 
 @njit(cache=True, nogil=True)
+def read_rows(table, used, low, high):
+    """(key words, column, value) of the rows of ``table`` whose column is in [low, high),
+    in table order; ``used`` (rows in use) bounds their number. ``EMPTY`` marks free rows,
+    so ``high = EMPTY`` reads every row in use from ``low`` on."""
+    n_words = table.shape[1] - 2
+    keys = np.empty((used, n_words), dtype=np.uint64)
+    cols = np.empty(used, dtype=np.int64)
+    values = np.empty(used, dtype=np.float64)
+    count = 0
+    for row in range(table.shape[0]):
+        col = table[row, n_words]
+        if low <= col < high:
+            for w in range(n_words):
+                keys[count, w] = table[row, w]
+            cols[count] = np.int64(col)
+            values[count] = as_float(table[row, n_words + 1])
+            count += 1
+    return keys[:count], cols[:count], values[:count]
+
+
+@njit(cache=True, nogil=True)
 def number_states(keys):
     """(index of each row's state among the distinct states, first row of each state).
 

@@ -30,18 +30,16 @@ def _merged(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray, np.n
     return dest, count
 
 
-def _rows(table: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(key words, column, value) of the table rows where ``columns`` is True."""
-    n_words = table.shape[1] - 2
-    rows = np.nonzero(columns)[0]
-    return table[rows, :n_words], table[rows, n_words].astype(np.int64), table[rows, n_words + 1].view(np.float64)
+def _rows(table: np.ndarray, used: int, low: int, high: int = int(EMPTY)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(key words, column, value) of the table rows whose column is in [low, high)."""
+    return _kernel.read_rows(table, used, np.uint64(low), np.uint64(high))
 
 
 def merge_counts(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Add up per-thread tables of state counts: (packed states, total counts)."""
-    table, _ = _merged(tables, used)
-    keys, _, counts = _rows(table, table[:, -2] != EMPTY)
-    return keys, counts.copy()
+    table, count = _merged(tables, used)
+    keys, _, counts = _rows(table, int(count[0]), 0)
+    return keys, counts
 
 
 def merge_state_windows(
@@ -55,12 +53,11 @@ def merge_state_windows(
     (state, window) visited.
     """
     table, count = _merged(tables, used)
-    columns = table[:, -2]
-    keys, cols, values = _rows(table, (columns != EMPTY) & (columns >= np.uint64(n_windows)))
+    keys, cols, values = _rows(table, int(count[0]), n_windows)
     if len(cols):
         order = np.lexsort((cols, *keys.T[::-1]))
-        keys, cols, values = keys[order], cols[order], values[order].copy()
+        keys, cols, values = keys[order], cols[order], values[order]
         table = _kernel.fold_whole_windows(table, count, keys, cols, values, n_windows, tick)
-    keys, windows, times = _rows(table, table[:, -2] < np.uint64(n_windows))
-    index, first = _kernel.number_states(np.ascontiguousarray(keys))
-    return keys[first], index, windows, times.copy()
+    keys, windows, times = _rows(table, int(count[0]), 0, n_windows)
+    index, first = _kernel.number_states(keys)
+    return keys[first], index, windows, times
