@@ -1,11 +1,11 @@
-"""The LLVM intrinsics behind the statistics tables: bit casts and prefetch."""
+"""The LLVM intrinsics behind the statistics tables and state names: bit casts, prefetch, memcpy."""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-from her2sim.engine._intrinsics import as_bits, as_float, prefetch_row
+from her2sim.engine._intrinsics import as_bits, as_float, copy_bytes, prefetch_row
 
 
 @njit
@@ -40,3 +40,19 @@ def test_prefetch_changes_nothing_it_touches() -> None:
     rows = np.random.default_rng(0).integers(0, 1000, 500)
     assert _prefetch_then_sum(table, rows) == table[rows, 0].sum()
     assert np.array_equal(table, before)
+
+
+@njit
+def _copy(dest, at, source, start, count):
+    copy_bytes(dest, at, source, start, count)
+
+
+def test_copy_bytes_copies_the_range_and_nothing_else() -> None:
+    source = np.arange(50, dtype=np.uint8)
+    dest = np.zeros(40, dtype=np.uint8)
+    _copy(dest, 7, source, 20, 13)
+    expected = np.zeros(40, dtype=np.uint8)
+    expected[7:20] = source[20:33]
+    np.testing.assert_array_equal(dest, expected)
+    _copy(dest, 0, source, 0, 0)  # nothing
+    np.testing.assert_array_equal(dest, expected)

@@ -1,8 +1,10 @@
-"""Three machine operations Numba does not expose, written as LLVM intrinsics.
+"""Four machine operations Numba does not expose, written as LLVM intrinsics.
 
 The statistics tables of :mod:`her2sim.engine._kernel` store a float64 value in a uint64
 row (reinterpreted, not converted) so that a row is one array, and they prefetch the row a
-stay will update long before updating it.
+stay will update long before updating it. State names (:mod:`her2sim.engine._names`) are
+assembled from short byte strings with ``memcpy``, which a byte loop or a slice copy (a
+new array view each time) cannot match.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["as_bits", "as_float", "prefetch_row"]
+__all__ = ["as_bits", "as_float", "copy_bytes", "prefetch_row"]
 
 
 @intrinsic
@@ -56,3 +58,20 @@ def prefetch_row(typingctx, table, row):
         return context.get_dummy_value()
 
     return types.none(table, types.intp), codegen
+
+
+@intrinsic
+def copy_bytes(typingctx, dest, at, source, start, count):
+    """Copy ``count`` bytes of the uint8 array ``source`` from ``start`` to ``dest`` from
+    ``at`` (``memcpy``: the ranges must not overlap, and no bounds are checked)."""
+
+    def codegen(context, builder, signature, args):
+        dest_type, _, source_type, _, _ = signature.args
+        dest_array = context.make_array(dest_type)(context, builder, value=args[0])
+        source_array = context.make_array(source_type)(context, builder, value=args[2])
+        to = cgutils.get_item_pointer(context, builder, dest_type, dest_array, [args[1]])
+        origin = cgutils.get_item_pointer(context, builder, source_type, source_array, [args[3]])
+        cgutils.raw_memcpy(builder, to, origin, args[4], 1)
+        return context.get_dummy_value()
+
+    return types.none(dest, types.intp, source, types.intp, types.intp), codegen

@@ -273,6 +273,26 @@ def read_rows(table, used, low, high):
 
 
 @njit(cache=True, nogil=True)
+def order_by_window(windows, values, n_windows):
+    """Order of rows by window, and within a window by value, largest first: a counting
+    sort on the windows, then a sort of each window's rows."""
+    starts = np.zeros(n_windows + 1, dtype=np.int64)
+    for row in range(windows.shape[0]):
+        starts[windows[row] + 1] += 1
+    for w in range(n_windows):
+        starts[w + 1] += starts[w]
+    filled = starts[:-1].copy()
+    order = np.empty(windows.shape[0], dtype=np.int64)
+    for row in range(windows.shape[0]):
+        order[filled[windows[row]]] = row
+        filled[windows[row]] += 1
+    for w in range(n_windows):
+        rows = order[starts[w] : starts[w + 1]]
+        order[starts[w] : starts[w + 1]] = rows[np.argsort(-values[rows])]
+    return order
+
+
+@njit(cache=True, nogil=True)
 def number_states(keys):
     """(index of each row's state among the distinct states, first row of each state).
 

@@ -50,7 +50,7 @@ def merge_state_windows(
     A row's column below ``n_windows`` is the time spent in the state within that window;
     a column ``n_windows + a`` holds a +1/-1 difference count of whole windows from ``a``
     on. Returns (distinct packed states, state index, window, time) with one entry per
-    (state, window) visited.
+    (state, window) visited, ordered by window and, within a window, by time, longest first.
     """
     table, count = _merged(tables, used)
     keys, cols, values = _rows(table, int(count[0]), n_windows)
@@ -60,4 +60,5 @@ def merge_state_windows(
         table = _kernel.fold_whole_windows(table, count, keys, cols, values, n_windows, tick)
     keys, windows, times = _rows(table, int(count[0]), 0, n_windows)
     index, first = _kernel.number_states(keys)
-    return keys[first], index, windows, times
+    order = _kernel.order_by_window(windows, times, n_windows)
+    return keys[first], index[order], windows[order], times[order]

@@ -18,6 +18,8 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
+from her2sim.engine._intrinsics import copy_bytes
+
 __all__ = ["state_name_array"]
 
 _SEPARATOR = b" -- "
@@ -59,16 +61,15 @@ def _write_names(octets, piece_ptr, piece_bytes, separator, nil):
             length += piece_ptr[piece + 1] - piece_ptr[piece]
         offsets[i + 1] = offsets[i] + (length - separator if length else nil.shape[0])
     data = np.empty(offsets[n_states], dtype=np.uint8)
-    for i in range(n_states):  # byte loops, not slice copies: a slice costs ~0.1 us here
+    for i in range(n_states):
         at, skip = offsets[i], separator
         for b in range(n_bytes):
             piece = 256 * b + np.int64(octets[i, b])
-            for j in range(piece_ptr[piece] + skip, piece_ptr[piece + 1]):
-                data[at] = piece_bytes[j]
-                at += 1
-            if piece_ptr[piece + 1] > piece_ptr[piece]:
+            size = piece_ptr[piece + 1] - piece_ptr[piece] - skip
+            if size > 0:
+                copy_bytes(data, at, piece_bytes, piece_ptr[piece] + skip, size)
+                at += size
                 skip = 0
         if at == offsets[i]:
-            for j in range(nil.shape[0]):
-                data[at + j] = nil[j]
+            copy_bytes(data, at, nil, 0, nil.shape[0])
     return offsets, data

@@ -212,10 +212,11 @@ class SimulationResult:
                 index="time", columns="state", values="probability", aggfunc="sum", fill_value=0.0
             )
             return frame.reindex(self.times, fill_value=0.0).rename_axis("time")
-        order = np.lexsort((-probability, window))  # by time, the likeliest state first
-        # a categorical column: each state's name is stored once, however many windows it is in
-        labels = _categorical(state[order], names)
-        return pd.DataFrame({"time": self.times[window[order]], "state": labels, "probability": probability[order]})
+        # rows come by window, the likeliest state first (see merge_state_windows); the state
+        # column is a categorical: each state's name is stored once, however many windows it is in
+        return pd.DataFrame(
+            {"time": self.times[window], "state": _categorical(state, names), "probability": probability}
+        )
 
     def final_states(self) -> pd.DataFrame:
         """Distribution of the states trajectories are in at ``max_time``."""
@@ -298,13 +299,15 @@ class SimulationResult:
         for suffix, table in tables.items():
             target = p.with_name(p.stem + suffix + p.suffix)
             if p.suffix == ".parquet":
+                import pyarrow as pa
                 import pyarrow.parquet as pq
 
-                plain = [name for name in table.columns if _many_labels(table[name])]
-                arrow = _to_arrow(table, plain)
+                arrow = pa.Table.from_pandas(table, preserve_index=False)
                 arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), b"her2sim": json.dumps(meta)})
                 tmp = target.with_name(f".{target.name}.tmp")
-                pq.write_table(arrow, tmp, use_dictionary=[c for c in table.columns if c not in plain])
+                # a categorical with too many labels is written as plain strings (see _many_labels)
+                encoded = [str(name) for name in table.columns if not _many_labels(table[name])]
+                pq.write_table(arrow, tmp, use_dictionary=encoded)
                 os.replace(tmp, target)
             elif p.suffix == ".csv":
                 atomic_write(target, table.to_csv(index=False))
@@ -316,20 +319,8 @@ class SimulationResult:
 
 def _many_labels(column: pd.Series) -> bool:
     """Whether ``column`` is a categorical with more categories than are worth a dictionary
-    (a run that visits millions of states, each in a window or two)."""
+    (a run that visits millions of states, each in a window or two): its dictionary would be
+    as big as the column, and may pass the 2 GB a Parquet dictionary page holds."""
     import pandas as pd
 
     return isinstance(column.dtype, pd.CategoricalDtype) and len(column.cat.categories) > _MAX_DICTIONARY
-
-
-def _to_arrow(table: pd.DataFrame, plain: list[str]) -> pa.Table:
-    """``table`` as an Arrow table, the categoricals named in ``plain`` (see
-    :func:`_many_labels`) as plain large strings: their dictionary would be as big as the
-    column (and may pass the 2 GB a dictionary array holds), so it saves nothing."""
-    import pyarrow as pa
-
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
-    for name in plain:
-        where = arrow.schema.get_field_index(str(name))
-        arrow = arrow.set_column(where, str(name), arrow[str(name)].cast(pa.large_string()))
-    return arrow
