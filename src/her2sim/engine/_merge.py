@@ -9,6 +9,8 @@ apart from sorting the difference rows, of which there is at most one pair per l
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from her2sim.engine import _kernel
@@ -43,7 +45,7 @@ def merge_counts(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray,
 
 
 def merge_state_windows(
-    tables: list[np.ndarray], used: list[int], n_windows: int, tick: float
+    tables: list[np.ndarray], used: list[int], n_windows: int, tick: float, threads: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Add up per-thread (state, window) tables.
 
@@ -51,6 +53,7 @@ def merge_state_windows(
     a column ``n_windows + a`` holds a +1/-1 difference count of whole windows from ``a``
     on. Returns (distinct packed states, state index, window, time) with one entry per
     (state, window) visited, ordered by window and, within a window, by time, longest first.
+    With ``threads`` > 1 the states are numbered while the rows are ordered.
     """
     table, count = _merged(tables, used)
     keys, cols, values = _rows(table, int(count[0]), n_windows)
@@ -59,6 +62,12 @@ def merge_state_windows(
         keys, cols, values = keys[order], cols[order], values[order]
         table = _kernel.fold_whole_windows(table, count, keys, cols, values, n_windows, tick)
     keys, windows, times = _rows(table, int(count[0]), 0, n_windows)
-    index, first = _kernel.number_states(keys)
-    order = _kernel.order_by_window(windows, times, n_windows)
+    if threads > 1:
+        with ThreadPoolExecutor(max_workers=2) as pool:  # both release the GIL
+            numbering = pool.submit(_kernel.number_states, keys)
+            order = _kernel.order_by_window(windows, times, n_windows)
+            index, first = numbering.result()
+    else:
+        index, first = _kernel.number_states(keys)
+        order = _kernel.order_by_window(windows, times, n_windows)
     return keys[first], index[order], windows[order], times[order]

@@ -165,7 +165,7 @@ def _simulate_arrays(
     states = finals = None
     if keep_states:
         states = merge_state_windows(
-            [p.state_table for p in parts], [int(p.state_used[0]) for p in parts], w, config.time_tick
+            [p.state_table for p in parts], [int(p.state_used[0]) for p in parts], w, config.time_tick, threads
         )
         finals = merge_counts([p.final_table for p in parts], [int(p.final_used[0]) for p in parts])
     fixed = merge_counts([p.fixed_table for p in parts], [int(p.fixed_used[0]) for p in parts])
