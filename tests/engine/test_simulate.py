@@ -90,10 +90,17 @@ def _arrays(result) -> list[np.ndarray]:
     return out
 
 
-def test_thread_count_does_not_change_result() -> None:
+@pytest.mark.parametrize("threads", [2, 3])
+def test_thread_count_does_not_change_result(threads: int) -> None:
+    """Also checks the merge of the threads' tables in parts (one per thread) and the
+    order of the long state table: by time, the likeliest state first."""
     model = _toggle()
     one = simulate(model, SimulationConfig(max_time=6, time_tick=0.5, sample_count=3000, seed=11, threads=1))
-    two = simulate(model, SimulationConfig(max_time=6, time_tick=0.5, sample_count=3000, seed=11, threads=2))
+    two = simulate(model, SimulationConfig(max_time=6, time_tick=0.5, sample_count=3000, seed=11, threads=threads))
+    for result in (one, two):
+        long = result.states()
+        assert long["time"].is_monotonic_increasing
+        assert all(group.is_monotonic_decreasing for _, group in long.groupby("time")["probability"])
     assert np.allclose(one.node_prob, two.node_prob, rtol=0, atol=1e-12)
     s1 = one.states(wide=True).sort_index(axis=1)
     s2 = two.states(wide=True).sort_index(axis=1)
