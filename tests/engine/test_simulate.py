@@ -287,6 +287,15 @@ def test_state_names_match_their_definition_across_words_and_masks() -> None:
     assert state_names(keys[:1], names)[0] == "<nil>"
 
 
+def test_state_names_keep_non_ascii_node_names_and_name_states_of_hidden_nodes_nil() -> None:
+    from her2sim.engine.result import state_names
+
+    names = ("Akt", "\u03b2-catenin", "N3")
+    keys = np.array([[0b011], [0b110], [0b000]], dtype=np.uint64)
+    assert state_names(keys, names) == ["Akt -- \u03b2-catenin", "\u03b2-catenin -- N3", "<nil>"]
+    assert state_names(keys, names, np.zeros(3, dtype=bool)) == ["<nil>"] * 3
+
+
 def test_state_table_categories_are_the_distinct_names_of_the_states_visited() -> None:
     """The state column is built without pandas re-checking that its categories are
     distinct (they are by construction); check that they are, and that the column reads

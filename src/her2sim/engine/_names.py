@@ -36,9 +36,10 @@ def state_name_array(keys: np.ndarray, names: tuple[str, ...], include: np.ndarr
 
 
 def _pieces(names: tuple[str, ...], include: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For byte ``b`` of a packed state holding value ``v``, piece ``256 * b + v`` is
-    ``piece_bytes[piece_ptr[i]:piece_ptr[i + 1]]``: separator and name of each included
-    node on among nodes ``8b .. 8b+7``."""
+    """(piece_ptr, piece_bytes): piece ``i = 256 * b + v``, the part of a name that byte
+    ``b`` of a packed state contributes when it holds value ``v``, is
+    ``piece_bytes[piece_ptr[i]:piece_ptr[i + 1]]``: the separator and name of each included
+    node that is on among nodes ``8b .. 8b+7``."""
     pieces = []
     for byte in range((len(names) + 7) // 8):
         members = [(bit, name.encode("utf-8")) for bit, name in enumerate(names[8 * byte : 8 * byte + 8])]
@@ -50,8 +51,9 @@ def _pieces(names: tuple[str, ...], include: np.ndarray) -> tuple[np.ndarray, np
 
 
 @njit(cache=True, nogil=True)
-def _write_names(octets, piece_ptr, piece_bytes, separator, nil):
-    """(offsets, bytes) of every state's name: lengths first, then the bytes in place."""
+def _write_names(octets, piece_ptr, piece_bytes, separator_length, nil):
+    """(offsets, bytes) of every state's name: lengths first, then the bytes in place. A
+    name is its pieces joined, less the separator that starts the first of them."""
     n_states, n_bytes = octets.shape[0], (piece_ptr.shape[0] - 1) // 256
     offsets = np.zeros(n_states + 1, dtype=np.int64)
     for i in range(n_states):
@@ -59,10 +61,10 @@ def _write_names(octets, piece_ptr, piece_bytes, separator, nil):
         for b in range(n_bytes):
             piece = 256 * b + np.int64(octets[i, b])
             length += piece_ptr[piece + 1] - piece_ptr[piece]
-        offsets[i + 1] = offsets[i] + (length - separator if length else nil.shape[0])
+        offsets[i + 1] = offsets[i] + (length - separator_length if length else nil.shape[0])
     data = np.empty(offsets[n_states], dtype=np.uint8)
     for i in range(n_states):
-        at, skip = offsets[i], separator
+        at, skip = offsets[i], separator_length
         for b in range(n_bytes):
             piece = 256 * b + np.int64(octets[i, b])
             size = piece_ptr[piece + 1] - piece_ptr[piece] - skip
