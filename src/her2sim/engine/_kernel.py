@@ -71,8 +71,10 @@ def _seed_stream(rng, seed, index):
 # and value in one row makes an update a single cache-line visit.
 
 
-def empty_table(capacity: int, n_words: int) -> np.ndarray:
-    """A statistics table of ``capacity`` (a power of two) free rows."""
+@njit(cache=True, nogil=True)
+def empty_table(capacity, n_words):
+    """A statistics table of ``capacity`` (a power of two) free rows, for states of
+    ``n_words`` words (callable from Python and from the kernels alike)."""
     return np.full((capacity, n_words + 2), EMPTY, dtype=np.uint64)
 
 
@@ -163,7 +165,7 @@ def add_rows(dest, used, src):
 @njit(cache=True, nogil=True)
 def _grown(table, used):
     """The same rows in a table twice as large."""
-    bigger = np.full((2 * table.shape[0], table.shape[1]), EMPTY, dtype=np.uint64)
+    bigger = empty_table(2 * table.shape[0], table.shape[1] - 2)
     moved = np.zeros(1, dtype=np.int64)
     add_rows(bigger, moved, table)
     used[0] = moved[0]
