@@ -3,8 +3,9 @@
 Each thread keeps its own hash tables keyed by (state, column) (see the statistics tables
 of :mod:`her2sim.engine._kernel`). Merging adds every thread's rows into one table, folds
 the difference rows of whole windows into per-window times, and reads the rows out as
-(states, state index, window, time) arrays. Every step is linear in the number of rows,
-apart from sorting the difference rows, of which there is at most one pair per long stay.
+(states, state index, window, time) arrays, ordered by window and, within a window, by
+time. Every step is linear in the number of rows apart from the sorts: of each window's
+rows by time, and of the difference rows (at most one pair per long stay).
 """
 
 from __future__ import annotations
