@@ -19,6 +19,7 @@ from her2sim.model.expr import (
     Cond,
     Const,
     Expr,
+    Logic,
     Neg,
     Not,
     Param,
@@ -30,7 +31,12 @@ NAMES = ("A", "B", "C", "D", "E", "F")
 #: Parameter values for generated rates: zero, negative and fractional on purpose.
 PARAMS = {"k": 0.5, "neg": -3.0, "zero": 0.0}
 #: Attributes of the node a generated rate belongs to (``@logic`` is its rule).
-ATTRS: dict[str, Expr] = {"logic": BinOp("&", Var("A"), Not(Var("B"))), "w": Const(2.5)}
+ATTRS: dict[str, Expr] = {"logic": Logic("&", (Var("A"), Not(Var("B")))), "w": Const(2.5)}
+
+
+def logic_nodes(kids: st.SearchStrategy[Expr], ops: Sequence[str]) -> st.SearchStrategy[Expr]:
+    """Logical operators over two to four operands drawn from ``kids``."""
+    return st.builds(Logic, st.sampled_from(sorted(ops)), st.lists(kids, min_size=2, max_size=4).map(tuple))
 
 
 def boolean_trees(ops: Sequence[str] = ("&", "|"), names: Sequence[str] = NAMES) -> st.SearchStrategy[Expr]:
@@ -42,7 +48,7 @@ def boolean_trees(ops: Sequence[str] = ("&", "|"), names: Sequence[str] = NAMES)
     leaves = st.sampled_from([*(Var(n) for n in names), TRUE, FALSE])
     return st.recursive(
         leaves,
-        lambda kids: st.builds(Not, kids) | st.builds(BinOp, st.sampled_from(sorted(ops)), kids, kids),
+        lambda kids: st.builds(Not, kids) | logic_nodes(kids, ops),
         max_leaves=24,
     )
 
@@ -58,12 +64,13 @@ def rate_trees(names: Sequence[str] = NAMES[:3]) -> st.SearchStrategy[Expr]:
         | st.sampled_from([Param(p) for p in sorted(PARAMS)])
         | st.sampled_from([Attr(a) for a in sorted(ATTRS)])
     )
-    ops = sorted({"&", "|", "^"} | ARITHMETIC | COMPARISONS)
+    ops = sorted(ARITHMETIC | COMPARISONS)
 
     def extend(kids: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
         return (
             st.builds(Not, kids)
             | st.builds(Neg, kids)
+            | logic_nodes(kids, ("&", "|", "^"))
             | st.builds(BinOp, st.sampled_from(ops), kids, kids)
             | st.builds(Cond, kids, kids, kids)
             | st.builds(Call, st.sampled_from(["log", "exp"]), st.lists(kids, min_size=1, max_size=2).map(tuple))

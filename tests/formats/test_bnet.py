@@ -10,7 +10,7 @@ import pytest
 from her2sim.errors import ModelFormatError
 from her2sim.formats import bnet as bnet_module
 from her2sim.formats.bnet import parse_bnet, read_bnet, write_bnet
-from her2sim.model.expr import FALSE, TRUE, BinOp, Const, Not, Param, Var, is_boolean
+from her2sim.model.expr import FALSE, TRUE, BinOp, Const, Logic, Not, Param, Var, is_boolean
 from her2sim.model.network import IStateGroup, Model, Node
 from tests.conftest import DATA, model_params, shared_models
 
@@ -39,7 +39,7 @@ def test_constants() -> None:
     assert m.names == ("ON", "OFF", "T", "F", "A")
     assert [m.node(n).rule for n in ("ON", "OFF", "T", "F")] == [TRUE, FALSE, TRUE, FALSE]
     on, off, t, f = Var("ON"), Var("OFF"), Var("T"), Var("F")
-    assert m.node("A").rule == BinOp("|", BinOp("&", on, Not(off)), BinOp("&", t, f))
+    assert m.node("A").rule == Logic("|", (Logic("&", (on, Not(off))), Logic("&", (t, f))))
     assert m.inputs() == ()
     assert m.name == "constants"
 
@@ -51,12 +51,12 @@ def test_operator_binding() -> None:
         "A": A,
         "B": B,
         "C": C,
-        "OR_OF_AND": BinOp("|", A, BinOp("&", B, C)),
-        "AND_OF_NOT": BinOp("&", Not(A), B),
-        "PARENS": BinOp("&", BinOp("|", A, B), C),
-        "AND_OR": BinOp("|", BinOp("&", A, B), C),
-        "NOT_OR": Not(BinOp("|", A, B)),
-        "CHAIN": BinOp("&", BinOp("&", A, B), C),
+        "OR_OF_AND": Logic("|", (A, Logic("&", (B, C)))),
+        "AND_OF_NOT": Logic("&", (Not(A), B)),
+        "PARENS": Logic("&", (Logic("|", (A, B)), C)),
+        "AND_OR": Logic("|", (Logic("&", (A, B)), C)),
+        "NOT_OR": Not(Logic("|", (A, B))),
+        "CHAIN": Logic("&", (A, B, C)),
         "NOT_NOT": Not(Not(A)),
     }
     assert m.inputs() == ("A", "B", "C")
@@ -67,7 +67,7 @@ def test_windows_line_ends() -> None:
     assert b"\r\n" in path.read_bytes()
     m = read_bnet(path)
     assert m.names == ("A", "B", "C")
-    assert m.node("B").rule == BinOp("&", A, Not(C))
+    assert m.node("B").rule == Logic("&", (A, Not(C)))
     assert m.node("C").origin == f"{path}:6"
 
 
@@ -78,7 +78,7 @@ def test_latin1_comment_neither_breaks_the_file_nor_shifts_its_lines() -> None:
     assert b"\x85" in path.read_bytes()
     m = read_bnet(path)
     assert m.names == ("A", "B")
-    assert m.node("B").rule == BinOp("&", A, Not(B))
+    assert m.node("B").rule == Logic("&", (A, Not(B)))
     assert m.node("B").origin == f"{path}:4"
 
 
@@ -204,12 +204,12 @@ def test_a_published_model_in_detail() -> None:
     assert len(m) == 20
     assert m.inputs() == ("v_EGF",)
     assert m.node("v_CDK6").rule == Var("v_CycD1")
-    assert m.node("v_CDK2").rule == BinOp("&", Var("v_CycE1"), Not(BinOp("|", Var("v_p21"), Var("v_p27"))))
+    assert m.node("v_CDK2").rule == Logic("&", (Var("v_CycE1"), Not(Logic("|", (Var("v_p21"), Var("v_p27"))))))
 
 
 # --------------------------------------------------------------------- writing
 def test_write_bnet() -> None:
-    m = Model((Node("A", None), Node("B", BinOp("&", A, Not(B))), Node("ON", TRUE), Node("OFF", FALSE)))
+    m = Model((Node("A", None), Node("B", Logic("&", (A, Not(B)))), Node("ON", TRUE), Node("OFF", FALSE)))
     assert write_bnet(m) == "targets, factors\nA, A\nB, A & !B\nON, 1\nOFF, 0\n"
 
 

@@ -16,7 +16,7 @@ from her2sim.formats.booleannet import (
     read_booleannet_initial_conditions,
     write_booleannet,
 )
-from her2sim.model.expr import FALSE, TRUE, BinOp, Not, Var, is_boolean
+from her2sim.model.expr import FALSE, TRUE, Logic, Not, Var, is_boolean
 from her2sim.model.network import IStateGroup, Model, Node
 from tests.conftest import MODELS, model_params
 
@@ -101,7 +101,7 @@ F* = G or D
     assert model.inputs() == ("A", "B", "C", "G")  # G is read but never defined: a free input
     assert model.node("A").rule is None
     assert [model.initial_probability(n) for n in "ABCDG"] == [0, 0, 0.5, 1, 0.5]
-    assert model.node("E").rule == BinOp("&", Var("A"), Not(BinOp("|", Var("B"), Var("C"))))
+    assert model.node("E").rule == Logic("&", (Var("A"), Not(Logic("|", (Var("B"), Var("C"))))))
     assert dict(model.annotations) == {RANK_ANNOTATION + "E": "1", RANK_ANNOTATION + "D": "2"}
     assert model.name == "demo"
 

@@ -20,6 +20,7 @@ from her2sim.model.expr import (
     Cond,
     Const,
     Expr,
+    Logic,
     Neg,
     Not,
     Param,
@@ -30,7 +31,7 @@ from her2sim.model.expr import (
 )
 from tests.strategies import ATTRS, NAMES, PARAMS, assignments, boolean_trees, rate_trees, same_number
 
-A, B, C, D = Var("A"), Var("B"), Var("C"), Var("D")
+A, B, C, D, E = Var("A"), Var("B"), Var("C"), Var("D"), Var("E")
 DIALECTS = [pytest.param(d, id=d.name) for d in (BNET, BOOLEANNET, MABOSS)]
 
 
@@ -55,7 +56,7 @@ def test_doctests_of_the_module_pass() -> None:
     ],
 )
 def test_every_spelling_of_the_same_rule(dialect: Dialect, text: str) -> None:
-    assert parse_expr(text, dialect) == BinOp("&", A, Not(BinOp("|", B, C)))
+    assert parse_expr(text, dialect) == Logic("&", (A, Not(Logic("|", (B, C)))))
 
 
 @pytest.mark.parametrize(
@@ -77,14 +78,14 @@ def test_constants(dialect: Dialect, text: str, expected: Expr) -> None:
 
 
 def test_bnet_names_may_hold_digits_and_dots() -> None:
-    assert parse_expr("v_ERBB1_2 | p53.active | 4EBP1", BNET) == BinOp(
-        "|", BinOp("|", Var("v_ERBB1_2"), Var("p53.active")), Var("4EBP1")
+    assert parse_expr("v_ERBB1_2 | p53.active | 4EBP1", BNET) == Logic(
+        "|", (Var("v_ERBB1_2"), Var("p53.active"), Var("4EBP1"))
     )
 
 
 def test_maboss_xor_and_its_word() -> None:
-    assert parse_expr("A ^ B", MABOSS) == BinOp("^", A, B)
-    assert parse_expr("A xor B", MABOSS) == BinOp("^", A, B)
+    assert parse_expr("A ^ B", MABOSS) == Logic("^", (A, B))
+    assert parse_expr("A xor B", MABOSS) == Logic("^", (A, B))
 
 
 @pytest.mark.parametrize(
@@ -112,20 +113,20 @@ def test_maboss_rates(text: str, expected: Expr) -> None:
 @pytest.mark.parametrize(
     ("dialect", "text", "expected"),
     [
-        (BNET, "A | B & C", BinOp("|", A, BinOp("&", B, C))),
-        (BNET, "A & B | C", BinOp("|", BinOp("&", A, B), C)),
-        (BNET, "!A & B", BinOp("&", Not(A), B)),
+        (BNET, "A | B & C", Logic("|", (A, Logic("&", (B, C))))),
+        (BNET, "A & B | C", Logic("|", (Logic("&", (A, B)), C))),
+        (BNET, "!A & B", Logic("&", (Not(A), B))),
         (BNET, "!!A", Not(Not(A))),
-        (BOOLEANNET, "A or B and C", BinOp("|", A, BinOp("&", B, C))),
-        (BOOLEANNET, "not A and B", BinOp("&", Not(A), B)),
-        (MABOSS, "A ^ B | C & D", BinOp("^", A, BinOp("|", B, BinOp("&", C, D)))),
-        (MABOSS, "A & B == C", BinOp("&", A, BinOp("==", B, C))),
+        (BOOLEANNET, "A or B and C", Logic("|", (A, Logic("&", (B, C))))),
+        (BOOLEANNET, "not A and B", Logic("&", (Not(A), B))),
+        (MABOSS, "A ^ B | C & D", Logic("^", (A, Logic("|", (B, Logic("&", (C, D))))))),
+        (MABOSS, "A & B == C", Logic("&", (A, BinOp("==", B, C)))),
         (MABOSS, "A == B < C", BinOp("==", A, BinOp("<", B, C))),
         (MABOSS, "A < B + C", BinOp("<", A, BinOp("+", B, C))),
         (MABOSS, "A + B * C", BinOp("+", A, BinOp("*", B, C))),
         (MABOSS, "-A * B", BinOp("*", Neg(A), B)),
         (MABOSS, "!A < B", BinOp("<", Not(A), B)),
-        (MABOSS, "A | B ? C : D", Cond(BinOp("|", A, B), C, D)),
+        (MABOSS, "A | B ? C : D", Cond(Logic("|", (A, B)), C, D)),
     ],
 )
 def test_precedence(dialect: Dialect, text: str, expected: Expr) -> None:
@@ -135,16 +136,22 @@ def test_precedence(dialect: Dialect, text: str, expected: Expr) -> None:
 @pytest.mark.parametrize(
     ("dialect", "text", "expected"),
     [
-        (BNET, "A & B & C", BinOp("&", BinOp("&", A, B), C)),
-        (BNET, "A | B | C | D", BinOp("|", BinOp("|", BinOp("|", A, B), C), D)),
-        (BOOLEANNET, "A or B or C", BinOp("|", BinOp("|", A, B), C)),
+        (BNET, "A & B & C", Logic("&", (A, B, C))),
+        (BNET, "A | B | C | D", Logic("|", (A, B, C, D))),
+        (BNET, "(A & B) & C", Logic("&", (Logic("&", (A, B)), C))),
+        (BNET, "A & B & C | D & E", Logic("|", (Logic("&", (A, B, C)), Logic("&", (D, E))))),
+        (BOOLEANNET, "A or B or C", Logic("|", (A, B, C))),
         (MABOSS, "A - B - C", BinOp("-", BinOp("-", A, B), C)),
         (MABOSS, "A / B * C", BinOp("*", BinOp("/", A, B), C)),
         (MABOSS, "A - B + C", BinOp("+", BinOp("-", A, B), C)),
-        (MABOSS, "A ^ B ^ C", BinOp("^", BinOp("^", A, B), C)),
+        (MABOSS, "A ^ B ^ C", Logic("^", (A, B, C))),
+        (MABOSS, "A && B & C and D", Logic("&", (A, B, C, D))),
+        (MABOSS, "A + B & C + D & E", Logic("&", (BinOp("+", A, B), BinOp("+", C, D), E))),
     ],
 )
-def test_chains_are_left_associative(dialect: Dialect, text: str, expected: Expr) -> None:
+def test_runs_of_a_logical_operator_are_flat_and_arithmetic_is_left_associative(
+    dialect: Dialect, text: str, expected: Expr
+) -> None:
     assert parse_expr(text, dialect) == expected
 
 
@@ -152,12 +159,13 @@ def test_chains_are_left_associative(dialect: Dialect, text: str, expected: Expr
 @pytest.mark.parametrize(
     ("dialect", "expr", "text"),
     [
-        (BNET, BinOp("&", BinOp("&", A, B), C), "A & B & C"),
-        (BNET, BinOp("&", A, BinOp("&", B, C)), "A & (B & C)"),
-        (BNET, BinOp("|", A, BinOp("&", B, C)), "A | B & C"),
-        (BNET, BinOp("&", BinOp("|", A, B), Not(C)), "(A | B) & !C"),
-        (BNET, Not(Not(BinOp("|", A, TRUE))), "!!(A | 1)"),
-        (BOOLEANNET, BinOp("&", Not(A), BinOp("|", B, FALSE)), "not A and (B or False)"),
+        (BNET, Logic("&", (A, B, C)), "A & B & C"),
+        (BNET, Logic("&", (Logic("&", (A, B)), C)), "(A & B) & C"),
+        (BNET, Logic("&", (A, Logic("&", (B, C)))), "A & (B & C)"),
+        (BNET, Logic("|", (A, Logic("&", (B, C)))), "A | B & C"),
+        (BNET, Logic("&", (Logic("|", (A, B)), Not(C))), "(A | B) & !C"),
+        (BNET, Not(Not(Logic("|", (A, TRUE)))), "!!(A | 1)"),
+        (BOOLEANNET, Logic("&", (Not(A), Logic("|", (B, FALSE)))), "not A and (B or False)"),
         (BOOLEANNET, Not(Not(A)), "not not A"),
         (MABOSS, BinOp("-", A, BinOp("-", B, C)), "A - (B - C)"),
         (MABOSS, BinOp("-", BinOp("-", A, B), C), "A - B - C"),
@@ -181,7 +189,7 @@ def test_format_uses_as_few_parentheses_as_the_precedences_allow(dialect: Dialec
     ("dialect", "expr", "message"),
     [
         (BNET, Const(2.0), "BoolNet cannot express the number 2.0"),
-        (BNET, BinOp("^", A, B), "BoolNet cannot express the operator '\\^'"),
+        (BNET, Logic("^", (A, B)), "BoolNet cannot express the operator '\\^'"),
         (BNET, Param("k"), "BoolNet cannot express the parameter \\$k"),
         (BNET, Attr("logic"), "BoolNet cannot express the attribute @logic"),
         (BNET, Neg(A), "BoolNet cannot express arithmetic"),

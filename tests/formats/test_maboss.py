@@ -33,6 +33,7 @@ from her2sim.model.expr import (
     Cond,
     Const,
     Expr,
+    Logic,
     Neg,
     Not,
     Param,
@@ -71,9 +72,9 @@ def same_function(left: Expr | None, right: Expr | None, params: dict[str, float
 
 def flattened(expr: Expr) -> object:
     """``expr`` with chains of ``&`` (or of ``|``) as flat tuples: ``(A & B) & C`` is ``A & (B & C)``."""
-    if isinstance(expr, BinOp) and expr.op in ("&", "|"):
+    if isinstance(expr, Logic) and expr.op in ("&", "|"):
         terms: list[object] = []
-        for side in (expr.left, expr.right):
+        for side in expr.args:
             flat = flattened(side)
             same = isinstance(flat, tuple) and flat[0] == expr.op
             terms.extend(flat[1] if same else [flat])  # type: ignore[index]
@@ -129,11 +130,11 @@ def test_grammar_file_rules(grammar: tuple[Model, SimulationConfig]) -> None:
     rules = {n.name: n.rule for n in model.nodes}
     assert rules == {
         "Input": None,
-        "A": BinOp("|", BinOp("&", Var("Input"), Not(C)), FALSE),  # AND, NOT, OR words and FALSE
-        "B": BinOp("^", A, C),  # xor word in a short form
-        "C": BinOp("|", BinOp("&", A, B), BinOp("&", TRUE, Not(B))),  # & binds tighter than |
-        "D": BinOp("|", A, B),  # BoolNet line
-        "E": BinOp("&", BinOp("|", A, B), Not(BinOp("^", C, D))),  # ||, &&, ^
+        "A": Logic("|", (Logic("&", (Var("Input"), Not(C))), FALSE)),  # AND, NOT, OR words and FALSE
+        "B": Logic("^", (A, C)),  # xor word in a short form
+        "C": Logic("|", (Logic("&", (A, B)), Logic("&", (TRUE, Not(B))))),  # & binds tighter than |
+        "D": Logic("|", (A, B)),  # BoolNet line
+        "E": Logic("&", (Logic("|", (A, B)), Not(Logic("^", (C, D))))),  # ||, &&, ^
         "F": None,  # an empty block
     }
     assert model.inputs() == ("Input", "F")
@@ -230,18 +231,18 @@ def test_latin1_network_is_read(tmp_path: Path) -> None:
 def test_case_insensitive_keywords_and_constants() -> None:
     model = parse_bnd("node A { logic = b Or not B aNd true; }\nNODE B { logic = A xOr False; }\nb : B;\n")
     b = Var("b")
-    assert model.node("A").rule == BinOp("|", b, BinOp("&", Not(B), TRUE))
-    assert model.node("B").rule == BinOp("^", A, FALSE)
+    assert model.node("A").rule == Logic("|", (b, Logic("&", (Not(B), TRUE))))
+    assert model.node("B").rule == Logic("^", (A, FALSE))
     assert model.node("b").rule == B  # node names keep their case
 
 
 def test_operator_precedence_is_maboss() -> None:
     # MaBoSS: ! > * / > + - > comparisons > == != > & > | > ^ > ?:
     model = parse_bnd("A : B | C ^ D & !B;\nB : B;\nC : C;\nD : D;\n")
-    assert model.node("A").rule == BinOp("^", BinOp("|", B, C), BinOp("&", D, Not(B)))
+    assert model.node("A").rule == Logic("^", (Logic("|", (B, C)), Logic("&", (D, Not(B)))))
     rate = parse_bnd("Node A { rate_up = !B * 2 + 1 < 3 == C & D ? 1 : 0; }\nB:B;C:C;D:D;").node("A").rate_up
     mul = BinOp("*", Not(B), Const(2.0))
-    test = BinOp("&", BinOp("==", BinOp("<", BinOp("+", mul, Const(1.0)), Const(3.0)), C), D)
+    test = Logic("&", (BinOp("==", BinOp("<", BinOp("+", mul, Const(1.0)), Const(3.0)), C), D))
     assert rate == Cond(test, Const(1.0), Const(0.0))
 
 
@@ -258,7 +259,7 @@ def test_operator_precedence_is_maboss() -> None:
 def test_short_forms_span_lines_as_in_maboss(text: str) -> None:
     model = parse_bnd(text)
     assert model.names == ("A", "B", "C")
-    assert model.node("A").rule == BinOp("&", B, C)
+    assert model.node("A").rule == Logic("&", (B, C))
     assert model.node("C").rule == A
 
 
@@ -501,7 +502,7 @@ def test_numbers_are_written_so_that_maboss_reads_them_back(value: float, text: 
 
 
 def test_write_bnd_of_a_bare_model() -> None:
-    model = Model((Node("A", None), Node("B", BinOp("&", A, Not(B)), rate_down=Const(0.5))))
+    model = Model((Node("A", None), Node("B", Logic("&", (A, Not(B))), rate_down=Const(0.5))))
     assert write_bnd(model) == "Node A {\n}\n\nNode B {\n  logic = A & !B;\n  rate_down = 0.5;\n}\n"
 
 
@@ -628,9 +629,9 @@ def test_cmaboss_simulates_a_written_model(tmp_path: Path, cmaboss_available: No
 
 
 def test_the_comparison_helpers_can_fail() -> None:
-    assert same_function(BinOp("&", A, BinOp("&", B, C)), BinOp("&", BinOp("&", A, B), C))
-    assert same_function(Not(BinOp("|", A, B)), BinOp("&", Not(A), Not(B)))
-    assert not same_function(BinOp("&", A, B), BinOp("|", A, B))
+    assert same_function(Logic("&", (A, Logic("&", (B, C)))), Logic("&", (Logic("&", (A, B)), C)))
+    assert same_function(Not(Logic("|", (A, B))), Logic("&", (Not(A), Not(B))))
+    assert not same_function(Logic("&", (A, B)), Logic("|", (A, B)))
     assert not same_function(Neg(Param("k")), BinOp("-", Const(1.0), Param("k")), {"k": 2.0})
-    assert flattened(BinOp("|", A, BinOp("|", B, C))) == flattened(BinOp("|", BinOp("|", A, B), C))
-    assert flattened(BinOp("|", A, BinOp("&", B, C))) != flattened(BinOp("&", BinOp("|", A, B), C))
+    assert flattened(Logic("|", (A, Logic("|", (B, C))))) == flattened(Logic("|", (Logic("|", (A, B)), C)))
+    assert flattened(Logic("|", (A, Logic("&", (B, C))))) != flattened(Logic("&", (Logic("|", (A, B)), C)))

@@ -18,9 +18,10 @@ from her2sim.errors import Her2simError, ModelFormatError
 from her2sim.formats import format_for, read_model, write_model
 from her2sim.formats.bnet import parse_bnet, read_bnet
 from her2sim.formats.sbmlqual import parse_sbmlqual, read_sbmlqual, write_sbmlqual
-from her2sim.model.expr import FALSE, TRUE, BinOp, Const, Expr, Not, Var, evaluate, is_boolean, variables
+from her2sim.model.expr import FALSE, TRUE, BinOp, Const, Expr, Logic, Not, Var, evaluate, is_boolean, variables
 from her2sim.model.network import IStateGroup, Model, Node
 from tests.conftest import DATA, MODELS, model_params, shared_models
+from tests.strategies import logic_nodes
 
 SBML = DATA / "sbml"
 #: Rules over at most this many variables are compared on every state, larger ones on samples.
@@ -182,13 +183,13 @@ def test_ginsim_style_edge_cases() -> None:
         "EGF": None,  # constant="true"
         "HER2": Var("EGF"),  # EGF >= input id with thresholdLevel 1
         "PTEN": None,  # no transition
-        "AKT": BinOp("&", Var("HER2"), Not(Var("PTEN"))),  # input id > 0, and not(1 == PTEN)
+        "AKT": Logic("&", (Var("HER2"), Not(Var("PTEN")))),  # input id > 0, and not(1 == PTEN)
         "ERK": Var("HER2"),  # default 1, off when 1 > HER2
-        "MYC": BinOp("|", Var("ERK"), Var("AKT")),  # default 1, terms of both levels
-        "MYC_copy": BinOp("|", Var("ERK"), Var("AKT")),  # second output of the same transition
-        "S6K": BinOp("&", Var("AKT"), Var("ERK")),  # bare species names
-        "PROLIF": BinOp("^", Var("MYC"), Not(Var("APOP"))),  # xor, threshold parameter
-        "APOP": BinOp("|", Var("PTEN"), Not(Var("S6K"))),  # number first
+        "MYC": Logic("|", (Var("ERK"), Var("AKT"))),  # default 1, terms of both levels
+        "MYC_copy": Logic("|", (Var("ERK"), Var("AKT"))),  # second output of the same transition
+        "S6K": Logic("&", (Var("AKT"), Var("ERK"))),  # bare species names
+        "PROLIF": Logic("^", (Var("MYC"), Not(Var("APOP")))),  # xor, threshold parameter
+        "APOP": Logic("|", (Var("PTEN"), Not(Var("S6K")))),  # number first
         "ON": TRUE,
         "OFF": FALSE,
         "ALWAYS": TRUE,  # APOP < 2 holds at both levels
@@ -340,11 +341,11 @@ def annotated_model() -> Model:
             genes=("ERBB2",),
             references=("PMID:19351922", "doi:10.1186/1752-0509-8-75", "https://example.org/her2"),
         ),
-        Node("AKT", BinOp("&", Var("HER2"), Not(Var("PTEN"))), genes=("AKT1", "AKT2", "AKT3")),
+        Node("AKT", Logic("&", (Var("HER2"), Not(Var("PTEN")))), genes=("AKT1", "AKT2", "AKT3")),
         Node("PTEN", Var("PTEN")),
         Node("ON", TRUE),
         Node("OFF", FALSE),
-        Node("X", BinOp("^", Var("AKT"), Not(BinOp("|", Var("ON"), Var("OFF"))))),
+        Node("X", Logic("^", (Var("AKT"), Not(Logic("|", (Var("ON"), Var("OFF"))))))),
     )
     istate = (IStateGroup.single("EGF", 1.0), IStateGroup(("AKT", "HER2"), ((1.0, (0, 1)),)))
     return Model(nodes, istate=istate, name="annotated")
@@ -461,7 +462,7 @@ rules = st.recursive(
     st.sampled_from([Var(n) for n in NAMES] + [TRUE, FALSE]),
     lambda inner: st.one_of(
         st.builds(Not, inner),
-        st.builds(BinOp, st.sampled_from(["&", "|", "^"]), inner, inner),
+        logic_nodes(inner, ("&", "|", "^")),
     ),
     max_leaves=12,
 )
@@ -487,10 +488,10 @@ def test_deeply_nested_mathml_is_a_format_error() -> None:
 
 
 def test_equivalence_oracle_detects_differences() -> None:
-    assert not same_function(BinOp("&", Var("A"), Var("B")), BinOp("|", Var("A"), Var("B")), "small")
+    assert not same_function(Logic("&", (Var("A"), Var("B"))), Logic("|", (Var("A"), Var("B"))), "small")
     wide = [Var(f"X{i}") for i in range(EXHAUSTIVE_VARIABLES + 5)]
     big_and, big_or = wide[0], wide[0]
     for v in wide[1:]:
-        big_and, big_or = BinOp("&", big_and, v), BinOp("|", big_or, v)
-    assert same_function(big_and, BinOp("&", wide[-1], big_and), "sampled")
+        big_and, big_or = Logic("&", (big_and, v)), Logic("|", (big_or, v))
+    assert same_function(big_and, Logic("&", (wide[-1], big_and)), "sampled")
     assert not same_function(big_and, big_or, "sampled")

@@ -19,6 +19,7 @@ from her2sim.model.expr import (
     Call,
     Cond,
     Const,
+    Logic,
     Neg,
     Not,
     Param,
@@ -50,10 +51,10 @@ def test_doctests_of_the_module_pass() -> None:
 
 # ------------------------------------------------------------------ construction
 def test_trees_are_frozen_hashable_values() -> None:
-    rule = BinOp("&", A, Not(B))
-    assert rule == BinOp("&", Var("A"), Not(Var("B")))
-    assert hash(rule) == hash(BinOp("&", Var("A"), Not(Var("B"))))
-    assert {rule: 1}[BinOp("&", A, Not(B))] == 1
+    rule = Logic("&", (A, Not(B)))
+    assert rule == Logic("&", (Var("A"), Not(Var("B"))))
+    assert hash(rule) == hash(Logic("&", (Var("A"), Not(Var("B")))))
+    assert {rule: 1}[Logic("&", (A, Not(B)))] == 1
     with pytest.raises(dataclasses.FrozenInstanceError):
         rule.op = "|"  # type: ignore[misc]
 
@@ -87,8 +88,8 @@ def test_children_of_each_node_kind() -> None:
 
 
 def test_walk_yields_parents_first_left_to_right() -> None:
-    rule = BinOp("|", BinOp("&", A, B), Not(C))
-    assert list(walk(rule)) == [rule, BinOp("&", A, B), A, B, Not(C), C]
+    rule = Logic("|", (Logic("&", (A, B)), Not(C)))
+    assert list(walk(rule)) == [rule, Logic("&", (A, B)), A, B, Not(C), C]
 
 
 def test_variables_parameters_and_attributes_are_collected_separately() -> None:
@@ -102,12 +103,12 @@ def test_variables_parameters_and_attributes_are_collected_separately() -> None:
 @pytest.mark.parametrize(
     ("expr", "expected"),
     [
-        (BinOp("^", A, Not(BinOp("|", B, TRUE))), True),
+        (Logic("^", (A, Not(Logic("|", (B, TRUE))))), True),
         (FALSE, True),
         (Const(2.0), False),
         (BinOp("+", A, B), False),
         (BinOp("<", A, B), False),
-        (BinOp("&", A, Param("k")), False),
+        (Logic("&", (A, Param("k"))), False),
         (Not(Attr("logic")), False),
         (Neg(A), False),
         (Cond(A, TRUE, FALSE), False),
@@ -122,8 +123,8 @@ def test_map_children_rebuilds_one_level_only() -> None:
     def wrap(e):
         return Not(e)
 
-    assert map_children(BinOp("&", A, B), wrap) == BinOp("&", Not(A), Not(B))
-    assert map_children(Not(BinOp("&", A, B)), wrap) == Not(Not(BinOp("&", A, B)))
+    assert map_children(Logic("&", (A, B)), wrap) == Logic("&", (Not(A), Not(B)))
+    assert map_children(Not(Logic("&", (A, B))), wrap) == Not(Not(Logic("&", (A, B))))
     assert map_children(Neg(A), wrap) == Neg(Not(A))
     assert map_children(Cond(A, B, C), wrap) == Cond(Not(A), Not(B), Not(C))
     assert map_children(Call("exp", (A, B)), wrap) == Call("exp", (Not(A), Not(B)))
@@ -132,16 +133,16 @@ def test_map_children_rebuilds_one_level_only() -> None:
 
 # ----------------------------------------------------------------- substitution
 def test_substitute_replaces_leaves_everywhere() -> None:
-    rule = BinOp("|", BinOp("&", A, B), Not(B))
-    assert substitute(rule, {B: TRUE}) == BinOp("|", BinOp("&", A, TRUE), Not(TRUE))
+    rule = Logic("|", (Logic("&", (A, B)), Not(B)))
+    assert substitute(rule, {B: TRUE}) == Logic("|", (Logic("&", (A, TRUE)), Not(TRUE)))
 
 
 def test_substitute_is_simultaneous_so_names_can_be_swapped() -> None:
-    assert substitute(BinOp("&", A, Not(B)), {A: B, B: A}) == BinOp("&", B, Not(A))
+    assert substitute(Logic("&", (A, Not(B))), {A: B, B: A}) == Logic("&", (B, Not(A)))
 
 
 def test_substitute_replaces_a_whole_subtree_before_looking_inside() -> None:
-    inner = BinOp("&", A, B)
+    inner = Logic("&", (A, B))
     assert substitute(Not(inner), {inner: C, A: FALSE}) == Not(C)
 
 
@@ -153,13 +154,13 @@ def test_substitute_reaches_into_every_node_kind() -> None:
 
 
 def test_substitute_with_no_match_returns_an_equal_tree() -> None:
-    rule = BinOp("&", A, B)
+    rule = Logic("&", (A, B))
     assert substitute(rule, {C: TRUE}) == rule
 
 
-def test_conjunction_and_disjunction_chain_to_the_left() -> None:
-    assert conjunction([A, B, C]) == BinOp("&", BinOp("&", A, B), C)
-    assert disjunction([A, B, C]) == BinOp("|", BinOp("|", A, B), C)
+def test_conjunction_and_disjunction_are_one_flat_node() -> None:
+    assert conjunction([A, B, C]) == Logic("&", (A, B, C))
+    assert disjunction([A, B, C]) == Logic("|", (A, B, C))
     assert conjunction([A]) == A
     assert disjunction([A]) == A
     assert conjunction([]) == TRUE
@@ -168,18 +169,18 @@ def test_conjunction_and_disjunction_chain_to_the_left() -> None:
 
 # ------------------------------------------------------------------- evaluation
 def test_evaluate_logical_operators_read_any_nonzero_value_as_true() -> None:
-    assert evaluate(BinOp("&", Const(2.0), Const(-1.0)), {}) == 1.0
-    assert evaluate(BinOp("&", Const(2.0), Const(0.0)), {}) == 0.0
-    assert evaluate(BinOp("|", Const(0.0), Const(0.5)), {}) == 1.0
-    assert evaluate(BinOp("^", Const(3.0), Const(1.0)), {}) == 0.0
-    assert evaluate(BinOp("^", Const(3.0), Const(0.0)), {}) == 1.0
+    assert evaluate(Logic("&", (Const(2.0), Const(-1.0))), {}) == 1.0
+    assert evaluate(Logic("&", (Const(2.0), Const(0.0))), {}) == 0.0
+    assert evaluate(Logic("|", (Const(0.0), Const(0.5))), {}) == 1.0
+    assert evaluate(Logic("^", (Const(3.0), Const(1.0))), {}) == 0.0
+    assert evaluate(Logic("^", (Const(3.0), Const(0.0))), {}) == 1.0
     assert evaluate(Not(Const(7.0)), {}) == 0.0
     assert evaluate(Not(Const(0.0)), {}) == 1.0
 
 
 def test_evaluate_reads_state_parameters_and_attributes() -> None:
     rate = Cond(Attr("logic"), BinOp("*", Param("k"), Attr("w")), Neg(Param("k")))
-    attrs = {"logic": BinOp("&", A, Not(B)), "w": Const(4.0)}
+    attrs = {"logic": Logic("&", (A, Not(B))), "w": Const(4.0)}
     assert evaluate(rate, {"A": 1, "B": 0}, {"k": 0.5}, attrs) == 2.0
     assert evaluate(rate, {"A": 1, "B": 1}, {"k": 0.5}, attrs) == -0.5
 
@@ -278,12 +279,12 @@ def test_call_function_refuses_an_unknown_function() -> None:
 @pytest.mark.parametrize(
     ("expr", "expected"),
     [
-        (BinOp("|", A, TRUE), TRUE),
-        (BinOp("|", TRUE, A), TRUE),
-        (BinOp("&", A, FALSE), FALSE),
-        (BinOp("&", FALSE, A), FALSE),
-        (BinOp("&", A, TRUE), A),
-        (BinOp("|", FALSE, A), A),
+        (Logic("|", (A, TRUE)), TRUE),
+        (Logic("|", (TRUE, A)), TRUE),
+        (Logic("&", (A, FALSE)), FALSE),
+        (Logic("&", (FALSE, A)), FALSE),
+        (Logic("&", (A, TRUE)), A),
+        (Logic("|", (FALSE, A)), A),
         (Not(Not(A)), A),
         (Not(TRUE), FALSE),
         (BinOp("+", Const(2.0), Const(3.0)), Const(5.0)),
@@ -291,8 +292,8 @@ def test_call_function_refuses_an_unknown_function() -> None:
         (Cond(TRUE, A, B), A),
         (Cond(FALSE, A, B), B),
         (Cond(Const(0.5), A, B), A),
-        (BinOp("&", BinOp("|", B, TRUE), Not(Not(A))), A),
-        (BinOp("^", A, FALSE), BinOp("^", A, FALSE)),
+        (Logic("&", (Logic("|", (B, TRUE)), Not(Not(A)))), A),
+        (Logic("^", (A, FALSE)), Logic("^", (A, FALSE))),
     ],
 )
 def test_simplify(expr, expected) -> None:
@@ -301,10 +302,10 @@ def test_simplify(expr, expected) -> None:
 
 def test_simplify_keeps_a_rate_that_is_not_boolean() -> None:
     # A rate "2 & 1" is 1, not 2: dropping "& 1" is only right for 0/1 operands.
-    rate = BinOp("&", Param("k"), TRUE)
+    rate = Logic("&", (Param("k"), TRUE))
     assert simplify(rate) == rate
     assert simplify(Not(Not(Param("k")))) == Not(Not(Param("k")))
-    assert simplify(BinOp("&", Const(2.0), TRUE)) == Const(1.0)
+    assert simplify(Logic("&", (Const(2.0), TRUE))) == Const(1.0)
 
 
 def test_simplify_leaves_calls_unfolded() -> None:

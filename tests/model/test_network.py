@@ -10,7 +10,7 @@ import pytest
 
 from her2sim.errors import Her2simError, ModelValidationError, UnknownNameError
 from her2sim.model import network as network_module
-from her2sim.model.expr import FALSE, TRUE, Attr, BinOp, Call, Cond, Const, Not, Param, Var
+from her2sim.model.expr import FALSE, TRUE, Attr, BinOp, Call, Cond, Const, Logic, Not, Param, Var
 from her2sim.model.network import (
     IStateGroup,
     Model,
@@ -35,7 +35,7 @@ def small_model() -> Model:
         (
             Node("A", None),
             Node("B", Not(A), rate_up=Param("k")),
-            Node("C", BinOp("&", A, B)),
+            Node("C", Logic("&", (A, B))),
         ),
         parameters=(("k", 2.0),),
         istate=(IStateGroup.single("A", 0.25),),
@@ -75,8 +75,8 @@ def test_effective_rates() -> None:
 
 
 def test_attribute_map_adds_logic_to_the_custom_attributes() -> None:
-    node = Node("X", BinOp("|", A, B), attributes=(("w", Const(3.0)),))
-    assert node.attribute_map() == {"w": Const(3.0), "logic": BinOp("|", A, B)}
+    node = Node("X", Logic("|", (A, B)), attributes=(("w", Const(3.0)),))
+    assert node.attribute_map() == {"w": Const(3.0), "logic": Logic("|", (A, B))}
     assert Node("X", None, attributes=(("w", Const(3.0)),)).attribute_map() == {"w": Const(3.0)}
 
 
@@ -188,7 +188,7 @@ def test_inputs_and_outputs() -> None:
         (
             Node("A", None),
             Node("B", Var("B")),  # a self-loop is an input and reads only itself
-            Node("C", BinOp("&", A, B)),
+            Node("C", Logic("&", (A, B))),
             Node("D", C),
             Node("E", TRUE),
             Node("F", None, rate_up=Const(1.0)),
@@ -338,8 +338,8 @@ def test_without_input_substitutes_the_constant_and_simplifies() -> None:
     m = Model(
         (
             Node("A", None),
-            Node("B", BinOp("&", A, C)),
-            Node("C", BinOp("|", Not(A), C), rate_up=Cond(A, Param("k"), Const(0.0))),
+            Node("B", Logic("&", (A, C))),
+            Node("C", Logic("|", (Not(A), C)), rate_up=Cond(A, Param("k"), Const(0.0))),
             Node("D", B, attributes=(("w", BinOp("*", A, Const(3.0))),)),
         ),
         parameters=(("k", 1.0),),
@@ -410,7 +410,7 @@ def broken_model() -> Model:
             Node("ERBB2", None, origin="her2.bnd:3"),
             Node(
                 "AKT1",
-                BinOp("&", Var("ERBB"), Var("PIK3CA")),
+                Logic("&", (Var("ERBB"), Var("PIK3CA"))),
                 rate_up=Param("k_up"),
                 rate_down=Const(-1.0),
                 origin="her2.bnd:7",

@@ -28,6 +28,7 @@ from her2sim.model.expr import (
     Cond,
     Const,
     Expr,
+    Logic,
     Neg,
     Not,
     Param,
@@ -67,14 +68,14 @@ def evaluate_vectorized(expr: Expr, columns: Mapping[str, np.ndarray], params: M
             return 1.0 - truth(ev(e.arg))
         if isinstance(e, Neg):
             return -ev(e.arg)
+        if isinstance(e, Logic):
+            combine = {"&": np.logical_and, "|": np.logical_or, "^": np.logical_xor}[e.op]
+            out = ev(e.args[0]) != 0.0
+            for arg in e.args[1:]:  # one operand at a time: memory stays one column whatever the width
+                combine(out, ev(arg) != 0.0, out=out)
+            return out.astype(np.float64)
         if isinstance(e, BinOp):
             a, b = ev(e.left), ev(e.right)
-            if e.op == "&":
-                return truth(a) * truth(b)
-            if e.op == "|":
-                return np.maximum(truth(a), truth(b))
-            if e.op == "^":
-                return (truth(a) != truth(b)).astype(np.float64)
             if e.op in ARITHMETIC:
                 return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[e.op](a, b)
             ops = {"==": np.equal, "!=": np.not_equal, "<": np.less, ">": np.greater,

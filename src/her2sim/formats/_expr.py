@@ -14,16 +14,20 @@ from dataclasses import dataclass, field
 
 from her2sim.errors import ModelFormatError
 from her2sim.model.expr import (
+    LOGICAL,
+    MAX_DEPTH,
     Attr,
     BinOp,
     Call,
     Cond,
     Const,
     Expr,
+    Logic,
     Neg,
     Not,
     Param,
     Var,
+    depth,
 )
 
 __all__ = ["BNET", "BOOLEANNET", "MABOSS", "Dialect", "format_expr", "parse_expr"]
@@ -266,15 +270,26 @@ class _Parser:
         return test
 
     def binary(self, min_prec: int) -> Expr:
+        """Operators binding at least ``min_prec``, by precedence climbing.
+
+        A run of one logical operator (``A & B & C``) becomes one :class:`Logic` node, so a
+        rule with thousands of operands is as shallow as one with two.
+        """
         left = self.unary()
+        run_op, run = "", [left]
         while True:
             tok = self.peek()
             op = self.binary_op(tok)
             if op is None or op[1] < min_prec:
-                return left
+                return _joined(run_op, run)
             self.i += 1
             right = self.binary(op[1] + 1)
-            left = BinOp(op[0], left, right)
+            if op[0] != run_op:
+                run_op, run = op[0], [_joined(run_op, run)]
+            if op[0] in LOGICAL:
+                run.append(right)
+            else:
+                run_op, run = "", [BinOp(op[0], run[0], right)]
 
     def unary(self) -> Expr:
         tok = self.peek()
@@ -340,6 +355,11 @@ class _Parser:
         raise self.fail(tok, f"unexpected {tok.text!r} where a value was expected")
 
 
+def _joined(op: str, operands: list[Expr]) -> Expr:
+    """One operand as itself, or a run of one logical operator as a flat :class:`Logic`."""
+    return operands[0] if len(operands) == 1 else Logic(op, tuple(operands))
+
+
 def parse_expr(
     text: str,
     dialect: Dialect,
@@ -349,16 +369,21 @@ def parse_expr(
 ) -> Expr:
     """Parse ``text`` in ``dialect``; ``line``/``col`` locate its first character in ``source``.
 
-    >>> parse_expr("A & !(B | C)", BNET)
-    BinOp(op='&', left=Var(name='A'), right=Not(arg=BinOp(op='|', left=Var(name='B'), right=Var(name='C'))))
+    >>> parse_expr("A & !(B | C) & D", BNET)
+    Logic(op='&', args=(Var(name='A'), Not(arg=Logic(op='|', args=(Var(name='B'), Var(name='C')))), Var(name='D')))
     """
     lexer = _LEXERS.get(dialect.name)
     if lexer is None:
         lexer = _LEXERS[dialect.name] = _Lexer(dialect)
+    too_deep = ModelFormatError(f"{dialect.name} expression nested too deeply", source, line, col,
+                                f"her2sim reads expressions up to {MAX_DEPTH} levels deep")  # fmt: skip
     try:
-        return _Parser(dialect, lexer.tokens(text, source, line, col), source).parse()
+        expr = _Parser(dialect, lexer.tokens(text, source, line, col), source).parse()
     except RecursionError:
-        raise ModelFormatError(f"{dialect.name} expression nested too deeply", source, line, col) from None
+        raise too_deep from None
+    if depth(expr) > MAX_DEPTH:
+        raise too_deep
+    return expr
 
 
 # --------------------------------------------------------------------------- printing
@@ -410,6 +435,12 @@ def format_expr(expr: Expr, dialect: Dialect) -> str:
             if not dialect.arithmetic:
                 raise ValueError(f"{dialect.name} cannot express arithmetic")
             return f"-{wrap(e.arg, _UNARY)}", _UNARY
+        if isinstance(e, Logic):
+            if e.op not in dialect.out_ops:
+                raise ValueError(f"{dialect.name} cannot express the operator {e.op!r}")
+            prec = dialect.precedence(e.op)
+            # operands bind tighter than the operator, so a nested run keeps its parentheses
+            return f" {dialect.out_ops[e.op]} ".join(wrap(a, prec + 1) for a in e.args), prec
         if isinstance(e, BinOp):
             if e.op not in dialect.out_ops:
                 raise ValueError(f"{dialect.name} cannot express the operator {e.op!r}")

@@ -33,7 +33,7 @@ Examples
 >>> m.names
 ('A', 'B')
 >>> m.node("B").rule
-BinOp(op='&', left=Var(name='A'), right=Not(arg=Var(name='B')))
+Logic(op='&', args=(Var(name='A'), Not(arg=Var(name='B'))))
 >>> m.node("A").rule is None
 True
 """
@@ -46,18 +46,19 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
+from xml.parsers import expat
 
 import libsbml
 
 from her2sim.errors import ModelFormatError
-from her2sim.formats._expr import MAX_NESTING
 from her2sim.formats._io import decode, read_text
 from her2sim.model.expr import (
     FALSE,
+    MAX_DEPTH,
     TRUE,
-    BinOp,
     Const,
     Expr,
+    Logic,
     Not,
     Var,
     conjunction,
@@ -94,6 +95,7 @@ _DOI_URI = "http://identifiers.org/doi/{}"
 _NO_QUAL = "this is an SBML model without the qual package (an ODE model?); her2sim reads SBML-qual logical models"
 
 _LOGICAL = {libsbml.AST_LOGICAL_AND: "&", libsbml.AST_LOGICAL_OR: "|", libsbml.AST_LOGICAL_XOR: "^"}
+_MATHML_LOGICAL = {op: kind for kind, op in _LOGICAL.items()}
 _COMPARISONS: dict[int, Callable[[float, float], bool]] = {
     libsbml.AST_RELATIONAL_EQ: lambda a, b: a == b,
     libsbml.AST_RELATIONAL_NEQ: lambda a, b: a != b,
@@ -112,6 +114,8 @@ _SWAPPED = {
     libsbml.AST_RELATIONAL_LT: libsbml.AST_RELATIONAL_GT,
 }
 _SUPPORTED_MATH = "and/or/xor/not, true/false and comparisons of a species with a number"
+#: Deepest XML element nesting read: the deepest condition plus the document's wrappers.
+_MAX_XML_DEPTH = MAX_DEPTH + 50
 
 
 # --------------------------------------------------------------------------------- reading
@@ -142,7 +146,9 @@ def parse_sbmlqual(data: bytes | str, source: str = "<string>") -> Model:
     if not text.strip():
         raise ModelFormatError("the file is empty", source, hint="an SBML-qual file is XML with an <sbml> root")
     # The text is decoded already and libsbml receives it as UTF-8 whatever the declaration says.
-    document = libsbml.readSBMLFromString(_XML_ENCODING.sub(r"\1\2UTF-8\2", text, count=1))
+    text = _XML_ENCODING.sub(r"\1\2UTF-8\2", text, count=1)
+    _check_nesting(text, source)
+    document = libsbml.readSBMLFromString(text)
     sbml_model = _readable_model(document, source)
     qual = sbml_model.getPlugin("qual")
     if qual is None:
@@ -175,6 +181,49 @@ def parse_sbmlqual(data: bytes | str, source: str = "<string>") -> Model:
 def read_sbmlqual(path: str | os.PathLike[str]) -> Model:
     """Read an SBML-qual file (``.sbml`` or ``.sbmlqual.xml``)."""
     return parse_sbmlqual(read_text(path), str(path))
+
+
+class _TooDeep(Exception):
+    """Raised from expat's element handler to stop at the first element nested too deeply."""
+
+
+def _check_nesting(text: str, source: str) -> None:
+    """Refuse XML nested deeper than any Boolean model needs, before libsbml sees it.
+
+    libsbml reads MathML recursively and overflows the C stack on a few thousand nested
+    elements: the process dies with a segmentation fault, not an exception. expat keeps its
+    own element stack, so it measures any depth safely. The limit leaves room for the
+    document's wrappers (``sbml``, ``model``, ``listOfTransitions``, ..., ``math``) around
+    the deepest condition a model may hold (:data:`~her2sim.model.expr.MAX_DEPTH`).
+    Malformed XML is left to libsbml, which reports it in its own words.
+    """
+    parser = expat.ParserCreate()
+    level = 0
+
+    def start(_name: str, _attributes: dict[str, str]) -> None:
+        nonlocal level
+        level += 1
+        if level > _MAX_XML_DEPTH:
+            raise _TooDeep
+
+    def end(_name: str) -> None:
+        nonlocal level
+        level -= 1
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(text, True)
+    except _TooDeep:
+        raise ModelFormatError(
+            f"XML elements nested more than {_MAX_XML_DEPTH} deep (a MathML condition nested too deeply)",
+            source,
+            parser.CurrentLineNumber,
+            parser.CurrentColumnNumber + 1,
+            hint=f"her2sim reads conditions up to {MAX_DEPTH} levels deep",
+        ) from None
+    except expat.ExpatError:
+        return
 
 
 def _readable_model(document: libsbml.SBMLDocument, source: str) -> libsbml.Model:
@@ -391,11 +440,8 @@ class _MathReader:
             except RecursionError:
                 raise self.error("the MathML condition is nested too deeply") from None
             (on if level == 1 else off).append(condition)
-        if default_level == 0:
-            rule = disjunction(on)
-        else:  # on unless a level-0 term holds: (on_1 | ...) | !(off_1 | ...)
-            otherwise = Not(disjunction(off))
-            rule = BinOp("|", disjunction(on), otherwise) if on else otherwise
+        # with default level 1, the output is on unless a level-0 term holds: on_1 | ... | !(off_1 | ...)
+        rule = disjunction(on if default_level == 0 else [*on, Not(disjunction(off))])
         try:
             return simplify(rule)
         except RecursionError:
@@ -418,7 +464,7 @@ class _MathReader:
         """
         self.depth += 1
         try:
-            if self.depth > MAX_NESTING:
+            if self.depth > MAX_DEPTH:
                 raise RecursionError
             return self._boolean(ast)
         finally:
@@ -433,10 +479,7 @@ class _MathReader:
                 return conjunction(terms)
             if kind == libsbml.AST_LOGICAL_OR:
                 return disjunction(terms)
-            out = terms[0] if terms else FALSE
-            for t in terms[1:]:
-                out = BinOp("^", out, t)
-            return out
+            return Logic("^", tuple(terms)) if len(terms) > 1 else (terms[0] if terms else FALSE)
         if kind == libsbml.AST_LOGICAL_NOT and len(args) == 1:
             return Not(self.boolean(args[0]))
         if kind == libsbml.AST_CONSTANT_TRUE:
@@ -648,7 +691,7 @@ def _write_transition(transition: libsbml.Transition, tid: str, node: Node, wher
 
 def _mathml(expr: Expr) -> libsbml.ASTNode:
     """MathML for a Boolean rule: ``A == 1`` for a node, ``A == 0`` for its negation, and
-    n-ary ``and``/``or`` for chains of ``&``/``|``."""
+    n-ary ``and``/``or``/``xor`` for logical operators."""
     if isinstance(expr, Const):
         return libsbml.ASTNode(libsbml.AST_CONSTANT_TRUE if expr.value else libsbml.AST_CONSTANT_FALSE)
     if isinstance(expr, Var):
@@ -657,27 +700,12 @@ def _mathml(expr: Expr) -> libsbml.ASTNode:
         if isinstance(expr.arg, Var):
             return _level_test(expr.arg.name, 0)
         return _apply(libsbml.AST_LOGICAL_NOT, [expr.arg])
-    if isinstance(expr, BinOp) and expr.op in ("&", "|"):
-        return _apply(libsbml.AST_LOGICAL_AND if expr.op == "&" else libsbml.AST_LOGICAL_OR, _chain(expr, expr.op))
-    if isinstance(expr, BinOp) and expr.op == "^":
-        return _apply(libsbml.AST_LOGICAL_XOR, [expr.left, expr.right])
+    if isinstance(expr, Logic):
+        return _apply(_MATHML_LOGICAL[expr.op], expr.args)
     raise ValueError(f"not a Boolean expression: {expr!r}")  # is_boolean was checked by the caller
 
 
-def _chain(expr: Expr, op: str) -> list[Expr]:
-    """The operands of a chain of one associative operator, left to right."""
-    out: list[Expr] = []
-    stack = [expr]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, BinOp) and e.op == op:
-            stack += [e.right, e.left]
-        else:
-            out.append(e)
-    return out
-
-
-def _apply(kind: int, args: list[Expr]) -> libsbml.ASTNode:
+def _apply(kind: int, args: Iterable[Expr]) -> libsbml.ASTNode:
     node = libsbml.ASTNode(kind)
     for arg in args:
         node.addChild(_mathml(arg))

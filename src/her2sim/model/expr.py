@@ -4,7 +4,7 @@ One small typed tree serves both uses, as in MaBoSS, where every expression eval
 double and logical operators read any non-zero value as true:
 
 * a Boolean *rule* uses :class:`Var`, :class:`Const` (0 or 1), :class:`Not` and the logical
-  :class:`BinOp` operators ``&``, ``|`` and ``^``;
+  operators ``&``, ``|`` and ``^`` (:class:`Logic`, over any number of operands);
 * a *rate* adds numbers, ``$parameters`` (:class:`Param`), node attributes such as ``@logic``
   (:class:`Attr`), arithmetic, comparisons, ``test ? a : b`` (:class:`Cond`) and the functions
   ``log`` and ``exp`` (:class:`Call`).
@@ -12,21 +12,29 @@ double and logical operators read any non-zero value as true:
 Trees are immutable and hashable. Text is produced and parsed per file format in
 :mod:`her2sim.formats`; this module only builds, inspects, simplifies and evaluates.
 
+A chain such as ``A & B & ... & Z`` is one flat :class:`Logic` node, not a ladder of binary
+nodes, so a rule's width never becomes depth. Depth itself is bounded (:data:`MAX_DEPTH`,
+checked by :func:`depth` and by :meth:`her2sim.model.network.Model.check`): the recursive
+functions here and in the formats then stay far below Python's recursion limit, whatever
+limit an imported library sets (mpbn raises it to 100000, past the C stack).
+
 Examples
 --------
->>> rule = BinOp("&", Var("A"), Not(Var("B")))
+>>> rule = Logic("&", (Var("A"), Not(Var("B"))))
 >>> sorted(variables(rule))
 ['A', 'B']
 >>> evaluate(rule, {"A": 1, "B": 0})
 1.0
->>> simplify(BinOp("|", Var("A"), TRUE))
+>>> simplify(Logic("|", (Var("A"), TRUE)))
 Const(value=1.0)
+>>> depth(conjunction([Var(f"X{i}") for i in range(600)]))
+2
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -35,6 +43,7 @@ __all__ = [
     "FALSE",
     "FUNCTIONS",
     "LOGICAL",
+    "MAX_DEPTH",
     "TRUE",
     "Attr",
     "BinOp",
@@ -42,15 +51,19 @@ __all__ = [
     "Cond",
     "Const",
     "Expr",
+    "Logic",
     "Neg",
     "Not",
     "Param",
     "Var",
     "attributes",
+    "children",
     "conjunction",
+    "depth",
     "disjunction",
     "evaluate",
     "is_boolean",
+    "map_children",
     "parameters",
     "simplify",
     "substitute",
@@ -63,6 +76,9 @@ ARITHMETIC = frozenset({"+", "-", "*", "/"})
 COMPARISONS = frozenset({"==", "!=", "<", ">", "<=", ">="})
 #: Functions MaBoSS rates may call, with their (min, max) number of arguments.
 FUNCTIONS: dict[str, tuple[int, int]] = {"log": (1, 2), "exp": (1, 2)}
+#: Deepest tree accepted in a model (a leaf has depth 1). Published rules are under 20 deep;
+#: the bound keeps every recursive walk of a tree under about 600 Python frames.
+MAX_DEPTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,15 +124,33 @@ class Neg:
 
 
 @dataclass(frozen=True, slots=True)
+class Logic:
+    """A logical operator over two or more operands: ``&`` (all non-zero), ``|`` (any
+    non-zero) or ``^`` (an odd number non-zero); the result is 0 or 1.
+
+    A chain read from text (``A & B & C``) is one node; ``(A & B) & C`` nests, as written.
+    """
+
+    op: str
+    args: tuple[Expr, ...]
+
+    def __post_init__(self) -> None:
+        if self.op not in LOGICAL:
+            raise ValueError(f"unknown logical operator {self.op!r}")
+        if len(self.args) < 2:
+            raise ValueError(f"{self.op!r} needs two or more operands, got {len(self.args)}")
+
+
+@dataclass(frozen=True, slots=True)
 class BinOp:
-    """A binary operator: logical (``& | ^``), arithmetic (``+ - * /``) or a comparison."""
+    """A binary arithmetic operator (``+ - * /``) or comparison (``== != < > <= >=``)."""
 
     op: str
     left: Expr
     right: Expr
 
     def __post_init__(self) -> None:
-        if self.op not in LOGICAL | ARITHMETIC | COMPARISONS:
+        if self.op not in ARITHMETIC | COMPARISONS:
             raise ValueError(f"unknown operator {self.op!r}")
 
 
@@ -137,7 +171,7 @@ class Call:
     args: tuple[Expr, ...]
 
 
-Expr = Const | Var | Param | Attr | Not | Neg | BinOp | Cond | Call
+Expr = Const | Var | Param | Attr | Not | Neg | Logic | BinOp | Cond | Call
 
 TRUE = Const(1.0)
 FALSE = Const(0.0)
@@ -147,6 +181,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
     """The direct sub-expressions of ``expr``."""
     if isinstance(expr, (Not, Neg)):
         return (expr.arg,)
+    if isinstance(expr, Logic):
+        return expr.args
     if isinstance(expr, BinOp):
         return (expr.left, expr.right)
     if isinstance(expr, Cond):
@@ -163,6 +199,17 @@ def walk(expr: Expr) -> Iterator[Expr]:
         node = stack.pop()
         yield node
         stack.extend(reversed(children(node)))
+
+
+def depth(expr: Expr) -> int:
+    """Levels in ``expr`` (a leaf is 1), counted without recursion so any tree can be measured."""
+    deepest = 0
+    stack = [(expr, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children(node))
+    return deepest
 
 
 def variables(expr: Expr) -> frozenset[str]:
@@ -185,7 +232,7 @@ def is_boolean(expr: Expr) -> bool:
     for e in walk(expr):
         if isinstance(e, Const) and e.value not in (0.0, 1.0):
             return False
-        if isinstance(e, BinOp) and e.op not in LOGICAL:
+        if isinstance(e, BinOp):
             return False
         if isinstance(e, (Param, Attr, Neg, Cond, Call)):
             return False
@@ -198,6 +245,8 @@ def map_children(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
         return Not(fn(expr.arg))
     if isinstance(expr, Neg):
         return Neg(fn(expr.arg))
+    if isinstance(expr, Logic):
+        return Logic(expr.op, tuple(fn(a) for a in expr.args))
     if isinstance(expr, BinOp):
         return BinOp(expr.op, fn(expr.left), fn(expr.right))
     if isinstance(expr, Cond):
@@ -210,8 +259,8 @@ def map_children(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
 def substitute(expr: Expr, mapping: Mapping[Expr, Expr]) -> Expr:
     """Replace every leaf or sub-tree found in ``mapping`` by its value.
 
-    >>> substitute(BinOp("&", Var("A"), Var("B")), {Var("B"): TRUE})
-    BinOp(op='&', left=Var(name='A'), right=Const(value=1.0))
+    >>> substitute(Logic("&", (Var("A"), Var("B"))), {Var("B"): TRUE})
+    Logic(op='&', args=(Var(name='A'), Const(value=1.0)))
     """
 
     def visit(e: Expr) -> Expr:
@@ -223,24 +272,20 @@ def substitute(expr: Expr, mapping: Mapping[Expr, Expr]) -> Expr:
     return visit(expr)
 
 
-def conjunction(terms: list[Expr]) -> Expr:
-    """``t1 & t2 & ...``, or TRUE for no terms."""
-    if not terms:
-        return TRUE
-    out = terms[0]
-    for t in terms[1:]:
-        out = BinOp("&", out, t)
-    return out
+def conjunction(terms: Sequence[Expr]) -> Expr:
+    """``t1 & t2 & ...`` as one node; the term itself when there is one, TRUE when none."""
+    return _junction("&", terms, TRUE)
 
 
-def disjunction(terms: list[Expr]) -> Expr:
-    """``t1 | t2 | ...``, or FALSE for no terms."""
+def disjunction(terms: Sequence[Expr]) -> Expr:
+    """``t1 | t2 | ...`` as one node; the term itself when there is one, FALSE when none."""
+    return _junction("|", terms, FALSE)
+
+
+def _junction(op: str, terms: Sequence[Expr], empty: Expr) -> Expr:
     if not terms:
-        return FALSE
-    out = terms[0]
-    for t in terms[1:]:
-        out = BinOp("|", out, t)
-    return out
+        return empty
+    return terms[0] if len(terms) == 1 else Logic(op, tuple(terms))
 
 
 def _truth(x: float) -> float:
@@ -268,10 +313,17 @@ def _exp(x: float) -> float:
         return math.inf
 
 
+def logic_value(op: str, values: Iterable[float]) -> float:
+    """``&``, ``|`` or ``^`` over numbers read as truth values (non-zero is true)."""
+    truths = [v != 0.0 for v in values]
+    if op == "&":
+        return float(all(truths))
+    if op == "|":
+        return float(any(truths))
+    return float(sum(truths) % 2)
+
+
 _BINARY: dict[str, Callable[[float, float], float]] = {
-    "&": lambda a, b: 1.0 if (a != 0.0 and b != 0.0) else 0.0,
-    "|": lambda a, b: 1.0 if (a != 0.0 or b != 0.0) else 0.0,
-    "^": lambda a, b: 1.0 if ((a != 0.0) != (b != 0.0)) else 0.0,
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
@@ -322,6 +374,8 @@ def evaluate(
             return 1.0 - _truth(ev(e.arg))
         if isinstance(e, Neg):
             return -ev(e.arg)
+        if isinstance(e, Logic):
+            return logic_value(e.op, [ev(a) for a in e.args])
         if isinstance(e, BinOp):
             return _BINARY[e.op](ev(e.left), ev(e.right))
         if isinstance(e, Cond):
@@ -337,6 +391,9 @@ def simplify(expr: Expr) -> Expr:
     """Fold constants and apply the Boolean identities that keep the meaning exactly.
 
     ``A & 1 -> A`` only when ``A`` is Boolean (a rate ``2 & 1`` is 1, not 2).
+
+    >>> simplify(Logic("&", (Var("A"), TRUE, Var("B"))))
+    Logic(op='&', args=(Var(name='A'), Var(name='B')))
     """
 
     def visit(e: Expr) -> Expr:
@@ -350,14 +407,26 @@ def simplify(expr: Expr) -> Expr:
             return e.arg.arg
         if isinstance(e, Cond) and isinstance(e.test, Const):
             return e.then if e.test.value != 0.0 else e.orelse
-        if isinstance(e, BinOp) and e.op in ("&", "|"):
-            for const, other in ((e.left, e.right), (e.right, e.left)):
-                if isinstance(const, Const):
-                    absorbing = (const.value == 0.0) if e.op == "&" else (const.value != 0.0)
-                    if absorbing:
-                        return FALSE if e.op == "&" else TRUE
-                    if is_boolean(other):
-                        return other
+        if isinstance(e, Logic) and e.op in ("&", "|"):
+            return _without_neutral_constants(e)
         return e
 
     return visit(expr)
+
+
+def _without_neutral_constants(e: Logic) -> Expr:
+    """``&``/``|`` with its constant operands folded: an absorbing one decides the result,
+    neutral ones go (keeping the 0/1 result when what is left is not Boolean)."""
+    absorbing = FALSE if e.op == "&" else TRUE
+    kept = []
+    for arg in e.args:
+        if isinstance(arg, Const):
+            if (arg.value != 0.0) == (absorbing.value != 0.0):
+                return absorbing
+        else:
+            kept.append(arg)
+    if len(kept) == len(e.args):
+        return e
+    if len(kept) == 1:
+        return kept[0] if is_boolean(kept[0]) else e
+    return Logic(e.op, tuple(kept))

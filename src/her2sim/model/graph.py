@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from her2sim.model.expr import BinOp, Expr, Not, Var, children
+from her2sim.model.expr import Expr, Logic, Not, Var, children
 from her2sim.model.network import Model
 
 __all__ = ["signed_edges"]
@@ -27,8 +27,8 @@ def _polarities(expr: Expr, positive: bool = True) -> Iterator[tuple[str, int]]:
         yield expr.name, 1 if positive else -1
     elif isinstance(expr, Not):
         yield from _polarities(expr.arg, not positive)
-    elif isinstance(expr, BinOp) and expr.op == "^":
-        for child in (expr.left, expr.right):
+    elif isinstance(expr, Logic) and expr.op == "^":
+        for child in expr.args:
             yield from ((name, 0) for name, _ in _polarities(child, positive))
     else:
         for child in children(expr):

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from her2sim.errors import ModelValidationError, UnknownNameError, closest
 from her2sim.model.expr import (
     FUNCTIONS,
+    MAX_DEPTH,
     Attr,
     Call,
     Cond,
@@ -35,6 +36,7 @@ from her2sim.model.expr import (
     Expr,
     Var,
     attributes,
+    depth,
     parameters,
     simplify,
     substitute,
@@ -94,6 +96,22 @@ class Node:
     references: tuple[str, ...] = ()
     origin: str = field(default="", compare=False)
 
+    def __post_init__(self) -> None:
+        """Refuse trees deeper than :data:`~her2sim.model.expr.MAX_DEPTH`: every model then
+        hashes, compares, prints and compiles within Python's recursion limit."""
+        for what, expr in self.expressions():
+            levels = depth(expr)
+            if levels > MAX_DEPTH:
+                where = f"{self.origin}: " if self.origin else ""
+                raise ModelValidationError(
+                    [f"{where}{what} of {self.name} is nested {levels} levels deep; her2sim accepts up to {MAX_DEPTH}"]
+                )
+
+    def expressions(self) -> list[tuple[str, Expr]]:
+        """(field, expression) for the rule, the explicit rates and the attributes."""
+        named = [("rule", self.rule), ("rate_up", self.rate_up), ("rate_down", self.rate_down)]
+        return [(f, e) for f, e in named if e is not None] + [(f"@{k}", v) for k, v in self.attributes]
+
     @property
     def is_input(self) -> bool:
         """True when the node never changes by itself: no rule, no rates, or rule == itself."""
@@ -124,12 +142,16 @@ class Node:
         """(rate_up, rate_down) with every ``@attribute`` replaced by its expression."""
         attrs = self.attribute_map()
 
-        def resolve(expr: Expr, depth: int = 0) -> Expr:
-            if depth > len(attrs) + 1:
+        def resolve(expr: Expr, rounds: int = 0) -> Expr:
+            if rounds > len(attrs) + 1:
                 raise ModelValidationError([f"node {self.name}: attributes refer to each other in a cycle"])
             mapping = {Attr(k): v for k, v in attrs.items()}
             out = substitute(expr, mapping)
-            return resolve(out, depth + 1) if attributes(out) & attrs.keys() else out
+            if depth(out) > MAX_DEPTH:
+                raise ModelValidationError(
+                    [f"node {self.name}: its rates, with attributes substituted, nest over {MAX_DEPTH} levels deep"]
+                )
+            return resolve(out, rounds + 1) if attributes(out) & attrs.keys() else out
 
         return resolve(self.effective_rate_up()), resolve(self.effective_rate_down())
 
@@ -241,14 +263,14 @@ class Model:
         """Nodes that no other node's rule or rate reads."""
         read: set[str] = set()
         for n in self.nodes:
-            for expr in _node_exprs(n):
+            for _, expr in n.expressions():
                 read |= variables(expr) - {n.name}
         return tuple(n.name for n in self.nodes if n.name not in read)
 
     def regulators(self, name: str) -> frozenset[str]:
         """Nodes read by the rule or rates of ``name``."""
         out: frozenset[str] = frozenset()
-        for expr in _node_exprs(self.node(name)):
+        for _, expr in self.node(name).expressions():
             out |= variables(expr)
         return out
 
@@ -410,12 +432,6 @@ class Model:
         return self
 
 
-def _node_exprs(node: Node) -> list[Expr]:
-    exprs = [e for e in (node.rule, node.rate_up, node.rate_down) if e is not None]
-    exprs.extend(v for _, v in node.attributes)
-    return exprs
-
-
 def validate(model: Model, unused_parameters: bool = True) -> list[str]:
     """Collect every problem of ``model``: undefined nodes, parameters and attributes, unknown
     functions or arities, negative constant rates, impossible initial states, and (when
@@ -427,10 +443,7 @@ def validate(model: Model, unused_parameters: bool = True) -> list[str]:
     for node in model.nodes:
         where = f"{node.origin}: " if node.origin else ""
         attrs = node.attribute_map()
-        fields: list[tuple[str, Expr]] = [("rule", node.rule)] if node.rule is not None else []
-        fields += [(f, e) for f, e in (("rate_up", node.rate_up), ("rate_down", node.rate_down)) if e is not None]
-        fields += [(f"@{k}", v) for k, v in node.attributes]
-        for field_name, expr in fields:
+        for field_name, expr in node.expressions():
             for var in sorted(variables(expr) - names):
                 hint = _suggest(var, names)
                 found.append(f"{where}unknown node {var!r} in {field_name} of {node.name}{hint}")
