@@ -13,6 +13,7 @@ from collections.abc import Iterable
 __all__ = [
     "ConfigError",
     "Her2simError",
+    "Her2simWarning",
     "ModelFormatError",
     "ModelValidationError",
     "UnknownNameError",
@@ -103,3 +104,8 @@ class UnknownNameError(Her2simError, KeyError):
 
 class ConfigError(Her2simError, ValueError):
     """A simulation or experiment setting is impossible (negative time, zero samples, ...)."""
+
+
+class Her2simWarning(UserWarning):
+    """Something a user should know before or after a run that is not an error (a long run,
+    statistics that were not all kept). The command line prints each as one ``warning:`` line."""

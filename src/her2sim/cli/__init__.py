@@ -7,6 +7,7 @@ Every command parses its arguments, calls one library function and renders the r
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from her2sim.errors import ConfigError, Her2simError
+from her2sim.errors import ConfigError, Her2simError, Her2simWarning
 
 if TYPE_CHECKING:
     from her2sim.engine.result import SimulationResult
@@ -118,6 +119,9 @@ def simulate(
     max_states: Annotated[
         int | None, typer.Option(help="Bound on the state-table entries kept per thread (default 1,048,576)")
     ] = None,
+    max_flips: Annotated[
+        float | None, typer.Option(help="Refuse a run expected to make more flips than this (default 1e12)")
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write results (.parquet or .csv)")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of node trajectories")] = None,
 ) -> None:
@@ -136,7 +140,8 @@ def simulate(
     m, config = _read(model, cfg)
     base = config or SimulationConfig(max_time=100.0, time_tick=1.0, sample_count=10_000)
     changes = {k: v for k, v in {"max_time": max_time, "time_tick": time_tick, "sample_count": samples,
-                                 "seed": seed, "threads": threads, "max_states": max_states}.items()
+                                 "seed": seed, "threads": threads, "max_states": max_states,
+                                 "max_flips": max_flips}.items()
                if v is not None}  # fmt: skip
     if config is not None and "threads" not in changes and config.threads == MABOSS_DEFAULTS.threads:
         changes["threads"] = None  # a .cfg without thread_count: use every core
@@ -258,8 +263,20 @@ def _plot(result: SimulationResult, path: Path) -> None:
     save_figure(fig, path, dpi=120)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+    """her2sim's own warnings as one ``stderr`` line; other libraries' as Python shows them."""
+    if issubclass(category, Her2simWarning):
+        print(f"her2sim: warning: {message}", file=sys.stderr)
+    else:
+        _python_show_warning(message, category, *args, **kwargs)  # type: ignore[arg-type]
+
+
+_python_show_warning = warnings.showwarning
+
+
 def main() -> None:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
+    warnings.showwarning = _show_warning
     try:
         # without standalone mode click returns a command's typer.Exit code instead of exiting
         code = app(standalone_mode=False)

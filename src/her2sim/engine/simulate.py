@@ -23,6 +23,7 @@ from her2sim.engine._merge import merge_counts, merge_state_windows
 from her2sim.engine.compile import CompiledModel, compile_model
 from her2sim.engine.result import SimulationResult
 from her2sim.engine.scenario import RuntimeArrays, Scenario, runtime_arrays
+from her2sim.engine.work import check_work, estimate_work
 from her2sim.errors import ConfigError
 from her2sim.model.config import SimulationConfig
 from her2sim.model.network import Model
@@ -86,7 +87,8 @@ def _run_range(
     acc = _Accumulators.new(len(compiled.model), compiled.n_words, config.n_windows, keep_states)
     kernel = compiled.kernel.run_trajectories
     structure = compiled.structure
-    for position in range(start, stop, _CHUNK):
+    # an empty range still calls the kernel once, which loads (or compiles) it
+    for position in range(start, stop, _CHUNK) or (start,):
         chunk_end = min(stop, position + _CHUNK)
         acc.state_table, acc.final_table, acc.fixed_table = kernel(
             position, chunk_end, config.seed,
@@ -147,8 +149,13 @@ def _simulate_arrays(
     started = time.perf_counter()
     if not compiled.kernel.run_trajectories.signatures:
         # the first call in a process loads (or compiles) the kernel: keep it out of the timing
-        _run_range(compiled, arrays, config.with_(sample_count=1), 0, 1, keep_states, late_from, None)
+        _run_range(compiled, arrays, config, 0, 0, keep_states, late_from, None)
     compile_s = time.perf_counter() - started
+
+    def pilot(trial: SimulationConfig) -> int:
+        return int(_run_range(compiled, arrays, trial, 0, trial.sample_count, False, 0.0, None).counters[0])
+
+    check_work(estimate_work(compiled, arrays, config, pilot), config)
     started = time.perf_counter()
     if threads == 1:
         parts = [_run_range(compiled, arrays, config, 0, config.sample_count, keep_states, late_from, progress)]

@@ -466,7 +466,7 @@ def _config(settings: dict[str, tuple[float, int]], sc: _Scanner) -> SimulationC
         if target is None:
             extra.append((key, v))
         elif target in ("sample_count", "seed", "threads"):
-            if v != int(v) or v < 0:
+            if not math.isfinite(v) or v != int(v) or v < 0:
                 raise sc.error(f"{key} must be a whole number, got {v:g}", pos)
             kwargs[target] = int(v)
         elif target == "discrete_time":

@@ -7,18 +7,24 @@ Examples
 >>> SimulationConfig(sample_count=0)
 Traceback (most recent call last):
 ...
-her2sim.errors.ConfigError: sample_count must be a whole number >= 1, got 0
+her2sim.errors.ConfigError: sample_count must be a whole number from 1 to 1,000,000,000, got 0
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from dataclasses import dataclass, replace
 
 from her2sim.errors import ConfigError
 
-__all__ = ["MABOSS_DEFAULTS", "SimulationConfig"]
+__all__ = ["MABOSS_DEFAULTS", "MAX_SAMPLE_COUNT", "MAX_THREADS", "SimulationConfig"]
+
+#: Most trajectories one run may ask for (memory does not grow with them; time does).
+MAX_SAMPLE_COUNT = 10**9
+#: Most worker threads one run may ask for.
+MAX_THREADS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,9 @@ class SimulationConfig:
         Bound on the state statistics each thread keeps: at most this many entries (a
         state in a time window, a final state, a fixed point) per table. Time that finds
         no room is counted as overflow and the result says so (``state_overflow``).
+    max_flips:
+        Refuse a run expected to make more flips than this (estimated before it starts,
+        see :mod:`her2sim.engine.work`); the default is about a day of computing.
     extra:
         Other MaBoSS settings (``statdist_traj_count``, ``display_traj``...), kept so that a
         configuration read from a ``.cfg`` file is written back unchanged.
@@ -57,6 +66,7 @@ class SimulationConfig:
     threads: int | None = None
     discrete_time: bool = False
     max_states: int = 1 << 20
+    max_flips: float = 1e12
     extra: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
@@ -68,14 +78,18 @@ class SimulationConfig:
             raise ConfigError(
                 f"time_tick ({self.time_tick}) is larger than max_time ({self.max_time}): no window to report"
             )
-        if not (isinstance(self.sample_count, int) and self.sample_count >= 1):
-            raise ConfigError(f"sample_count must be a whole number >= 1, got {self.sample_count}")
-        if self.threads is not None and not (isinstance(self.threads, int) and self.threads >= 1):
-            raise ConfigError(f"threads must be a whole number >= 1, got {self.threads}")
-        if not (isinstance(self.seed, int) and 0 <= self.seed < 2**63):
+        if not (_whole(self.sample_count) and 1 <= self.sample_count <= MAX_SAMPLE_COUNT):
+            raise ConfigError(
+                f"sample_count must be a whole number from 1 to {MAX_SAMPLE_COUNT:,}, got {self.sample_count}"
+            )
+        if self.threads is not None and not (_whole(self.threads) and 1 <= self.threads <= MAX_THREADS):
+            raise ConfigError(f"threads must be a whole number from 1 to {MAX_THREADS}, got {self.threads}")
+        if not (_whole(self.seed) and 0 <= self.seed < 2**63):
             raise ConfigError(f"seed must be a whole number in [0, 2**63), got {self.seed}")
-        if not (isinstance(self.max_states, int) and self.max_states >= 1):
-            raise ConfigError(f"max_states must be a whole number >= 1, got {self.max_states}")
+        if not (_whole(self.max_states) and 1 <= self.max_states < 2**62):
+            raise ConfigError(f"max_states must be a whole number from 1 to 2**62, got {self.max_states}")
+        if not (isinstance(self.max_flips, (int, float)) and self.max_flips > 0):
+            raise ConfigError(f"max_flips must be a positive number, got {self.max_flips}")
 
     @property
     def n_windows(self) -> int:
@@ -91,6 +105,11 @@ class SimulationConfig:
     def with_(self, **changes: object) -> SimulationConfig:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _whole(value: object) -> bool:
+    """An integer (NumPy's included), never a ``bool``: ``True`` is not a sample count."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 #: MaBoSS's own defaults (RunConfig), used when a ``.cfg`` leaves a setting out.
