@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
@@ -295,13 +296,21 @@ def test_simulate_a_bnet_model(tmp_path: Path) -> None:
     assert nodes["time"].tolist() == [0.0, 1.0, 2.0, 3.0]
 
 
-def test_simulate_warns_when_the_state_tables_overflow(tmp_path: Path) -> None:
+def test_simulate_says_plainly_when_the_state_tables_overflow(tmp_path: Path) -> None:
+    """Exit 0, one warning line, and a state table whose '<not kept>' rows hold what is missing."""
     model = tmp_path / "free.bnet"
     model.write_text("targets, factors\n" + "".join(f"N{i}, !N{i}\n" for i in range(16)))
-    args = ("simulate", model, "-n", "2000", "--max-time", "5", "--time-tick", "1")
-    assert "warning" not in run(*args).stdout
-    crowded = run(*args, "--max-states", "50").stdout
-    assert "warning: up to" in crowded and "raise --max-states" in crowded
+    args = ("simulate", model, "-n", "2000", "--max-time", "5", "--time-tick", "1", "-o", tmp_path / "r.parquet")
+    roomy = run_main(*args, cwd=tmp_path)
+    assert roomy.returncode == 0 and roomy.stderr == ""
+    crowded = run_main(*args, "--max-states", "50", cwd=tmp_path)
+    assert crowded.returncode == 0, crowded.stderr
+    [line] = crowded.stderr.splitlines()
+    assert line.startswith("her2sim: warning: state statistics are incomplete: up to ") and "--max-states" in line
+    states = pd.read_parquet(tmp_path / "r.states.parquet")
+    not_kept = states[states["state"] == "<not kept>"].set_index("time")["probability"]
+    assert len(not_kept) == 5 and (not_kept > 0.5).all()
+    assert np.allclose(states.groupby("time")["probability"].sum(), 1.0)
 
 
 def test_simulate_refuses_an_unknown_output_type_before_running(tmp_path: Path) -> None:

@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from her2sim.engine.compile import compile_model
+from her2sim.engine.result import NOT_KEPT
 from her2sim.engine.scenario import Scenario, runtime_arrays
 from her2sim.engine.simulate import simulate, simulate_batch
-from her2sim.errors import ConfigError, UnknownNameError
+from her2sim.errors import ConfigError, Her2simWarning, UnknownNameError
 from her2sim.formats.maboss import parse_maboss
 from her2sim.model.config import SimulationConfig
 from her2sim.model.expr import BinOp, Cond, Const, Not, Param, Var, evaluate
@@ -122,12 +123,30 @@ def test_bounded_state_tables_report_overflow_and_keep_totals(max_states: int) -
     """Far more (state, window) entries than the bound: the run ends, the time that found no
     room is reported as overflow, and kept states plus overflow still add up to 1."""
     config = SimulationConfig(max_time=5, time_tick=1, sample_count=20000, seed=3, threads=2, max_states=max_states)
-    result = simulate(_free_nodes(20), config)
+    with pytest.warns(Her2simWarning, match="state statistics are incomplete"):
+        result = simulate(_free_nodes(20), config)
     assert result.state_overflow > 0.05
     assert len(result.state_keys) <= 2 * max_states  # each of the two threads keeps at most max_states entries
     per_window = np.bincount(result.state_window, weights=result.state_prob, minlength=5)
     assert np.allclose(per_window + result.overflow_prob, 1.0, atol=1e-9)
     assert result.final_prob.sum() + result.meta["final_overflow"] == pytest.approx(1.0)
+
+
+def test_a_truncated_state_table_says_so_in_its_own_rows() -> None:
+    """What found no room is the '<not kept>' row of each table, which then sums to one, and a
+    warning says so: a truncated table is never passed off as the state distribution."""
+    config = SimulationConfig(max_time=5, time_tick=1, sample_count=5000, seed=3, threads=2, max_states=500)
+    with pytest.warns(Her2simWarning, match="state statistics are incomplete"):
+        result = simulate(_free_nodes(16), config)
+    long = result.states()
+    assert np.allclose(long.groupby("time")["probability"].sum(), 1.0)
+    last_rows = long.groupby("time").tail(1)
+    assert (last_rows["state"] == NOT_KEPT).all()
+    assert np.allclose(last_rows["probability"], result.overflow_prob)
+    wide = result.states(wide=True)
+    assert np.allclose(wide.sum(axis=1), 1.0) and np.allclose(wide[NOT_KEPT], result.overflow_prob)
+    finals = result.final_states().set_index("state")["probability"]
+    assert finals.sum() == pytest.approx(1.0) and finals[NOT_KEPT] == result.meta["final_overflow"]
 
 
 def test_state_tables_grow_without_overflow_below_the_bound() -> None:

@@ -159,9 +159,6 @@ def simulate(
     loading = f", {result.meta['compile_s']:.1f} s loading the kernel" if result.meta["compile_s"] > 0.5 else ""
     console.print(f"{base.sample_count} trajectories in {result.meta['elapsed_s']:.2f} s "
                   f"({result.meta['threads']} threads{loading})")  # fmt: skip
-    if states and result.state_overflow > 0:
-        console.print(f"warning: up to {result.state_overflow:.1%} of the state probability found no room in the "
-                      f"state tables (max_states {base.max_states}); raise --max-states to keep it all")  # fmt: skip
     if output is not None:
         result.save(output)
         console.print(f"wrote {output}")

@@ -4,6 +4,10 @@ Probabilities follow MaBoSS's definitions: for window ``w`` (``[w*tick, (w+1)*ti
 probability of a node or a state is the time trajectories spent in it within the window,
 divided by ``tick * sample_count``. States leave out internal nodes and are named as MaBoSS
 names them: active nodes joined by `` -- ``, or ``<nil>`` when none is active.
+
+State statistics are bounded (``max_states``). Probability that found no room is never
+dropped from a table: it is the row ``<not kept>`` (:data:`NOT_KEPT`), so every state table
+sums to one and says, in the table itself, how much of it is not broken down into states.
 """
 
 from __future__ import annotations
@@ -24,7 +28,11 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["SimulationResult", "state_names"]
+__all__ = ["NOT_KEPT", "SimulationResult", "state_names"]
+
+#: The state-table row holding probability that found no room in the bounded tables; no
+#: node name can hold ``<``, so no state is named this way.
+NOT_KEPT = "<not kept>"
 
 #: Largest number of categories written with Parquet dictionary encoding.
 _MAX_DICTIONARY = 1 << 16
@@ -206,6 +214,7 @@ class SimulationResult:
             used, state = np.unique(self.state_index[keep], return_inverse=True)
         names = pd.Index(_name_array(self.state_keys[used], self.node_names, ~self.internal), dtype="str")
         window, probability, state = self.state_window[keep], self.state_prob[keep], state.ravel()
+        window, probability, state, names = self._with_not_kept(window, probability, state, names)
         if wide:
             frame = pd.DataFrame({"time": self.times[window], "state": names[state], "probability": probability})
             frame = frame.pivot_table(
@@ -218,14 +227,34 @@ class SimulationResult:
             {"time": self.times[window], "state": _categorical(state, names), "probability": probability}
         )
 
+    def _with_not_kept(
+        self, window: np.ndarray, probability: np.ndarray, state: np.ndarray, names: pd.Index
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index]:
+        """The state rows with a :data:`NOT_KEPT` row last in each window that lost probability."""
+        lost = np.flatnonzero(self.overflow_prob > 0)
+        if not len(lost):
+            return window, probability, state, names
+        at = np.searchsorted(window, lost, side="right")  # rows come ordered by window
+        return (
+            np.insert(window, at, lost),
+            np.insert(probability, at, self.overflow_prob[lost]),
+            np.insert(state, at, len(names)),
+            names.append(type(names)([NOT_KEPT], dtype=names.dtype)),
+        )
+
     def final_states(self) -> pd.DataFrame:
-        """Distribution of the states trajectories are in at ``max_time``."""
+        """Distribution of the states trajectories are in at ``max_time`` (with a
+        :data:`NOT_KEPT` row for final states that found no room)."""
         import pandas as pd
 
         self._require_states()
         assert self.final_keys is not None and self.final_prob is not None
         names = state_names(self.final_keys, self.node_names, ~self.internal)
-        frame = pd.DataFrame({"state": names, "probability": self.final_prob})
+        probability = self.final_prob
+        lost = self.meta.get("final_overflow", 0.0)
+        if lost > 0:
+            names, probability = [*names, NOT_KEPT], np.append(probability, lost)
+        frame = pd.DataFrame({"state": names, "probability": probability})
         frame = frame.groupby("state", as_index=False)["probability"].sum()
         return frame.sort_values("probability", ascending=False).reset_index(drop=True)
 
@@ -296,6 +325,7 @@ class SimulationResult:
         if self.state_keys is not None:
             tables[".states"] = self.states()
         meta = {k: (v if not isinstance(v, float) or math.isfinite(v) else str(v)) for k, v in self.meta.items()}
+        meta["state_overflow"] = self.state_overflow
         for suffix, table in tables.items():
             target = p.with_name(p.stem + suffix + p.suffix)
             if p.suffix == ".parquet":

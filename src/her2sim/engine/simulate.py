@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,10 +22,10 @@ import numpy as np
 from her2sim.engine._kernel import empty_table
 from her2sim.engine._merge import merge_counts, merge_state_windows
 from her2sim.engine.compile import CompiledModel, compile_model
-from her2sim.engine.result import SimulationResult
+from her2sim.engine.result import NOT_KEPT, SimulationResult
 from her2sim.engine.scenario import RuntimeArrays, Scenario, runtime_arrays
 from her2sim.engine.work import check_work, estimate_work
-from her2sim.errors import ConfigError
+from her2sim.errors import ConfigError, Her2simWarning
 from her2sim.model.config import SimulationConfig
 from her2sim.model.network import Model
 
@@ -178,7 +179,7 @@ def _simulate_arrays(
     fixed = merge_counts([p.fixed_table for p in parts], [int(p.fixed_used[0]) for p in parts])
     overflow = sum(p.overflow_acc[:, :w] for p in parts)[0]
     counters = sum(p.counters for p in parts)
-    return SimulationResult.from_sums(
+    result = SimulationResult.from_sums(
         compiled.model,
         config,
         node_time=node_time,
@@ -193,6 +194,15 @@ def _simulate_arrays(
         compile_s=compile_s,
         late=(late_from, sum(p.late_acc for p in parts)),
     )
+    if result.state_overflow > 0:
+        warnings.warn(
+            f"state statistics are incomplete: up to {result.state_overflow:.1%} of a window's probability found "
+            f"no room (max_states {config.max_states:,} per thread) and is the row '{NOT_KEPT}' of the state "
+            "tables; raise max_states (--max-states) to keep every state",
+            Her2simWarning,
+            stacklevel=3,
+        )
+    return result
 
 
 def simulate(
