@@ -5,13 +5,15 @@ from __future__ import annotations
 import doctest
 import importlib
 import itertools
+import re
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from her2sim.errors import ModelFormatError, ModelValidationError
+from her2sim.errors import Her2simWarning, ModelFormatError, ModelValidationError
 from her2sim.formats import format_for, read_model, write_model
 from her2sim.formats import maboss as maboss_module
 from her2sim.formats.maboss import (
@@ -635,3 +637,24 @@ def test_the_comparison_helpers_can_fail() -> None:
     assert not same_function(Neg(Param("k")), BinOp("-", Const(1.0), Param("k")), {"k": 2.0})
     assert flattened(Logic("|", (A, Logic("|", (B, C))))) == flattened(Logic("|", (Logic("|", (A, B)), C)))
     assert flattened(Logic("|", (A, Logic("&", (B, C))))) != flattened(Logic("&", (Logic("|", (A, B)), C)))
+
+
+@pytest.mark.parametrize(
+    ("istate", "fragment"),
+    [
+        ("[A, B].istate = 0.7 [0, 1], 0.7 [1, 0];", "of [A, B] sum to 1.4; they are divided by their sum"),
+        ("[A, B].istate = 0 [0, 1], 0 [1, 0];", "of [A, B] sum to 0; every draw takes the last outcome"),
+        ("[A].istate = 0.2 [0], 0.2 [1];", "of A sum to 0.4"),
+    ],
+)
+def test_istate_probabilities_that_do_not_sum_to_one_are_named_with_their_line(istate: str, fragment: str) -> None:
+    cfg = f"max_time = 5;\n{istate}\n"
+    with pytest.warns(Her2simWarning, match=re.escape(fragment)) as caught:
+        parse_maboss("Node A { logic = A; } Node B { logic = B; }", cfg, "x.bnd", "x.cfg")
+    assert str(caught[0].message).startswith("x.cfg:2:")
+
+
+def test_istate_probabilities_that_sum_to_one_say_nothing() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parse_maboss("Node A { logic = A; }", "[A].istate = 0.25 [0], 0.75 [1];\n")

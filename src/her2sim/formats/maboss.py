@@ -22,10 +22,11 @@ from __future__ import annotations
 import math
 import os
 import re
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
-from her2sim.errors import ConfigError, ModelFormatError, closest
+from her2sim.errors import ConfigError, Her2simWarning, ModelFormatError, closest
 from her2sim.formats._expr import MABOSS, format_expr, parse_expr
 from her2sim.formats._io import read_text
 from her2sim.model.config import MABOSS_DEFAULTS, SimulationConfig
@@ -429,6 +430,7 @@ def _constant(sc: _Scanner, expr: Expr, what: str, pos: int, params: dict[str, f
 
 
 def _istate_list(sc: _Scanner, names: list[str], params: dict[str, float]) -> IStateGroup:
+    first = sc.pos
     outcomes: list[tuple[float, tuple[int, ...]]] = []
     while True:
         sc.skip_space()
@@ -455,7 +457,22 @@ def _istate_list(sc: _Scanner, names: list[str], params: dict[str, float]) -> IS
         if not sc.peek(","):
             break
         sc.pos += 1
+    _warn_unless_normalised(sc, first, names, [p for p, _ in outcomes])
     return IStateGroup(tuple(names), tuple(outcomes))
+
+
+def _warn_unless_normalised(sc: _Scanner, pos: int, names: list[str], probabilities: list[float]) -> None:
+    """MaBoSS divides istate probabilities by their sum without a word (and, when they sum to
+    zero, always draws the last outcome); say so, with the place, when they do not sum to 1."""
+    total = math.fsum(probabilities)
+    if abs(total - 1.0) <= 1e-9:
+        return
+    line, col = sc.where(pos)
+    group = f"[{', '.join(names)}]" if len(names) > 1 else names[0]
+    effect = ("every draw takes the last outcome, as in MaBoSS" if total == 0
+              else "they are divided by their sum, as MaBoSS does")  # fmt: skip
+    warnings.warn(f"{sc.source}:{line}:{col}: initial-state probabilities of {group} sum to {total:g}; {effect}",
+                  Her2simWarning, stacklevel=2)  # fmt: skip
 
 
 def _config(settings: dict[str, tuple[float, int]], sc: _Scanner) -> SimulationConfig:
