@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import stat
 from pathlib import Path
 
 import pytest
@@ -59,6 +61,20 @@ def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path: Path, monkeypat
     with pytest.raises(OSError, match="disk full"):
         atomic_write(target, "A, A\n")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_written_files_take_the_users_umask_not_a_private_mode(tmp_path: Path, umask: int) -> None:
+    """mkstemp's 0o600 made every PNG, HTML and converted model private to its writer."""
+    old = os.umask(umask)
+    try:
+        atomic_write(tmp_path / "out.bnet", "A, A\n")
+        write_model(read_model(tmp_path / "out.bnet"), tmp_path / "out.bnd")
+    finally:
+        os.umask(old)
+    for name in ("out.bnet", "out.bnd", "out.cfg"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bnd", "out.bnet", "out.cfg"]
 
 
 def _same_functions(a: Model, b: Model, samples: int = 300) -> None:

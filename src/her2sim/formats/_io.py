@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -88,18 +88,34 @@ def read_text(path: str | os.PathLike[str]) -> str:
 
 def atomic_write(path: str | os.PathLike[str], content: str | bytes) -> None:
     """Write ``content`` to ``path`` through a temporary file and a rename, so a failure
-    never leaves a partial file that looks complete."""
+    never leaves a partial file that looks complete.
+
+    The file gets the permissions any tool's output gets (``0o666`` less the user's umask),
+    not the private ``0o600`` of :func:`tempfile.mkstemp`.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    fd, tmp = _new_temporary(p)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, p)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def _new_temporary(target: Path) -> tuple[int, Path]:
+    """A new, exclusively created file beside ``target``, opened for writing with mode 0o666
+    (which the operating system narrows by the umask)."""
+    for _ in range(100):
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {target}")
 
 
 def write_table(table: Any, path: str | os.PathLike[str]) -> None:
