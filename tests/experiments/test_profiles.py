@@ -89,6 +89,7 @@ ERRORS = {
     "duplicate-sample-error.cna": (1, None, "column 'S1' appears twice (fields 3 and 5)"),
     "unnamed-sample-error.cna": (1, None, "column 4 has no sample name"),
     "latin1-error.maf": (3, 23, "not UTF-8: byte 0xe9 at offset 95"),
+    "header-only-error.maf": (None, None, "no mutation rows (header only)"),
 }
 
 
@@ -118,6 +119,21 @@ def test_the_valid_twins_read() -> None:
         "S1": ("PIK3CA:H1047R", "ERBB2:amp"),
         "S2": ("ERBB2:L755S", "PTEN:loss"),
     }
+
+
+def test_a_header_only_mutation_table_is_a_cohort_without_mutations_when_copy_number_names_samples() -> None:
+    profiles = read_profiles(CBIO / "header-only-error.maf", CBIO / "copy-number.cna")
+    assert {s: p.alterations for s, p in profiles.items()} == {"S1": ("ERBB2:amp",), "S2": ("PTEN:loss",)}
+
+
+def test_tables_without_a_single_row_are_refused_naming_each(tmp_path: Path) -> None:
+    cna = write(tmp_path, "c.tsv", "Hugo_Symbol\tS1\n")
+    with pytest.raises(ModelFormatError, match=r"c.tsv: no copy-number rows \(header only\)"):
+        read_profiles(copy_number=cna)
+    with pytest.raises(ModelFormatError) as info:
+        read_profiles(CBIO / "header-only-error.maf", cna)
+    assert str(info.value).startswith(f"{CBIO / 'header-only-error.maf'}: no mutation rows (header only)")
+    assert f"{cna} has no copy-number rows either" in str(info.value)
 
 
 def test_the_size_limit_is_one_for_cbioportal_tables_not_for_model_files(

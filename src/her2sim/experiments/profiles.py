@@ -305,7 +305,14 @@ def _cna_row(profile: Profile, gene: str, text: str, where: str) -> None:
 
 
 def read_profiles(mutations: TableSource | None = None, copy_number: TableSource | None = None) -> dict[str, Profile]:
-    """Profiles by sample from a mutation table and/or a copy-number table.
+    """Profiles by sample from a mutation table and/or a copy-number table; never empty.
+
+    The samples are those the rows name. A table with a header and no rows names none, and
+    what that means depends on the other table. A MAF lists only the mutations found (a long
+    copy-number table only the altered genes), so beside a table whose rows name the samples
+    it says "none found": a legitimate cohort without mutations, read as such. When no table
+    has a row there is no sample to rank; that is an error naming each table, not an empty
+    result that ``predict`` would turn into an empty report and exit status 0.
 
     Contradictory alterations in one sample (a gene both amplified and deleted) are reported
     in that sample's ``unmapped`` list and the sample keeps neither.
@@ -317,9 +324,18 @@ def read_profiles(mutations: TableSource | None = None, copy_number: TableSource
         _read_mutations(mutations, profiles)
     if copy_number is not None:
         _read_cna(copy_number, profiles)
+    if not profiles:
+        raise _header_only([(mutations, "mutation"), (copy_number, "copy-number")])
     for profile in profiles.values():
         _resolve_conflicts(profile)
     return profiles
+
+
+def _header_only(tables: list[tuple[TableSource | None, str]]) -> ModelFormatError:
+    """The error for tables none of which has a row: the first is the source, the other named."""
+    (first, what), *others = [(_name(source, what), what) for source, what in tables if source is not None]
+    either = "".join(f", and {name} has no {kind} rows either" for name, kind in others)
+    return ModelFormatError(f"no {what} rows (header only){either}", first, hint="no sample to rank")
 
 
 def _resolve_conflicts(profile: Profile) -> None:
