@@ -72,6 +72,17 @@ def test_experiment_errors_are_one_line_and_write_nothing(tmp_path: Path) -> Non
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("part-*"))
 
 
+def test_cbioportal_tables_that_would_be_misread_are_one_line_errors(tmp_path: Path) -> None:
+    header = "#version 2.4\nHugo_Symbol\tHGVSp_Short\tTumor_Sample_Barcode\n"
+    (tmp_path / "header.maf").write_text(header)
+    assert_one_line_error(run_main("predict", "--mutations", "header.maf", cwd=tmp_path),
+                          "header.maf: no mutation rows (header only)")  # fmt: skip
+    (tmp_path / "ragged.maf").write_text(header + "PIK3CA\tp.H1047R\tS1\tmore\n")
+    assert_one_line_error(run_main("cohort", "out", "--mutations", "ragged.maf", cwd=tmp_path),
+                          "ragged.maf:3: 4 fields where the header (line 2) has 3")  # fmt: skip
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_output_directory_that_is_a_file_or_unwritable_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "taken").write_text("x")
     assert_one_line_error(run_main("landscape", "taken", "-n", "100", cwd=tmp_path), "taken")

@@ -213,8 +213,6 @@ def cohort_command(
     from her2sim.experiments.predict import cohort
 
     profiles = _profiles(mutations, cna, alteration)
-    if not profiles:
-        raise ConfigError("the tables hold no sample")
     unmapped = sum(len(p.unmapped) for p in profiles.values())
     with _bar("cohort") as update:
         table = cohort(list(profiles.values()), out_dir / "cells", therapy, scheduler=scheduler,

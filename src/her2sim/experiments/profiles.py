@@ -12,6 +12,11 @@ Each row becomes an alteration of the library (:meth:`AlterationLibrary.for_vari
 mutations; amplification -> ``GENE:amp``, deep deletion -> ``GENE:loss``) or a report line
 saying why it could not be used. Nothing is dropped silently.
 
+Tables are read as cBioPortal writes them: UTF-8, tab-separated, unquoted, one field per
+column, ``#`` comment lines allowed. A row with a field too many or too few, a column name
+given twice, or a byte that is not UTF-8 is a ``file:line`` error rather than a guess, since
+each guess would move values into the wrong column or the wrong sample.
+
 Examples
 --------
 >>> import io
@@ -25,25 +30,32 @@ Examples
 
 from __future__ import annotations
 
-import io
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TextIO
-
-import pandas as pd
+from pathlib import Path
+from typing import BinaryIO, TextIO
 
 from her2sim.errors import ConfigError, ModelFormatError
-from her2sim.formats._io import read_text
+from her2sim.formats._io import check_file
 from her2sim.her2.alterations import alteration_library
 
-__all__ = ["Profile", "read_profiles", "samples_of"]
+__all__ = ["MAX_TABLE_BYTES", "Profile", "read_profiles", "samples_of"]
+
+#: Largest cBioPortal table read. Exports reach hundreds of MB (a MAF has about 120 columns per
+#: mutation); tables are streamed line by line and only the columns used are kept, so memory
+#: does not grow with the file. Model files have their own, much smaller limit.
+MAX_TABLE_BYTES = 2 * 1024**3
 
 _SAMPLE_COLUMNS = ("Tumor_Sample_Barcode", "Sample ID", "Sample_ID", "SAMPLE_ID", "sample")
 _PROTEIN = re.compile(r"^p\.(?:[A-Z*][0-9]+|[A-Z][0-9]+_[A-Z][0-9]+)\S*$")
 _CNA_WORDS = {"AMP": 2, "GAIN": 1, "HETLOSS": -1, "HOMDEL": -2, "DIPLOID": 0}
 _DEFAULT_SAMPLE = "sample"
+
+#: A table: a file (size and encoding checked) or an open text stream (read as it is).
+TableSource = str | os.PathLike[str] | TextIO
 
 
 @dataclass
@@ -59,28 +71,120 @@ class Profile:
         return "; ".join(self.alterations)
 
 
-def _table(source: str | os.PathLike[str] | TextIO, what: str) -> tuple[pd.DataFrame, str, list[int]]:
-    """The table, its name, and the file line of each data row (comments and blanks skipped)."""
-    if isinstance(source, (str, os.PathLike)):
-        name, text = str(source), read_text(source)
-    else:
-        name, text = f"<{what}>", source.read()
-    numbered = [
-        (i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip() and not line.startswith("#")
-    ]
-    if not numbered:
-        raise ModelFormatError(f"the {what} table is empty", name)
+@dataclass(frozen=True)
+class _Table:
+    """A tab-separated table being read: its name for errors, its header and its data rows.
+
+    ``rows`` yields ``(file line, fields)`` once, as the file is read.
+    """
+
+    name: str
+    header_line: int
+    columns: tuple[str, ...]
+    rows: Iterator[tuple[int, list[str]]]
+
+    def first(self, *names: str) -> int | None:
+        """The field index of the first of ``names`` that is a column, or None."""
+        return next((self.columns.index(n) for n in names if n in self.columns), None)
+
+
+def _name(source: TableSource, what: str) -> str:
+    return str(source) if isinstance(source, (str, os.PathLike)) else f"<{what}>"
+
+
+@contextmanager
+def _table(source: TableSource, what: str) -> Iterator[_Table]:
+    """Open a table: its header is checked now, each row as it is read.
+
+    Blank lines and lines starting with ``#`` (MAF version headers) are skipped. Fields are
+    split on tabs alone, with no quoting: cBioPortal files are not quoted, so a ``"`` in a
+    value is part of the value.
+    """
+    name = _name(source, what)
+    with _numbered_lines(source, name) as lines:
+        content = ((number, line.rstrip("\r\n")) for number, line in lines)
+        content = ((number, line) for number, line in content if line.strip() and not line.startswith("#"))
+        first = next(content, None)
+        if first is None:
+            raise ModelFormatError(f"the {what} table is empty", name)
+        header_line, header = first
+        columns = tuple(header.split("\t"))
+        _check_unique(columns, name, header_line)
+        yield _Table(name, header_line, columns, _rows(content, name, header_line, len(columns)))
+
+
+@contextmanager
+def _numbered_lines(source: TableSource, name: str) -> Iterator[Iterable[tuple[int, str]]]:
+    """The lines of a file (checked against :data:`MAX_TABLE_BYTES`) or of an open text stream."""
+    if not isinstance(source, (str, os.PathLike)):
+        yield enumerate(source, start=1)
+        return
+    path = Path(source)
+    check_file(path, MAX_TABLE_BYTES, "cBioPortal table", hint="cut it to the samples or columns needed")
     try:
-        frame = pd.read_csv(
-            io.StringIO("\n".join(line for _, line in numbered)), sep="\t", dtype=str, keep_default_na=False
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise ModelFormatError(f"not a tab-separated {what} table ({exc})", name) from None
-    return frame, name, [i for i, _ in numbered[1:]]
+        handle = path.open("rb")
+    except OSError as exc:
+        raise ModelFormatError(f"cannot read: {exc.strerror}", name) from None
+    with handle:
+        yield _utf8_lines(handle, name)
 
 
-def _sample_column(frame: pd.DataFrame) -> str | None:
-    return next((c for c in _SAMPLE_COLUMNS if c in frame.columns), None)
+def _utf8_lines(handle: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
+    """Numbered lines of a UTF-8 file (a byte-order mark is dropped); an invalid byte is an error.
+
+    cBioPortal writes UTF-8. Falling back to Latin-1, as model files do, would put a wrong
+    character into a sample name without a word, so the first invalid byte is reported with
+    its line, its column and its offset in the file.
+    """
+    offset = 0
+    for number, raw in enumerate(handle, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ModelFormatError(
+                f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {offset + exc.start}",
+                name,
+                number,
+                exc.start + 1,
+                hint="cBioPortal tables are UTF-8; save it as UTF-8 tab-separated text",
+            ) from None
+        yield number, text.removeprefix("\ufeff") if number == 1 else text
+        offset += len(raw)
+
+
+def _check_unique(columns: tuple[str, ...], name: str, line: int) -> None:
+    """Refuse a column name given twice: which column holds the values would be a guess (pandas
+    renamed the second ``S1.1``, a new sample in a data_CNA.txt). Unnamed columns are never read."""
+    seen: dict[str, int] = {}
+    for number, column in enumerate(columns, start=1):
+        if column.strip() and column in seen:
+            raise ModelFormatError(
+                f"column {column!r} appears twice (fields {seen[column]} and {number})",
+                name,
+                line,
+                hint="every column needs its own name",
+            )
+        seen[column] = number
+
+
+def _rows(lines: Iterator[tuple[int, str]], name: str, header_line: int, width: int) -> Iterator[tuple[int, list[str]]]:
+    """The fields of each data row. A row with more or fewer fields than the header is an
+    error: every value after the missing or extra tab would be read as its neighbour's."""
+    for number, line in lines:
+        fields = line.split("\t")
+        if len(fields) != width:
+            raise ModelFormatError(
+                f"{len(fields)} fields where the header (line {header_line}) has {width}",
+                name,
+                number,
+                hint="a missing or extra tab shifts every value after it",
+            )
+        yield number, fields
+
+
+def _sample(fields: list[str], at: int | None) -> str:
+    """The sample a row belongs to (one unnamed sample when the table has no sample column)."""
+    return (fields[at] if at is not None else "") or _DEFAULT_SAMPLE
 
 
 def _profile(profiles: dict[str, Profile], sample: str) -> Profile:
@@ -92,29 +196,33 @@ def _add(profile: Profile, name: str) -> None:
         profile.alterations = (*profile.alterations, name)
 
 
-def _read_mutations(source: str | os.PathLike[str] | TextIO, profiles: dict[str, Profile]) -> None:
-    frame, name, lines = _table(source, "mutation")
-    missing = [c for c in ("Hugo_Symbol", "HGVSp_Short") if c not in frame.columns]
-    if missing:
-        raise ModelFormatError(f"missing column(s) {', '.join(missing)}", name, 1, hint="a cBioPortal mutation table")
-    library = alteration_library()
-    sample_col = _sample_column(frame)
-    for line, row in zip(lines, frame.itertuples(index=False, name=None), strict=True):
-        values = dict(zip(frame.columns, row, strict=True))
-        sample = values.get(sample_col) if sample_col else _DEFAULT_SAMPLE
-        profile = _profile(profiles, str(sample or _DEFAULT_SAMPLE))
-        gene, change = str(values["Hugo_Symbol"]).strip(), str(values["HGVSp_Short"]).strip()
-        where = f"{name}:{line}"
-        if not gene:
-            profile.unmapped.append(f"{where}: a row without a gene symbol")
-        elif not _PROTEIN.match(change):
-            profile.unmapped.append(
-                f"{where}: {gene} {change or '(empty)'}: not a protein change (expected p.<ref><pos><alt>)"
+def _read_mutations(source: TableSource, profiles: dict[str, Profile]) -> None:
+    with _table(source, "mutation") as table:
+        missing = [c for c in ("Hugo_Symbol", "HGVSp_Short") if c not in table.columns]
+        if missing:
+            raise ModelFormatError(
+                f"missing column(s) {', '.join(missing)}",
+                table.name,
+                table.header_line,
+                hint="a cBioPortal mutation table",
             )
-        elif (alteration := library.for_variant(gene, change)) is None:
-            profile.unmapped.append(f"{where}: {gene} {change} has no alteration in the library")
-        else:
-            _add(profile, alteration.name)
+        library = alteration_library()
+        gene_at, change_at = table.columns.index("Hugo_Symbol"), table.columns.index("HGVSp_Short")
+        sample_at = table.first(*_SAMPLE_COLUMNS)
+        for line, fields in table.rows:
+            profile = _profile(profiles, _sample(fields, sample_at))
+            gene, change = fields[gene_at].strip(), fields[change_at].strip()
+            where = f"{table.name}:{line}"
+            if not gene:
+                profile.unmapped.append(f"{where}: a row without a gene symbol")
+            elif not _PROTEIN.match(change):
+                profile.unmapped.append(
+                    f"{where}: {gene} {change or '(empty)'}: not a protein change (expected p.<ref><pos><alt>)"
+                )
+            elif (alteration := library.for_variant(gene, change)) is None:
+                profile.unmapped.append(f"{where}: {gene} {change} has no alteration in the library")
+            else:
+                _add(profile, alteration.name)
 
 
 def _cna_value(text: str) -> int | None:
@@ -143,26 +251,49 @@ def _add_cna(profile: Profile, gene: str, value: int, where: str) -> None:
         )
 
 
-def _read_cna(source: str | os.PathLike[str] | TextIO, profiles: dict[str, Profile]) -> None:
-    frame, name, lines = _table(source, "copy-number")
-    gene_col = next((c for c in ("Hugo_Symbol", "Gene", "gene") if c in frame.columns), None)
-    if gene_col is None:
-        raise ModelFormatError("missing column Hugo_Symbol (or Gene)", name, 1, hint="a cBioPortal copy-number table")
-    value_col = next((c for c in ("CNA", "Alteration", "cna") if c in frame.columns), None)
-    sample_col = _sample_column(frame)
-    if value_col is not None:  # long format
-        for line, row in zip(lines, frame.itertuples(index=False, name=None), strict=True):
-            values = dict(zip(frame.columns, row, strict=True))
-            sample = str(values.get(sample_col) or _DEFAULT_SAMPLE) if sample_col else _DEFAULT_SAMPLE
-            _cna_row(_profile(profiles, sample), str(values[gene_col]), str(values[value_col]), f"{name}:{line}")
-        return
-    samples = [c for c in frame.columns if c not in (gene_col, "Entrez_Gene_Id", "Cytoband")]
+def _read_cna(source: TableSource, profiles: dict[str, Profile]) -> None:
+    with _table(source, "copy-number") as table:
+        gene_at = table.first("Hugo_Symbol", "Gene", "gene")
+        if gene_at is None:
+            raise ModelFormatError(
+                "missing column Hugo_Symbol (or Gene)",
+                table.name,
+                table.header_line,
+                hint="a cBioPortal copy-number table",
+            )
+        value_at = table.first("CNA", "Alteration", "cna")
+        if value_at is not None:  # long format
+            sample_at = table.first(*_SAMPLE_COLUMNS)
+            for line, fields in table.rows:
+                profile = _profile(profiles, _sample(fields, sample_at))
+                _cna_row(profile, fields[gene_at], fields[value_at], f"{table.name}:{line}")
+            return
+        samples = _wide_samples(table, gene_at)
+        for line, fields in table.rows:
+            for at, sample in samples:
+                _cna_row(_profile(profiles, sample), fields[gene_at], fields[at], f"{table.name}:{line}")
+
+
+def _wide_samples(table: _Table, gene_at: int) -> list[tuple[int, str]]:
+    """(field index, sample) of each sample column of a data_CNA.txt; an unnamed one is an error."""
+    samples = [
+        (at, column)
+        for at, column in enumerate(table.columns)
+        if at != gene_at and column not in ("Entrez_Gene_Id", "Cytoband")
+    ]
     if not samples:
-        raise ModelFormatError("no sample columns", name, 1, hint="data_CNA.txt has one column per sample")
-    for line, row in zip(lines, frame.itertuples(index=False, name=None), strict=True):
-        values = dict(zip(frame.columns, row, strict=True))
-        for sample in samples:
-            _cna_row(_profile(profiles, sample), str(values[gene_col]), str(values[sample]), f"{name}:{line}")
+        raise ModelFormatError(
+            "no sample columns", table.name, table.header_line, hint="data_CNA.txt has one column per sample"
+        )
+    unnamed = next((at for at, column in samples if not column.strip()), None)
+    if unnamed is not None:
+        raise ModelFormatError(
+            f"column {unnamed + 1} has no sample name",
+            table.name,
+            table.header_line,
+            hint="data_CNA.txt names a sample at the head of each column",
+        )
+    return samples
 
 
 def _cna_row(profile: Profile, gene: str, text: str, where: str) -> None:
@@ -173,11 +304,15 @@ def _cna_row(profile: Profile, gene: str, text: str, where: str) -> None:
         _add_cna(profile, gene.strip(), value, where)
 
 
-def read_profiles(
-    mutations: str | os.PathLike[str] | TextIO | None = None,
-    copy_number: str | os.PathLike[str] | TextIO | None = None,
-) -> dict[str, Profile]:
-    """Profiles by sample from a mutation table and/or a copy-number table.
+def read_profiles(mutations: TableSource | None = None, copy_number: TableSource | None = None) -> dict[str, Profile]:
+    """Profiles by sample from a mutation table and/or a copy-number table; never empty.
+
+    The samples are those the rows name. A table with a header and no rows names none, and
+    what that means depends on the other table. A MAF lists only the mutations found (a long
+    copy-number table only the altered genes), so beside a table whose rows name the samples
+    it says "none found": a legitimate cohort without mutations, read as such. When no table
+    has a row there is no sample to rank; that is an error naming each table, not an empty
+    result that ``predict`` would turn into an empty report and exit status 0.
 
     Contradictory alterations in one sample (a gene both amplified and deleted) are reported
     in that sample's ``unmapped`` list and the sample keeps neither.
@@ -189,9 +324,18 @@ def read_profiles(
         _read_mutations(mutations, profiles)
     if copy_number is not None:
         _read_cna(copy_number, profiles)
+    if not profiles:
+        raise _header_only([(mutations, "mutation"), (copy_number, "copy-number")])
     for profile in profiles.values():
         _resolve_conflicts(profile)
     return profiles
+
+
+def _header_only(tables: list[tuple[TableSource | None, str]]) -> ModelFormatError:
+    """The error for tables none of which has a row: the first is the source, the other named."""
+    (first, what), *others = [(_name(source, what), what) for source, what in tables if source is not None]
+    either = "".join(f", and {name} has no {kind} rows either" for name, kind in others)
+    return ModelFormatError(f"no {what} rows (header only){either}", first, hint="no sample to rank")
 
 
 def _resolve_conflicts(profile: Profile) -> None:

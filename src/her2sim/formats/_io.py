@@ -12,6 +12,7 @@ from her2sim.errors import ModelFormatError
 __all__ = [
     "MAX_MODEL_BYTES",
     "atomic_write",
+    "check_file",
     "decode",
     "figure_bytes",
     "parse_yaml",
@@ -61,24 +62,31 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
     return parse_yaml(read_text(path), str(path))
 
 
-def read_text(path: str | os.PathLike[str]) -> str:
-    """Read a model file as text, with one-line errors for missing, huge or binary files."""
-    p = Path(path)
-    source = str(p)
+def check_file(path: Path, limit: int, kind: str, hint: str | None = None) -> None:
+    """One-line errors for a missing file, a directory, or a file over ``limit`` bytes.
+
+    ``kind`` names what the file should be ("model file"); ``hint`` follows the size error.
+    """
+    source = str(path)
     try:
-        size = p.stat().st_size
+        size = path.stat().st_size
     except FileNotFoundError:
         raise ModelFormatError("no such file", source) from None
     except OSError as exc:
         raise ModelFormatError(f"cannot read: {exc.strerror}", source) from None
-    if p.is_dir():
-        raise ModelFormatError("is a directory, not a model file", source)
-    if size > MAX_MODEL_BYTES:
+    if path.is_dir():
+        raise ModelFormatError(f"is a directory, not a {kind}", source)
+    if size > limit:
         raise ModelFormatError(
-            f"file is {size / 1e6:.1f} MB, over the {MAX_MODEL_BYTES // (1024 * 1024)} MiB limit for model files",
-            source,
-            hint="is this really a model file?",
+            f"file is {size / 1e6:.1f} MB, over the {limit // (1024 * 1024)} MiB limit for {kind}s", source, hint=hint
         )
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """Read a model file as text, with one-line errors for missing, huge or binary files."""
+    p = Path(path)
+    source = str(p)
+    check_file(p, MAX_MODEL_BYTES, "model file", hint="is this really a model file?")
     try:
         data = p.read_bytes()
     except OSError as exc:
