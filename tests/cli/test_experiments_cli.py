@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tests.cli.test_cli import PNG_SIGNATURE, assert_one_line_error, run, run_main, table_rows
 
@@ -14,6 +16,15 @@ SPEC = """contexts:
 therapies: [trastuzumab, alpelisib+trastuzumab]
 """
 MAF = "Hugo_Symbol\tHGVSp_Short\tTumor_Sample_Barcode\nPIK3CA\tp.H1047R\tA\nTP53\tp.R175H\tA\nERBB2\tp.L755S\tB\n"
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """An in-process Dask cluster for ``--scheduler``: a run costs no cluster start-up."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
 
 
 def test_dose_response_prints_the_curve_and_its_fit(tmp_path: Path) -> None:
@@ -48,6 +59,20 @@ def test_screen_landscape_and_cohort_run_on_a_local_dask_cluster(tmp_path: Path)
     table = pd.read_parquet(tmp_path / "c" / "cohort.parquet")
     assert set(table["sample"]) == {"A", "B"} and set(table["rank"]) == {1, 2}
     assert "TP53 p.R175H" in (tmp_path / "c" / "unmapped.txt").read_text()
+
+
+@pytest.mark.parametrize("doses", [2, 3, 4, 8])
+def test_landscape_over_a_dose_grid_writes_the_standard_dose_results(
+    tmp_path: Path, scheduler: str, doses: int
+) -> None:
+    spec, out = tmp_path / "spec.yaml", tmp_path / "l"
+    spec.write_text(SPEC)
+    land = run("landscape", out, "--spec", spec, "--doses", str(doses), "-n", "200", "--scheduler", scheduler)
+    assert table_rows(land.output)["PIK3CA"][2] == "alpelisib+trastuzumab"
+    table = pd.read_parquet(out / "landscape.parquet")
+    assert len(table) == 2 * 2 * doses and table["dose_multiple"].eq(1.0).sum() == 2 * 2
+    assert list(pd.read_csv(out / "rescues.csv")["mechanism"]) == ["amplified", "PIK3CA"]
+    assert (out / "landscape.png").read_bytes().startswith(PNG_SIGNATURE)
 
 
 def test_predict_reports_unused_rows_and_ranks(tmp_path: Path) -> None:

@@ -118,7 +118,7 @@ def screen(
 def landscape(
     out_dir: Annotated[Path, typer.Argument(help="Directory for the results (Parquet parts, table, heatmap)")],
     spec: Annotated[Path | None, typer.Option(help="Landscape file (default: the shipped one)")] = None,
-    doses: Annotated[int, typer.Option(help="Dose multiples per therapy (1: the standard dose)")] = 1,
+    doses: Annotated[int, typer.Option(help="Dose multiples per therapy, 1/30x to 3x, always with 1x")] = 1,
     samples: Samples = None,
     target_se: TargetSE = None,
     seed: Seed = None,
