@@ -75,6 +75,18 @@ def test_landscape_over_a_dose_grid_writes_the_standard_dose_results(
     assert (out / "landscape.png").read_bytes().startswith(PNG_SIGNATURE)
 
 
+def test_a_resumed_screen_names_a_damaged_part_and_computes_it_again(tmp_path: Path, scheduler: str) -> None:
+    args = ("screen", tmp_path, "-t", "trastuzumab", "-t", "alpelisib", "--doses", "2", "-n", "200",
+            "--scheduler", scheduler)  # fmt: skip
+    run(*args)
+    first = (tmp_path / "synergy.csv").read_text()
+    part = tmp_path / "part-00000.parquet"
+    part.write_bytes(part.read_bytes()[:100])
+    again = run(*args)
+    assert f"warning: {part} is damaged (" in again.output and "; computing it again" in again.output
+    assert (tmp_path / "synergy.csv").read_text() == first
+
+
 def test_predict_reports_unused_rows_and_ranks(tmp_path: Path) -> None:
     maf = tmp_path / "maf.tsv"
     maf.write_text(MAF)

@@ -39,6 +39,11 @@ def _show(frame: pd.DataFrame, columns: list[str], limit: int = 60) -> None:
         console.print(f"... {len(frame) - limit} more rows")
 
 
+def _warn(line: str) -> None:
+    """Print a runner's notice (a part computed again, and why) as one warning line."""
+    console.print(f"[yellow]warning:[/yellow] {escape(line)}")
+
+
 @app.command("dose-response")
 def dose_response_command(
     therapy: Annotated[str, typer.Option("--therapy", "-t", help="The drug whose dose varies")],
@@ -107,7 +112,8 @@ def screen(
     cells = combination_cells(contexts, therapy, doses, triples)
     with _bar("screening") as update:
         matrix = run_cells(cells, out_dir, scheduler=scheduler, workers=workers, samples=samples,
-                           target_se=target_se, readouts=("proliferation",), seed=seed, progress=update)  # fmt: skip
+                           target_se=target_se, readouts=("proliferation",), seed=seed, progress=update,
+                           notice=_warn)  # fmt: skip
     scores = score_matrix(matrix)
     _show(scores, ["context", "combination", "bliss", "hsa", "loewe", "zip", "best_effect", "best_doses"])
     _write_table(scores, out_dir / "synergy.csv")
@@ -133,7 +139,8 @@ def landscape(
     cells = landscape_cells(layout, doses)
     with _bar("landscape") as update:
         table = run_cells(cells, out_dir / "cells", scheduler=scheduler, workers=workers, samples=samples,
-                          target_se=target_se, readouts=("proliferation",), seed=seed, progress=update)  # fmt: skip
+                          target_se=target_se, readouts=("proliferation",), seed=seed, progress=update,
+                          notice=_warn)  # fmt: skip
     summary = rescues(table)
     _show(summary, ["mechanism", "best_single", "best_single_effect", "best_combination", "best_combination_effect"])
     _write_table(table, out_dir / "landscape.parquet")
@@ -218,7 +225,7 @@ def cohort_command(
     unmapped = sum(len(p.unmapped) for p in profiles.values())
     with _bar("cohort") as update:
         table = cohort(list(profiles.values()), out_dir / "cells", therapy, scheduler=scheduler,
-                       workers=workers, samples=samples, seed=seed, progress=update)  # fmt: skip
+                       workers=workers, samples=samples, seed=seed, progress=update, notice=_warn)  # fmt: skip
     best = table[table["rank"] == 1]
     _show(best, ["sample", "context", "therapy", "effect", "class"])
     _write_table(table, out_dir / "cohort.parquet")
