@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.cli.test_cli import PNG_SIGNATURE, assert_one_line_error, run, run_main, table_rows
+from tests.cli.test_cli import PNG_SIGNATURE, WIDE, assert_one_line_error, run, run_main, table_rows
 
 SPEC = """contexts:
   - {label: "amplified", alterations: "ERBB2:amp"}
@@ -121,6 +125,39 @@ def test_an_output_directory_that_is_a_file_or_unwritable_is_one_line(tmp_path: 
             assert_one_line_error(proc, "locked")
     finally:
         locked.chmod(0o700)
+
+
+def run_unprivileged(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``run_main``, but as root without the capabilities that let root write into a read-only directory."""
+    if os.geteuid() != 0:
+        return run_main(*args, cwd=cwd)
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("root writes into read-only directories, and setpriv (util-linux) is missing to stop it")
+    drop = "-dac_override,-dac_read_search,-fowner"
+    command = [setpriv, f"--inh-caps={drop}", f"--bounding-set={drop}", sys.executable, "-m", "her2sim.cli"]
+    return subprocess.run([*command, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **WIDE}, timeout=120, check=False)  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["screen", "landscape"])
+def test_a_read_only_output_directory_is_refused_before_any_simulation(
+    tmp_path: Path, scheduler: str, command: str
+) -> None:
+    out, spec = tmp_path / "out", tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    args = {"screen": ("screen", out, "-t", "trastuzumab", "-t", "alpelisib", "--doses", "2"),
+            "landscape": ("landscape", out, "--spec", spec)}[command]  # fmt: skip
+    run(*args, "-n", "200", "--scheduler", scheduler)
+    for part in out.rglob("part-*.parquet"):
+        part.unlink()  # as if the run had stopped before its chunks were done
+    out.chmod(0o555)  # the landscape's parts go to out/cells, still writable; its results may not
+    try:
+        proc = run_unprivileged(*args, "-n", "200", "--workers", "1", cwd=tmp_path)
+    finally:
+        out.chmod(0o755)
+    assert_one_line_error(proc, f"{out}: cannot write")
+    assert not list(out.rglob("part-*.parquet"))
 
 
 SPACE = "factors: [{potency: alpelisib}, {potency: fulvestrant}, {parameter: EGF, max: 1}]\n"

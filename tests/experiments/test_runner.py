@@ -163,3 +163,9 @@ def test_a_resume_with_another_chunk_size_does_not_mix_layouts(
     resumed = run_cells(CELLS, tmp_path / "out", client=client, chunk_size=3, samples=200, notice=notices.append)
     assert len(notices) == 2 and all("another run" in n for n in notices)
     pd.testing.assert_frame_equal(resumed.sort_values("k", kind="stable").reset_index(drop=True), table)
+
+
+def test_an_output_directory_that_cannot_be_made_is_refused_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(ConfigError, match="file/out: cannot write the results here"):
+        run_cells(CELLS, tmp_path / "file" / "out")

@@ -7,8 +7,10 @@ again with the same directory resumes where it stopped.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 from rich.markup import escape
@@ -42,6 +44,27 @@ def _show(frame: pd.DataFrame, columns: list[str], limit: int = 60) -> None:
 def _warn(line: str) -> None:
     """Print a runner's notice (a part computed again, and why) as one warning line."""
     console.print(f"[yellow]warning:[/yellow] {escape(line)}")
+
+
+class _Hooks(TypedDict):
+    """What a resumable command hands :func:`~her2sim.experiments.runner.run_cells`."""
+
+    progress: Callable[[int, int], None]
+    notice: Callable[[str], None]
+
+
+@contextmanager
+def _resumable(label: str, out_dir: Path) -> Iterator[_Hooks]:
+    """Around a run of Parquet parts: ``out_dir`` proved writable first, then a progress bar.
+
+    The command's own results (tables, figures) go to ``out_dir`` after the simulation, so
+    a directory that cannot take them must fail before it, not after.
+    """
+    from her2sim.experiments.runner import output_dir
+
+    output_dir(out_dir)
+    with _bar(label) as update:
+        yield {"progress": update, "notice": _warn}
 
 
 @app.command("dose-response")
@@ -110,10 +133,9 @@ def screen(
     contexts = context or ["ERBB2:amp"]
     triples = [t.split("+") for t in triple or []]
     cells = combination_cells(contexts, therapy, doses, triples)
-    with _bar("screening") as update:
+    with _resumable("screening", out_dir) as hooks:
         matrix = run_cells(cells, out_dir, scheduler=scheduler, workers=workers, samples=samples,
-                           target_se=target_se, readouts=("proliferation",), seed=seed, progress=update,
-                           notice=_warn)  # fmt: skip
+                           target_se=target_se, readouts=("proliferation",), seed=seed, **hooks)  # fmt: skip
     scores = score_matrix(matrix)
     _show(scores, ["context", "combination", "bliss", "hsa", "loewe", "zip", "best_effect", "best_doses"])
     _write_table(scores, out_dir / "synergy.csv")
@@ -137,10 +159,9 @@ def landscape(
 
     layout = landscape_spec(spec)
     cells = landscape_cells(layout, doses)
-    with _bar("landscape") as update:
+    with _resumable("landscape", out_dir) as hooks:
         table = run_cells(cells, out_dir / "cells", scheduler=scheduler, workers=workers, samples=samples,
-                          target_se=target_se, readouts=("proliferation",), seed=seed, progress=update,
-                          notice=_warn)  # fmt: skip
+                          target_se=target_se, readouts=("proliferation",), seed=seed, **hooks)  # fmt: skip
     summary = rescues(table)
     _show(summary, ["mechanism", "best_single", "best_single_effect", "best_combination", "best_combination_effect"])
     _write_table(table, out_dir / "landscape.parquet")
@@ -223,9 +244,9 @@ def cohort_command(
     if not profiles:
         raise ConfigError("the tables hold no sample")
     unmapped = sum(len(p.unmapped) for p in profiles.values())
-    with _bar("cohort") as update:
+    with _resumable("cohort", out_dir) as hooks:
         table = cohort(list(profiles.values()), out_dir / "cells", therapy, scheduler=scheduler,
-                       workers=workers, samples=samples, seed=seed, progress=update, notice=_warn)  # fmt: skip
+                       workers=workers, samples=samples, seed=seed, **hooks)  # fmt: skip
     best = table[table["rank"] == 1]
     _show(best, ["sample", "context", "therapy", "effect", "class"])
     _write_table(table, out_dir / "cohort.parquet")

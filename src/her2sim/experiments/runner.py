@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from her2sim.experiments.cells import Cell, evaluate_cells
 from her2sim.formats._io import atomic_write
 from her2sim.her2.scenario import READOUTS
 
-__all__ = ["dask_client", "run_cells"]
+__all__ = ["dask_client", "output_dir", "run_cells"]
 
 _MANIFEST = "_manifest.json"
 #: The key-value metadata entry of a part that holds its chunk's fingerprint.
@@ -131,6 +132,26 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any
     return Client(cluster)
 
 
+def output_dir(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a directory that results can be written to, made if missing.
+
+    Writing is tried (a file made and removed), because that is what counts for root, ACLs
+    and read-only mounts alike: a directory that cannot take the results fails at once, in
+    one line, rather than when the first result arrives after the simulation.
+    """
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} is a file; give a directory for the results")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".write-check-", dir=out)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(f"{out}: cannot write the results here ({exc.strerror or exc})") from None
+    return out
+
+
 def _claim(out: Path, fingerprint: str, cells: int) -> None:
     """Make ``out`` the directory of the run ``fingerprint``; refuse one that holds another experiment."""
     manifest = out / _MANIFEST
@@ -176,14 +197,11 @@ def run_cells(
     if chunk_size < 1:
         raise ConfigError(f"chunk size must be >= 1, got {chunk_size}")
     _check_names(cells)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out} is a file; give a directory for the results")
+    out = output_dir(out_dir)
     settings: dict[str, Any] = {"samples": samples, "target_se": target_se, "seed": seed}
     if readouts is not None:
         settings["readouts"] = tuple(readouts)
     fingerprint = _fingerprint(cells, settings)
-    out.mkdir(parents=True, exist_ok=True)
     _claim(out, fingerprint, len(cells))
     chunks = _chunks(cells, chunk_size)
     keys = [_fingerprint(chunk, {**settings, "run": fingerprint}) for chunk in chunks]
