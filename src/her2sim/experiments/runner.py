@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -128,7 +129,11 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any
     if scheduler:
         return Client(scheduler, timeout="10s")
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+    # Quiet on stderr, whose lines are the command's: no dashboard, the scheduler's HTTP server
+    # (health, metrics) on a free port rather than on 8787, which another cluster may hold, and
+    # only errors logged (a stopped run's cancelled tasks are no news).
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                           scheduler_kwargs={"dashboard_address": ":0"}, silence_logs=logging.ERROR)  # fmt: skip
     return Client(cluster)
 
 
