@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 
 from tests.cli.test_cli import PNG_SIGNATURE, WIDE, assert_one_line_error, run, run_main, table_rows
 
@@ -125,6 +128,45 @@ def test_an_output_directory_that_is_a_file_or_unwritable_is_one_line(tmp_path: 
             assert_one_line_error(proc, "locked")
     finally:
         locked.chmod(0o700)
+
+
+def test_sigterm_during_a_screen_says_what_was_kept_and_how_to_resume(tmp_path: Path) -> None:
+    out = tmp_path / "s"  # 2 contexts x 3 pairs x 36 dose points: 8 chunks of at most 32 cells
+    args = ("screen", out, "-t", "trastuzumab", "-t", "alpelisib", "-t", "lapatinib", "-c", "ERBB2:amp",
+            "-c", "ERBB2:amp; PIK3CA:H1047R", "--doses", "5", "-n", "1000", "--workers", "1")  # fmt: skip
+    command = [sys.executable, "-m", "her2sim.cli", *map(str, args)]
+    env = {**os.environ, **WIDE}
+    with subprocess.Popen(
+        command, cwd=tmp_path, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        deadline = time.monotonic() + 120
+        while not list(out.glob("part-*.parquet")):
+            assert proc.poll() is None and time.monotonic() < deadline, "the screen ended before its first part"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    kept = len(list(out.glob("part-*.parquet")))
+    assert proc.returncode == 128 + signal.SIGTERM and 1 <= kept < 8
+    line = f"her2sim: stopped: {kept} of 8 parts kept in {out}; run the same command again to resume"
+    assert err.splitlines() == [line]
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_sigterm_before_any_part_says_so_and_the_handler_is_put_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from her2sim.cli.experiments import _resumable
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(typer.Exit) as stop, _resumable("screening", tmp_path, tmp_path / "cells"):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises at once, in this (the main) thread
+    assert stop.value.exit_code == 128 + signal.SIGTERM
+    parts = tmp_path / "cells"
+    assert capsys.readouterr().err == (
+        f"her2sim: stopped: no part computed yet in {parts}; run the same command again to resume\n"
+    )
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 def run_unprivileged(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
