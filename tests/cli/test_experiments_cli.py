@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pytest
+import typer
 
-from tests.cli.test_cli import PNG_SIGNATURE, assert_one_line_error, run, run_main, table_rows
+from tests.cli.test_cli import PNG_SIGNATURE, WIDE, assert_one_line_error, run, run_main, table_rows
 
 SPEC = """contexts:
   - {label: "amplified", alterations: "ERBB2:amp"}
@@ -14,6 +23,15 @@ SPEC = """contexts:
 therapies: [trastuzumab, alpelisib+trastuzumab]
 """
 MAF = "Hugo_Symbol\tHGVSp_Short\tTumor_Sample_Barcode\nPIK3CA\tp.H1047R\tA\nTP53\tp.R175H\tA\nERBB2\tp.L755S\tB\n"
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """An in-process Dask cluster for ``--scheduler``: a run costs no cluster start-up."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
 
 
 def test_dose_response_prints_the_curve_and_its_fit(tmp_path: Path) -> None:
@@ -48,6 +66,32 @@ def test_screen_landscape_and_cohort_run_on_a_local_dask_cluster(tmp_path: Path)
     table = pd.read_parquet(tmp_path / "c" / "cohort.parquet")
     assert set(table["sample"]) == {"A", "B"} and set(table["rank"]) == {1, 2}
     assert "TP53 p.R175H" in (tmp_path / "c" / "unmapped.txt").read_text()
+
+
+@pytest.mark.parametrize("doses", [2, 3, 4, 8])
+def test_landscape_over_a_dose_grid_writes_the_standard_dose_results(
+    tmp_path: Path, scheduler: str, doses: int
+) -> None:
+    spec, out = tmp_path / "spec.yaml", tmp_path / "l"
+    spec.write_text(SPEC)
+    land = run("landscape", out, "--spec", spec, "--doses", str(doses), "-n", "200", "--scheduler", scheduler)
+    assert table_rows(land.output)["PIK3CA"][2] == "alpelisib+trastuzumab"
+    table = pd.read_parquet(out / "landscape.parquet")
+    assert len(table) == 2 * 2 * doses and table["dose_multiple"].eq(1.0).sum() == 2 * 2
+    assert list(pd.read_csv(out / "rescues.csv")["mechanism"]) == ["amplified", "PIK3CA"]
+    assert (out / "landscape.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_a_resumed_screen_names_a_damaged_part_and_computes_it_again(tmp_path: Path, scheduler: str) -> None:
+    args = ("screen", tmp_path, "-t", "trastuzumab", "-t", "alpelisib", "--doses", "2", "-n", "200",
+            "--scheduler", scheduler)  # fmt: skip
+    run(*args)
+    first = (tmp_path / "synergy.csv").read_text()
+    part = tmp_path / "part-00000.parquet"
+    part.write_bytes(part.read_bytes()[:100])
+    again = run(*args)
+    assert f"warning: {part} is damaged (" in again.output and "; computing it again" in again.output
+    assert (tmp_path / "synergy.csv").read_text() == first
 
 
 def test_predict_reports_unused_rows_and_ranks(tmp_path: Path) -> None:
@@ -95,6 +139,78 @@ def test_an_output_directory_that_is_a_file_or_unwritable_is_one_line(tmp_path: 
             assert_one_line_error(proc, "locked")
     finally:
         locked.chmod(0o700)
+
+
+def test_sigterm_during_a_screen_says_what_was_kept_and_how_to_resume(tmp_path: Path) -> None:
+    out = tmp_path / "s"  # 2 contexts x 3 pairs x 36 dose points: 8 chunks of at most 32 cells
+    args = ("screen", out, "-t", "trastuzumab", "-t", "alpelisib", "-t", "lapatinib", "-c", "ERBB2:amp",
+            "-c", "ERBB2:amp; PIK3CA:H1047R", "--doses", "5", "-n", "1000", "--workers", "1")  # fmt: skip
+    command = [sys.executable, "-m", "her2sim.cli", *map(str, args)]
+    env = {**os.environ, **WIDE}
+    with subprocess.Popen(
+        command, cwd=tmp_path, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        deadline = time.monotonic() + 120
+        while not list(out.glob("part-*.parquet")):
+            assert proc.poll() is None and time.monotonic() < deadline, "the screen ended before its first part"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    kept = len(list(out.glob("part-*.parquet")))
+    assert proc.returncode == 128 + signal.SIGTERM and 1 <= kept < 8
+    line = f"her2sim: stopped: {kept} of 8 parts kept in {out}; run the same command again to resume"
+    assert err.splitlines() == [line]
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_sigterm_before_any_part_says_so_and_the_handler_is_put_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from her2sim.cli.experiments import _resumable
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(typer.Exit) as stop, _resumable("screening", tmp_path, tmp_path / "cells"):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises at once, in this (the main) thread
+    assert stop.value.exit_code == 128 + signal.SIGTERM
+    parts = tmp_path / "cells"
+    assert capsys.readouterr().err == (
+        f"her2sim: stopped: no part computed yet in {parts}; run the same command again to resume\n"
+    )
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def run_unprivileged(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``run_main``, but as root without the capabilities that let root write into a read-only directory."""
+    if os.geteuid() != 0:
+        return run_main(*args, cwd=cwd)
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("root writes into read-only directories, and setpriv (util-linux) is missing to stop it")
+    drop = "-dac_override,-dac_read_search,-fowner"
+    command = [setpriv, f"--inh-caps={drop}", f"--bounding-set={drop}", sys.executable, "-m", "her2sim.cli"]
+    return subprocess.run([*command, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **WIDE}, timeout=120, check=False)  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["screen", "landscape"])
+def test_a_read_only_output_directory_is_refused_before_any_simulation(
+    tmp_path: Path, scheduler: str, command: str
+) -> None:
+    out, spec = tmp_path / "out", tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    args = {"screen": ("screen", out, "-t", "trastuzumab", "-t", "alpelisib", "--doses", "2"),
+            "landscape": ("landscape", out, "--spec", spec)}[command]  # fmt: skip
+    run(*args, "-n", "200", "--scheduler", scheduler)
+    for part in out.rglob("part-*.parquet"):
+        part.unlink()  # as if the run had stopped before its chunks were done
+    out.chmod(0o555)  # the landscape's parts go to out/cells, still writable; its results may not
+    try:
+        proc = run_unprivileged(*args, "-n", "200", "--workers", "1", cwd=tmp_path)
+    finally:
+        out.chmod(0o755)
+    assert_one_line_error(proc, f"{out}: cannot write")
+    assert not list(out.rglob("part-*.parquet"))
 
 
 SPACE = "factors: [{potency: alpelisib}, {potency: fulvestrant}, {parameter: EGF, max: 1}]\n"

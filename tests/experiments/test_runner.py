@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -86,3 +87,85 @@ def test_a_file_in_place_of_the_output_directory_is_refused(tmp_path: Path) -> N
     (tmp_path / "out").write_text("not a directory")
     with pytest.raises(ConfigError, match="is a file"):
         run_cells(CELLS, tmp_path / "out")
+
+
+@pytest.fixture(scope="module")
+def finished(client: object, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, pd.DataFrame]:
+    """A finished run of CELLS (its directory and table) and a run of the same cells with another seed."""
+    clean, other = tmp_path_factory.mktemp("clean"), tmp_path_factory.mktemp("other")
+    table = run_cells(CELLS, clean, client=client, chunk_size=2, samples=200)
+    run_cells(CELLS, other, client=client, chunk_size=2, samples=200, seed=7)
+    return clean, other, table
+
+
+def truncate(part: Path, _: Path) -> None:
+    part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
+
+
+def scramble(part: Path, _: Path) -> None:
+    """Flip 16 bytes in the middle of the data pages (between the leading magic number and the footer)."""
+    data = bytearray(part.read_bytes())
+    footer = int.from_bytes(data[-8:-4], "little")
+    middle = (4 + len(data) - 8 - footer) // 2
+    data[middle : middle + 16] = bytes(b ^ 0xFF for b in data[middle : middle + 16])
+    part.write_bytes(bytes(data))
+
+
+def drop_rows(part: Path, _: Path) -> None:
+    """Keep the first 3 rows, and the metadata (its fingerprint) with them."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(pq.read_table(part).slice(0, 3), part)
+
+
+def replace_with_other_run(part: Path, other: Path) -> None:
+    shutil.copyfile(other / part.name, part)
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (truncate, "is damaged"),
+        (scramble, "is damaged"),
+        (drop_rows, "holds 3 rows, not 5"),
+        (replace_with_other_run, "belongs to another run"),
+    ],
+)
+def test_a_bad_part_is_named_and_computed_again(
+    client: object,
+    tmp_path: Path,
+    finished: tuple[Path, Path, pd.DataFrame],
+    damage: Callable[[Path, Path], None],
+    reason: str,
+) -> None:
+    clean, other, table = finished
+    out = tmp_path / "out"
+    shutil.copytree(clean, out)
+    bad, kept = out / "part-00001.parquet", out / "part-00000.parquet"
+    damage(bad, other)
+    stamp = kept.stat().st_mtime_ns
+    notices: list[str] = []
+    seen: list[tuple[int, int]] = []
+    resumed = run_cells(CELLS, out, client=client, chunk_size=2, samples=200, notice=notices.append,
+                        progress=lambda d, n: seen.append((d, n)))  # fmt: skip
+    assert len(notices) == 1 and notices[0].startswith(f"{bad} {reason}"), notices
+    assert notices[0].endswith("; computing it again") and "\n" not in notices[0]
+    assert seen == [(3, 4), (4, 4)] and kept.stat().st_mtime_ns == stamp
+    pd.testing.assert_frame_equal(resumed, table)
+
+
+def test_a_resume_with_another_chunk_size_does_not_mix_layouts(
+    client: object, tmp_path: Path, finished: tuple[Path, Path, pd.DataFrame]
+) -> None:
+    clean, _, table = finished
+    shutil.copytree(clean, tmp_path / "out")
+    notices: list[str] = []
+    resumed = run_cells(CELLS, tmp_path / "out", client=client, chunk_size=3, samples=200, notice=notices.append)
+    assert len(notices) == 2 and all("another run" in n for n in notices)
+    pd.testing.assert_frame_equal(resumed.sort_values("k", kind="stable").reset_index(drop=True), table)
+
+
+def test_an_output_directory_that_cannot_be_made_is_refused_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(ConfigError, match="file/out: cannot write the results here"):
+        run_cells(CELLS, tmp_path / "file" / "out")

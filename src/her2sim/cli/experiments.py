@@ -2,13 +2,18 @@
 
 Screens, the landscape and cohorts run on Dask (a local cluster unless ``--scheduler`` names
 one) and stream their cells to Parquet parts in an output directory; running the command
-again with the same directory resumes where it stopped.
+again with the same directory resumes where it stopped. Stopped by SIGTERM, they say on
+stderr how many parts were kept, and exit with 143 (128 + SIGTERM).
 """
 
 from __future__ import annotations
 
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 from rich.markup import escape
@@ -37,6 +42,66 @@ def _show(frame: pd.DataFrame, columns: list[str], limit: int = 60) -> None:
     console.print(table)
     if len(frame) > limit:
         console.print(f"... {len(frame) - limit} more rows")
+
+
+def _warn(line: str) -> None:
+    """Print a runner's notice (a part computed again, and why) as one warning line."""
+    console.print(f"[yellow]warning:[/yellow] {escape(line)}")
+
+
+class _Hooks(TypedDict):
+    """What a resumable command hands :func:`~her2sim.experiments.runner.run_cells`."""
+
+    progress: Callable[[int, int], None]
+    notice: Callable[[str], None]
+
+
+class _Stopped(BaseException):
+    """SIGTERM arrived during a run (a BaseException, as KeyboardInterrupt: no handler swallows it)."""
+
+
+@contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into :class:`_Stopped` in the main thread, so the run unwinds: the Dask
+    cluster is closed and no temporary part is left. A second SIGTERM ends the process at once."""
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _resumable(label: str, out_dir: Path, parts: Path) -> Iterator[_Hooks]:
+    """Around a run of Parquet parts in ``parts``: ``out_dir`` proved writable first, then a progress bar.
+
+    The command's own results (tables, figures) go to ``out_dir`` after the simulation, so a
+    directory that cannot take them must fail before it, not after. SIGTERM ends the command
+    with one stderr line saying how many parts were kept and how to resume, and exit code 143.
+    """
+    from her2sim.experiments.runner import output_dir
+
+    output_dir(out_dir)
+    done, total = 0, None
+    with _stopped_by_sigterm():
+        try:
+            with _bar(label) as update:
+
+                def progress(now: int, of: int) -> None:  # the bar's, remembered for the stop message
+                    nonlocal done, total
+                    done, total = now, of
+                    update(now, of)
+
+                yield {"progress": progress, "notice": _warn}
+        except _Stopped:
+            kept = f"{done} of {total} parts kept" if total is not None else "no part computed yet"
+            print(f"her2sim: stopped: {kept} in {parts}; run the same command again to resume", file=sys.stderr)
+            raise typer.Exit(128 + signal.SIGTERM) from None
 
 
 @app.command("dose-response")
@@ -105,9 +170,9 @@ def screen(
     contexts = context or ["ERBB2:amp"]
     triples = [t.split("+") for t in triple or []]
     cells = combination_cells(contexts, therapy, doses, triples)
-    with _bar("screening") as update:
+    with _resumable("screening", out_dir, out_dir) as hooks:
         matrix = run_cells(cells, out_dir, scheduler=scheduler, workers=workers, samples=samples,
-                           target_se=target_se, readouts=("proliferation",), seed=seed, progress=update)  # fmt: skip
+                           target_se=target_se, readouts=("proliferation",), seed=seed, **hooks)  # fmt: skip
     scores = score_matrix(matrix)
     _show(scores, ["context", "combination", "bliss", "hsa", "loewe", "zip", "best_effect", "best_doses"])
     _write_table(scores, out_dir / "synergy.csv")
@@ -118,7 +183,7 @@ def screen(
 def landscape(
     out_dir: Annotated[Path, typer.Argument(help="Directory for the results (Parquet parts, table, heatmap)")],
     spec: Annotated[Path | None, typer.Option(help="Landscape file (default: the shipped one)")] = None,
-    doses: Annotated[int, typer.Option(help="Dose multiples per therapy (1: the standard dose)")] = 1,
+    doses: Annotated[int, typer.Option(help="Dose multiples per therapy, 1/30x to 3x, always with 1x")] = 1,
     samples: Samples = None,
     target_se: TargetSE = None,
     seed: Seed = None,
@@ -131,9 +196,9 @@ def landscape(
 
     layout = landscape_spec(spec)
     cells = landscape_cells(layout, doses)
-    with _bar("landscape") as update:
+    with _resumable("landscape", out_dir, out_dir / "cells") as hooks:
         table = run_cells(cells, out_dir / "cells", scheduler=scheduler, workers=workers, samples=samples,
-                          target_se=target_se, readouts=("proliferation",), seed=seed, progress=update)  # fmt: skip
+                          target_se=target_se, readouts=("proliferation",), seed=seed, **hooks)  # fmt: skip
     summary = rescues(table)
     _show(summary, ["mechanism", "best_single", "best_single_effect", "best_combination", "best_combination_effect"])
     _write_table(table, out_dir / "landscape.parquet")
@@ -214,9 +279,9 @@ def cohort_command(
 
     profiles = _profiles(mutations, cna, alteration)
     unmapped = sum(len(p.unmapped) for p in profiles.values())
-    with _bar("cohort") as update:
+    with _resumable("cohort", out_dir, out_dir / "cells") as hooks:
         table = cohort(list(profiles.values()), out_dir / "cells", therapy, scheduler=scheduler,
-                       workers=workers, samples=samples, seed=seed, progress=update)  # fmt: skip
+                       workers=workers, samples=samples, seed=seed, **hooks)  # fmt: skip
     best = table[table["rank"] == 1]
     _show(best, ["sample", "context", "therapy", "effect", "class"])
     _write_table(table, out_dir / "cohort.parquet")

@@ -1,8 +1,9 @@
 """The resistance landscape: which mechanism defeats which therapy, and what restores response.
 
 The contexts and therapies are data (``data/landscape.yaml``). Each therapy is given at a
-multiple of its standard dose (one column per multiple when ``doses > 1``), every cell in
-one batch or on Dask. :func:`rescues` reads the answer off the table: for each context, the
+multiple of its standard dose (one column per multiple when ``doses > 1``; every grid holds
+the standard dose, see :func:`dose_multiples`), every cell in one batch or on Dask.
+:func:`rescues` reads the answer off the table at the standard dose: for each context, the
 best single agent and the best combination.
 
 Examples
@@ -17,6 +18,7 @@ True
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -61,15 +63,33 @@ def landscape_spec(path: str | os.PathLike[str] | None = None) -> LandscapeSpec:
     return LandscapeSpec(contexts, therapies)
 
 
+#: The dose grid's range, as multiples of each drug's standard dose.
+_LOWEST, _HIGHEST = 1 / 30, 3.0
+
+
 def dose_multiples(doses: int) -> list[float]:
-    """Multiples of the standard dose: 1 alone, or ``doses`` log-spaced from 1/30 to 3.
+    """Multiples of the standard dose: 1 alone, or ``doses`` log-spaced from 1/30 to 3 through 1.
+
+    The standard dose (exactly 1) is always in the grid, because the summary table, the
+    rescues and the heatmap are read off it. Below and above it the grid steps evenly in log
+    dose, the steps shared between the two sides in proportion to their log widths (about 3:1),
+    with at least one step on each side from three doses on; two doses are 1/30 and 1.
 
     >>> [round(x, 3) for x in dose_multiples(3)]
-    [0.033, 0.316, 3.0]
+    [0.033, 1.0, 3.0]
+    >>> [round(x, 3) for x in dose_multiples(5)]
+    [0.033, 0.104, 0.322, 1.0, 3.0]
     """
     if doses < 1:
         raise ConfigError(f"the landscape needs at least one dose, got {doses}")
-    return [1.0] if doses == 1 else np.geomspace(1 / 30, 3, doses).tolist()
+    share_below = math.log(1 / _LOWEST) / math.log(_HIGHEST / _LOWEST)
+    below = max(1, min(doses - 2, round((doses - 1) * share_below))) if doses > 1 else 0
+    above = doses - 1 - below
+    return [
+        *np.geomspace(_LOWEST, 1.0, below + 1)[:-1].tolist(),
+        1.0,
+        *np.geomspace(1.0, _HIGHEST, above + 1)[1:].tolist(),
+    ]
 
 
 def landscape_cells(spec: LandscapeSpec, doses: int = 1) -> list[Cell]:

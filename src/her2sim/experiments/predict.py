@@ -76,15 +76,19 @@ def cohort(
     samples: int | None = None,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Every profile under every regimen on Dask (resumable); one row per sample and therapy, ranked."""
+    """Every profile under every regimen on Dask (resumable); one row per sample and therapy, ranked.
+
+    ``progress`` and ``notice`` are passed to :func:`~her2sim.experiments.runner.run_cells`.
+    """
     from her2sim.experiments.runner import run_cells
 
     regimens = list(therapies or landscape_spec().therapies)
     cells = [Cell(p.context, t, {"sample": p.sample}) for p in profiles for t in regimens]
     table = run_cells(
         cells, out_dir, scheduler=scheduler, workers=workers, client=client, samples=samples,
-        readouts=("proliferation",), seed=seed, progress=progress,
+        readouts=("proliferation",), seed=seed, progress=progress, notice=notice,
     )  # fmt: skip
     table = table.sort_values(["sample", "effect"], ascending=[True, False], kind="stable")
     table["rank"] = table.groupby("sample").cumcount() + 1

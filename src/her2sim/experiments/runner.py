@@ -5,8 +5,14 @@ untreated baseline once). Each chunk runs on a worker with one engine thread (th
 provides the parallelism) and comes back as a table, which the client writes as one Parquet
 part file, atomically (temporary name, then rename). An interrupted run therefore leaves only
 complete parts; run it again with the same output directory and it computes only the chunks
-that have no part yet. A manifest records what the directory holds, so a different screen
-cannot be mixed into it.
+that have no good part yet. A manifest records what the directory holds, so a different
+screen cannot be mixed into it.
+
+Each part carries, in its Parquet key-value metadata, a fingerprint of its chunk (the cells,
+the settings and the run's manifest fingerprint), and page checksums. Before a resumed run
+keeps a part it checks the footer, the row count, the fingerprint and every page, so a part
+that was truncated, damaged on disk, copied from another run or cut for another chunk size is
+computed again (and the caller told which) rather than trusted.
 
 By default a local cluster with one single-threaded worker process per core is started; pass
 ``scheduler="tcp://host:port"`` to use a running distributed cluster.
@@ -16,7 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,11 +33,14 @@ import pandas as pd
 
 from her2sim.errors import ConfigError
 from her2sim.experiments.cells import Cell, evaluate_cells
-from her2sim.formats._io import write_table
+from her2sim.formats._io import atomic_write
+from her2sim.her2.scenario import READOUTS
 
-__all__ = ["dask_client", "run_cells"]
+__all__ = ["dask_client", "output_dir", "run_cells"]
 
 _MANIFEST = "_manifest.json"
+#: The key-value metadata entry of a part that holds its chunk's fingerprint.
+_PART_KEY = b"her2sim.part"
 
 
 def _chunks(cells: Sequence[Cell], size: int) -> list[list[Cell]]:
@@ -46,6 +57,53 @@ def _fingerprint(cells: Sequence[Cell], settings: dict[str, Any]) -> str:
         sort_keys=True,
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _write_part(table: pd.DataFrame, path: Path, key: str) -> None:
+    """Write a chunk's table as a part: atomically, stamped with its fingerprint, with page checksums."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = pa.Table.from_pandas(table, preserve_index=False)
+    data = data.replace_schema_metadata({**(data.schema.metadata or {}), _PART_KEY: key.encode()})
+    buffer = pa.BufferOutputStream()
+    pq.write_table(data, buffer, write_page_checksum=True)
+    atomic_write(path, buffer.getvalue().to_pybytes())
+
+
+def _part_problem(path: Path, key: str, rows: int) -> str | None:
+    """Why the part at ``path`` cannot stand for a chunk of fingerprint ``key`` and ``rows`` rows (None: it can).
+
+    The footer must be readable, the fingerprint and row count right, and every page must
+    decode and match its checksum: a whole read, as cheap as the read that follows anyway.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        data = pa.py_buffer(path.read_bytes())  # read from memory: Arrow's messages then omit the path
+        meta = pq.read_metadata(pa.BufferReader(data))
+        if (meta.metadata or {}).get(_PART_KEY) != key.encode():
+            return "belongs to another run or chunk"
+        if meta.num_rows != rows:
+            return f"holds {meta.num_rows} rows, not {rows}"
+        pq.read_table(pa.BufferReader(data), page_checksum_verification=True)
+    except (OSError, pa.ArrowException) as exc:
+        return f"is damaged ({str(exc).splitlines()[0]})"
+    return None
+
+
+def _kept(path: Path, key: str, rows: int, notice: Callable[[str], None] | None) -> bool:
+    """Whether an existing part can be kept; a bad one is deleted and ``notice`` told why."""
+    if not path.exists():
+        return False
+    problem = _part_problem(path, key, rows)
+    if problem is None:
+        return True
+    path.unlink()
+    if notice:
+        notice(f"{path} {problem}; computing it again")
+    return False
 
 
 def _check_names(cells: Sequence[Cell]) -> None:
@@ -71,8 +129,44 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any
     if scheduler:
         return Client(scheduler, timeout="10s")
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+    # Quiet on stderr, whose lines are the command's: no dashboard, the scheduler's HTTP server
+    # (health, metrics) on a free port rather than on 8787, which another cluster may hold, and
+    # only errors logged (a stopped run's cancelled tasks are no news).
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                           scheduler_kwargs={"dashboard_address": ":0"}, silence_logs=logging.ERROR)  # fmt: skip
     return Client(cluster)
+
+
+def output_dir(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a directory that results can be written to, made if missing.
+
+    Writing is tried (a file made and removed), because that is what counts for root, ACLs
+    and read-only mounts alike: a directory that cannot take the results fails at once, in
+    one line, rather than when the first result arrives after the simulation.
+    """
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} is a file; give a directory for the results")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".write-check-", dir=out)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(f"{out}: cannot write the results here ({exc.strerror or exc})") from None
+    return out
+
+
+def _claim(out: Path, fingerprint: str, cells: int) -> None:
+    """Make ``out`` the directory of the run ``fingerprint``; refuse one that holds another experiment."""
+    manifest = out / _MANIFEST
+    if manifest.exists():
+        if json.loads(manifest.read_text()).get("fingerprint") != fingerprint:
+            raise ConfigError(f"{out} holds results of a different experiment; give a new output directory")
+    elif any(out.glob("part-*.parquet")):
+        raise ConfigError(f"{out} holds Parquet parts without a manifest; give a new output directory")
+    else:
+        atomic_write(manifest, json.dumps({"fingerprint": fingerprint, "cells": cells}))
 
 
 def run_cells(
@@ -88,6 +182,7 @@ def run_cells(
     readouts: Sequence[str] | None = None,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Evaluate ``cells`` on Dask, writing ``out_dir/part-NNNNN.parquet``; return the whole table.
 
@@ -98,31 +193,26 @@ def run_cells(
         local cluster of ``workers`` processes, and closed at the end).
     progress:
         Called with (chunks done, chunks in all) as parts are written, resumed ones included.
+    notice:
+        Called with one line for each existing part that is not kept (damaged, or of another
+        run or chunk size), naming the part and why; that chunk is computed again.
     """
     if not cells:
         raise ConfigError("nothing to run: the experiment has no cells")
     if chunk_size < 1:
         raise ConfigError(f"chunk size must be >= 1, got {chunk_size}")
     _check_names(cells)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out} is a file; give a directory for the results")
+    out = output_dir(out_dir)
     settings: dict[str, Any] = {"samples": samples, "target_se": target_se, "seed": seed}
     if readouts is not None:
         settings["readouts"] = tuple(readouts)
-    fingerprint = _fingerprint(cells, {k: v for k, v in settings.items()})
-    out.mkdir(parents=True, exist_ok=True)
-    manifest = out / _MANIFEST
-    if manifest.exists():
-        if json.loads(manifest.read_text()).get("fingerprint") != fingerprint:
-            raise ConfigError(f"{out} holds results of a different experiment; give a new output directory")
-    elif any(out.glob("part-*.parquet")):
-        raise ConfigError(f"{out} holds Parquet parts without a manifest; give a new output directory")
-    else:
-        manifest.write_text(json.dumps({"fingerprint": fingerprint, "cells": len(cells)}))
+    fingerprint = _fingerprint(cells, settings)
+    _claim(out, fingerprint, len(cells))
     chunks = _chunks(cells, chunk_size)
+    keys = [_fingerprint(chunk, {**settings, "run": fingerprint}) for chunk in chunks]
+    rows_per_cell = len(readouts if readouts is not None else READOUTS)
     parts = [out / f"part-{i:05d}.parquet" for i in range(len(chunks))]
-    todo = [i for i, p in enumerate(parts) if not p.exists()]
+    todo = [i for i, p in enumerate(parts) if not _kept(p, keys[i], len(chunks[i]) * rows_per_cell, notice)]
     done = len(chunks) - len(todo)
     if progress:
         progress(done, len(chunks))
@@ -134,7 +224,8 @@ def run_cells(
 
             futures = {client.submit(_evaluate_chunk, chunks[i], settings, pure=False): i for i in todo}
             for future in as_completed(futures):
-                write_table(future.result(), parts[futures[future]])
+                i = futures[future]
+                _write_part(future.result(), parts[i], keys[i])
                 done += 1
                 if progress:
                     progress(done, len(chunks))
