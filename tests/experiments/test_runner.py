@@ -169,3 +169,14 @@ def test_an_output_directory_that_cannot_be_made_is_refused_before_any_work(tmp_
     (tmp_path / "file").write_text("not a directory")
     with pytest.raises(ConfigError, match="file/out: cannot write the results here"):
         run_cells(CELLS, tmp_path / "file" / "out")
+
+
+@pytest.mark.parametrize("content", ["{not json", '["a list"]', '{"cells": 3}', "\udcff"])
+def test_a_damaged_manifest_is_a_one_line_error(
+    tmp_path: Path, finished: tuple[Path, Path, pd.DataFrame], content: str
+) -> None:
+    clean, _, _ = finished
+    shutil.copytree(clean, tmp_path / "out")
+    (tmp_path / "out" / "_manifest.json").write_bytes(content.encode("utf-8", "surrogateescape"))
+    with pytest.raises(ConfigError, match="_manifest.json: (unreadable manifest|the manifest names no run)"):
+        run_cells(CELLS, tmp_path / "out", samples=200)

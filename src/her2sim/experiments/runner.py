@@ -161,12 +161,24 @@ def _claim(out: Path, fingerprint: str, cells: int) -> None:
     """Make ``out`` the directory of the run ``fingerprint``; refuse one that holds another experiment."""
     manifest = out / _MANIFEST
     if manifest.exists():
-        if json.loads(manifest.read_text()).get("fingerprint") != fingerprint:
+        if _manifest_fingerprint(manifest) != fingerprint:
             raise ConfigError(f"{out} holds results of a different experiment; give a new output directory")
     elif any(out.glob("part-*.parquet")):
         raise ConfigError(f"{out} holds Parquet parts without a manifest; give a new output directory")
     else:
         atomic_write(manifest, json.dumps({"fingerprint": fingerprint, "cells": cells}))
+
+
+def _manifest_fingerprint(manifest: Path) -> str:
+    """The run a manifest belongs to; a manifest that cannot be read is a one-line error."""
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{manifest}: unreadable manifest ({exc}); give a new output directory") from None
+    fingerprint = recorded.get("fingerprint") if isinstance(recorded, dict) else None
+    if not isinstance(fingerprint, str):
+        raise ConfigError(f"{manifest}: the manifest names no run; give a new output directory")
+    return fingerprint
 
 
 def run_cells(
