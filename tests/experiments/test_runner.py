@@ -178,5 +178,5 @@ def test_a_damaged_manifest_is_a_one_line_error(
     clean, _, _ = finished
     shutil.copytree(clean, tmp_path / "out")
     (tmp_path / "out" / "_manifest.json").write_bytes(content.encode("utf-8", "surrogateescape"))
-    with pytest.raises(ConfigError, match="_manifest.json: (unreadable manifest|the manifest names no run)"):
+    with pytest.raises(ConfigError, match=r"_manifest\.json: (unreadable manifest|the manifest names no run)"):
         run_cells(CELLS, tmp_path / "out", samples=200)
