@@ -10,9 +10,9 @@ Examples
 >>> library = alteration_library()
 >>> context = library.context("ERBB2:amp; PIK3CA:H1047R")
 >>> context.parameters["HER2_surface"], context.parameters["PIK3CA_gain"]
-(1.0, 0.85)
->>> context.potency("alpelisib")
-0.3
+(1.0, 0.5)
+>>> context.potency("alpelisib", "inh_PI3K"), context.potency("alpelisib", "inh_AKT")
+(0.3, 1.0)
 >>> library.context("PTEN:loss").fixed
 {'PTEN': False}
 """
@@ -67,6 +67,7 @@ class Alteration:
     parameters: Mapping[str, float] = field(default_factory=dict)
     fixed: Mapping[str, bool] = field(default_factory=dict)
     potency: Mapping[str, float] = field(default_factory=dict)
+    potency_sites: tuple[str, ...] = ()
     clones: tuple[Clone, ...] = ()
     variants: tuple[str, ...] = ()
     figure: str = ""
@@ -78,8 +79,8 @@ class Alteration:
 class Context:
     """The alterations of one tumour (or one clone), merged into model changes.
 
-    ``parameters`` and ``fixed`` are what the alterations set in the model; ``potency(drug)``
-    is the product of their fold changes of the drug's affinity. A context with a
+    ``parameters`` and ``fixed`` are what the alterations set in the model; ``potency(drug,
+    site)`` is the product of their fold changes of the drug's potency at that site. A context with a
     heterogeneous alteration has ``clones``: (fraction, context) pairs, each simulated apart.
     """
 
@@ -105,9 +106,10 @@ class Context:
             out.update(alteration.fixed)
         return out
 
-    def potency(self, drug: str) -> float:
-        """Fold change of ``drug``'s IC50/Kd in this context (> 1: less potent)."""
-        return math.prod(a.potency.get(drug, 1.0) for a in self.alterations)
+    def potency(self, drug: str, site: str) -> float:
+        """Fold change of ``drug``'s potency at model site ``site`` in this context (> 1: less
+        potent); only alterations whose altered protein sits at ``site`` count."""
+        return math.prod(a.potency.get(drug, 1.0) for a in self.alterations if site in a.potency_sites)
 
 
 def split_context(text: str) -> list[str]:
@@ -194,7 +196,10 @@ class AlterationLibrary(NamedLibrary[Alteration]):
         """Raise if an alteration names a model parameter or node that does not exist."""
         known_p, known_n = set(parameters), set(nodes)
         problems = [
-            f"{a.name}: unknown model parameter {p!r}" for a in self._items for p in a.parameters if p not in known_p
+            f"{a.name}: unknown model parameter {p!r}"
+            for a in self._items
+            for p in (*a.parameters, *a.potency_sites)
+            if p not in known_p
         ] + [f"{a.name}: unknown model node {n!r}" for a in self._items for n in a.fixed if n not in known_n]
         if problems:
             raise ModelFormatError("; ".join(problems), self.source)
@@ -224,7 +229,8 @@ def _entry(raw: Any, index: int, source: str) -> Alteration:
     if not isinstance(raw, dict) or "name" not in raw:
         raise ModelFormatError(f"{where} is not a mapping with a name", source)
     name = str(raw["name"])
-    known = {"name", "aliases", "gene", "direction", "group", "parameters", "fixed", "potency", "clones", "variants"}
+    known = {"name", "aliases", "gene", "direction", "group", "parameters", "fixed", "potency", "potency_sites"}
+    known |= {"clones", "variants"}
     known |= {"figure", "description", "references"}
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -238,6 +244,7 @@ def _entry(raw: Any, index: int, source: str) -> Alteration:
         parameters = {str(k): float(v) for k, v in (raw.get("parameters") or {}).items()}
         fixed = {str(k): bool(int(v)) for k, v in (raw.get("fixed") or {}).items()}
         potency = {str(k): float(v) for k, v in (raw.get("potency") or {}).items()}
+        potency_sites = tuple(str(x) for x in raw.get("potency_sites") or ())
         clones = tuple(
             Clone(float(c["fraction"]), tuple(str(x) for x in c["alterations"])) for c in raw.get("clones") or ()
         )
@@ -250,6 +257,10 @@ def _entry(raw: Any, index: int, source: str) -> Alteration:
         raise ModelFormatError(f"{name}: parameter values must be finite and >= 0", source)
     if any(not math.isfinite(v) or v <= 0 for v in potency.values()):
         raise ModelFormatError(f"{name}: potency fold changes must be finite and > 0", source)
+    if bool(potency) != bool(potency_sites):
+        raise ModelFormatError(
+            f"{name}: potency and potency_sites go together", source, hint="name the sites that carry the altered protein"
+        )
     if clones and (any(c.fraction <= 0 for c in clones) or abs(sum(c.fraction for c in clones) - 1) > 1e-6):
         raise ModelFormatError(f"{name}: clone fractions must be > 0 and sum to 1", source)
     return Alteration(
@@ -261,6 +272,7 @@ def _entry(raw: Any, index: int, source: str) -> Alteration:
         parameters=MappingProxyType(parameters),
         fixed=MappingProxyType(fixed),
         potency=MappingProxyType(potency),
+        potency_sites=potency_sites,
         clones=clones,
         variants=variants,
         figure=str(raw.get("figure", "")),

@@ -1,4 +1,4 @@
-"""From doses to model parameters: occupancy, competition, ADCC and conjugate payloads.
+"""From doses to model parameters: occupancy, competition, conjugate payloads and ADCC.
 
 A drug never switches a node off here. Each binding gives an occupancy drive ``x`` (a Hill
 term for a reversible binder, inactivation against resynthesis for a covalent one, with the
@@ -30,15 +30,15 @@ from collections.abc import Mapping, Sequence
 from her2sim.her2.alterations import Context
 from her2sim.her2.therapies import Drug, Regimen
 
-__all__ = ["drug_parameters", "epitope_shares", "population_uptake"]
+__all__ = ["adcc_drive", "drug_parameters", "epitope_shares", "population_uptake"]
 
 
 def _drives(regimen: Regimen, context: Context) -> dict[str, list[tuple[Drug, float, float]]]:
     """Site -> [(drug, emax, x)] for every binding of the regimen."""
     sites: dict[str, list[tuple[Drug, float, float]]] = {}
     for drug, dose in regimen.doses:
-        fold = context.potency(drug.name)
         for binding in drug.bindings:
+            fold = context.potency(drug.name, binding.site)
             sites.setdefault(binding.site, []).append((drug, binding.emax, binding.drive(dose, fold)))
     return sites
 
@@ -76,19 +76,31 @@ def population_uptake(
     """Membrane-permeable payload released into the tumour, per cell (the bystander dose).
 
     Each clone releases in proportion to its share, its uptake, its HER2 density and its mean
-    epitope access (the model's masking terms averaged over the masking nodes' levels).
+    conjugate access (the Damage node's masking term averaged over the masking nodes' levels).
     """
     total = 0.0
     for fraction, clone in clones:
         p = {**defaults, **clone.parameters}
-        access = (1 - p["masking_MUC4"] * p["MUC4"]) * (1 - p["masking_HA"] * p["CD44_HA"])
+        unmasked = (1 - p["masking_MUC4"] * p["MUC4"]) * (1 - p["masking_HA"] * p["CD44_HA"])
+        access = 1 - p["masking_ADC_share"] * (1 - unmasked)
         shares = epitope_shares(regimen, clone)
         total += fraction * _uptake(regimen, shares, bystander=True) * p["HER2_surface"] * access
     return total
 
 
+def adcc_drive(regimen: Regimen, context: Context) -> float:
+    """Antibody-dependent cellular cytotoxicity the regimen directs at cells of ``context``
+    at full epitope access: ``1 - prod(1 - strength_i * share_i)`` over its antibodies.
+
+    Immune effector cells do the killing, so this is not a cell-model parameter: the tumour
+    level turns it into a death rate with the patient's immune capacity and epitope access.
+    """
+    shares = epitope_shares(regimen, context)
+    return 1.0 - math.prod(1.0 - drug.adcc * shares[drug.name] for drug, _ in regimen.doses if drug.adcc)
+
+
 def drug_parameters(regimen: Regimen, context: Context, bystander_uptake: float = 0.0) -> dict[str, float]:
-    """Model parameters (``her2.cfg`` names) for ``regimen`` given to cells of ``context``.
+    """Cell-model parameters (``her2.cfg`` names) for ``regimen`` given to cells of ``context``.
 
     ``bystander_uptake`` is the payload reaching each cell from its neighbours
     (:func:`population_uptake`); sites no drug binds are left out (their defaults apply).
@@ -98,10 +110,7 @@ def drug_parameters(regimen: Regimen, context: Context, bystander_uptake: float 
         for site, entries in _drives(regimen, context).items()
     }
     shares = epitope_shares(regimen, context)
-    adcc = 1.0 - math.prod(1.0 - drug.adcc * shares[drug.name] for drug, _ in regimen.doses if drug.adcc)
     payloads = [drug.payload.max for drug, _ in regimen.doses if drug.payload is not None]
-    if adcc:
-        params["adcc"] = adcc
     if payloads:
         params["adc_uptake"] = _uptake(regimen, shares, bystander=False)
         params["payload_max"] = max(payloads)

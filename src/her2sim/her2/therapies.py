@@ -96,14 +96,19 @@ class Binding:
     inactivation_ratio: float = 0.0
 
     def drive(self, dose: float, fold: float = 1.0) -> float:
-        """The drug's occupancy drive ``x`` at ``dose`` nM, affinity divided by ``fold``.
+        """The drug's occupancy drive ``x`` at ``dose`` nM on a target ``fold`` times less
+        sensitive to it (a mutant).
 
-        Occupancy of a site by drugs ``i`` is ``sum(emax_i x_i) / (1 + sum x_i)``.
+        Occupancy of a site by drugs ``i`` is ``sum(emax_i x_i) / (1 + sum x_i)``. A reversible
+        binder's IC50 is multiplied by ``fold``. A covalent binder inactivates its target at
+        ``kinact*c/(KI+c)`` against resynthesis at ``kdeg``; a resistant target slows the
+        covalent step, so ``fold`` divides ``kinact/kdeg``. That moves the IC50 by ``fold`` as
+        for a reversible binder and, unlike a change of ``KI`` alone, also lowers the occupancy
+        a saturating dose reaches (a gatekeeper mutant is not rescued by more drug).
         """
-        potency = self.potency * fold
-        if self.covalent:  # inactivation kinact*c/(KI+c) against resynthesis kdeg
-            return self.inactivation_ratio * dose / (potency + dose)
-        return (dose / potency) ** self.hill
+        if self.covalent:
+            return self.inactivation_ratio / fold * dose / (self.potency + dose)
+        return (dose / (self.potency * fold)) ** self.hill
 
 
 @dataclass(frozen=True)
