@@ -301,6 +301,7 @@ def main() -> None:
         raise
 
 
+from her2sim.cli import calibration as _calibration  # noqa: E402,F401  (registers calibrate)
 from her2sim.cli import experiments as _experiments  # noqa: E402,F401  (registers the experiment commands)
 from her2sim.cli import her2 as _her2  # noqa: E402,F401  (registers the HER2 model commands)
 from her2sim.cli import report as _report  # noqa: E402,F401  (registers report and serve)

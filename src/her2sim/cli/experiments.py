@@ -241,6 +241,9 @@ def predict(
     samples: Samples = None,
     seed: Seed = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the ranking (.csv or .parquet)")] = None,
+    ensemble: Annotated[
+        int, typer.Option(help="Rank over N members of the calibrated posterior, with 90% credible intervals")
+    ] = 0,
 ) -> None:
     """Rank therapies for a tumour profile exported from cBioPortal, with the pathway each leaves on."""
     import pandas as pd
@@ -254,12 +257,29 @@ def predict(
     for profile in samples_of(profiles, [sample] if sample else None):
         console.print(f"[bold]{escape(profile.sample)}[/bold]: {escape(profile.context or 'no modelled alteration')}")
         _report_unmapped(profile)
-        ranking = rank_therapies(profile.context, therapy, samples=samples, seed=seed)
-        _show(ranking, ["rank", "therapy", "proliferation_effect", "apoptosis_effect", "class", "still_on"], limit=15)
+        if ensemble:
+            ranking = _rank_ensemble(profile.context, therapy, ensemble, samples, seed)
+            _show(ranking, ["rank", "therapy", "effect", "effect_low", "effect_high", "share_sensitive",
+                            "share_resistant"], limit=15)  # fmt: skip
+        else:
+            ranking = rank_therapies(profile.context, therapy, samples=samples, seed=seed)
+            _show(ranking, ["rank", "therapy", "proliferation_effect", "apoptosis_effect", "class", "still_on"],
+                  limit=15)  # fmt: skip
         ranking.insert(0, "sample", profile.sample)
         tables.append(ranking)
     if output is not None:
         _write_table(pd.concat(tables, ignore_index=True), output)
+
+
+def _rank_ensemble(context: str, therapy: list[str] | None, n: int, samples: int | None,
+                   seed: int | None) -> pd.DataFrame:  # fmt: skip
+    """Candidate regimens ranked over ``n`` posterior members (median effect, 90% interval)."""
+    from her2sim.experiments.landscape import landscape_spec
+    from her2sim.her2.ensemble import members, rank_ensemble
+    from her2sim.her2.model import load_config
+
+    candidates = list(therapy or landscape_spec().therapies)
+    return rank_ensemble(context, candidates, members(n), load_config(samples=samples, seed=seed))
 
 
 @app.command("cohort")

@@ -59,6 +59,9 @@ def run(
         Path | None, typer.Option("--output", "-o", help="Write the time course (.csv or .parquet)")
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of the phenotype time courses")] = None,
+    ensemble: Annotated[
+        int, typer.Option(help="Also run N members of the calibrated posterior: 90% credible intervals")
+    ] = 0,
 ) -> None:
     """Simulate the HER2 model for a tumour's alterations under a therapy, against untreated."""
     from her2sim.her2.scenario import scenario
@@ -85,6 +88,8 @@ def run(
     )
     on = result.still_on()
     console.print(f"still on under treatment: {', '.join(f'{n} {p:.2f}' for n, p in on.items()) or 'none'}")
+    if ensemble:
+        _run_ensemble(alteration or [], therapy or [], ensemble, samples, max_time, seed)
     if output is not None:
         _write_table(result.timecourse, output)
     if plot is not None:
@@ -93,6 +98,23 @@ def run(
 
         save_figure(timecourse_figure(result), plot)
         console.print(f"wrote {plot}")
+
+
+def _run_ensemble(alterations: list[str], therapies: list[str], n: int, samples: int | None,
+                  max_time: float | None, seed: int | None) -> None:  # fmt: skip
+    """The run's readouts over ``n`` posterior members: medians, 90% intervals, class shares."""
+    from her2sim.her2.ensemble import members, scenario_ensemble
+    from her2sim.her2.model import load_config
+
+    config = load_config(samples=samples, max_time=max_time, seed=seed)
+    table = scenario_ensemble("; ".join(alterations), "+".join(therapies) or None, members(n), config)
+    show = Table("readout", "untreated", "treated", "effect (90% credible interval)", "sensitive / partial / resistant",
+                 title=f"over {n} members of the calibrated posterior")  # fmt: skip
+    for name, row in table.iterrows():
+        shares = " / ".join(f"{row[f'share_{c}']:.0%}" for c in ("sensitive", "partial", "resistant"))
+        interval = f"{row['effect']:+.3f} [{row['effect_low']:+.3f}, {row['effect_high']:+.3f}]"
+        show.add_row(str(name), f"{row['untreated']:.3f}", f"{row['treated']:.3f}", interval, shares)
+    console.print(show)
 
 
 @app.command()
@@ -109,6 +131,7 @@ def validate(
     spread: Annotated[float | None, typer.Option(help="Factor of uncertainty of every assumption (default: 3)")] = None,
     morris: Annotated[int, typer.Option(help="Morris trajectories naming each row's deciding parameters")] = 4,
     space: Annotated[Path | None, typer.Option(help="Uncertainty space file (default: the HER2 model's)")] = None,
+    ensemble: Annotated[int, typer.Option(help="Also judge every row under N members of the calibrated posterior")] = 0,
 ) -> None:
     """Run every row of an expectations table through the HER2 model and judge it."""
 
@@ -146,12 +169,32 @@ def validate(
     passed, total = int(results["passed"].sum()), len(results)
     share = passed / total if total else 0.0
     console.print(f"[bold]passed {passed}/{total} ({share:.0%})[/bold]")
+    if ensemble:
+        results = _validate_ensemble(rows, results, ensemble, samples, seed)
     if robustness > 0:
         _robustness(rows, robustness, spread, morris, space, samples, output)
     elif output is not None:
         _write_table(results, output)
     if share < min_pass:
         raise typer.Exit(1)
+
+
+def _validate_ensemble(rows: list, results: pd.DataFrame, n: int, samples: int | None,
+                       seed: int | None) -> pd.DataFrame:  # fmt: skip
+    """Each row over ``n`` posterior members: effect interval and the share in which it passes."""
+    from her2sim.her2.ensemble import members, validate_ensemble
+    from her2sim.her2.model import load_config
+
+    table = validate_ensemble(rows, members(n), load_config(samples=samples, seed=seed))
+    show = Table("id", "expected", "effect (90% credible interval)", "passes in", title=f"over {n} posterior members")
+    for r in table.itertuples(index=False):
+        share = f"{r.pass_share:.0%}" if r.pass_share >= 0.9 else f"[red]{r.pass_share:.0%}[/red]"
+        show.add_row(r.id, r.expected, f"{r.effect:.3f} [{r.effect_low:.3f}, {r.effect_high:.3f}]", share)
+    console.print(show)
+    robust = int((table["pass_share"] >= 0.9).sum())
+    console.print(f"[bold]robust over the ensemble (pass in >= 90% of members): {robust}/{len(table)}[/bold]")
+    merged = results.merge(table[["id", "effect_low", "effect_high", "pass_share"]], on="id")
+    return merged.rename(columns={"effect_low": "ensemble_effect_low", "effect_high": "ensemble_effect_high"})
 
 
 def _robustness(rows: list, sets: int, spread: float | None, trajectories: int, space: Path | None,

@@ -26,6 +26,7 @@ def report(
         "example:pik3ca_subclone"
     ),
     table: Annotated[Path | None, typer.Option(help="Expectations table (default: the shipped one)")] = None,
+    ensemble: Annotated[int, typer.Option(help="Credible intervals over N members of the calibrated posterior")] = 0,
 ) -> None:
     """Write one self-contained HTML report: network, phenotypes, doses, landscape, synergy, tumour, validation."""
     from her2sim.report.build import build_report
@@ -36,7 +37,8 @@ def report(
     status = Console(stderr=True)
     with status.status("building the report", spinner="dots") if sys.stderr.isatty() else nullcontext():
         build_report(output, context, therapy, samples=samples, tumour=tumour, validation_table=table,
-                     progress=lambda step: status.log(step) if sys.stderr.isatty() else None)  # fmt: skip
+                     progress=lambda step: status.log(step) if sys.stderr.isatty() else None,
+                     ensemble=ensemble)  # fmt: skip
     console.print(f"wrote {output}")
 
 

@@ -9,6 +9,7 @@ of windows and of distinct states, never by the number of trajectories.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import time
@@ -112,6 +113,13 @@ def _run_range(
     return acc
 
 
+@functools.cache
+def _worker_pool(threads: int) -> ThreadPoolExecutor:
+    """One pool of worker threads per thread count, kept for the process: a batch of many
+    small scenarios would otherwise spend a third of its time starting threads."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="her2sim-engine")
+
+
 def _late_start(config: SimulationConfig, late_from: float | None) -> float:
     """Start of the late-time averaging interval: ``late_from``, or half of ``max_time``."""
     if late_from is None:
@@ -161,12 +169,12 @@ def _simulate_arrays(
     if threads == 1:
         parts = [_run_range(compiled, arrays, config, 0, config.sample_count, keep_states, late_from, progress)]
     else:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            futures = [
-                pool.submit(_run_range, compiled, arrays, config, int(a), int(b), keep_states, late_from, progress)
-                for a, b in itertools.pairwise(bounds)
-            ]
-            parts = [f.result() for f in futures]
+        pool = _worker_pool(threads)
+        futures = [
+            pool.submit(_run_range, compiled, arrays, config, int(a), int(b), keep_states, late_from, progress)
+            for a, b in itertools.pairwise(bounds)
+        ]
+        parts = [f.result() for f in futures]
     elapsed = time.perf_counter() - started
     w = config.n_windows
     node_time = sum(p.node_acc[:, :w] for p in parts)

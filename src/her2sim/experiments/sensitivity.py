@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,10 +31,12 @@ from her2sim.errors import ConfigError, Her2simError, ModelFormatError
 from her2sim.formats._io import read_yaml
 from her2sim.her2.model import data_path, load_config, load_model
 from her2sim.her2.perturbation import Perturbation
+from her2sim.her2.posterior import default_posterior
+from her2sim.her2.scenario import calibrated_default
 
 __all__ = ["Factor", "Space", "Target", "evaluate", "her2_space", "morris", "read_space", "robust_validation", "sobol"]
 
-_KINDS = ("parameter", "rate", "potency", "alteration")
+_KINDS = tuple(Perturbation.KINDS)
 Progress = Callable[[int, int], None]
 
 
@@ -48,10 +50,22 @@ class Factor:
     low: float
     high: float
     log: bool = True
+    cap: float = math.inf
 
     @property
     def name(self) -> str:
         return f"{self.kind}:{self.target}"
+
+    def centred(self, value: float) -> Factor:
+        """The factor with its nominal moved to ``value`` and its bounds moved with it (the same
+        factor of spread on each side, still under ``cap``)."""
+        if self.log:
+            ratio = value / self.nominal
+            low, high = self.low * ratio, min(self.high * ratio, self.cap)
+        else:
+            shift = value - self.nominal
+            low, high = self.low + shift, min(self.high + shift, self.cap)
+        return replace(self, nominal=value, low=min(low, value), high=max(high, value))
 
 
 @dataclass(frozen=True)
@@ -72,13 +86,13 @@ class Space:
     def nominal(self) -> np.ndarray:
         return np.array([f.nominal for f in self.factors])
 
+    def centred(self, values: Mapping[str, float]) -> Space:
+        """The space centred on ``values`` (factor name -> value); other factors unchanged."""
+        return Space(tuple(f.centred(values[f.name]) if f.name in values else f for f in self.factors))
+
     def perturbation(self, values: np.ndarray) -> Perturbation:
         """The perturbation that sets each factor to its value (natural units)."""
-        groups: dict[str, dict[str, float]] = {k: {} for k in _KINDS}
-        for factor, value in zip(self.factors, values, strict=True):
-            groups[factor.kind][factor.target] = float(value)
-        return Perturbation(parameters=groups["parameter"], rate_scale=groups["rate"], potency=groups["potency"],
-                            alteration=groups["alteration"])  # fmt: skip
+        return Perturbation.from_factors({f.name: v for f, v in zip(self.factors, values, strict=True)})
 
 
 def _factor(raw: Any, i: int, spread: float, source: str) -> Factor:
@@ -127,7 +141,7 @@ def _factor(raw: Any, i: int, spread: float, source: str) -> Factor:
                                + (" and low > 0 for log-uniform sampling" if log else ""), source)  # fmt: skip
     if nominal <= 0 and log:
         raise ModelFormatError(f"{where} ({kind}: {target}): nominal value {nominal} cannot be log-sampled", source)
-    return Factor(kind, target, nominal, low, high, log)
+    return Factor(kind, target, nominal, low, high, log, cap)
 
 
 def read_space(path: str | os.PathLike[str], spread: float | None = None) -> Space:
@@ -148,9 +162,19 @@ def read_space(path: str | os.PathLike[str], spread: float | None = None) -> Spa
     return Space(factors)
 
 
-def her2_space(spread: float | None = None) -> Space:
-    """The HER2 model's declared space (``her2/data/uncertainty.yaml``)."""
-    return read_space(data_path("uncertainty.yaml"), spread)
+def her2_space(spread: float | None = None, calibrated: bool = True) -> Space:
+    """The HER2 model's declared space (``her2/data/uncertainty.yaml``).
+
+    With ``calibrated`` (the default) the space is centred on the calibrated model, the
+    shipped posterior's best member: the declared spread is the uncertainty around the model
+    users run. ``calibrated=False`` centres it on ``her2.cfg``'s values: the prior of a fit.
+    """
+    space = read_space(data_path("uncertainty.yaml"), spread)
+    posterior = default_posterior() if calibrated else None
+    if posterior is None:
+        return space
+    best = int(np.argmin(posterior.loss))
+    return space.centred(dict(zip(posterior.factors, posterior.values[best], strict=True)))
 
 
 @dataclass(frozen=True)
@@ -287,7 +311,7 @@ def robust_validation(
             progress(done, total)
         return table
 
-    nominal = run(Perturbation())
+    nominal = run(calibrated_default())
     passes = np.array([run(space.perturbation(space.natural(r)))["passed"].to_numpy() for r in hypercube])
     effects = np.array([run(space.perturbation(space.natural(r)))["effect"].to_numpy() for r in design])
     records = []

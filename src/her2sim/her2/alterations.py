@@ -259,7 +259,9 @@ def _entry(raw: Any, index: int, source: str) -> Alteration:
         raise ModelFormatError(f"{name}: potency fold changes must be finite and > 0", source)
     if bool(potency) != bool(potency_sites):
         raise ModelFormatError(
-            f"{name}: potency and potency_sites go together", source, hint="name the sites that carry the altered protein"
+            f"{name}: potency and potency_sites go together",
+            source,
+            hint="name the sites that carry the altered protein",
         )
     if clones and (any(c.fraction <= 0 for c in clones) or abs(sum(c.fraction for c in clones) - 1) > 1e-6):
         raise ModelFormatError(f"{name}: clone fractions must be > 0 and sum to 1", source)

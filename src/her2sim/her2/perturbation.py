@@ -10,14 +10,16 @@ Examples
 >>> from her2sim.her2.therapies import therapy_library
 >>> weaker = Perturbation(potency={"lapatinib": 10.0}).regimen(therapy_library().regimen("lapatinib"))
 >>> [b.potency for b in weaker.doses[0][0].bindings]  # IC50s in nM, ten times the library's
-[1000.0, 1000.0]
+[1000.0, 1000.0, 1000.0]
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
+from her2sim.errors import ConfigError
 from her2sim.her2.alterations import Context
 from her2sim.her2.therapies import Regimen
 
@@ -39,6 +41,30 @@ class Perturbation:
     potency: Mapping[str, float] = field(default_factory=dict)
     emax: Mapping[str, float] = field(default_factory=dict)
     alteration: Mapping[str, float] = field(default_factory=dict)
+
+    #: Factor kinds and the field each moves: ``parameter:EGF`` sets ``parameters["EGF"]``.
+    KINDS: ClassVar[dict[str, str]] = {
+        "parameter": "parameters",
+        "rate": "rate_scale",
+        "potency": "potency",
+        "alteration": "alteration",
+    }
+
+    @classmethod
+    def from_factors(cls, values: Mapping[str, float]) -> Perturbation:
+        """The perturbation that sets factors named ``kind:target`` (``parameter:EGF``,
+        ``potency:lapatinib``) to their values.
+
+        >>> Perturbation.from_factors({"parameter:EGF": 0.3, "rate:HER3": 2.0}).rate_scale
+        {'HER3': 2.0}
+        """
+        groups: dict[str, dict[str, float]] = {name: {} for name in cls.KINDS.values()}
+        for factor, value in values.items():
+            kind, _, target = factor.partition(":")
+            if kind not in cls.KINDS or not target:
+                raise ConfigError(f"factor {factor!r} is not kind:target with kind {', '.join(cls.KINDS)}")
+            groups[cls.KINDS[kind]][target] = float(value)
+        return cls(**groups)
 
     def regimen(self, regimen: Regimen) -> Regimen:
         """The regimen with each drug's affinities and largest effects moved."""

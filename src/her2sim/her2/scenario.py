@@ -38,7 +38,7 @@ from her2sim.her2.pharmacology import drug_parameters, population_uptake
 from her2sim.her2.therapies import Regimen, therapy_library
 from her2sim.model.config import SimulationConfig
 
-__all__ = ["READOUTS", "Her2Simulator", "ScenarioResult", "effect", "scenario", "still_on"]
+__all__ = ["READOUTS", "Her2Simulator", "ScenarioResult", "calibrated_default", "effect", "scenario", "still_on"]
 
 #: Readout name -> (node, whether the readout is 1 - the node's probability).
 READOUTS: dict[str, tuple[str, bool]] = {
@@ -48,6 +48,14 @@ READOUTS: dict[str, tuple[str, bool]] = {
     "pAKT": ("AKT", False),
     "pERK": ("ERK", False),
 }
+
+
+def calibrated_default() -> Perturbation:
+    """The calibrated model: the best member of the shipped posterior (none: the model as written)."""
+    from her2sim.her2.posterior import default_posterior
+
+    posterior = default_posterior()
+    return posterior.best() if posterior is not None else Perturbation()
 
 
 def readout_name(name: str) -> str:
@@ -138,9 +146,12 @@ class Her2Simulator:
     """
 
     def __init__(self, config: SimulationConfig | None = None, perturbation: Perturbation | None = None) -> None:
+        """``perturbation`` moves the model's assumptions; without one, the calibrated default
+        applies (the best member of the shipped posterior, :mod:`her2sim.her2.posterior`).
+        ``Perturbation()`` gives the model with ``her2.cfg``'s values, uncalibrated."""
         self.model = load_model()
         self.config = config or load_config()
-        self.perturbation = perturbation or Perturbation()
+        self.perturbation = perturbation if perturbation is not None else calibrated_default()
         self.alterations = alteration_library()
         self.therapies = therapy_library()
         self._compiled: CompiledModel = compile_model(self.model)

@@ -35,14 +35,19 @@ def build_report(
     tumour: str = "example:pik3ca_subclone",
     validation_table: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    ensemble: int = 0,
 ) -> None:
-    """Simulate and write the report for ``alterations`` under ``therapy``."""
+    """Simulate and write the report for ``alterations`` under ``therapy``; with ``ensemble``
+    members of the calibrated posterior, the scenario and the validation also carry credible
+    intervals and the share of the ensemble behind each call."""
     from her2sim import __version__
     from her2sim.experiments.cells import evaluate_cells
     from her2sim.experiments.combinations import combination_cells, score_matrix
     from her2sim.experiments.doseresponse import dose_response
     from her2sim.experiments.landscape import heatmap, landscape_cells, landscape_spec, rescues
     from her2sim.experiments.sensitivity import Target, her2_space, morris
+    from her2sim.her2.ensemble import members as posterior_members
+    from her2sim.her2.ensemble import scenario_ensemble, validate_ensemble
     from her2sim.her2.scenario import Her2Simulator
     from her2sim.her2.validation import read_expectations, validate
     from her2sim.report.diagram import draw_network
@@ -71,6 +76,13 @@ def build_report(
         on = result.still_on()
         doc.text(f"Growth index {result.growth_index:.3f}. Signalling left on under treatment: "
                  + (", ".join(on.index) or "none") + ".")  # fmt: skip
+        if ensemble:
+            say("ensemble")
+            members = posterior_members(ensemble)
+            spread = scenario_ensemble(alterations, therapy, members, sim.config)
+            doc.text(f"Over {ensemble} members of the calibrated posterior: medians with 90% credible intervals "
+                     "(low, high), and the share of the ensemble calling each class.")  # fmt: skip
+            doc.table(spread.reset_index().round(3))
 
         say("network")
         doc.heading("Network")
@@ -131,6 +143,11 @@ def build_report(
         passed = int(checked["passed"].sum())
         doc.text(f"{passed} of {len(checked)} findings reproduced ({Path(table_path).name}).")
         shown = checked.assign(result=checked["passed"].map({True: "pass", False: "FAIL"})).drop(columns="passed")
+        if ensemble:
+            shares = validate_ensemble(rows, members, sim.config)[["id", "pass_share"]]
+            shown = shown.merge(shares, on="id")
+            robust = int((shares["pass_share"] >= 0.9).sum())
+            doc.text(f"{robust} of {len(shares)} findings pass in at least 90% of {ensemble} posterior members.")
         doc.table(shown, classes={"pass": "pass", "FAIL": "fail"})
 
     doc.heading("Provenance")

@@ -1,0 +1,1 @@
+"""Fitting the HER2 model to measurements, and predictions with credible intervals."""

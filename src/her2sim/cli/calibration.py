@@ -1,0 +1,119 @@
+"""``calibrate``: fit the HER2 model's uncertain factors to measurements."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from her2sim.cli import app, console
+
+
+@app.command()
+def calibrate(
+    measurements: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Measurement or expectations tables (default: the model's own measurements)"),
+    ] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory of the fit (resumed when run again)")] = (
+        Path("calibration")
+    ),
+    method: Annotated[str, typer.Option(help="bo (Bayesian optimisation, optuna) or abc (ABC-SMC, pyabc)")] = "bo",
+    budget: Annotated[int, typer.Option(help="Model evaluations (parameter sets tried)")] = 1500,
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Trajectories per scenario in the fit")] = 300,
+    population: Annotated[int, typer.Option(help="ABC-SMC population size")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the sampler and of the simulations")] = 1,
+    cell_lines: Annotated[
+        Path | None, typer.Option(help="Cell-line table (default: the model's own, data/measurements/cell_lines.tsv)")
+    ] = None,
+    cv: Annotated[
+        str | None, typer.Option(help="Cross-validate: a number of folds (5) or 'source' (leave one file out)")
+    ] = None,
+    cv_budget: Annotated[int | None, typer.Option(help="Evaluations per cross-validation fold (default: budget)")] = (
+        None
+    ),
+    ensemble: Annotated[int, typer.Option(help="Posterior members behind each credible interval")] = 30,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: work locally)")] = None,
+) -> None:
+    """Fit the declared uncertainty space to measurements; write the posterior, the fit table and plots."""
+    from dataclasses import replace
+
+    from her2sim.calibration.crossval import cross_validate
+    from her2sim.calibration.fit import FitSettings, Problem
+    from her2sim.calibration.fit import calibrate as fit
+    from her2sim.calibration.measurements import (
+        read_cell_lines,
+        read_tables,
+        shipped_cell_lines,
+        shipped_tables,
+        unexpressed_report,
+    )
+    from her2sim.calibration.plots import fit_figure, marginals_figure
+    from her2sim.experiments.sensitivity import her2_space
+    from her2sim.formats._io import save_figure
+
+    settings = FitSettings(method=method, budget=budget, samples=samples, seed=seed, population=population)
+    lines = read_cell_lines(cell_lines) if cell_lines is not None else shipped_cell_lines()
+    rows = read_tables(measurements or shipped_tables(), lines)
+    for note in unexpressed_report(lines.values()):
+        console.print(f"note: cell line {note}")
+    problem = Problem(tuple(rows), her2_space(calibrated=False), samples=samples, seed=seed)
+    console.print(f"fitting {len(problem.space.factors)} factors to {len(rows)} measurements "
+                  f"({method}, {budget} evaluations, {samples} trajectories a scenario) in {output}")  # fmt: skip
+    client = _client(scheduler)
+    result = fit(problem, output, settings, progress=_progress(), client=client, ensemble=ensemble)
+    save_figure(marginals_figure(result.posterior, problem.space), output / "marginals.png")
+    save_figure(fit_figure(result.table), output / "fit.png")
+    _summary(result.table, "in-sample (best set)")
+    console.print(f"wrote {output / 'posterior.tsv'} ({len(result.posterior)} members), {output / 'fit.tsv'}, "
+                  f"{output / 'marginals.png'}, {output / 'fit.png'}")  # fmt: skip
+    if cv is not None:
+        fold_settings = replace(settings, budget=cv_budget or budget)
+        held = cross_validate(problem, output, cv, fold_settings, client=client,
+                              progress=lambda line: console.print(line))  # fmt: skip
+        from her2sim.formats._io import write_table
+
+        write_table(held, output / "cv.csv")
+        _summary(held, f"out of sample ({cv} cross-validation)")
+        console.print(f"wrote {output / 'cv.csv'}")
+
+
+def _client(scheduler: str | None) -> object | None:
+    if scheduler is None:
+        return None
+    from distributed import Client
+
+    return Client(scheduler)
+
+
+def _progress():  # type: ignore[no-untyped-def]
+    """One line every few percent (with the best loss and an ETA) when not on a terminal,
+    a bar when on one."""
+    started = time.monotonic()
+    shown = [-1]
+
+    def report(done: int, total: int, best: float) -> None:
+        step = int(20 * done / total)
+        if step == shown[0] and done < total:
+            return
+        shown[0] = step
+        elapsed = time.monotonic() - started
+        eta = elapsed / done * (total - done) if done else float("nan")
+        end = "\n" if not sys.stderr.isatty() or done >= total else "\r"
+        print(f"calibrate: {done}/{total} evaluations, best loss {best:.4g}, "
+              f"{elapsed:.0f} s elapsed, about {eta:.0f} s left", file=sys.stderr, end=end, flush=True)  # fmt: skip
+
+    return report
+
+
+def _summary(table, label: str) -> None:  # type: ignore[no-untyped-def]
+    """Right predictions per kind of measurement."""
+    out = Table("measurements", "right", "of", "share", title=label)
+    for kind, group in table.groupby("kind"):
+        out.add_row(str(kind), str(int(group["correct"].sum())), str(len(group)), f"{group['correct'].mean():.0%}")
+    out.add_row("all", str(int(table["correct"].sum())), str(len(table)), f"{table['correct'].mean():.0%}")
+    console.print(out)
