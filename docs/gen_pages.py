@@ -36,6 +36,24 @@ def references(text: str) -> str:
     return "; ".join(out)
 
 
+def calibration() -> str:
+    """A paragraph on the shipped posterior: how it was fitted and to what."""
+    from her2sim.her2.posterior import default_posterior
+
+    posterior = default_posterior()
+    if posterior is None:
+        return "This build has no calibrated posterior: parameters are `her2.cfg`'s."
+    meta = posterior.meta
+    quantiles = posterior.quantiles().round(3).reset_index(names="factor")
+    return (
+        f"The model runs at the best member of its posterior (`her2/data/posterior.tsv`, "
+        f"{len(posterior)} members, {meta.get('method', '?')} with {meta.get('evaluations', '?')} evaluations: "
+        f"{meta.get('her2sim posterior', '')}). `her2sim calibrate` reproduces it from the measurements "
+        "in `her2/data/measurements` and the literature table. Each factor's 5%, 50% and 95% "
+        f"posterior quantiles:\n\n{table(quantiles)}"
+    )
+
+
 def model_card() -> str:
     model = load_model()
     notes = annotations().set_index("node")
@@ -76,19 +94,42 @@ changes against the same context untreated.
 
 **Validation.** {passed} of {len(checked)} literature findings reproduced in this build.
 
+**Graded rules.** Where a node adds up several inputs that are each partly sufficient, the
+logical formalism's OR would let one lesion nullify every upstream drug. Those nodes carry
+an `@activity` attribute instead: the fraction of the time the node is on given its
+regulators, a sum of weights capped at 1, with `rate_up = @activity` and
+`rate_down = 1 - @activity` (MaBoSS semantics; the weights are parameters of `her2.cfg`):
+
+- mTORC1: nutrient-driven basal activity plus AKT, ERK-RSK and CDK4/6 contributions;
+- cyclin D1: ERK (the main driver), AKT (stabilisation) and ER, or amplified CCND1;
+- PI3K: HER3 dimers and p95HER2 recruit it fully, IRS1 and the IGF1R-HER2 complex partly,
+  RAS-GTP partly through the p110-alpha RAS-binding domain; PIK3CA hotspot mutants keep a
+  basal activity and a stronger RAS coupling (E545K) but still depend on input;
+- AKT: PIP3 from PI3K, and after PTEN loss part of it from p110-beta;
+- RAS: receptor dimers fully, HER2 homodimers and IGF1R partly, with ERK feedback;
+- IRS1: IGF1R or serum insulin/IGF, removed by S6K; EGFR and the HER2-HER3 dimers lose part
+  of their activation while ERK phosphorylates them (EGFR T669, HER2 T677);
+- ESR1: induced by FOXO when AKT is off, slowly (days): the adaptive ER escape;
+- proliferation: E2F in a living cell, slower without S6K (4E-BP1 is only partly mTORC1-dependent).
+
+Mutant HER2 has its own kinase site (`$inh_HER2mut_kinase`), so a mutant's drug potency does not
+apply to amplified wild-type copies. A covalent inhibitor's mutant fold change slows its
+inactivation step, so a gatekeeper mutant (T798I) is not rescued by more drug. ADCC is killing
+by immune cells: it acts in the tumour model, not in the cell model of a culture dish.
+
+**Calibration.** {calibration()}
+
 **Known limits.**
 
 - Node activities are probabilities of a Boolean state, not concentrations; graded drug effects
   come from the fraction of time a target is held off.
-- Parameter values (ligand levels, masking strengths, potencies) are literature-informed
-  estimates, not fits to data; `her2sim validate --robustness` shows which conclusions depend on
-  them and names the deciding parameters (the resistance findings close to the 0.2 threshold
-  are the fragile ones).
+- Cell-line contexts are as good as the genotypes behind them: several lines carry
+  alterations the library cannot express (listed in `measurements/cell_lines.tsv`), and two have
+  no sourced genotype.
 - Resistance and sensitivity are steady-state properties of single cells; tumour-level response
   needs the tumour model, which takes doubling times as given.
-- The ERBB3 E928G + neratinib + alpelisib finding sits on the threshold of the table's
-  "stronger" rule; T-DM1 is partly active on HER2-low cells in the model.
-- No immune system beyond an ADCC term, no pharmacokinetics (doses are steady concentrations).
+- Washout (how long a covalent inhibitor's effect outlasts the drug) needs drug concentrations
+  over time; the cell model is at steady state under constant exposure.
 
 ## Nodes
 

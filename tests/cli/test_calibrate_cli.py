@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from her2sim.experiments.sensitivity import her2_space
 from her2sim.her2.posterior import read_posterior
 from tests.cli.test_cli import assert_one_line_error, run, run_main
 
@@ -22,10 +23,11 @@ def test_calibrate_writes_the_posterior_the_fit_table_and_plots(tmp_path: Path) 
     table.write_text(TABLE)
     out = tmp_path / "fit"
     result = run("calibrate", table, "-o", out, "--budget", "3", "--samples", "100", "--ensemble", "2")
-    assert "fitting 32 factors to 3 measurements" in result.stdout and "in-sample" in result.stdout
+    factors = len(her2_space(calibrated=False).factors)
+    assert f"fitting {factors} factors to 3 measurements" in result.stdout and "in-sample" in result.stdout
     for name in ("posterior.tsv", "fit.tsv", "marginals.png", "fit.png", "calibration.json", "bo.db"):
         assert (out / name).stat().st_size > 0, name
-    assert len(read_posterior(out / "posterior.tsv").factors) == 32
+    assert len(read_posterior(out / "posterior.tsv").factors) == factors
     fit = pd.read_csv(out / "fit.tsv", sep="\t")
     assert list(fit["id"]) == ["m1", "m2", "m3"] and {"low", "high", "correct_share"} <= set(fit.columns)
 

@@ -90,7 +90,7 @@ def test_heterogeneous_context_expands_into_clones_that_keep_other_alterations()
     context = alteration_library().context("ERBB2:heterogeneous; PIK3CA:H1047R")
     assert [round(f, 2) for f, _ in context.clones] == [0.3, 0.4, 0.3]
     for _, clone in context.clones:
-        assert clone.parameters["PIK3CA_gain"] == 0.85
+        assert clone.parameters["PIK3CA_gain"] == 0.5
     assert [clone.parameters["HER2_surface"] for _, clone in context.clones] == [1.0, 0.025, 0.0]
 
 
@@ -124,8 +124,25 @@ def test_reversible_inhibitor_loses_potency_on_L755S_covalent_keeps_it() -> None
     wt, mutant = contexts.context("ERBB2:amp"), contexts.context("ERBB2:L755S")
     lap = drugs.regimen("lapatinib")
     ner = drugs.regimen("neratinib")
-    assert drug_parameters(lap, mutant)["inh_HER2_kinase"] < 0.5 * drug_parameters(lap, wt)["inh_HER2_kinase"]
-    assert drug_parameters(ner, mutant)["inh_HER2_kinase"] > 0.95 * drug_parameters(ner, wt)["inh_HER2_kinase"]
+    site = "inh_HER2mut_kinase"
+    assert drug_parameters(lap, mutant)[site] < 0.5 * drug_parameters(lap, wt)[site]
+    assert drug_parameters(ner, mutant)[site] > 0.95 * drug_parameters(ner, wt)[site]
+
+
+def test_a_mutants_potency_shift_spares_the_wild_type_copies() -> None:
+    """Amplified wild-type HER2 beside a mutant keeps the drug's own potency."""
+    drugs, contexts = therapy_library(), alteration_library()
+    both = contexts.context("ERBB2:amp; ERBB2:L755S")
+    lap = drug_parameters(drugs.regimen("lapatinib"), both)
+    assert lap["inh_HER2_kinase"] > 0.9 > 0.3 > lap["inh_HER2mut_kinase"]
+
+
+def test_a_gatekeeper_mutant_is_not_rescued_by_more_covalent_drug() -> None:
+    """T798I slows neratinib's covalent step: even 100x the dose leaves the mutant mostly free."""
+    drugs, contexts = therapy_library(), alteration_library()
+    mutant = contexts.context("ERBB2:T798I")
+    for dose in ("100nM", "10uM"):
+        assert drug_parameters(drugs.regimen(f"neratinib@{dose}"), mutant)["inh_HER2mut_kinase"] < 0.1
 
 
 def test_occupancy_grows_with_dose_and_saturates_below_emax() -> None:

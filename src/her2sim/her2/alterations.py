@@ -12,7 +12,7 @@ Examples
 >>> context.parameters["HER2_surface"], context.parameters["PIK3CA_gain"]
 (1.0, 0.5)
 >>> context.potency("alpelisib", "inh_PI3K"), context.potency("alpelisib", "inh_AKT")
-(0.3, 1.0)
+(0.3, 1)
 >>> library.context("PTEN:loss").fixed
 {'PTEN': False}
 """

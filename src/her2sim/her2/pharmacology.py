@@ -15,11 +15,11 @@ Examples
 >>> p = drug_parameters(drugs.regimen("lapatinib"), amp)
 >>> round(p["inh_HER2_kinase"], 3)  # 1 uM over an IC50 of 100 nM
 0.909
->>> mutant = contexts.context("ERBB2:L755S")
->>> round(drug_parameters(drugs.regimen("lapatinib"), mutant)["inh_HER2_kinase"], 3)
+>>> mutant = contexts.context("ERBB2:L755S")  # the mutant's own kinase site carries its potency
+>>> round(drug_parameters(drugs.regimen("lapatinib"), mutant)["inh_HER2mut_kinase"], 3)
 0.2
->>> round(drug_parameters(drugs.regimen("neratinib"), mutant)["inh_HER2_kinase"], 3)  # covalent
-0.946
+>>> round(drug_parameters(drugs.regimen("neratinib"), mutant)["inh_HER2mut_kinase"], 3)  # covalent
+0.924
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from her2sim.her2.alterations import Context
 from her2sim.her2.therapies import Drug, Regimen
 
-__all__ = ["adcc_drive", "drug_parameters", "epitope_shares", "population_uptake"]
+__all__ = ["adcc_drive", "drug_parameters", "epitope_access", "epitope_shares", "population_uptake"]
 
 
 def _drives(regimen: Regimen, context: Context) -> dict[str, list[tuple[Drug, float, float]]]:
@@ -81,11 +81,17 @@ def population_uptake(
     total = 0.0
     for fraction, clone in clones:
         p = {**defaults, **clone.parameters}
-        unmasked = (1 - p["masking_MUC4"] * p["MUC4"]) * (1 - p["masking_HA"] * p["CD44_HA"])
-        access = 1 - p["masking_ADC_share"] * (1 - unmasked)
+        access = 1 - p["masking_ADC_share"] * (1 - epitope_access(clone, defaults))
         shares = epitope_shares(regimen, clone)
         total += fraction * _uptake(regimen, shares, bystander=True) * p["HER2_surface"] * access
     return total
+
+
+def epitope_access(context: Context, defaults: Mapping[str, float]) -> float:
+    """Share of HER2 epitopes an antibody reaches in ``context``, averaged over the masking
+    nodes' levels (the model's ``@access`` term at the MUC4 and CD44-HA levels it sets)."""
+    p = {**defaults, **context.parameters}
+    return (1 - p["masking_MUC4"] * p["MUC4"]) * (1 - p["masking_HA"] * p["CD44_HA"])
 
 
 def adcc_drive(regimen: Regimen, context: Context) -> float:

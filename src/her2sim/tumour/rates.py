@@ -6,7 +6,10 @@ default). A regimen changes them through the same effects the validation table u
 
 * birth ``b0 * P / P0``: proliferation relative to the clone untreated;
 * death ``delta0 + b0 * (A - A0) / (1 - A0)``: the apoptosis the regimen adds, on the scale of
-  the birth rate (a regimen that makes every cell die removes cells as fast as they are born);
+  the birth rate (a regimen that makes every cell die removes cells as fast as they are born),
+  plus ``b0 * adcc * access * immune_capacity``: antibody-dependent killing by immune cells, at
+  the regimen's ADCC drive (:func:`~her2sim.her2.pharmacology.adcc_drive`), the clone's epitope
+  access and the host's immune capacity (1: typical);
 
 where ``P``, ``A`` (``P0``, ``A0``) are the clone's steady-state proliferation and apoptosis
 probabilities in the cell model under the regimen (untreated).
@@ -24,7 +27,7 @@ import math
 import numpy as np
 
 from her2sim.errors import ConfigError
-from her2sim.her2.pharmacology import population_uptake
+from her2sim.her2.pharmacology import adcc_drive, epitope_access, population_uptake
 from her2sim.her2.scenario import Her2Simulator
 from her2sim.her2.therapies import Regimen
 from her2sim.tumour.spec import Tumour
@@ -52,6 +55,7 @@ class CloneRates:
         if stalled:
             raise ConfigError(f"clone(s) {', '.join(stalled)} do not proliferate untreated in the cell model")
         self._tables: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._immune_kill: dict[tuple[object, ...], np.ndarray] = {}
 
     def release(self, regimen: Regimen) -> np.ndarray:
         """Membrane-permeable payload each clone releases per cell (0 without such a payload)."""
@@ -89,4 +93,15 @@ class CloneRates:
             apopt = np.array([np.interp(bystander, grid, row) for row in a])
         birth = self.b0 * prolif / self.p0
         added = np.clip((apopt - self.a0) / np.clip(1.0 - self.a0, 1e-12, None), 0.0, None)
-        return birth, self.delta0 + self.b0 * added
+        return birth, self.delta0 + self.b0 * (added + self._immune(regimen))
+
+    def _immune(self, regimen: Regimen) -> np.ndarray:
+        """Each clone's ADCC kill on the scale of the birth rate."""
+        key = ("immune", regimen.key)
+        if key not in self._immune_kill:
+            defaults = self.sim.model.parameter_values
+            self._immune_kill[key] = np.array([
+                adcc_drive(regimen, c) * epitope_access(c, defaults) * self.tumour.immune_capacity
+                for c in self.contexts
+            ])  # fmt: skip
+        return self._immune_kill[key]

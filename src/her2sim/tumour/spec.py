@@ -75,6 +75,8 @@ class Tumour:
     doubling_time_days: float = 60.0
     schedule: tuple[Line, ...] = ()
     source: str = "<tumour>"
+    #: The host's capacity for antibody-dependent killing relative to a typical patient.
+    immune_capacity: float = 1.0
 
     def with_schedule(self, schedule: tuple[Line, ...]) -> Tumour:
         """The same tumour under another schedule (checked like a file's)."""
@@ -175,9 +177,10 @@ def parse_tumour(text: str, source: str = "<tumour>") -> Tumour:
     data = parse_yaml(text, source)
     if not isinstance(data, dict):
         raise ModelFormatError("a tumour file is a YAML mapping (name, cells, clones, schedule)", source)
-    unknown = sorted(set(data) - {"name", "cells", "doubling_time_days", "clones", "schedule"})
+    unknown = sorted(set(data) - {"name", "cells", "doubling_time_days", "immune_capacity", "clones", "schedule"})
     if unknown:
-        raise _field(source, unknown[0], "unknown field (name, cells, doubling_time_days, clones, schedule)")
+        raise _field(source, unknown[0],
+                     "unknown field (name, cells, doubling_time_days, immune_capacity, clones, schedule)")  # fmt: skip
     raw_clones = data.get("clones")
     if not isinstance(raw_clones, list) or not raw_clones:
         raise _field(source, "clones", "give at least one clone")
@@ -192,6 +195,7 @@ def parse_tumour(text: str, source: str = "<tumour>") -> Tumour:
         clones=clones,
         cells=_number(data.get("cells", 1e9), source, "cells", positive=True),
         doubling_time_days=_number(data.get("doubling_time_days", 60.0), source, "doubling_time_days", positive=True),
+        immune_capacity=_number(data.get("immune_capacity", 1.0), source, "immune_capacity"),
         schedule=schedule,
         source=source,
     )
