@@ -1,0 +1,1 @@
+"""Virtual clinical trials: pharmacokinetics, chemotherapy, virtual patients and trial endpoints."""
