@@ -54,6 +54,13 @@ def test_grid_points_reproduce_the_simulation_and_beyond_the_grid_the_last_value
     far, _ = table.at(np.array([[1e9]]))
     assert far[0] == pytest.approx(table.proliferation[-1])
     assert table.p0 == pytest.approx(direct(simulator, "ERBB2:amp", ("lapatinib",), np.array([0.0]))[0])
+    assert np.all(table.adcc == 0)  # a kinase inhibitor recruits no immune cells
+
+
+def test_an_antibody_table_carries_its_adcc_drive(simulator: Her2Simulator) -> None:
+    table = ResponseTable.build(simulator, "ERBB2:amp", ("trastuzumab",), points=4)
+    none, standard = table.adcc_at(np.array([[0.0], [therapy_library().get("trastuzumab").standard_dose]]))
+    assert none == 0 and 0 < standard <= therapy_library().get("trastuzumab").adcc
 
 
 def test_a_payload_that_crosses_membranes_adds_a_bystander_axis(simulator: Her2Simulator) -> None:

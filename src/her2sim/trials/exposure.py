@@ -35,6 +35,7 @@ import numpy as np
 
 from her2sim.errors import ConfigError
 from her2sim.her2.model import data_path
+from her2sim.her2.pharmacology import adcc_drive
 from her2sim.her2.scenario import Her2Simulator
 from her2sim.her2.therapies import Regimen
 
@@ -62,7 +63,8 @@ def cache_directory() -> Path:
 @dataclass(frozen=True)
 class ResponseTable:
     """Proliferation and apoptosis of one context over a grid of drug concentrations (nM),
-    and the same context untreated (``p0``, ``a0``)."""
+    the same context untreated (``p0``, ``a0``), and the ADCC drive of the drugs at each
+    grid point (:func:`~her2sim.her2.pharmacology.adcc_drive`, computed, not simulated)."""
 
     context: str
     drugs: tuple[str, ...]
@@ -71,6 +73,7 @@ class ResponseTable:
     apoptosis: np.ndarray
     p0: float
     a0: float
+    adcc: np.ndarray
     bystander: np.ndarray | None = None
 
     @classmethod
@@ -102,7 +105,8 @@ class ResponseTable:
         prolif = np.array([v["proliferation"] for v in values[:-1]]).reshape(shape)
         apopt = np.array([v["apoptosis"] for v in values[:-1]]).reshape(shape)
         base = values[-1]
-        return cls(ctx.label, names, grids, prolif, apopt, base["proliferation"], base["apoptosis"], byst)
+        adcc = np.array([adcc_drive(r, ctx) for r in regimens]).reshape(shape[: len(grids)])
+        return cls(ctx.label, names, grids, prolif, apopt, base["proliferation"], base["apoptosis"], adcc, byst)
 
     def at(self, concentrations: np.ndarray, bystander: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(proliferation, apoptosis) at each row of ``concentrations`` (patients x drugs, nM),
@@ -123,6 +127,15 @@ class ResponseTable:
             out.append(RegularGridInterpolator(axes, values, method="linear")(points))
         return out[0], out[1]
 
+    def adcc_at(self, concentrations: np.ndarray) -> np.ndarray:
+        """The ADCC drive at each row of ``concentrations`` (patients x drugs, nM)."""
+        from scipy.interpolate import RegularGridInterpolator
+
+        c = np.atleast_2d(np.asarray(concentrations, dtype=float))
+        axes = [_axis(g) for g in self.grids]
+        points = np.column_stack([np.clip(_axis(c[:, j]), a[0], a[-1]) for j, a in enumerate(axes)])
+        return RegularGridInterpolator(axes, self.adcc, method="linear")(points)
+
     def save(self, path: Path) -> None:
         """Write the table (npz) through a temporary file and a rename."""
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,7 +143,7 @@ class ResponseTable:
         arrays = {f"grid{j}": g for j, g in enumerate(self.grids)}
         if self.bystander is not None:
             arrays["bystander"] = self.bystander
-        np.savez(tmp, proliferation=self.proliferation, apoptosis=self.apoptosis,
+        np.savez(tmp, proliferation=self.proliferation, apoptosis=self.apoptosis, adcc=self.adcc,
                  base=np.array([self.p0, self.a0]), drugs=np.array(self.drugs), context=np.array(self.context),
                  **arrays)  # fmt: skip
         os.replace(tmp, path)
@@ -142,7 +155,7 @@ class ResponseTable:
             grids = tuple(data[f"grid{j}"] for j in range(len(drugs)))
             byst = data.get("bystander", None)
             return cls(str(data["context"]), drugs, grids, data["proliferation"], data["apoptosis"],
-                       float(data["base"][0]), float(data["base"][1]), byst)  # fmt: skip
+                       float(data["base"][0]), float(data["base"][1]), data["adcc"], byst)  # fmt: skip
 
 
 def response_tables(
