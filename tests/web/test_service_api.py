@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from her2sim.errors import ConfigError, UnknownNameError
 from her2sim.web.app import create_app
 from her2sim.web.service import explore, parse_request
+from tests.web.conftest import serving
 
 
 @pytest.mark.parametrize(
@@ -30,6 +30,14 @@ from her2sim.web.service import explore, parse_request
         ({"colour": "red"}, ConfigError, "unknown parameter"),
         ({"alterations": "ERBB2:amp,ERBB2:low"}, ConfigError, "contradictory"),
         ({"therapies": ",".join(["trastuzumab"] * 9)}, ConfigError, "at most 8"),
+        ({"samples": "²"}, ConfigError, "samples"),  # "²".isdigit() is True, int("²") fails
+        ({"samples": "9" * 5000}, ConfigError, "samples"),  # past Python's digit limit for int()
+        ({"samples": True}, ConfigError, "samples"),
+        ({"dose": True}, ConfigError, "dose"),
+        ({"dose": 10**400}, ConfigError, "dose"),  # no float holds it
+        ({"alterations": 5}, ConfigError, "alterations must be"),
+        ({"therapies": [["trastuzumab"]]}, ConfigError, "therapies must be"),
+        ({"therapies": {"trastuzumab": "1uM"}}, ConfigError, "therapies must be"),
     ],
 )
 def test_bad_requests_are_refused_before_any_work(
@@ -37,6 +45,24 @@ def test_bad_requests_are_refused_before_any_work(
 ) -> None:
     with pytest.raises(error, match=fragment):
         parse_request(params)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"alterations": "x" * 100_000},
+        {"therapies": ["lapatinib@" + "9" * 100_000 + "parsecs"]},
+        {"x" * 100_000: "1"},
+        {"samples": "x" * 100_000},
+        {"dose": "9" * 100_000},
+        {"dose": 10**4000},
+    ],
+    ids=["alteration", "therapy dose", "parameter name", "samples", "dose", "huge number"],
+)
+def test_messages_echo_at_most_a_short_cut_of_the_input(params: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_request(params)
+    assert len(str(info.value)) < 200 and "..." in str(info.value), str(info.value)[:300]
 
 
 def test_answers_are_cached_by_request(tmp_path: Path) -> None:
@@ -50,12 +76,12 @@ def test_answers_are_cached_by_request(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> object:
+def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return create_app(tmp_path_factory.mktemp("web"))
 
 
-def test_api_answers_json_or_a_clear_400(app: object) -> None:
-    client = app.server.test_client()  # type: ignore[attr-defined]
+def test_api_answers_json_or_a_clear_400(app: Any) -> None:
+    client = app.server.test_client()
     ok = client.get("/api/scenario?alterations=ERBB2:amp,PIK3CA:H1047R&therapies=trastuzumab&samples=200")
     assert ok.status_code == 200 and ok.get_json()["context"] == "ERBB2:amp; PIK3CA:H1047R"
     bad = client.get("/api/scenario?alterations=PIK3CA:H1047X")
@@ -65,18 +91,52 @@ def test_api_answers_json_or_a_clear_400(app: object) -> None:
     assert client.get("/").status_code == 200
 
 
-@pytest.fixture(scope="module")
-def live(app: object) -> Iterator[str]:
-    from werkzeug.serving import make_server
+def _one_line_error(answer: Any, status: int, fragment: str) -> str:
+    """The answer is ``status`` with JSON ``{"error": one short line holding fragment}``."""
+    assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+    message = answer.get_json()["error"]
+    assert fragment in message and "\n" not in message and len(message) < 200, message[:300]
+    return message
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = make_server("127.0.0.1", port, app.server, threaded=True)  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
+
+@pytest.mark.parametrize(
+    ("body", "status", "fragment"),
+    [
+        (b'{"samples": 200', 400, "not JSON"),
+        (b"samples=200", 400, "not JSON"),
+        (b"", 400, "not JSON"),
+        (b"\xff\xfe{}", 400, "UTF-8"),
+        (b"5", 400, "JSON object"),
+        (b"[[1]]", 400, "JSON object"),
+        (b"[]", 400, "JSON object"),
+        (b"null", 400, "JSON object"),
+        (b"[" * 30_000 + b"]" * 30_000, 400, "nests"),  # under the size cap
+        (b"[" * 100_000 + b"]" * 100_000, 413, "KiB"),  # over it
+        (b'{"dose": ' + b"1" * 5000 + b"}", 400, "digits"),  # past Python's digit limit for int()
+        (b'{"samples": "\xc2\xb2"}', 400, "samples"),
+        (b'{"dose": 1' + b"0" * 400 + b"}", 400, "dose"),  # an integer no float holds
+        (json.dumps({"alterations": "x" * 60_000}).encode(), 400, "..."),
+    ],
+    ids=lambda v: repr(v)[:30] if isinstance(v, bytes) else None,
+)
+def test_bad_bodies_are_refused_with_one_line(app: Any, body: bytes, status: int, fragment: str) -> None:
+    answer = app.server.test_client().post("/api/scenario", data=body, content_type="application/json")
+    _one_line_error(answer, status, fragment)
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [("samples=%C2%B2", "samples"), ("dose=1e400", "dose"), ("x" * 5000 + "=1", "unknown parameter")],
+    ids=["superscript two", "dose past float", "long parameter name"],
+)
+def test_type_confusion_in_the_query_is_a_400(app: Any, query: str, fragment: str) -> None:
+    _one_line_error(app.server.test_client().get(f"/api/scenario?{query}"), 400, fragment)
+
+
+@pytest.fixture(scope="module")
+def live(app: Any) -> Iterator[str]:
+    with serving(app) as url:
+        yield url
 
 
 def test_twenty_concurrent_requests_are_answered(live: str) -> None:

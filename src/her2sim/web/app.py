@@ -3,7 +3,8 @@
 Runs are background callbacks (a worker process per run, through a disk cache shared with
 the server), so a long simulation shows its progress and can be cancelled, and answers are
 cached per request (:func:`her2sim.web.service.explore`). ``/api/scenario`` answers the same
-requests as JSON, with a 400 and a one-line message for bad parameters.
+requests as JSON: a 400 and a one-line message for bad parameters, a 413 for a body over the
+limit.
 """
 
 from __future__ import annotations
@@ -13,7 +14,26 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from dash import no_update
+
+from her2sim.errors import ConfigError, Her2simError
+from her2sim.web.service import LIMITS, BodyTooLarge, explore, parse_body, parse_request, shown
+
 __all__ = ["create_app"]
+
+#: The dose slider's range: log10 of the multiple of the standard dose.
+_SLIDER = (-1, 1)
+
+
+def _dose_multiple(position: Any) -> float:
+    """The multiple of the standard dose the slider's ``position`` (its log10) stands for.
+
+    The value comes from the browser, so anything but a number in the slider's range is refused.
+    """
+    low, high = _SLIDER
+    if isinstance(position, bool) or not isinstance(position, (int, float)) or not low <= position <= high:
+        raise ConfigError(f"the dose slider runs from {low} to {high} (log10 of the multiple), got {shown(position)}")
+    return float(10**position)
 
 
 def _network_elements(nodes: dict[str, dict[str, float]] | None, condition: str) -> list[dict[str, Any]]:
@@ -82,6 +102,11 @@ def _figures(answer: dict[str, Any]) -> tuple[Any, Any, Any]:
     return course, dose, tumour
 
 
+def _status_only(message: str) -> tuple[Any, ...]:
+    """The Run callback's outputs that change nothing but the status line."""
+    return (no_update,) * 8 + (message,)
+
+
 def create_app(cache_dir: str | os.PathLike[str] | None = None) -> Any:
     """The Dash app; results and background jobs share ``cache_dir`` (a temporary one by default)."""
     import dash_cytoscape as cyto
@@ -89,10 +114,8 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None) -> Any:
     from dash import Dash, DiskcacheManager, Input, Output, State, dash_table, dcc, html
     from flask import jsonify, request
 
-    from her2sim.errors import Her2simError
     from her2sim.her2.alterations import alteration_library
     from her2sim.her2.therapies import therapy_library
-    from her2sim.web.service import LIMITS, explore, parse_request
 
     root = Path(cache_dir) if cache_dir else Path(tempfile.mkdtemp(prefix="her2sim-web-"))
     results_dir = str(root / "results")
@@ -110,7 +133,9 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None) -> Any:
                 id="therapies", options=[d.name for d in therapy_library()], value=["trastuzumab"], multi=True
             ),
             html.Label("Dose (multiple of the standard dose, log scale)"),
-            dcc.Slider(id="dose", min=-1, max=1, step=0.1, value=0, marks={-1: "0.1x", 0: "1x", 1: "10x"}),
+            dcc.Slider(
+                id="dose", min=_SLIDER[0], max=_SLIDER[1], step=0.1, value=0, marks={-1: "0.1x", 0: "1x", 1: "10x"}
+            ),
             html.Label(f"Trajectories per scenario ({LIMITS['min_samples']}-{LIMITS['max_samples']})"),
             dcc.Input(id="samples", type="number", value=1000, min=LIMITS["min_samples"], max=LIMITS["max_samples"]),
             html.Div(
@@ -168,14 +193,12 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None) -> Any:
         prevent_initial_call=True,
     )
     def run(set_progress: Any, _: int, alterations: list[str], therapies: list[str], dose: float, samples: int) -> Any:
-        import dash
-
-        params = {"alterations": alterations or [], "therapies": therapies or [], "dose": 10 ** (dose or 0),
-                  "samples": samples}  # fmt: skip
         try:
+            params = {"alterations": alterations or [], "therapies": therapies or [],
+                      "dose": _dose_multiple(dose), "samples": samples}  # fmt: skip
             answer = explore(parse_request(params), results_dir, lambda i, what: set_progress((str(i), what)))
         except Her2simError as exc:
-            return (dash.no_update,) * 8 + (f"error: {exc}",)
+            return _status_only(f"error: {exc}")
         rows = [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()} for row in answer["summary"]]
         columns = [{"name": c, "id": c} for c in ("readout", "untreated", "treated", "effect")]
         headline = f"{answer['context'] or 'no alteration'} | {answer['therapy']}"
@@ -186,9 +209,14 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None) -> Any:
 
     @app.server.route("/api/scenario", methods=["GET", "POST"])
     def api() -> Any:
-        params = request.get_json(silent=True) if request.method == "POST" else request.args.to_dict()
         try:
-            answer = explore(parse_request(params or {}), results_dir)
+            if request.method == "POST":  # read one byte past the limit, never the whole of a long body
+                params = parse_body(request.stream.read(LIMITS["max_body"] + 1))
+            else:
+                params = request.args.to_dict()
+            answer = explore(parse_request(params), results_dir)
+        except BodyTooLarge as exc:
+            return jsonify({"error": str(exc)}), 413
         except Her2simError as exc:
             return jsonify({"error": str(exc)}), 400
         return jsonify(answer)

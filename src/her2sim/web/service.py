@@ -1,10 +1,11 @@
 """What the web explorer computes for one request, independent of the web framework.
 
 A request names alterations, therapies, a dose multiple and a sample count. It is checked
-against the libraries and against bounds (trajectories and simulated time per request) before
-any work; the answer (phenotypes, node activity, time courses, a dose-response curve and a
-tumour curve) is plain JSON-ready data, cached on disk by request so that a repeated request
-is answered at once, from any worker process.
+against the libraries and against bounds (trajectories per request, names, body size) before
+any work; a value of the wrong type is refused like a wrong value, with one line that echoes
+at most a short cut of what was sent. The answer (phenotypes, node activity, time courses, a
+dose-response curve and a tumour curve) is plain JSON-ready data, cached on disk by request so
+that a repeated request is answered at once, from any worker process.
 
 Examples
 --------
@@ -15,22 +16,60 @@ Examples
 Traceback (most recent call last):
 ...
 her2sim.errors.ConfigError: samples must be an integer from 100 to 4000, got '1e9'
+>>> parse_body(b'[1]')  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+her2sim.errors.ConfigError: the body must be a JSON object such as {"therapies": ...}, got an array
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from her2sim.errors import ConfigError
 
-__all__ = ["LIMITS", "Request", "explore", "parse_request"]
+__all__ = ["LIMITS", "BodyTooLarge", "Request", "explore", "parse_body", "parse_request", "shown"]
 
-#: Bounds on one request: trajectories per scenario, and the dose multiple of the standard dose.
-LIMITS = {"min_samples": 100, "max_samples": 4000, "min_dose": 0.01, "max_dose": 100.0, "max_items": 8}
+#: Bounds on one request: trajectories per scenario, the dose multiple of the standard dose,
+#: names per list and characters per name, and bytes in a POST body.
+LIMITS = {
+    "min_samples": 100,
+    "max_samples": 4000,
+    "min_dose": 0.01,
+    "max_dose": 100.0,
+    "max_items": 8,
+    "max_name": 64,
+    "max_body": 64 * 1024,
+}
+_PARAMETERS = ("alterations", "therapies", "dose", "samples")
+_EXAMPLE = '{"therapies": ["lapatinib@250nM"], "samples": 500}'
+_KINDS = {list: "an array", dict: "an object", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+#: Decimal text in ASCII digits only: float() also reads "١٢", "1_0" and " nan ".
+_DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
+#: A sample count as text: "²".isdigit() is true, and int() refuses over 4300 digits.
+_INTEGER = re.compile(r"\s*\+?[0-9]{1,9}\s*")
+
+
+class BodyTooLarge(ConfigError):
+    """A POST body longer than ``LIMITS["max_body"]`` (the web answer is 413, not 400)."""
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """``value`` as a message may echo it: scalars as typed but cut to ``limit`` characters,
+    arrays and objects by kind only (their repr is unbounded and may recurse deeply)."""
+    if isinstance(value, (list, tuple, dict)):
+        return _KINDS[dict if isinstance(value, dict) else list]
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's 4300-digit limit for str()
+        return "a number with too many digits"
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 @dataclass(frozen=True)
@@ -49,14 +88,67 @@ class Request:
         return repr(sorted(asdict(self).items()))
 
 
+def parse_body(body: bytes) -> dict[str, Any]:
+    """The parameters a POST body holds: one JSON object of at most ``LIMITS["max_body"]`` bytes.
+
+    Anything else (too long, not UTF-8, not JSON, nested past the parser's recursion limit, an
+    array or a number) raises one clear error; nothing is taken for an empty request.
+    """
+    if len(body) > LIMITS["max_body"]:
+        raise BodyTooLarge(f"the body is over {LIMITS['max_body'] // 1024} KiB; a request is a few hundred bytes, "
+                           f"such as {_EXAMPLE}")  # fmt: skip
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"the body is not UTF-8 text; send a JSON object such as {_EXAMPLE}") from None
+    except RecursionError:
+        raise ConfigError(f"the body nests too deeply; send one flat JSON object such as {_EXAMPLE}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"the body is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
+                          f"send an object such as {_EXAMPLE}") from None  # fmt: skip
+    except ValueError:  # an integer past Python's 4300-digit limit
+        raise ConfigError(f"the body holds a number with too many digits; send an object such as {_EXAMPLE}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"the body must be a JSON object such as {_EXAMPLE}, got {_KINDS.get(type(data), 'null')}")
+    return data
+
+
 def _names(value: Any, what: str) -> tuple[str, ...]:
-    if value is None or value == "":
+    """Names from one comma- (or semicolon-) separated string or a list of strings."""
+    if value is None:
         return ()
-    items = value if isinstance(value, (list, tuple)) else str(value).replace(";", ",").split(",")
-    names = tuple(str(v).strip() for v in items if str(v).strip())
+    if isinstance(value, str):
+        items: Sequence[Any] = value.replace(";", ",").split(",")
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        items = value
+    else:
+        raise ConfigError(f"{what} must be a list of names or one comma-separated string, got {shown(value)}")
+    names = tuple(v.strip() for v in items if v.strip())
     if len(names) > LIMITS["max_items"]:
         raise ConfigError(f"at most {LIMITS['max_items']} {what} per request, got {len(names)}")
+    for name in names:
+        if len(name) > LIMITS["max_name"]:
+            raise ConfigError(f"{what}: a name is at most {LIMITS['max_name']} characters, got {shown(name)}")
     return names
+
+
+def _real(value: Any) -> float:
+    """A JSON number or decimal text (ASCII digits) as a float; NaN for anything else."""
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return math.nan
+    try:
+        return float(value)
+    except OverflowError:  # an integer no float holds
+        return math.nan
+
+
+def _integer(value: Any) -> int | None:
+    """A JSON integer or integer text (ASCII digits); None for anything else."""
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def parse_request(params: Mapping[str, Any]) -> Request:
@@ -64,32 +156,27 @@ def parse_request(params: Mapping[str, Any]) -> Request:
     from her2sim.her2.alterations import alteration_library
     from her2sim.her2.therapies import therapy_library
 
-    unknown = sorted(set(params) - {"alterations", "therapies", "dose", "samples"})
+    unknown = sorted(set(params) - set(_PARAMETERS))
     if unknown:
-        raise ConfigError(f"unknown parameter {unknown[0]!r} (alterations, therapies, dose, samples)")
+        raise ConfigError(f"unknown parameter {shown(unknown[0])} ({', '.join(_PARAMETERS)})")
     alterations = _names(params.get("alterations", "ERBB2:amp"), "alterations")
     therapies = _names(params.get("therapies"), "therapies")
-    library = alteration_library()
-    alterations = tuple(library.context(alterations).label.split("; ")) if alterations else ()
-    drugs = therapy_library()
-    therapies = tuple(drugs.get(t).name for t in therapies)
     raw_dose, raw_samples = params.get("dose", 1.0), params.get("samples", 1000)
-    try:
-        dose = float(raw_dose)
-    except (TypeError, ValueError):
-        dose = math.nan
-    if not (LIMITS["min_dose"] <= dose <= LIMITS["max_dose"]):
+    dose, samples = _real(raw_dose), _integer(raw_samples)
+    if not LIMITS["min_dose"] <= dose <= LIMITS["max_dose"]:
         raise ConfigError(f"dose must be a multiple of the standard dose from {LIMITS['min_dose']:g} to "
-                          f"{LIMITS['max_dose']:g}, got {raw_dose!r}")  # fmt: skip
-    text = str(raw_samples).strip()
-    if not text.isdigit() or not LIMITS["min_samples"] <= int(text) <= LIMITS["max_samples"]:
+                          f"{LIMITS['max_dose']:g}, got {shown(raw_dose)}")  # fmt: skip
+    if samples is None or not LIMITS["min_samples"] <= samples <= LIMITS["max_samples"]:
         raise ConfigError(f"samples must be an integer from {LIMITS['min_samples']} to {LIMITS['max_samples']}, "
-                          f"got {raw_samples!r}")  # fmt: skip
-    return Request(alterations, therapies, dose, int(text))
+                          f"got {shown(raw_samples)}")  # fmt: skip
+    if alterations:
+        alterations = tuple(alteration_library().context(alterations).label.split("; "))
+    therapies = tuple(therapy_library().get(t).name for t in therapies)
+    return Request(alterations, therapies, dose, samples)
 
 
 def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, Any]:
-
+    """Simulate ``request`` (scenario, dose-response, tumour), telling ``step`` each stage's start."""
     from her2sim.experiments.doseresponse import dose_response
     from her2sim.her2.model import load_config
     from her2sim.her2.scenario import Her2Simulator
