@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from her2sim.cli import app as cli
 from her2sim.errors import ConfigError, UnknownNameError
 from her2sim.web.app import create_app
 from her2sim.web.service import explore, parse_request
@@ -131,6 +135,38 @@ def test_bad_bodies_are_refused_with_one_line(app: Any, body: bytes, status: int
 )
 def test_type_confusion_in_the_query_is_a_400(app: Any, query: str, fragment: str) -> None:
     _one_line_error(app.server.test_client().get(f"/api/scenario?{query}"), 400, fragment)
+
+
+def _cli_regimen(therapy: str) -> str:
+    """The regimen ``her2sim run -t THERAPY`` reports (the command line is the reference)."""
+    result = CliRunner().invoke(cli, ["run", "-t", therapy, "-n", "100"])
+    assert result.exit_code == 0, result.output
+    return re.search(r"therapy (.+)$", result.output.splitlines()[0]).group(1).strip()
+
+
+@pytest.mark.parametrize("therapy", ["lapatinib@250nM", "trastuzumab@2x", "T-DM1@10ug/mL", "neratinib@0.1uM"])
+def test_the_api_reads_doses_as_the_command_line_does(app: Any, therapy: str) -> None:
+    answer = app.server.test_client().get(f"/api/scenario?therapies={urllib.parse.quote(therapy)}&samples=100")
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["therapy"] == _cli_regimen(therapy)
+
+
+@pytest.mark.parametrize("therapy", ["lapatinib@5parsecs", "lapatinib@-1nM", "lapatinib@twox", "lapatinib@250"])
+def test_the_api_refuses_doses_as_the_command_line_does(app: Any, therapy: str) -> None:
+    result = CliRunner().invoke(cli, ["run", "-t", therapy, "-n", "100"])
+    assert isinstance(result.exception, ConfigError)
+    answer = app.server.test_client().post("/api/scenario", json={"therapies": [therapy]})
+    assert _one_line_error(answer, 400, "dose") == str(result.exception)
+
+
+def test_the_dose_multiple_applies_to_therapies_without_their_own_dose(app: Any) -> None:
+    from her2sim.her2.therapies import therapy_library
+
+    answer = app.server.test_client().post(
+        "/api/scenario", json={"therapies": ["trastuzumab", "lapatinib@250nM"], "dose": 2, "samples": 100}
+    )
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["therapy"] == therapy_library().regimen(["trastuzumab@2x", "lapatinib@250nM"]).label
 
 
 @pytest.fixture(scope="module")

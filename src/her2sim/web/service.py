@@ -1,17 +1,18 @@
 """What the web explorer computes for one request, independent of the web framework.
 
-A request names alterations, therapies, a dose multiple and a sample count. It is checked
-against the libraries and against bounds (trajectories per request, names, body size) before
-any work; a value of the wrong type is refused like a wrong value, with one line that echoes
-at most a short cut of what was sent. The answer (phenotypes, node activity, time courses, a
-dose-response curve and a tumour curve) is plain JSON-ready data, cached on disk by request so
-that a repeated request is answered at once, from any worker process.
+A request names alterations, therapies (each optionally at its own dose, in the command line's
+``DRUG@DOSE`` syntax), a dose multiple and a sample count. It is checked against the libraries
+and against bounds (trajectories per request, names, body size) before any work; a value of
+the wrong type is refused like a wrong value, with one line that echoes at most a short cut
+of what was sent. The answer (phenotypes, node activity, time courses, a dose-response curve
+and a tumour curve) is plain JSON-ready data, cached on disk by request so that a repeated
+request is answered at once, from any worker process.
 
 Examples
 --------
->>> request = parse_request({"alterations": "ERBB2:amp", "therapies": "lapatinib", "samples": "300"})
+>>> request = parse_request({"alterations": "ERBB2:amp", "therapies": "lapatinib@250nM", "samples": "300"})
 >>> request.alterations, request.therapies, request.samples
-(('ERBB2:amp',), ('lapatinib',), 300)
+(('ERBB2:amp',), (('lapatinib', 250.0),), 300)
 >>> parse_request({"samples": "1e9"})
 Traceback (most recent call last):
 ...
@@ -74,18 +75,24 @@ def shown(value: Any, limit: int = 40) -> str:
 
 @dataclass(frozen=True)
 class Request:
+    """A checked request: alteration names, therapies as (drug, dose in nM), trajectories."""
+
     alterations: tuple[str, ...] = ("ERBB2:amp",)
-    therapies: tuple[str, ...] = ()
-    dose_multiple: float = 1.0
+    therapies: tuple[tuple[str, float], ...] = ()
     samples: int = 1000
 
     @property
     def regimen(self) -> str:
-        """The therapies at the dose multiple, as the therapy library reads them."""
-        return "+".join(f"{t}@{self.dose_multiple:g}x" for t in self.therapies)
+        """The therapies at their doses, as the therapy library reads them."""
+        return _regimen_text(self.therapies)
 
     def key(self) -> str:
         return repr(sorted(asdict(self).items()))
+
+
+def _regimen_text(doses: Sequence[tuple[str, float]]) -> str:
+    """``drug@DOSEnM+...``, the dose written exactly (repr) so the library reads back the same nM."""
+    return "+".join(f"{name}@{dose!r}nM" for name, dose in doses)
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
@@ -151,16 +158,25 @@ def _integer(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _therapies(names: Sequence[str], multiple: float) -> tuple[tuple[str, float], ...]:
+    """Each therapy at its own dose (``lapatinib@250nM``, ``trastuzumab@2x``: read by the
+    library's regimen parser, as ``her2sim run -t`` reads them) or, written without one, at
+    ``multiple`` times its standard dose."""
+    from her2sim.her2.therapies import therapy_library
+
+    regimen = therapy_library().regimen([n if "@" in n else f"{n}@{multiple!r}x" for n in names])
+    return tuple((drug.name, dose) for drug, dose in regimen.doses)
+
+
 def parse_request(params: Mapping[str, Any]) -> Request:
     """A checked :class:`Request` from query or JSON parameters; bad values raise one clear error."""
     from her2sim.her2.alterations import alteration_library
-    from her2sim.her2.therapies import therapy_library
 
     unknown = sorted(set(params) - set(_PARAMETERS))
     if unknown:
         raise ConfigError(f"unknown parameter {shown(unknown[0])} ({', '.join(_PARAMETERS)})")
     alterations = _names(params.get("alterations", "ERBB2:amp"), "alterations")
-    therapies = _names(params.get("therapies"), "therapies")
+    names = _names(params.get("therapies"), "therapies")
     raw_dose, raw_samples = params.get("dose", 1.0), params.get("samples", 1000)
     dose, samples = _real(raw_dose), _integer(raw_samples)
     if not LIMITS["min_dose"] <= dose <= LIMITS["max_dose"]:
@@ -171,8 +187,7 @@ def parse_request(params: Mapping[str, Any]) -> Request:
                           f"got {shown(raw_samples)}")  # fmt: skip
     if alterations:
         alterations = tuple(alteration_library().context(alterations).label.split("; "))
-    therapies = tuple(therapy_library().get(t).name for t in therapies)
-    return Request(alterations, therapies, dose, samples)
+    return Request(alterations, _therapies(names, dose), samples)
 
 
 def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, Any]:
@@ -190,8 +205,8 @@ def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, An
     step(2, "dose-response")
     curve = None
     if request.therapies:
-        curve = dose_response(context, request.therapies[0], samples=request.samples,
-                              background="+".join(request.therapies[1:]))  # fmt: skip
+        (first, _), *background = request.therapies  # a curve of the first, over the others at their doses
+        curve = dose_response(context, first, samples=request.samples, background=_regimen_text(background))
     step(3, "tumour")
     level = next((k for k, v in HER2_LEVELS.items() if v in request.alterations), "3+")
     others = tuple(a for a in request.alterations if a not in HER2_LEVELS.values())
