@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,8 +19,9 @@ from typer.testing import CliRunner
 
 from her2sim.cli import app as cli
 from her2sim.errors import ConfigError, UnknownNameError
+from her2sim.web import service
 from her2sim.web.app import create_app
-from her2sim.web.service import explore, parse_request
+from her2sim.web.service import LIMITS, explore, parse_request
 from tests.web.conftest import serving
 
 
@@ -81,7 +84,7 @@ def test_answers_are_cached_by_request(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return create_app(tmp_path_factory.mktemp("web"))
+    return create_app(tmp_path_factory.mktemp("web"), max_jobs=2, max_waiting=18)  # room for 20 at once
 
 
 def test_api_answers_json_or_a_clear_400(app: Any) -> None:
@@ -190,3 +193,40 @@ def test_twenty_concurrent_requests_are_answered(live: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(f"{live}/api/scenario?samples=999999", timeout=30)
     assert info.value.code == 400
+
+
+def test_fifty_concurrent_clients_get_an_answer_or_busy_and_computations_stay_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running, peak, lock = [0], [0], threading.Lock()
+    compute = service._compute
+
+    def counted(*args: Any) -> Any:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        try:
+            time.sleep(0.05)  # long enough for the requests to overlap
+            return compute(*args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(service, "_compute", counted)
+
+    def fetch(url: str) -> tuple[int, str, str | None]:
+        try:
+            with urllib.request.urlopen(url, timeout=120) as response:
+                return response.status, json.load(response)["context"], None
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)["error"], error.headers.get("Retry-After")
+
+    with serving(create_app(tmp_path, max_jobs=2, max_waiting=4)) as base:
+        urls = [f"{base}/api/scenario?therapies=lapatinib&samples={LIMITS['min_samples'] + i}" for i in range(50)]
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            answers = list(pool.map(fetch, urls))
+    ok = [a for a in answers if a[0] == 200]
+    busy = [a for a in answers if a[0] == 503]
+    assert len(ok) + len(busy) == 50 and ok, answers
+    assert all(m.startswith("busy: ") and "try again" in m and after for _, m, after in busy), busy[:3]
+    assert peak[0] <= 2

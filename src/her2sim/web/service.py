@@ -6,7 +6,8 @@ and against bounds (trajectories per request, names, body size) before any work;
 the wrong type is refused like a wrong value, with one line that echoes at most a short cut
 of what was sent. The answer (phenotypes, node activity, time courses, a dose-response curve
 and a tumour curve) is plain JSON-ready data, cached on disk by request so that a repeated
-request is answered at once, from any worker process.
+request is answered at once, from any worker process. :class:`JobSlots` bounds how many
+answers are computed at a time.
 
 Examples
 --------
@@ -25,17 +26,19 @@ her2sim.errors.ConfigError: the body must be a JSON object such as {"therapies":
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from her2sim.errors import ConfigError
 
-__all__ = ["LIMITS", "BodyTooLarge", "Request", "explore", "parse_body", "parse_request", "shown"]
+__all__ = ["LIMITS", "BodyTooLarge", "Busy", "JobSlots", "Request", "explore", "parse_body", "parse_request", "shown"]
 
 #: Bounds on one request: trajectories per scenario, the dose multiple of the standard dose,
 #: names per list and characters per name, and bytes in a POST body.
@@ -59,6 +62,14 @@ _INTEGER = re.compile(r"\s*\+?[0-9]{1,9}\s*")
 
 class BodyTooLarge(ConfigError):
     """A POST body longer than ``LIMITS["max_body"]`` (the web answer is 413, not 400)."""
+
+
+class Busy(RuntimeError):
+    """As many simulations are running (and waiting) as the server allows: try again shortly."""
+
+    def __init__(self, running: int, waiting: int = 0) -> None:
+        queued = f" and {waiting} waiting" if waiting else ""
+        super().__init__(f"busy: {running} runs going{queued}, the most this server takes; try again in a few seconds")
 
 
 def shown(value: Any, limit: int = 40) -> str:
@@ -190,6 +201,41 @@ def parse_request(params: Mapping[str, Any]) -> Request:
     return Request(alterations, _therapies(names, dose), samples)
 
 
+class JobSlots:
+    """At most ``running`` computations at a time in this process, and ``waiting`` more queued.
+
+    A computation beyond both raises :class:`Busy` at once instead of waiting: memory stays
+    bounded however many clients call, and a client learns to come back.
+    """
+
+    def __init__(self, running: int, waiting: int) -> None:
+        if running < 1 or waiting < 0:
+            raise ConfigError(f"--max-jobs must be at least 1 and --max-waiting 0 or more, got {running}, {waiting}")
+        self.running, self.waiting = running, waiting
+        self._now_running = self._now_waiting = 0
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """A slot for the duration of the block: at once, after waiting in the queue, or Busy."""
+        with self._changed:
+            if self._now_running >= self.running:
+                if self._now_waiting >= self.waiting:
+                    raise Busy(self._now_running, self._now_waiting)
+                self._now_waiting += 1
+                try:
+                    self._changed.wait_for(lambda: self._now_running < self.running)
+                finally:
+                    self._now_waiting -= 1
+            self._now_running += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._now_running -= 1
+                self._changed.notify()
+
+
 def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, Any]:
     """Simulate ``request`` (scenario, dose-response, tumour), telling ``step`` each stage's start."""
     from her2sim.experiments.doseresponse import dose_response
@@ -244,11 +290,20 @@ def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, An
 
 
 def explore(
-    request: Request, cache_dir: str | os.PathLike[str] | None = None, step: Callable[[int, str], None] | None = None
+    request: Request,
+    cache_dir: str | os.PathLike[str] | None = None,
+    step: Callable[[int, str], None] | None = None,
+    slots: JobSlots | None = None,
 ) -> dict[str, Any]:
-    """The answer to ``request``, from the disk cache when the same request was answered before."""
+    """The answer to ``request``, from the disk cache when the same request was answered before.
+
+    A computation (not a cached answer) holds one of ``slots`` while it runs.
+    """
+    step = step or (lambda *_: None)
+    slot = slots.hold() if slots else contextlib.nullcontext()
     if cache_dir is None:
-        return _compute(request, step or (lambda *_: None))
+        with slot:
+            return _compute(request, step)
     import diskcache
 
     with diskcache.Cache(str(cache_dir)) as cache:
@@ -256,6 +311,7 @@ def explore(
         hit = cache.get(key)
         if hit is not None:
             return dict(hit)
-        answer = _compute(request, step or (lambda *_: None))
+        with slot:
+            answer = _compute(request, step)
         cache.set(key, answer)
         return answer
