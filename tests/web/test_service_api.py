@@ -22,6 +22,7 @@ from her2sim.errors import ConfigError, UnknownNameError
 from her2sim.web import service
 from her2sim.web.app import create_app
 from her2sim.web.service import LIMITS, explore, parse_request
+from tests.conftest import REPO
 from tests.web.conftest import serving
 
 
@@ -170,6 +171,18 @@ def test_the_dose_multiple_applies_to_therapies_without_their_own_dose(app: Any)
     )
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["therapy"] == therapy_library().regimen(["trastuzumab@2x", "lapatinib@250nM"]).label
+
+
+def test_the_api_page_states_the_limits_in_force() -> None:
+    page = (REPO / "docs" / "reference" / "web.md").read_text()
+    for row in (
+        f"| `samples` | {LIMITS['min_samples']} to {LIMITS['max_samples']} |",
+        f"| `dose` | {LIMITS['min_dose']:g} to {LIMITS['max_dose']:g} |",
+        f"| alterations, therapies | at most {LIMITS['max_items']} of each per request |",
+        f"| one name (with its `@DOSE`) | {LIMITS['max_name']} characters |",
+        f"| `POST` body | {LIMITS['max_body'] // 1024} KiB |",
+    ):
+        assert row in page
 
 
 @pytest.fixture(scope="module")
