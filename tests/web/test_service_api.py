@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import json
-import socket
+import re
 import threading
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from her2sim.cli import app as cli
 from her2sim.errors import ConfigError, UnknownNameError
+from her2sim.web import service
 from her2sim.web.app import create_app
-from her2sim.web.service import explore, parse_request
+from her2sim.web.service import LIMITS, explore, parse_request
+from tests.conftest import REPO
+from tests.web.conftest import serving
 
 
 @pytest.mark.parametrize(
@@ -30,6 +38,14 @@ from her2sim.web.service import explore, parse_request
         ({"colour": "red"}, ConfigError, "unknown parameter"),
         ({"alterations": "ERBB2:amp,ERBB2:low"}, ConfigError, "contradictory"),
         ({"therapies": ",".join(["trastuzumab"] * 9)}, ConfigError, "at most 8"),
+        ({"samples": "²"}, ConfigError, "samples"),  # "²".isdigit() is True, int("²") fails
+        ({"samples": "9" * 5000}, ConfigError, "samples"),  # past Python's digit limit for int()
+        ({"samples": True}, ConfigError, "samples"),
+        ({"dose": True}, ConfigError, "dose"),
+        ({"dose": 10**400}, ConfigError, "dose"),  # no float holds it
+        ({"alterations": 5}, ConfigError, "alterations must be"),
+        ({"therapies": [["trastuzumab"]]}, ConfigError, "therapies must be"),
+        ({"therapies": {"trastuzumab": "1uM"}}, ConfigError, "therapies must be"),
     ],
 )
 def test_bad_requests_are_refused_before_any_work(
@@ -37,6 +53,24 @@ def test_bad_requests_are_refused_before_any_work(
 ) -> None:
     with pytest.raises(error, match=fragment):
         parse_request(params)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"alterations": "x" * 100_000},
+        {"therapies": ["lapatinib@" + "9" * 100_000 + "parsecs"]},
+        {"x" * 100_000: "1"},
+        {"samples": "x" * 100_000},
+        {"dose": "9" * 100_000},
+        {"dose": 10**4000},
+    ],
+    ids=["alteration", "therapy dose", "parameter name", "samples", "dose", "huge number"],
+)
+def test_messages_echo_at_most_a_short_cut_of_the_input(params: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_request(params)
+    assert len(str(info.value)) < 200 and "..." in str(info.value), str(info.value)[:300]
 
 
 def test_answers_are_cached_by_request(tmp_path: Path) -> None:
@@ -50,12 +84,12 @@ def test_answers_are_cached_by_request(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> object:
-    return create_app(tmp_path_factory.mktemp("web"))
+def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return create_app(tmp_path_factory.mktemp("web"), max_jobs=2, max_waiting=18)  # room for 20 at once
 
 
-def test_api_answers_json_or_a_clear_400(app: object) -> None:
-    client = app.server.test_client()  # type: ignore[attr-defined]
+def test_api_answers_json_or_a_clear_400(app: Any) -> None:
+    client = app.server.test_client()
     ok = client.get("/api/scenario?alterations=ERBB2:amp,PIK3CA:H1047R&therapies=trastuzumab&samples=200")
     assert ok.status_code == 200 and ok.get_json()["context"] == "ERBB2:amp; PIK3CA:H1047R"
     bad = client.get("/api/scenario?alterations=PIK3CA:H1047X")
@@ -65,18 +99,96 @@ def test_api_answers_json_or_a_clear_400(app: object) -> None:
     assert client.get("/").status_code == 200
 
 
-@pytest.fixture(scope="module")
-def live(app: object) -> Iterator[str]:
-    from werkzeug.serving import make_server
+def _one_line_error(answer: Any, status: int, fragment: str) -> str:
+    """The answer is ``status`` with JSON ``{"error": one short line holding fragment}``."""
+    assert answer.status_code == status, answer.get_data(as_text=True)[:300]
+    message = answer.get_json()["error"]
+    assert fragment in message and "\n" not in message and len(message) < 200, message[:300]
+    return message
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = make_server("127.0.0.1", port, app.server, threaded=True)  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
+
+@pytest.mark.parametrize(
+    ("body", "status", "fragment"),
+    [
+        (b'{"samples": 200', 400, "not JSON"),
+        (b"samples=200", 400, "not JSON"),
+        (b"", 400, "not JSON"),
+        (b"\xff\xfe{}", 400, "UTF-8"),
+        (b"5", 400, "JSON object"),
+        (b"[[1]]", 400, "JSON object"),
+        (b"[]", 400, "JSON object"),
+        (b"null", 400, "JSON object"),
+        (b"[" * 30_000 + b"]" * 30_000, 400, "nests"),  # under the size cap
+        (b"[" * 100_000 + b"]" * 100_000, 413, "KiB"),  # over it
+        (b'{"dose": ' + b"1" * 5000 + b"}", 400, "digits"),  # past Python's digit limit for int()
+        (b'{"samples": "\xc2\xb2"}', 400, "samples"),
+        (b'{"dose": 1' + b"0" * 400 + b"}", 400, "dose"),  # an integer no float holds
+        (json.dumps({"alterations": "x" * 60_000}).encode(), 400, "..."),
+    ],
+    ids=lambda v: repr(v)[:30] if isinstance(v, bytes) else None,
+)
+def test_bad_bodies_are_refused_with_one_line(app: Any, body: bytes, status: int, fragment: str) -> None:
+    answer = app.server.test_client().post("/api/scenario", data=body, content_type="application/json")
+    _one_line_error(answer, status, fragment)
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [("samples=%C2%B2", "samples"), ("dose=1e400", "dose"), ("x" * 5000 + "=1", "unknown parameter")],
+    ids=["superscript two", "dose past float", "long parameter name"],
+)
+def test_type_confusion_in_the_query_is_a_400(app: Any, query: str, fragment: str) -> None:
+    _one_line_error(app.server.test_client().get(f"/api/scenario?{query}"), 400, fragment)
+
+
+def _cli_regimen(therapy: str) -> str:
+    """The regimen ``her2sim run -t THERAPY`` reports (the command line is the reference)."""
+    result = CliRunner().invoke(cli, ["run", "-t", therapy, "-n", "100"])
+    assert result.exit_code == 0, result.output
+    return re.search(r"therapy (.+)$", result.output.splitlines()[0]).group(1).strip()
+
+
+@pytest.mark.parametrize("therapy", ["lapatinib@250nM", "trastuzumab@2x", "T-DM1@10ug/mL", "neratinib@0.1uM"])
+def test_the_api_reads_doses_as_the_command_line_does(app: Any, therapy: str) -> None:
+    answer = app.server.test_client().get(f"/api/scenario?therapies={urllib.parse.quote(therapy)}&samples=100")
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["therapy"] == _cli_regimen(therapy)
+
+
+@pytest.mark.parametrize("therapy", ["lapatinib@5parsecs", "lapatinib@-1nM", "lapatinib@twox", "lapatinib@250"])
+def test_the_api_refuses_doses_as_the_command_line_does(app: Any, therapy: str) -> None:
+    result = CliRunner().invoke(cli, ["run", "-t", therapy, "-n", "100"])
+    assert isinstance(result.exception, ConfigError)
+    answer = app.server.test_client().post("/api/scenario", json={"therapies": [therapy]})
+    assert _one_line_error(answer, 400, "dose") == str(result.exception)
+
+
+def test_the_dose_multiple_applies_to_therapies_without_their_own_dose(app: Any) -> None:
+    from her2sim.her2.therapies import therapy_library
+
+    answer = app.server.test_client().post(
+        "/api/scenario", json={"therapies": ["trastuzumab", "lapatinib@250nM"], "dose": 2, "samples": 100}
+    )
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["therapy"] == therapy_library().regimen(["trastuzumab@2x", "lapatinib@250nM"]).label
+
+
+def test_the_api_page_states_the_limits_in_force() -> None:
+    page = (REPO / "docs" / "reference" / "web.md").read_text()
+    for row in (
+        f"| `samples` | {LIMITS['min_samples']} to {LIMITS['max_samples']} |",
+        f"| `dose` | {LIMITS['min_dose']:g} to {LIMITS['max_dose']:g} |",
+        f"| alterations, therapies | at most {LIMITS['max_items']} of each per request |",
+        f"| one name (with its `@DOSE`) | {LIMITS['max_name']} characters |",
+        f"| `POST` body | {LIMITS['max_body'] // 1024} KiB |",
+    ):
+        assert row in page
+
+
+@pytest.fixture(scope="module")
+def live(app: Any) -> Iterator[str]:
+    with serving(app) as url:
+        yield url
 
 
 def test_twenty_concurrent_requests_are_answered(live: str) -> None:
@@ -94,3 +206,40 @@ def test_twenty_concurrent_requests_are_answered(live: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(f"{live}/api/scenario?samples=999999", timeout=30)
     assert info.value.code == 400
+
+
+def test_fifty_concurrent_clients_get_an_answer_or_busy_and_computations_stay_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running, peak, lock = [0], [0], threading.Lock()
+    compute = service._compute
+
+    def counted(*args: Any) -> Any:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        try:
+            time.sleep(0.05)  # long enough for the requests to overlap
+            return compute(*args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(service, "_compute", counted)
+
+    def fetch(url: str) -> tuple[int, str, str | None]:
+        try:
+            with urllib.request.urlopen(url, timeout=120) as response:
+                return response.status, json.load(response)["context"], None
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)["error"], error.headers.get("Retry-After")
+
+    with serving(create_app(tmp_path, max_jobs=2, max_waiting=4)) as base:
+        urls = [f"{base}/api/scenario?therapies=lapatinib&samples={LIMITS['min_samples'] + i}" for i in range(50)]
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            answers = list(pool.map(fetch, urls))
+    ok = [a for a in answers if a[0] == 200]
+    busy = [a for a in answers if a[0] == 503]
+    assert len(ok) + len(busy) == 50 and ok, answers
+    assert all(m.startswith("busy: ") and "try again" in m and after for _, m, after in busy), busy[:3]
+    assert peak[0] <= 2

@@ -47,6 +47,10 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind (default: this machine only)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8050,
     cache: Annotated[Path | None, typer.Option(help="Directory for cached results and jobs")] = None,
+    max_jobs: Annotated[
+        int, typer.Option(help="Simulations at a time, from the page and from the API each (a run beyond: busy)")
+    ] = 2,
+    max_waiting: Annotated[int, typer.Option(help="API requests queued for a slot beyond --max-jobs (more: 503)")] = 8,
 ) -> None:
     """Start the web explorer (Dash) on http://HOST:PORT."""
     from her2sim.web.app import create_app
@@ -55,6 +59,6 @@ def serve(
         raise ConfigError(f"port must be 1-65535, got {port}")
     if host not in ("127.0.0.1", "localhost", "::1"):
         Console(stderr=True).print(f"[yellow]serving on {host}: reachable from other machines[/yellow]")
-    app = create_app(cache)
+    app = create_app(cache, max_jobs=max_jobs, max_waiting=max_waiting)
     console.print(f"her2sim explorer on http://{host}:{port}/  (Ctrl-C to stop)")
     app.run(host=host, port=port, debug=False)

@@ -2,18 +2,103 @@
 
 Runs are background callbacks (a worker process per run, through a disk cache shared with
 the server), so a long simulation shows its progress and can be cancelled, and answers are
-cached per request (:func:`her2sim.web.service.explore`). ``/api/scenario`` answers the same
-requests as JSON, with a 400 and a one-line message for bad parameters.
+cached per request (:func:`her2sim.web.service.explore`). At most ``max_jobs`` runs go at a
+time; a run beyond them is refused at once with a "busy" status line. ``/api/scenario``
+answers the same requests as JSON: a 400 and a one-line message for bad parameters, a 413
+for a body over the limit, a 503 when ``max_jobs`` computations run and ``max_waiting`` wait.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import multiprocess
+import psutil  # Dash's DiskcacheManager watches its job processes with it (a dash[diskcache] requirement)
+from dash import DiskcacheManager, no_update
+
+from her2sim.errors import ConfigError, Her2simError
+from her2sim.web.service import LIMITS, BodyTooLarge, Busy, JobSlots, explore, parse_body, parse_request, shown
+
 __all__ = ["create_app"]
+
+#: The dose slider's range: log10 of the multiple of the standard dose.
+_SLIDER = (-1, 1)
+#: The job handle of a run refused for want of a slot: it has no process.
+_REFUSED = "busy"
+#: What a job needs, imported once by the fork server rather than by every job.
+_JOB_MODULES = [
+    "her2sim.web.app",
+    "her2sim.her2.scenario",
+    "her2sim.experiments.doseresponse",
+    "her2sim.tumour.dynamics",
+]
+
+
+class BoundedJobs(DiskcacheManager):
+    """Dash's disk-cache job manager, running at most ``max_jobs`` job processes at a time.
+
+    Dash starts one process per background run, however many users click Run. Beyond
+    ``max_jobs`` live ones this manager starts none and answers the run with
+    ``refused(message)``, the callback's outputs for a "busy" status line (the explorer has one
+    background callback); jobs are counted per server process. Jobs start from a fork server
+    (preloaded with the model's modules), not by forking the threaded web server: a fork taken
+    while another request thread holds SQLite's lock (every poll reads the job cache) leaves the
+    job hung for good in its first cache access, holding a slot.
+    """
+
+    def __init__(self, cache: Any, max_jobs: int, refused: Callable[[str], Any]) -> None:
+        super().__init__(cache)
+        self.max_jobs, self.refused = max_jobs, refused
+        self._jobs: set[int] = set()
+        self._lock = threading.Lock()
+        method = "forkserver" if "forkserver" in multiprocess.get_all_start_methods() else "spawn"
+        self._processes = multiprocess.get_context(method)
+        if method == "forkserver":
+            self._processes.set_forkserver_preload(_JOB_MODULES)
+
+    def call_job_fn(self, key: str, job_fn: Any, args: Any, context: Any) -> Any:
+        """Start the job in a process of its own, or return the refused handle when none is free."""
+        with self._lock:
+            self._jobs = {pid for pid in self._jobs if self.job_running(pid)}
+            if len(self._jobs) >= self.max_jobs:
+                return _REFUSED
+            process = self._processes.Process(target=job_fn, args=(key, self._make_progress_key(key), args, context))
+            process.start()
+            self._jobs.add(process.pid)
+            return process.pid
+
+    def job_running(self, job: Any) -> bool:
+        try:
+            return job != _REFUSED and bool(super().job_running(job))
+        except psutil.NoSuchProcess:  # it ended between Dash's two looks at it
+            return False
+
+    def terminate_job(self, job: Any) -> None:
+        if job != _REFUSED:
+            with contextlib.suppress(psutil.NoSuchProcess):  # it ended on its own meanwhile
+                super().terminate_job(job)
+
+    def get_result(self, key: str, job: Any) -> Any:
+        if job == _REFUSED:
+            return self.refused(str(Busy(self.max_jobs)))
+        return super().get_result(key, job)
+
+
+def _dose_multiple(position: Any) -> float:
+    """The multiple of the standard dose the slider's ``position`` (its log10) stands for.
+
+    The value comes from the browser, so anything but a number in the slider's range is refused.
+    """
+    low, high = _SLIDER
+    if isinstance(position, bool) or not isinstance(position, (int, float)) or not low <= position <= high:
+        raise ConfigError(f"the dose slider runs from {low} to {high} (log10 of the multiple), got {shown(position)}")
+    return float(10**position)
 
 
 def _network_elements(nodes: dict[str, dict[str, float]] | None, condition: str) -> list[dict[str, Any]]:
@@ -82,21 +167,29 @@ def _figures(answer: dict[str, Any]) -> tuple[Any, Any, Any]:
     return course, dose, tumour
 
 
-def create_app(cache_dir: str | os.PathLike[str] | None = None) -> Any:
-    """The Dash app; results and background jobs share ``cache_dir`` (a temporary one by default)."""
+def _status_only(message: str) -> tuple[Any, ...]:
+    """The Run callback's outputs that change nothing but the status line."""
+    return (no_update,) * 8 + (message,)
+
+
+def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 2, max_waiting: int = 8) -> Any:
+    """The Dash app; results and background jobs share ``cache_dir`` (a temporary one by default).
+
+    At most ``max_jobs`` runs from the page go at a time (more are refused), and at most
+    ``max_jobs`` API computations, with ``max_waiting`` more queued (more get a 503).
+    """
     import dash_cytoscape as cyto
     import diskcache
-    from dash import Dash, DiskcacheManager, Input, Output, State, dash_table, dcc, html
+    from dash import Dash, Input, Output, State, dash_table, dcc, html
     from flask import jsonify, request
 
-    from her2sim.errors import Her2simError
     from her2sim.her2.alterations import alteration_library
     from her2sim.her2.therapies import therapy_library
-    from her2sim.web.service import LIMITS, explore, parse_request
 
+    api_slots = JobSlots(max_jobs, max_waiting)
     root = Path(cache_dir) if cache_dir else Path(tempfile.mkdtemp(prefix="her2sim-web-"))
     results_dir = str(root / "results")
-    manager = DiskcacheManager(diskcache.Cache(str(root / "jobs")))
+    manager = BoundedJobs(diskcache.Cache(str(root / "jobs")), max_jobs, _status_only)
     app = Dash(__name__, title="her2sim explorer", background_callback_manager=manager)
 
     controls = html.Div(
@@ -110,7 +203,9 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None) -> Any:
                 id="therapies", options=[d.name for d in therapy_library()], value=["trastuzumab"], multi=True
             ),
             html.Label("Dose (multiple of the standard dose, log scale)"),
-            dcc.Slider(id="dose", min=-1, max=1, step=0.1, value=0, marks={-1: "0.1x", 0: "1x", 1: "10x"}),
+            dcc.Slider(
+                id="dose", min=_SLIDER[0], max=_SLIDER[1], step=0.1, value=0, marks={-1: "0.1x", 0: "1x", 1: "10x"}
+            ),
             html.Label(f"Trajectories per scenario ({LIMITS['min_samples']}-{LIMITS['max_samples']})"),
             dcc.Input(id="samples", type="number", value=1000, min=LIMITS["min_samples"], max=LIMITS["max_samples"]),
             html.Div(
@@ -168,14 +263,12 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None) -> Any:
         prevent_initial_call=True,
     )
     def run(set_progress: Any, _: int, alterations: list[str], therapies: list[str], dose: float, samples: int) -> Any:
-        import dash
-
-        params = {"alterations": alterations or [], "therapies": therapies or [], "dose": 10 ** (dose or 0),
-                  "samples": samples}  # fmt: skip
         try:
+            params = {"alterations": alterations or [], "therapies": therapies or [],
+                      "dose": _dose_multiple(dose), "samples": samples}  # fmt: skip
             answer = explore(parse_request(params), results_dir, lambda i, what: set_progress((str(i), what)))
         except Her2simError as exc:
-            return (dash.no_update,) * 8 + (f"error: {exc}",)
+            return _status_only(f"error: {exc}")
         rows = [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()} for row in answer["summary"]]
         columns = [{"name": c, "id": c} for c in ("readout", "untreated", "treated", "effect")]
         headline = f"{answer['context'] or 'no alteration'} | {answer['therapy']}"
@@ -186,11 +279,18 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None) -> Any:
 
     @app.server.route("/api/scenario", methods=["GET", "POST"])
     def api() -> Any:
-        params = request.get_json(silent=True) if request.method == "POST" else request.args.to_dict()
         try:
-            answer = explore(parse_request(params or {}), results_dir)
+            if request.method == "POST":  # read one byte past the limit, never the whole of a long body
+                params = parse_body(request.stream.read(LIMITS["max_body"] + 1))
+            else:
+                params = request.args.to_dict()
+            answer = explore(parse_request(params), results_dir, slots=api_slots)
+        except BodyTooLarge as exc:
+            return jsonify({"error": str(exc)}), 413
         except Her2simError as exc:
             return jsonify({"error": str(exc)}), 400
+        except Busy as exc:
+            return jsonify({"error": str(exc)}), 503, {"Retry-After": "5"}
         return jsonify(answer)
 
     return app
