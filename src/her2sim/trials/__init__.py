@@ -1,0 +1,1 @@
+"""Virtual clinical trials: patient populations, drug exposure and schedules, trial designs, analysis."""
