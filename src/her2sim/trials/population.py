@@ -497,13 +497,13 @@ class _Reader:
                 return
             distribution = attributes[attribute_name]
             if isinstance(distribution, Conditional):
-                if distribution.given in stack:
+                if distribution.given in stack:  # reported where the circle was entered
                     cycle = " -> ".join([*stack[stack.index(distribution.given) :], distribution.given])
+                    entered = attributes[distribution.given]
                     raise self.error(
-                        (*distribution.path, "given"),
-                        f"population {name!r}: conditionals go round in a circle ({cycle})",
+                        (*entered.path, "given"), f"population {name!r}: conditionals go round in a circle ({cycle})"
                     )
-                visit(distribution.given, (*stack, attribute_name))
+                visit(distribution.given, (*stack, distribution.given))
             done.append(attribute_name)
 
         for attribute_name in ordered:
@@ -534,7 +534,8 @@ class _Reader:
     ) -> Distribution:
         """Compile one distribution of ``attribute``.
 
-        Cases (``parent`` given) inherit the conditional's provenance and its compiled ``splits``.
+        Cases (``parent`` given) inherit the conditional's provenance and its compiled ``splits``;
+        a split refines a category into other values and has a provenance of its own.
         """
         raw = self.mapping(path, raw, f"the distribution of {attribute.name}")
         kinds = [k for k in _KINDS if k in raw]
@@ -552,7 +553,7 @@ class _Reader:
         self.keys(path, raw, allowed, ("cases",) if kind == "given" else ())
         provenance = self.provenance(path, raw, parent or Provenance())
         if not in_case:
-            splits = self.splits(path, raw.get("split"), attribute, provenance)
+            splits = self.splits(path, raw.get("split"), attribute)
         if kind == "not_applicable":
             if attribute.discrete:
                 raise self.error(
@@ -603,14 +604,14 @@ class _Reader:
             raise self.error((*path, "cases"), "give at least one case")
         return Conditional(given.name, tuple(cases), provenance, path)
 
-    def splits(self, path: Path, raw: Any, attribute: Attribute, provenance: Provenance) -> dict[str, Frequencies]:
-        """Compiled ``split:`` entries (category -> its values), inheriting ``provenance``."""
+    def splits(self, path: Path, raw: Any, attribute: Attribute) -> dict[str, Frequencies]:
+        """Compiled ``split:`` entries (category -> its values), each with its own provenance."""
         found = {}
         for label, spec in ({} if raw is None else self.mapping((*path, "split"), raw, "split")).items():
             at = (*path, "split", label)
             spec = self.mapping(at, spec, f"the split of {label!r}")
             self.keys(at, spec, ("frequencies", *_PROVENANCE), ("frequencies",))
-            inner = self.provenance(at, spec, provenance)
+            inner = self.provenance(at, spec, Provenance())
             self.check_provenance(at, inner)
             found[str(label)] = self.frequencies(at, spec["frequencies"], attribute, inner, {})
         return found
