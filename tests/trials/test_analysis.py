@@ -1,14 +1,19 @@
-"""Trial endpoints (her2sim.trials.analysis)."""
+"""Trial endpoints (her2sim.trials.analysis) and their figures (her2sim.trials.plots)."""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 from her2sim.errors import ConfigError, Her2simWarning, UnknownNameError
+from her2sim.formats._io import save_figure
+from her2sim.trials import plots
 from her2sim.trials.analysis import (
     hazard_ratio,
     km_table,
@@ -233,3 +238,46 @@ def test_missing_columns_are_one_line_errors() -> None:
         km_table(trial_table(5).drop(columns=["pfs_months", "os_months"]))
     with pytest.raises(ConfigError, match="'dfs'"):
         hazard_ratio(trial_table(5), "new", "control", endpoint="dfs")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- figures
+
+
+FIGURES: dict[str, Callable[[pd.DataFrame], Figure]] = {
+    "km": plots.km_figure,
+    "km_os": lambda table: plots.km_figure(table, "os"),
+    "forest": lambda table: plots.forest_figure(subgroup_table(table, "new", "control", ["pik3ca", "hr_status"])),
+    "waterfall": plots.waterfall_figure,
+    "waterfall_by_arm": lambda table: plots.waterfall_figure(table, colour_by="arm"),
+    "swimmer": lambda table: plots.swimmer_figure(table, max_patients=30),
+}
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_each_figure_is_a_figure_and_saves_a_png(name: str, tmp_path: Path) -> None:
+    fig = FIGURES[name](trial_table(80))
+    assert isinstance(fig, Figure) and fig.axes
+    save_figure(fig, tmp_path / f"{name}.png")
+    data = (tmp_path / f"{name}.png").read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+@pytest.mark.parametrize("case", list(degenerate_tables()))
+def test_figures_draw_degenerate_trials(name: str, case: str, tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save_figure(FIGURES[name](degenerate_tables()[case]), tmp_path / "figure.png")
+    assert (tmp_path / "figure.png").stat().st_size > 0
+
+
+def test_forest_figure_marks_inestimable_rows() -> None:
+    table = degenerate_tables()["one arm without events"]
+    fig = plots.forest_figure(subgroup_table(table, "new", "control", ["pik3ca"]))
+    assert any(text.get_text() == "not estimable" for ax in fig.axes for text in ax.texts)
+
+
+def test_swimmer_figure_shows_at_most_max_patients() -> None:
+    fig = plots.swimmer_figure(trial_table(100), max_patients=20)
+    assert len(fig.axes[0].get_yticks()) == 20
+    assert "20 of 200 patients" in fig.texts[0].get_text()
