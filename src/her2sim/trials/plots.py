@@ -22,7 +22,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, MultipleLocator, NullFormatter, NullLocator
 
 from her2sim.errors import ConfigError
-from her2sim.trials.analysis import SURVIVAL_COLUMNS, _require, _survival_data, km_table
+from her2sim.trials.analysis import SURVIVAL_COLUMNS, _check_survival, _require, _survival_data, km_table
 
 __all__ = ["forest_figure", "km_figure", "swimmer_figure", "waterfall_figure"]
 
@@ -100,17 +100,16 @@ def km_figure(table: pd.DataFrame, endpoint: Literal["pfs", "os"] = "pfs") -> Fi
     """
     from lifelines import KaplanMeierFitter
 
-    if endpoint not in SURVIVAL_COLUMNS:
-        raise ConfigError(f"unknown time-to-event endpoint {endpoint!r}: use 'pfs' or 'os'")
-    _require(table, ["arm", *SURVIVAL_COLUMNS[endpoint]])
+    _check_survival(table, endpoint)
     colours = _arm_colours(table)
+    data = {arm: _survival_data(table[table["arm"] == arm], endpoint) for arm in colours}
     medians = km_table(table[["arm", *SURVIVAL_COLUMNS[endpoint]]]).set_index("arm")
     title, ylabel = ENDPOINT_NAMES[endpoint]
     fig = Figure(figsize=(9, 5.2 + 0.35 * len(colours)))
     curve, risk = fig.subplots(2, 1, sharex=True, height_ratios=[5, 0.6 + 0.35 * len(colours)])
     horizon = _horizon(table[SURVIVAL_COLUMNS[endpoint][0]])
     for arm, colour in colours.items():
-        times, events = _survival_data(table[table["arm"] == arm], endpoint)
+        times, events = data[arm]
         row = medians.loc[arm]
         label = f"{arm} (n={len(times)}): median {_median_text(row)}"
         if len(times) == 0:
@@ -134,7 +133,7 @@ def km_figure(table: pd.DataFrame, endpoint: Literal["pfs", "os"] = "pfs") -> Fi
                      title="tick: censored patient; dotted drop: median", title_fontsize=10)  # fmt: skip
     else:
         curve.text(0.5, 0.5, "no patients", transform=curve.transAxes, ha="center", color="0.4")
-    _at_risk(risk, table, endpoint, colours, curve.get_xticks())
+    _at_risk(risk, data, colours, curve.get_xticks())
     risk.set_xlabel("Months since randomisation")
     fig.align_ylabels()
     fig.tight_layout()
@@ -149,11 +148,11 @@ def _median_text(row: pd.Series) -> str:
     return f"{row['median_months']:.1f} mo (95% CI {low}–{high})"
 
 
-def _at_risk(ax: Any, table: pd.DataFrame, endpoint: str, colours: dict[Any, str], ticks: Sequence[float]) -> None:
-    """The number-at-risk table: one row per arm, one count per x tick."""
+def _at_risk(ax: Any, data: dict[Any, tuple[Any, Any]], colours: dict[Any, str], ticks: Sequence[float]) -> None:
+    """The number-at-risk table: one row per arm (``data`` holds its times), one count per x tick."""
     ticks = [t for t in ticks if 0 <= t <= ax.get_xlim()[1]]
     for row, (arm, colour) in enumerate(colours.items()):
-        times, _ = _survival_data(table[table["arm"] == arm], endpoint)
+        times, _ = data[arm]
         for tick in ticks:
             ax.text(tick, -row, str(int((times >= tick).sum())), ha="center", va="center", color=colour, fontsize=11)
     ax.set_ylim(-max(len(colours), 1) + 0.5, 0.5)
