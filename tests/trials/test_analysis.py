@@ -1,0 +1,283 @@
+"""Trial endpoints (her2sim.trials.analysis) and their figures (her2sim.trials.plots)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from her2sim.errors import ConfigError, Her2simWarning, UnknownNameError
+from her2sim.formats._io import save_figure
+from her2sim.trials import plots
+from her2sim.trials.analysis import (
+    hazard_ratio,
+    km_table,
+    proportion_table,
+    subgroup_table,
+    summary,
+    wilson_interval,
+)
+
+ENDPOINTS = {"pCR_pct", "ORR_pct", "median_PFS_months", "median_OS_months", "PFS_HR", "OS_HR"}
+
+
+def trial_table(n: int = 200, seed: int = 0, ratio: float = 0.6, neoadjuvant: bool = False) -> pd.DataFrame:
+    """A two-arm trial: exponential PFS (control median 12 months, ``ratio`` the true hazard
+    ratio of the new arm), uniform censoring, and the outcome columns the simulator writes."""
+    rng = np.random.default_rng(seed)
+    arm = np.repeat(["control", "new"], n)
+    pik3ca = rng.choice(["mutant", "wild-type"], 2 * n, p=[0.3, 0.7])
+    hazard = np.log(2) / 12 * np.where(arm == "new", ratio, 1.0)
+    pfs, censor = rng.exponential(1 / hazard), rng.uniform(6, 48, 2 * n)
+    change = np.clip(rng.normal(np.where(arm == "new", -45, -30), 35), -100, 200)
+    progressed = pfs <= censor
+    return pd.DataFrame({
+        "trial": "SIM", "arm": arm, "patient": np.arange(2 * n), "pik3ca": pik3ca,
+        "hr_status": rng.choice(["positive", "negative"], 2 * n),
+        "pfs_months": np.minimum(pfs, censor), "progressed": progressed,
+        "os_months": np.minimum(pfs + rng.exponential(24, 2 * n), censor + 12), "died": rng.random(2 * n) < 0.5,
+        "best_change_pct": change,
+        "response": np.select([change <= -100, change <= -30, change >= 20], ["CR", "PR", "PD"], "SD"),
+        "pcr": rng.random(2 * n) < np.where(arm == "new", 0.45, 0.3) if neoadjuvant else np.nan,
+        "progression_clone": np.where(progressed, "c1", ""),
+        "mechanism": np.where(progressed, rng.choice(["PIK3CA/AKT", "HER3-NRG1", "p95HER2"], 2 * n), ""),
+    })  # fmt: skip
+
+
+# ---------------------------------------------------------------- proportions
+
+
+@pytest.mark.parametrize(
+    ("successes", "n", "low", "high"),
+    [
+        (0, 10, 0.0, 0.2775),
+        (5, 10, 0.2366, 0.7634),
+        (10, 10, 0.7225, 1.0),
+        # Newcombe 1998 Stat Med 17:857, Table II, method 3 (Wilson score)
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
+def test_wilson_interval_matches_known_values(successes: int, n: int, low: float, high: float) -> None:
+    # (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n), Wilson 1927 JASA 22:209
+    assert wilson_interval(successes, n) == pytest.approx((low, high), abs=5e-5)
+
+
+def test_wilson_interval_is_vectorised_and_nan_without_patients() -> None:
+    low, high = wilson_interval(np.array([0, 5, 0]), np.array([10, 10, 0]))
+    assert low[:2] == pytest.approx([0.0, 0.2366], abs=5e-5) and high[:2] == pytest.approx([0.2775, 0.7634], abs=5e-5)
+    assert np.isnan(low[2]) and np.isnan(high[2])
+    narrow, wide = wilson_interval(5, 10, level=0.8), wilson_interval(5, 10, level=0.99)
+    assert wide[0] < narrow[0] < 0.5 < narrow[1] < wide[1]
+
+
+@pytest.mark.parametrize(("successes", "n", "level"), [(11, 10, 0.95), (-1, 10, 0.95), (5, 10, 1.0)])
+def test_wilson_interval_refuses_impossible_input(successes: int, n: int, level: float) -> None:
+    with pytest.raises(ConfigError):
+        wilson_interval(successes, n, level)
+
+
+def test_proportion_table_counts_pcr_and_orr_among_evaluable_patients() -> None:
+    table = pd.DataFrame({
+        "arm": ["A"] * 5 + ["B"] * 5,
+        "response": ["CR", "PR", "SD", "PD", None, "PR", "PR", "PR", "SD", "SD"],
+        "pcr": [True, False, np.nan, True, False, False, False, False, False, True],
+    })  # fmt: skip
+    orr = proportion_table(table, "orr").set_index("arm")
+    assert orr.loc["A", ["count", "n"]].tolist() == [2, 4] and orr.loc["A", "value_pct"] == 50.0
+    assert orr.loc["B", "value_pct"] == 60.0
+    assert orr.loc["B", "ci_low_pct"] == pytest.approx(100 * wilson_interval(3, 5)[0])
+    pcr = proportion_table(table, "pcr").set_index("arm")
+    assert pcr.loc["A", ["count", "n"]].tolist() == [2, 4] and pcr.loc["B", "value_pct"] == 20.0
+    assert list(proportion_table(table.assign(site="x"), "orr", by=["arm", "site"]).columns[:2]) == ["arm", "site"]
+
+
+# ---------------------------------------------------------------- time to event
+
+
+def test_km_median_of_a_hand_made_table() -> None:
+    # A: events at 1, 3, 4, 5 and a patient censored at 2. S = 0.8 after 1, 0.8 * 2/3 = 0.533
+    # after 3 and 0.267 after 4, so the median is 4. B: five events, S = 0.4 after 3: median 3.
+    table = pd.DataFrame({
+        "arm": ["A"] * 5 + ["B"] * 5,
+        "pfs_months": [1.0, 2, 3, 4, 5, 1, 2, 3, 4, 5],
+        "progressed": [True, False, True, True, True] + [True] * 5,
+    })  # fmt: skip
+    medians = km_table(table).set_index("arm")
+    assert medians.loc["A", "median_months"] == 4.0 and medians.loc["B", "median_months"] == 3.0
+    assert medians.loc["A", ["events", "n"]].tolist() == [4, 5] and (medians["endpoint"] == "PFS").all()
+    assert (medians["ci_low_months"] <= medians["median_months"]).all()
+    assert (medians["median_months"] <= medians["ci_high_months"]).all()
+
+
+def test_km_table_adds_os_when_followed() -> None:
+    medians = km_table(trial_table(50))
+    assert sorted(medians["endpoint"].unique()) == ["OS", "PFS"] and len(medians) == 4
+
+
+def exponential_arms(ratio: float, n: int = 2000, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "arm": np.repeat(["new", "control"], n),
+        "pfs_months": np.r_[rng.exponential(10 / ratio, n), rng.exponential(10, n)],
+        "progressed": True,
+    })  # fmt: skip
+
+
+def test_hazard_ratio_is_one_for_arms_from_the_same_distribution() -> None:
+    hr, low, high, p = hazard_ratio(exponential_arms(1.0), "new", "control")
+    assert low < 1 < high and 0.9 < hr < 1.1 and p > 0.01
+
+
+def test_hazard_ratio_is_a_half_when_the_hazard_is_halved() -> None:
+    hr, low, high, p = hazard_ratio(exponential_arms(0.5), "new", "control")
+    assert low < 0.5 < high and 0.45 < hr < 0.55 and p < 1e-10
+    assert hazard_ratio(exponential_arms(0.5), "control", "new").hr == pytest.approx(1 / hr, rel=1e-3)
+
+
+def test_subgroup_table_has_a_row_per_level_after_the_overall_row() -> None:
+    table = trial_table(300)
+    rows = subgroup_table(table, "new", "control", ["pik3ca", "hr_status"])
+    assert rows[["variable", "level"]].values.tolist() == [
+        ["all", "all"], ["pik3ca", "mutant"], ["pik3ca", "wild-type"], ["hr_status", "negative"],
+        ["hr_status", "positive"]]  # fmt: skip
+    assert rows.loc[0, "n"] == 600 and rows.loc[1:2, "n"].sum() == 600
+    assert (rows["n_arm"] + rows["n_control"] == rows["n"]).all()
+    assert (rows["ci_low"] < rows["hr"]).all() and (rows["hr"] < rows["ci_high"]).all()
+    assert {"median_arm_months", "median_control_months", "p_value", "note", "endpoint"} <= set(rows.columns)
+
+
+def test_subgroup_table_names_an_unknown_column() -> None:
+    with pytest.raises(UnknownNameError, match="pik3ca"):
+        subgroup_table(trial_table(20), "new", "control", ["PIK3CA_status"])
+
+
+# ---------------------------------------------------------------- the summary
+
+
+def test_summary_rows_and_names() -> None:
+    table = trial_table(150)
+    rows = summary(table, control="control", subgroups=["pik3ca"])
+    assert list(rows.columns) == ["trial", "arm", "subgroup", "endpoint", "value", "ci_low", "ci_high", "n",
+                                  "p_value", "versus", "note"]  # fmt: skip
+    assert not rows.duplicated(["trial", "arm", "subgroup", "endpoint"]).any()
+    assert set(rows["subgroup"]) == {"all", "pik3ca=mutant", "pik3ca=wild-type"}
+    assert set(rows["endpoint"]) == ENDPOINTS - {"pCR_pct"}  # a metastatic trial: no pCR rows
+    control = rows[rows["arm"] == "control"]
+    assert not control["endpoint"].str.endswith("_HR").any() and (control["versus"] == "").all()
+    overall = rows[rows["subgroup"] == "all"].set_index(["arm", "endpoint"])
+    assert overall.loc[("new", "PFS_HR"), "versus"] == "control" and overall.loc[("new", "PFS_HR"), "n"] == 300
+    assert overall.loc[("new", "PFS_HR"), "value"] == pytest.approx(hazard_ratio(table, "new", "control").hr)
+    assert overall.loc[("new", "median_PFS_months"), "value"] == pytest.approx(
+        km_table(table).query("arm == 'new' and endpoint == 'PFS'")["median_months"].item()
+    )
+    neoadjuvant = summary(trial_table(50, neoadjuvant=True).drop(columns=["os_months", "died"]), "control")
+    assert set(neoadjuvant["endpoint"]) == {"pCR_pct", "ORR_pct", "median_PFS_months", "PFS_HR"}
+
+
+def test_summary_keeps_trials_apart() -> None:
+    both = pd.concat([trial_table(40, seed=1), trial_table(40, seed=2).assign(trial="OTHER")])
+    rows = summary(both, control="control")
+    assert rows.groupby("trial").size().tolist() == [8, 8]
+
+
+# ---------------------------------------------------------------- degenerate data
+
+
+def degenerate_tables() -> dict[str, pd.DataFrame]:
+    base = trial_table(30)
+    return {
+        "no events": base.assign(progressed=False, died=False),
+        "one arm without events": base.assign(progressed=base["progressed"] & (base["arm"] == "control")),
+        "one arm empty": base[base["arm"] == "control"],
+        "no patients": base.iloc[:0],
+        "no times": base.assign(pfs_months=np.nan, os_months=np.nan),
+        "no responses": base.assign(response=None),
+        "arms separate completely": base.assign(
+            pfs_months=np.where(base["arm"] == "new", 100.0, 1.0) + base["patient"] / 1000, progressed=True),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(degenerate_tables()))
+def test_degenerate_tables_give_nan_with_a_note(case: str) -> None:
+    table = degenerate_tables()[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing leaks from lifelines, numpy or pandas
+        rows = summary(table, control="control", subgroups=["pik3ca"])
+        medians = km_table(table)
+        proportion_table(table, "orr")
+        groups = subgroup_table(table, "new", "control", ["pik3ca"])
+    for frame, value in ((rows, "value"), (medians, "median_months"), (groups, "hr")):
+        missing = frame[value].isna()
+        assert (frame.loc[missing, "note"] != "").all(), frame.loc[missing]
+    if case == "no patients":
+        assert rows.empty and medians.empty
+    elif case in ("no events", "one arm without events", "one arm empty", "arms separate completely"):
+        assert groups["hr"].isna().all() and rows.loc[rows["endpoint"] == "PFS_HR", "value"].isna().all()
+        with pytest.warns(Her2simWarning, match="not estimable|empty|no PFS event"):
+            assert np.isnan(hazard_ratio(table, "new", "control").hr)
+
+
+def test_an_absent_arm_is_nan_with_a_suggestion() -> None:
+    with pytest.warns(Her2simWarning, match="did you mean 'new'"):
+        result = hazard_ratio(trial_table(20), "neww", "control")
+    assert np.isnan(result.hr) and np.isnan(result.p)
+
+
+def test_missing_columns_are_one_line_errors() -> None:
+    with pytest.raises(UnknownNameError, match="response"):
+        proportion_table(trial_table(5).drop(columns="response"), "orr")
+    with pytest.raises(ConfigError, match="pfs_months"):
+        km_table(trial_table(5).drop(columns=["pfs_months", "os_months"]))
+    with pytest.raises(ConfigError, match="'dfs'"):
+        hazard_ratio(trial_table(5), "new", "control", endpoint="dfs")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- figures
+
+
+FIGURES: dict[str, Callable[[pd.DataFrame], Figure]] = {
+    "km": plots.km_figure,
+    "km_os": lambda table: plots.km_figure(table, "os"),
+    "forest": lambda table: plots.forest_figure(subgroup_table(table, "new", "control", ["pik3ca", "hr_status"])),
+    "waterfall": plots.waterfall_figure,
+    "waterfall_by_arm": lambda table: plots.waterfall_figure(table, colour_by="arm"),
+    "swimmer": lambda table: plots.swimmer_figure(table, max_patients=30),
+}
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_each_figure_is_a_figure_and_saves_a_png(name: str, tmp_path: Path) -> None:
+    fig = FIGURES[name](trial_table(80))
+    assert isinstance(fig, Figure) and fig.axes
+    save_figure(fig, tmp_path / f"{name}.png")
+    data = (tmp_path / f"{name}.png").read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+@pytest.mark.parametrize("case", list(degenerate_tables()))
+def test_figures_draw_degenerate_trials(name: str, case: str, tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save_figure(FIGURES[name](degenerate_tables()[case]), tmp_path / "figure.png")
+    assert (tmp_path / "figure.png").stat().st_size > 0
+
+
+def test_forest_figure_marks_inestimable_rows() -> None:
+    table = degenerate_tables()["one arm without events"]
+    fig = plots.forest_figure(subgroup_table(table, "new", "control", ["pik3ca"]))
+    assert any(text.get_text() == "not estimable" for ax in fig.axes for text in ax.texts)
+
+
+def test_swimmer_figure_shows_at_most_max_patients() -> None:
+    fig = plots.swimmer_figure(trial_table(100), max_patients=20)
+    assert len(fig.axes[0].get_yticks()) == 20
+    assert "20 of 200 patients" in fig.texts[0].get_text()
