@@ -174,11 +174,10 @@ class Her2Simulator:
         from outside (the tumour level does so as its composition changes).
         """
         moved = self.perturbation
-        context, regimen = moved.context(context), moved.regimen(regimen)
-        defaults = {**self.model.parameter_values, **moved.parameters}
-        clones = list(context.clones) or [(1.0, context)]
         if bystander is None:
-            bystander = population_uptake(regimen, clones, defaults)
+            bystander = self.bystander_release(context, regimen)
+        context, regimen = moved.context(context), moved.regimen(regimen)
+        clones = list(context.clones) or [(1.0, context)]
         rates = {node: (s, s) for node, s in moved.rate_scale.items()}
         out = []
         for fraction, clone in clones:
@@ -186,6 +185,14 @@ class Her2Simulator:
             scenario = Scenario(f"{clone.label} | {regimen.label}", parameters, rates, clone.fixed)
             out.append((fraction, scenario))
         return out
+
+    def bystander_release(self, context: Context, regimen: Regimen) -> float:
+        """Membrane-permeable payload the context's clones release per cell under the regimen
+        (:func:`population_uptake` with the simulator's parameters); 0 without such a payload."""
+        moved = self.perturbation
+        context, regimen = moved.context(context), moved.regimen(regimen)
+        defaults = {**self.model.parameter_values, **moved.parameters}
+        return population_uptake(regimen, list(context.clones) or [(1.0, context)], defaults)
 
     def _runs(self, pairs: Sequence[tuple[Context, Regimen]], bystander: Sequence[float] | None = None) -> list[_Run]:
         """Simulate the pairs not yet cached (one batch), pooling clones by their fractions."""

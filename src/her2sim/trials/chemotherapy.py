@@ -18,14 +18,13 @@ True
 from __future__ import annotations
 
 import functools
-import math
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from her2sim.formats.records import Document, read_document
+from her2sim.trials.kinetics import read_parameter
 
 __all__ = ["Chemotherapy", "chemotherapy_library", "read_chemotherapies"]
 
@@ -78,23 +77,9 @@ def _entry(doc: Document, i: int, raw: object) -> Chemotherapy:
     missing = sorted(known - set(raw))
     if missing:
         raise doc.error(where, f"missing field {missing[0]!r}")
-    values = {key: _parameter(doc, (*where, key), raw[key]) for key in ("kmax", "ec50")}
-    return Chemotherapy(str(raw["name"]), str(raw["class"]), str(raw["phase"]), values["kmax"][0],
-                        values["ec50"][0], values["kmax"][1], values["ec50"][1])  # fmt: skip
-
-
-def _parameter(doc: Document, path: tuple[str | int, ...], raw: object) -> tuple[float, tuple[float, float]]:
-    """(value, prior range) of a parameter entry; both positive and finite, value in range."""
-    if not isinstance(raw, Mapping) or "value" not in raw or "prior" not in raw or "source" not in raw:
-        raise doc.error(path, "a parameter is {value, unit, prior: [low, high], source}")
-    try:
-        value = float(raw["value"])
-        low, high = (float(x) for x in raw["prior"])
-    except (TypeError, ValueError):
-        raise doc.error(path, "value and prior must be numbers") from None
-    if not all(math.isfinite(x) and x > 0 for x in (value, low, high)) or not low <= value <= high:
-        raise doc.error(path, f"need 0 < low <= value <= high, got {low:g} <= {value:g} <= {high:g}")
-    return value, (low, high)
+    kmax, ec50 = (read_parameter(doc, (*where, key), raw[key]) for key in ("kmax", "ec50"))
+    return Chemotherapy(str(raw["name"]), str(raw["class"]), str(raw["phase"]), kmax.value, ec50.value,
+                        kmax.prior, ec50.prior)  # fmt: skip
 
 
 @functools.cache

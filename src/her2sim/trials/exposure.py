@@ -35,19 +35,23 @@ import numpy as np
 
 from her2sim.errors import ConfigError
 from her2sim.her2.model import data_path
-from her2sim.her2.pharmacology import adcc_drive
+from her2sim.her2.pharmacology import adcc_drive, epitope_access
 from her2sim.her2.scenario import Her2Simulator
 from her2sim.her2.therapies import Regimen
 
-__all__ = ["INTERPOLATION_ERROR", "ResponseTable", "cache_directory", "response_tables"]
+__all__ = ["INTERPOLATION_ERROR", "ResponseTable", "build_tables", "cache_directory", "response_tables"]
 
 #: Largest absolute interpolation error of proliferation and apoptosis (probabilities) seen
 #: against direct simulation at random concentrations, 8 grid points per drug (see the tests).
 INTERPOLATION_ERROR = 0.05
+#: Version of the cached table layout (part of the cache key).
+_FORMAT = 2
 #: Grid span around a drug's standard dose: from 1/300 to 30 times it, log-spaced, plus none.
 _SPAN = (1 / 300, 30.0)
 #: Bystander payload grid points for a conjugate whose payload crosses membranes.
 _BYSTANDER_POINTS = 5
+#: The context whose release at the top of the grid ends the bystander axis.
+BYSTANDER_REFERENCE = "ERBB2:amp"
 
 
 def cache_directory() -> Path:
@@ -63,8 +67,11 @@ def cache_directory() -> Path:
 @dataclass(frozen=True)
 class ResponseTable:
     """Proliferation and apoptosis of one context over a grid of drug concentrations (nM),
-    the same context untreated (``p0``, ``a0``), and the ADCC drive of the drugs at each
-    grid point (:func:`~her2sim.her2.pharmacology.adcc_drive`, computed, not simulated)."""
+    the same context untreated (``p0``, ``a0``), and, computed rather than simulated at each
+    grid point, the ADCC the drugs direct at its cells (:func:`~her2sim.her2.pharmacology.adcc_drive`
+    times the context's epitope access) and the membrane-permeable payload its cells release
+    (:meth:`~her2sim.her2.scenario.Her2Simulator.bystander_release`). With such a payload the
+    table has one more axis, the payload reaching the cells from their neighbours."""
 
     context: str
     drugs: tuple[str, ...]
@@ -74,67 +81,41 @@ class ResponseTable:
     p0: float
     a0: float
     adcc: np.ndarray
+    release: np.ndarray
     bystander: np.ndarray | None = None
 
     @classmethod
-    def build(
-        cls, simulator: Her2Simulator, context: str, drugs: Sequence[str], points: int = 8,
-        bystander_max: float = 0.0,
-    ) -> ResponseTable:  # fmt: skip
-        """Simulate the grid (one batch) and return the table."""
-        if not drugs:
-            raise ConfigError("a response table needs at least one drug")
-        if points < 2:
-            raise ConfigError(f"a concentration grid needs at least 2 points, got {points}")
-        ctx = simulator.context(context)
-        library = simulator.therapies
-        names = tuple(library.get(d).name for d in drugs)
-        grids = tuple(_grid(library.get(n).standard_dose, points) for n in names)
-        mesh = np.stack(np.meshgrid(*grids, indexing="ij"), axis=-1).reshape(-1, len(names))
-        byst = np.linspace(0.0, bystander_max, _BYSTANDER_POINTS) if bystander_max > 0 else None
-        regimens = [_regimen(library, names, row) for row in mesh]
-        pairs = [(ctx, r) for r in regimens] + [(ctx, Regimen())]
-        if byst is None:
-            values = simulator.readouts(pairs)
-        else:
-            values = simulator.readouts_with_bystander(
-                [(ctx, r) for r in regimens for _ in byst] + [(ctx, Regimen())],
-                [float(b) for _ in regimens for b in byst] + [0.0],
-            )
-        shape = tuple(len(g) for g in grids) + ((len(byst),) if byst is not None else ())
-        prolif = np.array([v["proliferation"] for v in values[:-1]]).reshape(shape)
-        apopt = np.array([v["apoptosis"] for v in values[:-1]]).reshape(shape)
-        base = values[-1]
-        adcc = np.array([adcc_drive(r, ctx) for r in regimens]).reshape(shape[: len(grids)])
-        return cls(ctx.label, names, grids, prolif, apopt, base["proliferation"], base["apoptosis"], adcc, byst)
+    def build(cls, simulator: Her2Simulator, context: str, drugs: Sequence[str], points: int = 8) -> ResponseTable:
+        """Simulate one context's grid (one batch) and return its table."""
+        [table] = build_tables(simulator, [context], drugs, points)
+        return table
 
     def at(self, concentrations: np.ndarray, bystander: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(proliferation, apoptosis) at each row of ``concentrations`` (patients x drugs, nM),
-        interpolated multilinearly in log concentration; beyond the grid, the last value holds."""
-        from scipy.interpolate import RegularGridInterpolator
+        """(proliferation, apoptosis) at each row of ``concentrations`` (points x drugs, nM),
+        interpolated multilinearly in log concentration; beyond the grid, the last value holds.
+        ``bystander`` (per point) is the payload from neighbouring cells, for tables with that axis."""
+        axes, points = self._points(concentrations)
+        if self.bystander is not None:
+            b = np.zeros(len(points)) if bystander is None else np.asarray(bystander, dtype=float)
+            axes.append(self.bystander)
+            points = np.column_stack([points, np.clip(b, self.bystander[0], self.bystander[-1])])
+        return _interpolate(axes, self.proliferation, points), _interpolate(axes, self.apoptosis, points)
 
-        c = np.atleast_2d(np.asarray(concentrations, dtype=float))
+    def adcc_at(self, concentrations: np.ndarray) -> np.ndarray:
+        """The ADCC directed at this context's cells at each row of ``concentrations``."""
+        return _interpolate(*self._points(concentrations), values=self.adcc)
+
+    def release_at(self, concentrations: np.ndarray) -> np.ndarray:
+        """The membrane-permeable payload this context's cells release at each row."""
+        return _interpolate(*self._points(concentrations), values=self.release)
+
+    def _points(self, concentrations: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        c = np.asarray(concentrations, dtype=float)
+        c = c.reshape(-1, 1) if c.ndim == 1 and len(self.drugs) == 1 else np.atleast_2d(c)
         if c.shape[1] != len(self.drugs):
             raise ConfigError(f"expected concentrations of {len(self.drugs)} drugs, got {c.shape[1]}")
         axes = [_axis(g) for g in self.grids]
-        points = np.column_stack([np.clip(_axis(c[:, j]), a[0], a[-1]) for j, a in enumerate(axes)])
-        if self.bystander is not None:
-            b = np.zeros(len(c)) if bystander is None else np.asarray(bystander, dtype=float)
-            axes.append(self.bystander)
-            points = np.column_stack([points, np.clip(b, self.bystander[0], self.bystander[-1])])
-        out = []
-        for values in (self.proliferation, self.apoptosis):
-            out.append(RegularGridInterpolator(axes, values, method="linear")(points))
-        return out[0], out[1]
-
-    def adcc_at(self, concentrations: np.ndarray) -> np.ndarray:
-        """The ADCC drive at each row of ``concentrations`` (patients x drugs, nM)."""
-        from scipy.interpolate import RegularGridInterpolator
-
-        c = np.atleast_2d(np.asarray(concentrations, dtype=float))
-        axes = [_axis(g) for g in self.grids]
-        points = np.column_stack([np.clip(_axis(c[:, j]), a[0], a[-1]) for j, a in enumerate(axes)])
-        return RegularGridInterpolator(axes, self.adcc, method="linear")(points)
+        return axes, np.column_stack([np.clip(_axis(c[:, j]), a[0], a[-1]) for j, a in enumerate(axes)])
 
     def save(self, path: Path) -> None:
         """Write the table (npz) through a temporary file and a rename."""
@@ -144,8 +125,8 @@ class ResponseTable:
         if self.bystander is not None:
             arrays["bystander"] = self.bystander
         np.savez(tmp, proliferation=self.proliferation, apoptosis=self.apoptosis, adcc=self.adcc,
-                 base=np.array([self.p0, self.a0]), drugs=np.array(self.drugs), context=np.array(self.context),
-                 **arrays)  # fmt: skip
+                 release=self.release, base=np.array([self.p0, self.a0]), drugs=np.array(self.drugs),
+                 context=np.array(self.context), **arrays)  # fmt: skip
         os.replace(tmp, path)
 
     @classmethod
@@ -153,33 +134,89 @@ class ResponseTable:
         with np.load(path, allow_pickle=False) as data:
             drugs = tuple(str(d) for d in data["drugs"])
             grids = tuple(data[f"grid{j}"] for j in range(len(drugs)))
-            byst = data.get("bystander", None)
+            byst = data["bystander"] if "bystander" in data else None
             return cls(str(data["context"]), drugs, grids, data["proliferation"], data["apoptosis"],
-                       float(data["base"][0]), float(data["base"][1]), data["adcc"], byst)  # fmt: skip
+                       float(data["base"][0]), float(data["base"][1]), data["adcc"], data["release"], byst)  # fmt: skip
+
+
+def build_tables(
+    simulator: Her2Simulator, contexts: Sequence[str], drugs: Sequence[str], points: int = 8
+) -> list[ResponseTable]:
+    """The tables of several contexts for one set of drugs, simulated in one batch.
+
+    When a drug's payload crosses membranes, every table gets a bystander axis from none to
+    what an HER2-amplified tumour releases at the top of the grid (:data:`BYSTANDER_REFERENCE`),
+    so the payload released by one clone can be read on the table of another."""
+    if not drugs:
+        raise ConfigError("a response table needs at least one drug")
+    if points < 2:
+        raise ConfigError(f"a concentration grid needs at least 2 points, got {points}")
+    library = simulator.therapies
+    names = tuple(library.get(d).name for d in drugs)
+    grids = tuple(_grid(library.get(n).standard_dose, points) for n in names)
+    mesh = np.stack(np.meshgrid(*grids, indexing="ij"), axis=-1).reshape(-1, len(names))
+    regimens = [_regimen(library, names, row) for row in mesh]
+    shape = tuple(len(g) for g in grids)
+    reference = simulator.context(BYSTANDER_REFERENCE)
+    top = simulator.bystander_release(reference, regimens[-1])
+    byst = np.linspace(0.0, top, _BYSTANDER_POINTS) if top > 0 else None
+    ctxs = [simulator.context(c) for c in contexts]
+    defaults = {**simulator.model.parameter_values, **simulator.perturbation.parameters}
+    if byst is None:
+        values = simulator.readouts([(c, r) for c in ctxs for r in regimens] + [(c, Regimen()) for c in ctxs])
+    else:
+        pairs = [(c, r) for c in ctxs for r in regimens for _ in byst]
+        doses = [float(b) for _ in ctxs for _ in regimens for b in byst]
+        values = simulator.readouts_with_bystander(pairs + [(c, Regimen()) for c in ctxs], doses + [0.0] * len(ctxs))
+    full = shape + ((len(byst),) if byst is not None else ())
+    size = int(np.prod(full))
+    tables = []
+    for i, ctx in enumerate(ctxs):
+        block = values[i * size : (i + 1) * size]
+        base = values[len(ctxs) * size + i]
+        prolif = np.array([v["proliferation"] for v in block]).reshape(full)
+        apopt = np.array([v["apoptosis"] for v in block]).reshape(full)
+        access = epitope_access(ctx, defaults)
+        adcc = np.array([adcc_drive(r, ctx) * access for r in regimens]).reshape(shape)
+        release = np.array([simulator.bystander_release(ctx, r) for r in regimens]).reshape(shape)
+        tables.append(ResponseTable(ctx.label, names, grids, prolif, apopt, base["proliferation"],
+                                    base["apoptosis"], adcc, release, byst))  # fmt: skip
+    return tables
 
 
 def response_tables(
     simulator: Her2Simulator,
-    requests: Sequence[tuple[str, tuple[str, ...], float]],
+    contexts: Sequence[str],
+    drugs: Sequence[str],
     points: int = 8,
     cache: Path | None = None,
-) -> dict[tuple[str, tuple[str, ...]], ResponseTable]:
-    """Tables for (context, drugs, bystander_max) requests, from the disk cache where present."""
+) -> dict[str, ResponseTable]:
+    """Each context's table for ``drugs``: from the disk cache where present, the others
+    simulated together in one batch and stored."""
     folder = cache or cache_directory()
-    out = {}
-    for context, drugs, bystander_max in requests:
-        path = folder / f"{_key(simulator, context, drugs, points, bystander_max)}.npz"
-        table = None
+    drugs = tuple(simulator.therapies.get(d).name for d in drugs)
+    out: dict[str, ResponseTable] = {}
+    todo: dict[str, Path] = {}
+    for context in dict.fromkeys(contexts):
+        path = folder / f"{_key(simulator, context, drugs, points)}.npz"
         if path.is_file():
             try:
-                table = ResponseTable.load(path)
+                out[context] = ResponseTable.load(path)
+                continue
             except (OSError, ValueError, KeyError):
-                table = None  # a damaged entry is rebuilt
-        if table is None:
-            table = ResponseTable.build(simulator, context, drugs, points, bystander_max)
+                pass  # a damaged entry is rebuilt
+        todo[context] = path
+    if todo:
+        for (context, path), table in zip(todo.items(), build_tables(simulator, list(todo), drugs, points), strict=True):
             table.save(path)
-        out[(context, drugs)] = table
+            out[context] = table
     return out
+
+
+def _interpolate(axes: list[np.ndarray], points: np.ndarray, values: np.ndarray) -> np.ndarray:
+    from scipy.interpolate import RegularGridInterpolator
+
+    return RegularGridInterpolator(axes, values, method="linear")(points)
 
 
 def _grid(standard: float, points: int) -> np.ndarray:
@@ -198,7 +235,7 @@ def _regimen(library, names: Sequence[str], doses: np.ndarray) -> Regimen:  # ty
     return library.regimen("+".join(parts)) if parts else Regimen()
 
 
-def _key(simulator: Her2Simulator, context: str, drugs: Sequence[str], points: int, bystander: float) -> str:
+def _key(simulator: Her2Simulator, context: str, drugs: Sequence[str], points: int) -> str:
     digest = hashlib.sha256()
     for name in ("her2.bnd", "her2.cfg", "alterations.yaml", "therapies.yaml", "posterior.tsv"):
         path = Path(data_path(name))
@@ -208,6 +245,6 @@ def _key(simulator: Her2Simulator, context: str, drugs: Sequence[str], points: i
                         sorted(perturbation.potency.items()), sorted(perturbation.emax.items()),
                         sorted(perturbation.alteration.items()))).encode())  # fmt: skip
     config = simulator.config
-    digest.update(f"{context}|{'+'.join(drugs)}|{points}|{bystander:.6g}|{config.sample_count}|{config.seed}|"
+    digest.update(f"{context}|{'+'.join(drugs)}|{points}|{_FORMAT}|{config.sample_count}|{config.seed}|"
                   f"{config.max_time}|{config.time_tick}".encode())  # fmt: skip
     return digest.hexdigest()[:24]

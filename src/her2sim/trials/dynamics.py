@@ -1,0 +1,159 @@
+"""Tumour courses of an arm's patients: each clone's cells day by day under the arm's drugs.
+
+A patient's tumour is two clones: the main clone (the patient's context) and a resistant
+subclone (the main context plus one mechanism of :mod:`her2sim.trials.kinetics`), a small
+fraction of the cells at the start. A clone's cells change at the net rate (per day)
+
+``b0 * (rp - ra - adcc_kill * immune * adcc) - d0 - sum_c kmax_c * e_c * rp``
+
+* ``b0 = ln 2 / Tpot``: the birth rate of an untreated tumour, from its potential doubling
+  time (cell production without loss, measured in patients by BrdU labelling);
+* ``d0 = b0 - ln 2 / Td``: the loss that makes the tumour double in its volume doubling time
+  ``Td`` (the population's ``doubling_time_days``), so untreated clones grow as observed;
+* ``rp``: the clone's proliferation in the cell model under that day's drug exposure, relative
+  to the clone untreated; ``ra``: the apoptosis the drugs add, ``(A - A0) / (1 - A0)``;
+* ``adcc``: the antibodies' ADCC drive times the clone's epitope access, scaled by the
+  patient's ``immune_capacity`` and the population parameter ``adcc_kill``;
+* ``e_c``: chemotherapy ``c``'s daily mean effect ``C / (C + ec50)``; it kills cycling cells,
+  so its kill scales with ``rp`` (:mod:`her2sim.trials.chemotherapy`).
+
+Everything that depends on drugs and the cell model is in :class:`ArmEffects`, computed once per
+arm; the population-level numbers (:class:`~her2sim.trials.kinetics.Kinetics`, chemotherapy
+``kmax``) enter only here, so fitting them to trial results re-runs this module alone.
+
+Examples
+--------
+>>> from her2sim.trials.kinetics import kinetics
+>>> effects = ArmEffects.untreated(patients=1, days=30)
+>>> host = Host(np.zeros(1), np.zeros(1), np.zeros(1, dtype=int), np.array([60.0]),
+...             np.array([1.0]), np.array([20.0]), ("PIK3CA:H1047R",))
+>>> cells = courses(effects, host, kinetics(), {}, np.array([0.0, 30.0]))
+>>> growth = cells.sum(axis=0)[0]
+>>> bool(abs(growth[1] / growth[0] - 2 ** 0.5) < 1e-6)  # untreated: doubles in Td = 60 days
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from her2sim.errors import ConfigError
+from her2sim.trials.course import clone_course
+from her2sim.trials.kinetics import Kinetics
+
+__all__ = ["ArmEffects", "Host", "courses", "initial_cells"]
+
+#: Clone order in every clones x patients array.
+CLONES = ("main", "subclone")
+
+
+@dataclass(frozen=True)
+class ArmEffects:
+    """Per clone, patient and day: relative proliferation ``rp``, added apoptosis ``ra`` and
+    ADCC drive ``adcc`` (clones x patients x days, float32), and each chemotherapy's daily
+    effect (patients x days)."""
+
+    proliferation: np.ndarray
+    apoptosis: np.ndarray
+    adcc: np.ndarray
+    chemotherapy: Mapping[str, np.ndarray]
+
+    def __post_init__(self) -> None:
+        shape = self.proliferation.shape
+        if len(shape) != 3 or shape[0] != len(CLONES):
+            raise ConfigError(f"effects must be clones x patients x days, got {shape}")
+        for name, array in (("apoptosis", self.apoptosis), ("adcc", self.adcc)):
+            if array.shape != shape:
+                raise ConfigError(f"{name} has shape {array.shape}, proliferation {shape}")
+        for name, array in self.chemotherapy.items():
+            if array.shape != shape[1:]:
+                raise ConfigError(f"chemotherapy {name} has shape {array.shape}, expected {shape[1:]}")
+
+    @property
+    def patients(self) -> int:
+        return self.proliferation.shape[1]
+
+    @property
+    def days(self) -> int:
+        return self.proliferation.shape[2]
+
+    @classmethod
+    def untreated(cls, patients: int, days: int) -> ArmEffects:
+        """No drug: every clone proliferates as untreated."""
+        shape = (len(CLONES), patients, days)
+        return cls(np.ones(shape, np.float32), np.zeros(shape, np.float32), np.zeros(shape, np.float32), {})
+
+    def take(self, rows: np.ndarray) -> ArmEffects:
+        """The effects of a subset of patients."""
+        return ArmEffects(self.proliferation[:, rows], self.apoptosis[:, rows], self.adcc[:, rows],
+                          {k: v[rows] for k, v in self.chemotherapy.items()})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Host:
+    """What the dynamics need of each patient, fixed before any parameter is fitted.
+
+    ``z_tpot`` and ``z_fraction`` are standard normal draws that the population parameters turn
+    into each patient's potential doubling time and subclone fraction, so a fit moves the
+    distributions without redrawing the patients. ``mechanism`` indexes ``mechanisms``.
+    """
+
+    z_tpot: np.ndarray
+    z_fraction: np.ndarray
+    mechanism: np.ndarray
+    doubling_days: np.ndarray
+    immune: np.ndarray
+    volume_cm3: np.ndarray
+    mechanisms: tuple[str, ...]
+
+    def take(self, rows: np.ndarray) -> Host:
+        return Host(self.z_tpot[rows], self.z_fraction[rows], self.mechanism[rows], self.doubling_days[rows],
+                    self.immune[rows], self.volume_cm3[rows], self.mechanisms)  # fmt: skip
+
+
+def birth_and_loss(host: Host, kin: Kinetics) -> tuple[np.ndarray, np.ndarray]:
+    """Each patient's birth rate ``b0`` and basal loss ``d0`` (per day).
+
+    Where a patient's drawn potential doubling time is longer than their volume doubling time
+    (no cell loss could make that tumour grow as fast as it does), ``b0`` is the observed growth
+    rate and the loss is zero."""
+    tpot = kin.value("potential_doubling_days") * np.exp(kin.value("potential_doubling_sigma") * host.z_tpot)
+    growth = math.log(2) / host.doubling_days
+    b0 = np.maximum(math.log(2) / tpot, growth)
+    return b0, b0 - growth
+
+
+def initial_cells(host: Host, kin: Kinetics) -> np.ndarray:
+    """Cells of each clone at the start (clones x patients)."""
+    total = host.volume_cm3 * kin.value("cell_density")
+    fraction = np.clip(kin.value("subclone_fraction") * np.exp(kin.value("subclone_fraction_sigma") * host.z_fraction),
+                       0.0, 0.5)  # fmt: skip
+    return np.stack([total * (1 - fraction), total * fraction])
+
+
+def courses(
+    effects: ArmEffects, host: Host, kin: Kinetics, kmax: Mapping[str, float], at_days: np.ndarray
+) -> np.ndarray:
+    """Cells of each clone at ``at_days`` (clones x patients x visits).
+
+    ``kmax`` gives each chemotherapy's kill rate (per day); a chemotherapy the arm gives without
+    a ``kmax`` is an error."""
+    missing = sorted(set(effects.chemotherapy) - set(kmax))
+    if missing:
+        raise ConfigError(f"no kill rate (kmax) for chemotherapy {missing[0]!r}")
+    b0, d0 = birth_and_loss(host, kin)
+    cells0 = initial_cells(host, kin)
+    adcc_scale = kin.value("adcc_kill") * host.immune
+    out = np.empty((len(CLONES), effects.patients, len(at_days)))
+    for k in range(len(CLONES)):
+        rp = effects.proliferation[k]
+        net = b0[:, None] * (rp - effects.apoptosis[k] - adcc_scale[:, None] * effects.adcc[k]) - d0[:, None]
+        for name, effect in effects.chemotherapy.items():
+            net -= kmax[name] * effect * rp
+        out[k] = clone_course(cells0[k], net, 1.0, at_days)
+    return out
+
