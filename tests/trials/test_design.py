@@ -71,6 +71,7 @@ def test_every_shipped_design_reads_with_every_fact_sourced(path: Path) -> None:
 
 def test_the_nine_trials_are_shipped_and_looked_up_by_name_or_alias() -> None:
     assert {d.name for d in designs()} == SHIPPED
+    assert len({*designs(), *designs()}) == 9 and len({arm for d in designs() for arm in d.arms}) == 22  # hashable
     assert design("cleopatra") is design("NCT00567190")
     assert design("db-03").name == "DESTINY-Breast03" and design("DB04").name == "DESTINY-Breast04"
     with pytest.raises(UnknownNameError, match=r"unknown trial 'EMILLIA' \(did you mean 'EMILIA'\?\)"):

@@ -223,6 +223,9 @@ class DrugItem:
     note: str = ""
     location: str = ""
 
+    def __hash__(self) -> int:  # the schedule is a mapping: hash what identifies the item
+        return hash((self.drug, self.location, tuple(self.schedule.items())))
+
     def describe(self) -> str:
         """The schedule in words: ``trastuzumab 8 mg/kg, then 6 mg/kg, every 3 weeks, until progression``."""
         s = self.schedule
@@ -379,6 +382,9 @@ class TrialDesign:
     notes: tuple[Note, ...]
     sources: Mapping[str, Source] = field(default_factory=dict)
     path: str = ""
+
+    def __hash__(self) -> int:  # ``sources`` is a mapping: hash what identifies the design
+        return hash((self.name, self.path))
 
     @property
     def n(self) -> int:
