@@ -41,6 +41,7 @@ from her2sim.errors import ConfigError, ModelFormatError, ModelValidationError, 
 from her2sim.formats.records import Document, Path, parse_document, read_document
 from her2sim.trials.conditions import (
     ATTRIBUTES,
+    EVERYONE,
     AllOf,
     AnyOf,
     Condition,
@@ -171,6 +172,7 @@ def _fields() -> frozenset[str]:
     return frozenset(out)
 
 
+#: Fields a ``not_found`` entry can name.
 FIELDS = _fields()
 
 #: Sources of a fact: each ``"<reference id>: <where in it>"``.
@@ -442,6 +444,8 @@ class TrialDesign:
 
 def _conjunction(criteria: Sequence[Criterion]) -> Condition:
     conditions = tuple(c.condition for c in criteria if c.condition is not None)
+    if not conditions:
+        return EVERYONE
     return conditions[0] if len(conditions) == 1 else AllOf(conditions)
 
 
