@@ -11,7 +11,7 @@ from her2sim.errors import ConfigError
 from her2sim.her2.model import load_config
 from her2sim.her2.scenario import Her2Simulator
 from her2sim.her2.therapies import therapy_library
-from her2sim.trials.exposure import INTERPOLATION_ERROR, ResponseTable, response_tables
+from her2sim.trials.exposure import INTERPOLATION_ERROR, ResponseTable, build_tables, response_tables
 
 SAMPLES = 400
 
@@ -61,26 +61,36 @@ def test_an_antibody_table_carries_its_adcc_drive(simulator: Her2Simulator) -> N
     table = ResponseTable.build(simulator, "ERBB2:amp", ("trastuzumab",), points=4)
     none, standard = table.adcc_at(np.array([[0.0], [therapy_library().get("trastuzumab").standard_dose]]))
     assert none == 0 and 0 < standard <= therapy_library().get("trastuzumab").adcc
+    masked = ResponseTable.build(simulator, "ERBB2:amp; MUC4:high", ("trastuzumab",), points=4)
+    assert masked.adcc[-1] < table.adcc[-1]  # MUC4 hides the epitope from the antibody
 
 
 def test_a_payload_that_crosses_membranes_adds_a_bystander_axis(simulator: Her2Simulator) -> None:
-    table = ResponseTable.build(simulator, "ERBB2:zero", ("T-DXd",), points=3, bystander_max=2.0)
-    assert table.proliferation.shape == (3, 5)
+    amp, zero = build_tables(simulator, ["ERBB2:amp", "ERBB2:zero"], ("T-DXd",), points=3)
+    assert zero.proliferation.shape == (3, 5) and np.array_equal(zero.bystander, amp.bystander)
     dose = np.array([[therapy_library().get("T-DXd").standard_dose]])
-    alone, _ = table.at(dose, np.array([0.0]))
-    helped, _ = table.at(dose, np.array([2.0]))
-    assert helped[0] < alone[0]  # DXd from HER2-positive neighbours kills HER2-zero cells
+    released = amp.release_at(dose)
+    assert released[0] > 0 and zero.release_at(dose)[0] == 0  # HER2-zero cells take up no conjugate
+    alone, _ = zero.at(dose, np.array([0.0]))
+    helped, _ = zero.at(dose, released)
+    assert helped[0] < alone[0]  # DXd from HER2-positive neighbours reaches HER2-zero cells
+
+
+def test_tables_of_several_contexts_in_one_batch_equal_tables_built_alone(simulator: Her2Simulator) -> None:
+    together = build_tables(simulator, ["ERBB2:amp", "ERBB2:amp; PIK3CA:H1047R"], ("lapatinib",), points=3)
+    alone = ResponseTable.build(simulator, "ERBB2:amp; PIK3CA:H1047R", ("lapatinib",), points=3)
+    assert np.array_equal(together[1].proliferation, alone.proliferation)
+    assert together[0].context != together[1].context
 
 
 def test_tables_are_cached_on_disk_and_a_damaged_entry_is_rebuilt(simulator: Her2Simulator, tmp_path: Path) -> None:
-    request = [("ERBB2:amp", ("lapatinib",), 0.0)]
-    first = response_tables(simulator, request, points=3, cache=tmp_path)
+    first = response_tables(simulator, ["ERBB2:amp"], ("lapatinib",), points=3, cache=tmp_path)
     [entry] = list(tmp_path.glob("*.npz"))
-    again = response_tables(simulator, request, points=3, cache=tmp_path)
-    key = ("ERBB2:amp", ("lapatinib",))
+    again = response_tables(simulator, ["ERBB2:amp"], ("lapatinib",), points=3, cache=tmp_path)
+    key = "ERBB2:amp"
     assert np.array_equal(first[key].proliferation, again[key].proliferation)
     entry.write_bytes(b"not a table")
-    rebuilt = response_tables(simulator, request, points=3, cache=tmp_path)
+    rebuilt = response_tables(simulator, ["ERBB2:amp"], ("lapatinib",), points=3, cache=tmp_path)
     assert np.array_equal(first[key].proliferation, rebuilt[key].proliferation)
 
 

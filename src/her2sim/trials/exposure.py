@@ -99,7 +99,7 @@ class ResponseTable:
             b = np.zeros(len(points)) if bystander is None else np.asarray(bystander, dtype=float)
             axes.append(self.bystander)
             points = np.column_stack([points, np.clip(b, self.bystander[0], self.bystander[-1])])
-        return _interpolate(axes, self.proliferation, points), _interpolate(axes, self.apoptosis, points)
+        return _interpolate(axes, points, self.proliferation), _interpolate(axes, points, self.apoptosis)
 
     def adcc_at(self, concentrations: np.ndarray) -> np.ndarray:
         """The ADCC directed at this context's cells at each row of ``concentrations``."""
