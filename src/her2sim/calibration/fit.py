@@ -27,7 +27,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -37,11 +37,12 @@ from her2sim.calibration.objective import loss, predict
 from her2sim.errors import ConfigError
 from her2sim.experiments.sensitivity import Space
 from her2sim.formats._io import atomic_write
+from her2sim.her2.ensemble import weighted_quantiles
 from her2sim.her2.model import data_path, load_config
 from her2sim.her2.posterior import Posterior
 from her2sim.her2.scenario import Her2Simulator
 
-__all__ = ["METHODS", "FitSettings", "Problem", "calibrate", "ensemble_predictions"]
+__all__ = ["METHODS", "FitSettings", "Fittable", "Problem", "calibrate", "ensemble_predictions"]
 
 METHODS = ("bo", "abc")
 _MANIFEST = "calibration.json"
@@ -74,9 +75,30 @@ class FitSettings:
                               f"got {self.budget}")  # fmt: skip
 
 
+class Fittable(Protocol):
+    """What :func:`calibrate` fits: factors in a space, and the scaled misses of ``size``
+    measurements at a point (the loss is their mean square), with a fingerprint that tells two
+    fits apart and the table of observed against predicted under a posterior."""
+
+    space: Space
+
+    @property
+    def names(self) -> list[str]: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def misses(self, values: Sequence[float], threads: int | None = None) -> np.ndarray: ...
+
+    def fingerprint(self) -> str: ...
+
+    def predictions(self, posterior: Posterior, members: int) -> pd.DataFrame: ...
+
+
 @dataclass(frozen=True)
 class Problem:
-    """What a fit is about: the measurements and the space of factors, and how to simulate."""
+    """What a fit of the cell model is about: the measurements and the space of factors, and how
+    to simulate."""
 
     measurements: tuple[Measurement, ...]
     space: Space
@@ -95,6 +117,13 @@ class Problem:
     @property
     def names(self) -> list[str]:
         return [f.name for f in self.space.factors]
+
+    @property
+    def size(self) -> int:
+        return len(self.measurements)
+
+    def predictions(self, posterior: Posterior, members: int) -> pd.DataFrame:
+        return ensemble_predictions(self, posterior, members)
 
     def simulator(self, values: Sequence[float], threads: int | None = None) -> Her2Simulator:
         config = load_config(samples=self.samples, seed=self.seed, threads=threads)
@@ -133,13 +162,13 @@ class Problem:
         return digest.hexdigest()[:16]
 
 
-def _evaluate_batch(problem: Problem, points: list[list[float]]) -> list[float]:
+def _evaluate_batch(problem: Fittable, points: list[list[float]]) -> list[float]:
     """Worker side: the loss of each point, one engine thread (the cluster gives parallelism)."""
     return [loss(problem.misses(p, threads=1)) for p in points]
 
 
 # ----------------------------------------------------------------------------- the directory
-def _claim(out: Path, problem: Problem, settings: FitSettings) -> None:
+def _claim(out: Path, problem: Fittable, settings: FitSettings) -> None:
     """Make ``out`` this fit's directory, or check it already is (then the fit resumes)."""
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / _MANIFEST
@@ -159,7 +188,7 @@ def _claim(out: Path, problem: Problem, settings: FitSettings) -> None:
 
 
 # ----------------------------------------------------------------------------- Bayesian optimisation
-def _bo(problem: Problem, settings: FitSettings, out: Path, progress: Progress | None, client: Any) -> Posterior:
+def _bo(problem: Fittable, settings: FitSettings, out: Path, progress: Progress | None, client: Any) -> Posterior:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -190,9 +219,9 @@ def _bo(problem: Problem, settings: FitSettings, out: Path, progress: Progress |
     return _likelihood_ensemble(problem, values, losses, {"method": "bo", "evaluations": str(len(complete))})
 
 
-def _likelihood_ensemble(problem: Problem, values: np.ndarray, losses: np.ndarray, meta: dict[str, str]) -> Posterior:
+def _likelihood_ensemble(problem: Fittable, values: np.ndarray, losses: np.ndarray, meta: dict[str, str]) -> Posterior:
     """The best sets, weighted by the likelihood of their misses relative to the best."""
-    n = len(problem.measurements)
+    n = problem.size
     weights = np.exp(-0.5 * n * (losses - losses.min()))
     keep = np.argsort(-weights)[:_MAX_MEMBERS]
     keep = keep[weights[keep] >= _MIN_WEIGHT * weights.max()]
@@ -200,7 +229,7 @@ def _likelihood_ensemble(problem: Problem, values: np.ndarray, losses: np.ndarra
 
 
 # ----------------------------------------------------------------------------- ABC-SMC
-def _abc(problem: Problem, settings: FitSettings, out: Path, progress: Progress | None, client: Any) -> Posterior:
+def _abc(problem: Fittable, settings: FitSettings, out: Path, progress: Progress | None, client: Any) -> Posterior:
     import logging
 
     import pyabc
@@ -254,7 +283,7 @@ class Fit:
 
 
 def calibrate(
-    problem: Problem,
+    problem: Fittable,
     out_dir: str | os.PathLike[str],
     settings: FitSettings | None = None,
     *,
@@ -268,11 +297,11 @@ def calibrate(
     _claim(out, problem, settings)
     runner = _bo if settings.method == "bo" else _abc
     posterior = runner(problem, settings, out, progress, client)
-    meta = {"her2sim posterior": f"{settings.method} fit of {len(problem.measurements)} measurements",
+    meta = {"her2sim posterior": f"{settings.method} fit of {problem.size} measurements",
             "fingerprint": problem.fingerprint(), **posterior.meta}  # fmt: skip
     posterior = Posterior(posterior.factors, posterior.values, posterior.weights, posterior.loss, meta)
     posterior.write(out / "posterior.tsv")
-    table = ensemble_predictions(problem, posterior, ensemble)
+    table = problem.predictions(posterior, ensemble)
     atomic_write(out / "fit.tsv", table.to_csv(sep="\t", index=False, float_format="%.4g"))
     return Fit(posterior, table)
 
@@ -290,18 +319,6 @@ def ensemble_predictions(problem: Problem, posterior: Posterior, members: int = 
     predicted = np.array([r["predicted"].to_numpy() for r in runs])
     correct = np.array([r["correct"].to_numpy() for r in runs], dtype=float)
     table = best[["id", "kind", "what", "readout", "observed", "sd", "predicted", "correct", "source"]].copy()
-    table["median"] = _weighted_quantile(predicted, weights, 0.5)
-    table["low"] = _weighted_quantile(predicted, weights, 0.05)
-    table["high"] = _weighted_quantile(predicted, weights, 0.95)
+    table["low"], table["median"], table["high"] = weighted_quantiles(predicted, weights, (0.05, 0.5, 0.95))
     table["correct_share"] = weights @ correct / weights.sum()
     return table
-
-
-def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> np.ndarray:
-    """Column-wise weighted quantile of ``values`` (members x measurements)."""
-    out = np.empty(values.shape[1])
-    for j in range(values.shape[1]):
-        order = np.argsort(values[:, j])
-        cumulative = np.cumsum(weights[order]) - 0.5 * weights[order]
-        out[j] = np.interp(q * weights.sum(), cumulative, values[order, j])
-    return out

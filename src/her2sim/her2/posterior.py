@@ -70,15 +70,20 @@ class Posterior:
         """The member with the lowest loss: the calibrated default."""
         return self.member(int(np.argmin(self.loss)))
 
-    def sample(self, n: int, seed: int = 0) -> list[tuple[float, Perturbation]]:
-        """``n`` members for predictions: all of them, by weight, when there are no more than
-        ``n``; otherwise ``n`` drawn by weight (equal weights then), reproducibly."""
+    def draw(self, n: int, seed: int = 0) -> list[tuple[float, int]]:
+        """(weight, member index) of ``n`` members for predictions: all of them, by weight, when
+        there are no more than ``n``; otherwise ``n`` drawn by weight (equal weights then),
+        reproducibly."""
         if n < 1:
             raise ConfigError(f"an ensemble needs at least one member, got {n}")
         if len(self) <= n:
-            return [(float(w), self.member(i)) for i, w in enumerate(self.weights)]
+            return [(float(w), i) for i, w in enumerate(self.weights)]
         picks = np.random.default_rng(seed).choice(len(self), size=n, replace=True, p=self.weights)
-        return [(1.0 / n, self.member(int(i))) for i in picks]
+        return [(1.0 / n, int(i)) for i in picks]
+
+    def sample(self, n: int, seed: int = 0) -> list[tuple[float, Perturbation]]:
+        """``n`` members as perturbations of the model (see :meth:`draw`)."""
+        return [(w, self.member(i)) for w, i in self.draw(n, seed)]
 
     def table(self) -> pd.DataFrame:
         """Members as rows: weight, loss and the factors' values."""

@@ -156,4 +156,3 @@ def courses(
             net -= kmax[name] * effect * rp
         out[k] = clone_course(cells0[k], net, 1.0, at_days)
     return out
-

@@ -134,7 +134,7 @@ class ResponseTable:
         with np.load(path, allow_pickle=False) as data:
             drugs = tuple(str(d) for d in data["drugs"])
             grids = tuple(data[f"grid{j}"] for j in range(len(drugs)))
-            byst = data["bystander"] if "bystander" in data else None
+            byst = data.get("bystander", None)
             return cls(str(data["context"]), drugs, grids, data["proliferation"], data["apoptosis"],
                        float(data["base"][0]), float(data["base"][1]), data["adcc"], data["release"], byst)  # fmt: skip
 
@@ -207,7 +207,9 @@ def response_tables(
                 pass  # a damaged entry is rebuilt
         todo[context] = path
     if todo:
-        for (context, path), table in zip(todo.items(), build_tables(simulator, list(todo), drugs, points), strict=True):
+        for (context, path), table in zip(
+            todo.items(), build_tables(simulator, list(todo), drugs, points), strict=True
+        ):
             table.save(path)
             out[context] = table
     return out
