@@ -26,6 +26,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from her2sim.experiments.cells import Cell, evaluate_cells
 from her2sim.formats._io import atomic_write
 from her2sim.her2.scenario import READOUTS
 
-__all__ = ["dask_client", "output_dir", "run_cells"]
+__all__ = ["Job", "dask_client", "output_dir", "run_cells", "run_parts"]
 
 _MANIFEST = "_manifest.json"
 #: The key-value metadata entry of a part that holds its chunk's fingerprint.
@@ -181,22 +182,32 @@ def _manifest_fingerprint(manifest: Path) -> str:
     return fingerprint
 
 
-def run_cells(
-    cells: Sequence[Cell],
+@dataclass(frozen=True)
+class Job:
+    """One part of a run: a picklable function and its arguments, the fingerprint of what it
+    computes, and the rows its table must have."""
+
+    function: Callable[..., pd.DataFrame]
+    arguments: tuple[Any, ...]
+    key: str
+    rows: int
+
+
+def run_parts(
+    jobs: Sequence[Job],
     out_dir: str | os.PathLike[str],
+    fingerprint: str,
     *,
     scheduler: str | None = None,
     workers: int | None = None,
     client: Any | None = None,
-    chunk_size: int = 32,
-    samples: int | None = None,
-    target_se: float | None = None,
-    readouts: Sequence[str] | None = None,
-    seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     notice: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Evaluate ``cells`` on Dask, writing ``out_dir/part-NNNNN.parquet``; return the whole table.
+    """Compute ``jobs`` on Dask, writing ``out_dir/part-NNNNN.parquet``, and return the whole table.
+
+    ``fingerprint`` names the run: a directory holding another run is refused, and parts already
+    written by this one are kept after the checks of the module docstring.
 
     Parameters
     ----------
@@ -204,43 +215,31 @@ def run_cells(
         An existing ``distributed.Client`` (otherwise one is made from ``scheduler`` or a
         local cluster of ``workers`` processes, and closed at the end).
     progress:
-        Called with (chunks done, chunks in all) as parts are written, resumed ones included.
+        Called with (parts done, parts in all) as parts are written, resumed ones included.
     notice:
         Called with one line for each existing part that is not kept (damaged, or of another
-        run or chunk size), naming the part and why; that chunk is computed again.
+        run or chunk size), naming the part and why; that part is computed again.
     """
-    if not cells:
-        raise ConfigError("nothing to run: the experiment has no cells")
-    if chunk_size < 1:
-        raise ConfigError(f"chunk size must be >= 1, got {chunk_size}")
-    _check_names(cells)
     out = output_dir(out_dir)
-    settings: dict[str, Any] = {"samples": samples, "target_se": target_se, "seed": seed}
-    if readouts is not None:
-        settings["readouts"] = tuple(readouts)
-    fingerprint = _fingerprint(cells, settings)
-    _claim(out, fingerprint, len(cells))
-    chunks = _chunks(cells, chunk_size)
-    keys = [_fingerprint(chunk, {**settings, "run": fingerprint}) for chunk in chunks]
-    rows_per_cell = len(readouts if readouts is not None else READOUTS)
-    parts = [out / f"part-{i:05d}.parquet" for i in range(len(chunks))]
-    todo = [i for i, p in enumerate(parts) if not _kept(p, keys[i], len(chunks[i]) * rows_per_cell, notice)]
-    done = len(chunks) - len(todo)
+    _claim(out, fingerprint, len(jobs))
+    parts = [out / f"part-{i:05d}.parquet" for i in range(len(jobs))]
+    todo = [i for i, p in enumerate(parts) if not _kept(p, jobs[i].key, jobs[i].rows, notice)]
+    done = len(jobs) - len(todo)
     if progress:
-        progress(done, len(chunks))
+        progress(done, len(jobs))
     if todo:
         own = client is None
         client = client or dask_client(scheduler, workers)
         try:
             from distributed import as_completed
 
-            futures = {client.submit(_evaluate_chunk, chunks[i], settings, pure=False): i for i in todo}
+            futures = {client.submit(jobs[i].function, *jobs[i].arguments, pure=False): i for i in todo}
             for future in as_completed(futures):
                 i = futures[future]
-                _write_part(future.result(), parts[i], keys[i])
+                _write_part(future.result(), parts[i], jobs[i].key)
                 done += 1
                 if progress:
-                    progress(done, len(chunks))
+                    progress(done, len(jobs))
         finally:
             if own:
                 cluster = getattr(client, "cluster", None)
@@ -248,3 +247,34 @@ def run_cells(
                 if cluster is not None:
                     cluster.close()
     return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+
+
+def run_cells(
+    cells: Sequence[Cell],
+    out_dir: str | os.PathLike[str],
+    *,
+    chunk_size: int = 32,
+    samples: int | None = None,
+    target_se: float | None = None,
+    readouts: Sequence[str] | None = None,
+    seed: int | None = None,
+    **run: Any,
+) -> pd.DataFrame:
+    """Evaluate ``cells`` in chunks on Dask (:func:`run_parts`; ``run`` takes its keyword
+    arguments: scheduler, workers, client, progress, notice), one part per chunk."""
+    if not cells:
+        raise ConfigError("nothing to run: the experiment has no cells")
+    if chunk_size < 1:
+        raise ConfigError(f"chunk size must be >= 1, got {chunk_size}")
+    _check_names(cells)
+    settings: dict[str, Any] = {"samples": samples, "target_se": target_se, "seed": seed}
+    if readouts is not None:
+        settings["readouts"] = tuple(readouts)
+    fingerprint = _fingerprint(cells, settings)
+    rows_per_cell = len(readouts if readouts is not None else READOUTS)
+    jobs = [
+        Job(_evaluate_chunk, (chunk, settings), _fingerprint(chunk, {**settings, "run": fingerprint}),
+            len(chunk) * rows_per_cell)
+        for chunk in _chunks(cells, chunk_size)
+    ]  # fmt: skip
+    return run_parts(jobs, out_dir, fingerprint, **run)

@@ -28,12 +28,11 @@ from her2sim.errors import ConfigError
 from her2sim.experiments.sensitivity import Factor, Space
 from her2sim.her2.ensemble import weighted_quantiles
 from her2sim.her2.posterior import Posterior
-from her2sim.her2.scenario import Her2Simulator
 from her2sim.trials.chemotherapy import chemotherapy_library
 from her2sim.trials.design import DrugChoice, TrialDesign
 from her2sim.trials.kinetics import Kinetics, kinetics
 from her2sim.trials.published import ResolvedRow
-from her2sim.trials.simulate import Prepared, kill_rates, outcomes, prepare_arm
+from her2sim.trials.simulate import Prepared, TrialSettings, kill_rates, outcomes, prepare_arm, warm_tables
 from her2sim.trials.validate import compare
 
 __all__ = ["INESTIMABLE", "TrialProblem", "population_space", "prepare"]
@@ -63,14 +62,15 @@ def _items(drugs):  # type: ignore[no-untyped-def]
         yield from (given.options if isinstance(given, DrugChoice) else (given,))
 
 
-def prepare(
-    rows: Sequence[ResolvedRow], patients: int, seed: int, simulator: Her2Simulator | None = None,
-    kin: Kinetics | None = None,
-) -> tuple[Prepared, ...]:  # fmt: skip
-    """Every arm of the rows' designs, prepared for ``patients`` patients each."""
-    simulator = simulator or Her2Simulator()
+def prepare(rows: Sequence[ResolvedRow], settings: TrialSettings, kin: Kinetics | None = None) -> tuple[Prepared, ...]:
+    """Every arm of the rows' designs, prepared with ``settings`` (patients per arm and seed)."""
     kin = kin or kinetics()
-    return tuple(prepare_arm(d, arm, patients, seed, simulator, kin)[0] for d in _designs(rows) for arm in d.arms)
+    simulator = settings.simulator()
+    out = []
+    for design in _designs(rows):
+        warm_tables(design, settings, kin, simulator)
+        out.extend(prepare_arm(design, arm, settings, kin, simulator) for arm in design.arms)
+    return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -28,28 +28,44 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import warnings
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from her2sim.errors import ConfigError, Her2simWarning
 from her2sim.her2.alterations import alteration_library, split_context
+from her2sim.her2.model import load_config
 from her2sim.her2.scenario import Her2Simulator
 from her2sim.trials.analysis import summary
 from her2sim.trials.arm import arm_effects, daily_exposure
 from her2sim.trials.chemotherapy import chemotherapy_library
-from her2sim.trials.design import Arm, TrialDesign
+from her2sim.trials.design import Arm, DrugChoice, TrialDesign
 from her2sim.trials.dynamics import ArmEffects, Host, courses
+from her2sim.trials.exposure import response_tables
 from her2sim.trials.kinetics import Kinetics, kinetics
 from her2sim.trials.population import sample_patients
 from her2sim.trials.recist import assess, sums_of_diameters
 
-__all__ = ["Prepared", "TrialResult", "enrol", "outcomes", "prepare_arm", "run_trial", "tumours"]
+__all__ = [
+    "Prepared",
+    "TrialResult",
+    "TrialSettings",
+    "enrol",
+    "outcomes",
+    "prepare_arm",
+    "run_trial",
+    "simulate_part",
+    "tumours",
+]
 
 #: Days in a month (365.25 / 12), for PFS in months as trials report it.
 DAYS_PER_MONTH = 30.4375
@@ -59,8 +75,6 @@ HORIZON_MONTHS = 60.0
 DEFAULT_IMAGING_WEEKS = 9.0
 #: Most patients sampled to find the eligible ones before eligibility counts as selecting nobody.
 MAX_SCREENED = 200_000
-#: Patients simulated together (memory grows with it, not with the trial).
-CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -124,13 +138,14 @@ def tumours(patients: pd.DataFrame, kin: Kinetics, seed: int, neoadjuvant: bool)
     u = rng.random(n)
     mechanism = np.empty(n, dtype=int)
     subclones = np.empty(n, dtype=object)
+    options = {c: _subclone_options(library, c, names) for c in set(contexts)}
     for i, context in enumerate(contexts):
-        present = set(split_context(context))
-        w = np.where([name in present for name in names], 0.0, weights)
+        candidates = options[context]
+        w = np.array([weights[j] if candidates[j] else 0.0 for j in range(len(names))])
         if w.sum() == 0:
-            w = weights
+            raise ConfigError(f"no resistance mechanism of the kinetics file can arise in context {context!r}")
         mechanism[i] = int(np.searchsorted(np.cumsum(w) / w.sum(), u[i], side="right"))
-        subclones[i] = _with(library, context, names[mechanism[i]])
+        subclones[i] = candidates[mechanism[i]]
     if neoadjuvant:
         diameter_cm = patients["tumour_diameter_cm"].to_numpy(dtype=float)
     else:
@@ -149,11 +164,19 @@ def tumours(patients: pd.DataFrame, kin: Kinetics, seed: int, neoadjuvant: bool)
     return host, subclones
 
 
-def _with(library, context: str, mechanism: str) -> str:  # type: ignore[no-untyped-def]
-    """``context`` with ``mechanism`` added, replacing an alternative of the same group."""
-    group = library.get(mechanism).group
-    kept = [a for a in split_context(context) if not (group and library.get(a).group == group) and a != mechanism]
-    return library.context([*kept, mechanism]).label
+def _subclone_options(library, context: str, mechanisms: Sequence[str]) -> list[str | None]:  # type: ignore[no-untyped-def]
+    """Each mechanism's subclone of ``context`` (the mechanism added, replacing an alternative of
+    its group), or None where the main clone has it already or it contradicts the context."""
+    present = split_context(context)
+    out: list[str | None] = []
+    for mechanism in mechanisms:
+        group = library.get(mechanism).group
+        kept = [a for a in present if not (group and library.get(a).group == group)]
+        try:
+            out.append(None if mechanism in present else library.context([*kept, mechanism]).label)
+        except ConfigError:
+            out.append(None)
+    return out
 
 
 def _visits(design: TrialDesign, days: int) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -171,46 +194,72 @@ def _visits(design: TrialDesign, days: int) -> tuple[np.ndarray, tuple[str, ...]
     return np.array(visits), notes
 
 
-def prepare_arm(
-    design: TrialDesign, arm: Arm, n: int, seed: int, simulator: Her2Simulator, kin: Kinetics, points: int = 8
-) -> tuple[Prepared, tuple[str, ...]]:
-    """Enrol, draw tumours, compute exposures and effects for one arm."""
-    patients = enrol(design, arm, n, seed)
-    neoadjuvant = design.setting == "neoadjuvant"
-    host, subclones = tumours(patients, kin, _seed(seed, design.name, arm.label, "tumour"), neoadjuvant)
-    notes: tuple[str, ...] = ()
-    if neoadjuvant:
+@dataclass(frozen=True)
+class TrialSettings:
+    """How a trial is simulated: patients per arm (None: the published arm sizes), seed, the cell
+    model's trajectories per scenario, concentration grid points per drug, patients per part."""
+
+    patients: int | None = None
+    seed: int = 0
+    samples: int = 200
+    points: int = 8
+    chunk: int = 1000
+
+    def __post_init__(self) -> None:
+        for name in ("samples", "points", "chunk"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and value >= (2 if name == "points" else 1)):
+                raise ConfigError(f"{name} must be a whole number >= {2 if name == 'points' else 1}, got {value!r}")
+        if self.patients is not None and not (isinstance(self.patients, int) and self.patients >= 1):
+            raise ConfigError(f"patients per arm must be a whole number >= 1, got {self.patients!r}")
+
+    def arm_size(self, arm: Arm) -> int:
+        return self.patients or arm.n
+
+    def simulator(self) -> Her2Simulator:
+        """The calibrated cell model at these settings."""
+        return Her2Simulator(load_config(samples=self.samples, seed=self.seed))
+
+
+def _enrolled(
+    design: TrialDesign, arm: Arm, settings: TrialSettings, kin: Kinetics
+) -> tuple[pd.DataFrame, Host, np.ndarray]:
+    """An arm's patients, hosts and subclone contexts (all of them; cheap and deterministic)."""
+    patients = enrol(design, arm, settings.arm_size(arm), settings.seed)
+    seed = _seed(settings.seed, design.name, arm.label, "tumour")
+    host, subclones = tumours(patients, kin, seed, design.setting == "neoadjuvant")
+    return patients, host, subclones
+
+
+def _timeline(design: TrialDesign) -> tuple[int, np.ndarray, float | None, tuple[str, ...]]:
+    """(days simulated, assessment days, surgery day or None, notes)."""
+    if design.setting == "neoadjuvant":
         if design.surgery_week is None:
             raise ConfigError(f"{design.name}: a neoadjuvant design needs surgery_week")
         surgery = 7.0 * design.surgery_week
-        days, visits = math.ceil(surgery) + 1, np.array([surgery])
-        stop = np.full(n, surgery)
-    else:
-        surgery, days = None, int(HORIZON_MONTHS * DAYS_PER_MONTH) + 1
-        visits, notes = _visits(design, days - 1)
-        stop = np.full(n, np.inf)
-    chunks = []
-    for start in range(0, n, CHUNK):
-        rows = slice(start, min(n, start + CHUNK))
-        exposure = daily_exposure(
-            arm, patients.iloc[rows], days, stop[rows], _seed(seed, design.name, arm.label, "pk", str(start))
-        )
-        chunks.append(
-            arm_effects(
-                simulator, exposure, [patients["context"].to_numpy(dtype=object)[rows], subclones[rows]], points
-            )
-        )
-    effects = chunks[0] if len(chunks) == 1 else _concatenate(chunks)
-    return Prepared(design, arm, patients, host, subclones, effects, visits, surgery), notes
+        return math.ceil(surgery) + 1, np.array([surgery]), surgery, ()
+    days = int(HORIZON_MONTHS * DAYS_PER_MONTH) + 1
+    visits, notes = _visits(design, days - 1)
+    return days, visits, None, notes
 
 
-def _concatenate(chunks: Sequence[ArmEffects]) -> ArmEffects:
-    return ArmEffects(
-        np.concatenate([c.proliferation for c in chunks], axis=1),
-        np.concatenate([c.apoptosis for c in chunks], axis=1),
-        np.concatenate([c.adcc for c in chunks], axis=1),
-        {k: np.concatenate([c.chemotherapy[k] for c in chunks]) for k in chunks[0].chemotherapy},
+def prepare_arm(
+    design: TrialDesign, arm: Arm, settings: TrialSettings, kin: Kinetics, simulator: Her2Simulator,
+    rows: slice | None = None,
+) -> Prepared:  # fmt: skip
+    """Enrol, draw tumours, compute exposures and effects for an arm's patients (``rows`` of them)."""
+    patients, host, subclones = _enrolled(design, arm, settings, kin)
+    rows = rows or slice(0, len(patients))
+    index = np.arange(len(patients))[rows]
+    patients, host, subclones = patients.iloc[index].reset_index(drop=True), host.take(index), subclones[index]
+    days, visits, surgery, _ = _timeline(design)
+    stop = np.full(len(patients), np.inf if surgery is None else surgery)
+    exposure = daily_exposure(
+        arm, patients, days, stop, _seed(settings.seed, design.name, arm.label, "pk", str(index[0]))
     )
+    contexts = [patients["context"].to_numpy(dtype=object), subclones]
+    effects = arm_effects(simulator, exposure, contexts, settings.points)
+    return Prepared(design, arm, patients, host, subclones, effects, visits, surgery)
 
 
 def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float]) -> pd.DataFrame:
@@ -251,28 +300,86 @@ def kill_rates(values: Mapping[str, float] | None = None) -> dict[str, float]:
     return rates
 
 
+def targeted_drugs(arm: Arm) -> tuple[str, ...]:
+    """The arm's drugs that act through the cell model (sorted, as response tables key them)."""
+    return tuple(sorted({item.drug for given in arm.drugs for item in _options(given) if item.kind == "library"}))
+
+
+def _options(given):  # type: ignore[no-untyped-def]
+    return given.options if isinstance(given, DrugChoice) else (given,)
+
+
+def warm_tables(design: TrialDesign, settings: TrialSettings, kin: Kinetics, simulator: Her2Simulator) -> None:
+    """Simulate, in one batch per arm, the response tables every part of the trial will read, so
+    that parts running in parallel find them on disk rather than each building them."""
+    for arm in design.arms:
+        drugs = targeted_drugs(arm)
+        if drugs:
+            patients, _, subclones = _enrolled(design, arm, settings, kin)
+            contexts = sorted(set(patients["context"]) | set(subclones))
+            response_tables(simulator, contexts, drugs, settings.points)
+
+
+def simulate_part(
+    design: TrialDesign, arm_label: str, start: int, stop: int, settings: TrialSettings, kin: Kinetics,
+    kmax: Mapping[str, float],
+) -> pd.DataFrame:  # fmt: skip
+    """Outcomes of patients ``start`` to ``stop`` of one arm (a part of a trial run)."""
+    arm = design.arm(arm_label)
+    prepared = prepare_arm(design, arm, settings, kin, settings.simulator(), slice(start, stop))
+    table = outcomes(prepared, kin, kmax)
+    table.insert(2, "patient", np.arange(start, stop))
+    return table
+
+
 def run_trial(
     design: TrialDesign,
-    patients: int | None = None,
-    seed: int = 0,
-    simulator: Her2Simulator | None = None,
+    settings: TrialSettings | None = None,
     kin: Kinetics | None = None,
     kmax: Mapping[str, float] | None = None,
-    points: int = 8,
+    out_dir: str | os.PathLike[str] | None = None,
+    **run: Any,
 ) -> TrialResult:
-    """Simulate every arm of ``design`` with ``patients`` per arm (default: the published arm sizes)."""
-    simulator = simulator or Her2Simulator()
+    """Simulate every arm of ``design``.
+
+    Without ``out_dir`` the parts run here, one after the other. With it they run on Dask
+    (:func:`her2sim.experiments.runner.run_parts`; ``run`` takes its scheduler, workers, client,
+    progress and notice), each written as a Parquet part, so a stopped run resumes."""
+    settings = settings or TrialSettings()
     kin = kin or kinetics()
     rates = kill_rates(kmax)
-    tables, notes = [], []
-    for arm in design.arms:
-        prepared, arm_notes = prepare_arm(design, arm, patients or arm.n, seed, simulator, kin, points)
-        notes.extend(n for n in arm_notes if n not in notes)
-        tables.append(outcomes(prepared, kin, rates))
-    table = pd.concat(tables, ignore_index=True)
-    table.insert(2, "patient", np.arange(len(table)))
+    _, _, _, notes = _timeline(design)
+    parts = [(arm.label, start, min(settings.arm_size(arm), start + settings.chunk))
+             for arm in design.arms for start in range(0, settings.arm_size(arm), settings.chunk)]  # fmt: skip
+    simulator = settings.simulator()
+    warm_tables(design, settings, kin, simulator)
+    if out_dir is None:
+        table = pd.concat([simulate_part(design, *part, settings, kin, rates) for part in parts], ignore_index=True)
+    else:
+        from her2sim.experiments.runner import Job, run_parts
+
+        fingerprint = _fingerprint(design, settings, kin, rates)
+        jobs = [Job(simulate_part, (design, *part, settings, kin, rates), f"{fingerprint}/{part}", part[2] - part[1])
+                for part in parts]  # fmt: skip
+        table = run_parts(jobs, out_dir, fingerprint, **run)
     for note in notes:
         warnings.warn(note, Her2simWarning, stacklevel=2)
     subgroups = sorted({by for analysis in design.subgroups for by in analysis.by})
     control = design.control.label if design.control is not None else design.arms[0].label
-    return TrialResult(table, summary(table, control=control, subgroups=subgroups), tuple(notes))
+    return TrialResult(table, summary(table, control=control, subgroups=subgroups), notes)
+
+
+def _fingerprint(design: TrialDesign, settings: TrialSettings, kin: Kinetics, kmax: Mapping[str, float]) -> str:
+    """What a trial run's results depend on: the design file, the settings, the parameters, the model."""
+    from her2sim.her2.model import data_path
+
+    digest = hashlib.sha256()
+    digest.update(
+        Path(design.path).read_bytes() if design.path and Path(design.path).is_file() else design.name.encode()
+    )
+    for name in ("her2.bnd", "her2.cfg", "alterations.yaml", "therapies.yaml", "posterior.tsv"):
+        path = Path(data_path(name))
+        digest.update(path.read_bytes() if path.is_file() else b"-")
+    digest.update(repr((settings, sorted((k, p.value) for k, p in kin.parameters.items()),
+                        [m.alteration for m in kin.mechanisms], sorted(kmax.items()))).encode())  # fmt: skip
+    return digest.hexdigest()[:24]
