@@ -1,0 +1,1 @@
+"""Virtual clinical trials: trial designs, patient populations, drug schedules and their analysis."""
