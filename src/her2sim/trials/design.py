@@ -39,6 +39,7 @@ from typing import Any, NoReturn, TypeVar
 
 from her2sim.errors import ConfigError, ModelFormatError, ModelValidationError, UnknownNameError, closest
 from her2sim.formats.records import Document, Path, parse_document, read_document
+from her2sim.trials.chemotherapy import chemotherapy_library
 from her2sim.trials.conditions import (
     ATTRIBUTES,
     EVERYONE,
@@ -51,12 +52,11 @@ from her2sim.trials.conditions import (
     satisfiable,
     subgroup_table,
 )
+from her2sim.trials.schedule import SCHEDULE_WORDS, parse_schedule
 
 __all__ = [
-    "CHEMOTHERAPIES",
     "ENDPOINTS",
     "POPULATIONS",
-    "SCHEDULE_KEYS",
     "SETTINGS",
     "Arm",
     "Assessments",
@@ -87,20 +87,6 @@ POPULATIONS = (
     "her2-low-metastatic",
     "her2-low-zero-metastatic",
 )
-#: Chemotherapies a schedule may name besides the therapy library's drugs (and ``placebo``).
-CHEMOTHERAPIES = (
-    "docetaxel",
-    "paclitaxel",
-    "nab-paclitaxel",
-    "capecitabine",
-    "eribulin",
-    "gemcitabine",
-    "vinorelbine",
-    "carboplatin",
-    "5-fluorouracil",
-    "epirubicin",
-    "cyclophosphamide",
-)
 PLACEBO = "placebo"
 #: Endpoints a design can measure; pCR needs a definition, ORR says whether responses were confirmed.
 ENDPOINTS = ("pCR", "ORR", "PFS", "OS")
@@ -109,21 +95,6 @@ RECIST_VERSIONS = ("1.0", "1.1")
 #: Who judged progression and response: the investigator, a blinded independent central review,
 #: or an independent review the sources do not call blinded.
 REVIEWS = ("investigator", "BICR", "independent")
-#: Keys of a schedule item besides ``drug``, ``source`` and ``note``: checked here, read by the PK layer.
-SCHEDULE_KEYS = (
-    "dose",
-    "then",
-    "every",
-    "times_per_day",
-    "days",
-    "cycle",
-    "cycles",
-    "start_week",
-    "for_weeks",
-    "until",
-    "route",
-)
-
 # required and optional keys of each mapping of the schema
 _TOP = (
     (
@@ -144,7 +115,7 @@ _REFERENCE = (("id", "citation"), ("doi", "pmid", "pmcid", "nct", "note"))
 _CRITERION = (("text", "source"), ("condition", "note"))
 _RANDOMISATION = (("source",), ("randomised", "ratio", "stratification", "blinding", "note"))
 _ARM = (("name", "label", "n", "drugs", "source"), ("eligibility", "population", "note"))
-_DRUG = (("drug", "source"), (*SCHEDULE_KEYS, "note"))
+_DRUG = (("drug", "source"), (*SCHEDULE_WORDS, "note"))
 _CHOICE = (("one_of", "chosen_by", "source"), ("note",))
 _ASSESSMENTS = (("source",), ("imaging_every_weeks", "then_every_weeks", "after_week", "recist", "review", "note"))
 _ENDPOINT = (("name", "source"), ("primary", "definition", "confirmed", "note"))
@@ -212,10 +183,11 @@ class DrugItem:
 
     ``drug`` is the therapy library's name (``trastuzumab emtansine`` for ``T-DM1``), a
     chemotherapy or ``placebo``; ``kind`` says which (``library``, ``chemotherapy``,
-    ``placebo``). ``schedule`` is the item as a plain mapping, ``drug`` (canonical) and the keys
-    of :data:`SCHEDULE_KEYS` as written (``dose: 8 mg/kg, then: 6 mg/kg, every: 3 weeks, until:
-    progression``); a drug without ``dose`` is one whose dose the sources do not give (the design
-    lists ``arms.drugs.dose`` under ``not_found``). ``location`` is ``file:line`` for messages.
+    ``placebo``). ``schedule`` is the item as a plain mapping, ``drug`` (canonical) and the
+    schedule words (:data:`~her2sim.trials.schedule.SCHEDULE_WORDS`) as written (``dose: 8 mg/kg,
+    then: 6 mg/kg, every: 3 weeks, until: progression``); a drug without ``dose`` is one whose
+    dose the sources do not give (the design lists ``arms.drugs.dose`` under ``not_found``).
+    ``location`` is ``file:line`` for messages.
     """
 
     drug: str
@@ -241,8 +213,9 @@ class DrugItem:
             "days": "days {}",
             "cycle": "in cycles of {}",
             "cycles": "{} cycles",
-            "start_week": "from week {}",
-            "for_weeks": "for {} weeks",
+            "start": "from {}",
+            "weeks": "for {} weeks",
+            "infusion": "infused over {}",
             "until": "until {}",
             "route": "{}",
         }
@@ -806,7 +779,7 @@ class _Reader:
         d = self.keys(raw, path, spec, "a schedule item")
         name, kind = self.drug(d["drug"], (*path, "drug"))
         schedule = {"drug": name}
-        for key in SCHEDULE_KEYS:
+        for key in SCHEDULE_WORDS:
             if key in d:
                 value = d[key]
                 if value is None or isinstance(value, (dict, list, bool)):
@@ -814,6 +787,8 @@ class _Reader:
                 schedule[key] = value
         if kind != PLACEBO:
             self.present_or_missing(schedule.get("dose"), "arms.drugs.dose", (*path, "dose"), once=False)
+            if "dose" in schedule:  # the PK layer's reading: units, words, the validated dose range
+                parse_schedule(schedule, lambda key, message, hint: self.fail((*path, key), message, hint))
         source = self.source(d["source"], (*path, "source")) if "source" in d else inherited
         location = f"{self.doc.source}:{self.doc.line(path)}"
         return DrugItem(name, kind, MappingProxyType(schedule), source or (), str(d.get("note", "")), location)
@@ -827,18 +802,18 @@ class _Reader:
         found = library.find(written)
         if found is not None:
             return found.name, "library"
-        if written.lower() in CHEMOTHERAPIES:
+        if written.lower() in chemotherapy_library():
             return written.lower(), "chemotherapy"
         if written.lower() == PLACEBO:
             return PLACEBO, PLACEBO
-        pool = [*(k for d in library for k in (d.name, *d.aliases)), *CHEMOTHERAPIES, PLACEBO]
+        pool = [*(k for d in library for k in (d.name, *d.aliases)), *chemotherapy_library(), PLACEBO]
         near = closest(written, pool)
         raise self.fail(
             path,
             f"unknown drug {written!r}",
             f"did you mean {', '.join(repr(n) for n in near)}?"
             if near
-            else "a therapy-library name or alias, a chemotherapy of CHEMOTHERAPIES, or placebo",
+            else "a therapy-library name or alias, a chemotherapy of trials/data/chemotherapy.yaml, or placebo",
         )
 
     def randomisation(self, data: Any, arms: tuple[Arm, ...] | None) -> Randomisation:

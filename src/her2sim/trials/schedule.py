@@ -24,6 +24,8 @@ Words
 ``until``          ``progression`` or ``surgery``: no fixed end (every schedule stops at the stop day)
 ``start``          ``day 22`` or ``week 13``: when the first cycle starts (default day 1)
 ``infusion``       infusion time (``90 min``, ``3 hours``), overriding the PK library's
+``route``          ``IV``, ``oral``, ``SC`` or ``IM``, as the trial writes it: checked against the PK library
+``times_per_day``  alone (without ``every`` or ``cycle``): that many doses every day
 
 Examples
 --------
@@ -55,7 +57,7 @@ import pandas as pd
 from her2sim.errors import ConfigError, UnknownNameError, closest
 from her2sim.trials.pk import PKLibrary, check_dose_range, dose_mg, pk_library
 
-__all__ = ["Dose", "Doses", "ErrorAt", "Schedule", "administrations", "parse_dose", "parse_schedule"]
+__all__ = ["SCHEDULE_WORDS", "Dose", "Doses", "ErrorAt", "Schedule", "administrations", "parse_dose", "parse_schedule"]
 
 #: ``where(key, message, hint)`` returns the exception to raise for a problem at ``key`` of an item.
 ErrorAt = Callable[[str, str, "str | None"], Exception]
@@ -63,8 +65,8 @@ ErrorAt = Callable[[str, str, "str | None"], Exception]
 #: Largest patients x administrations matrix :func:`administrations` builds (8 bytes each: 2 GB).
 MAX_CELLS = 2**28
 
-_KEYS = (
-    "drug",
+#: The words of a schedule item (with ``drug``); trial designs write their schedules in them.
+SCHEDULE_WORDS = (
     "dose",
     "then",
     "every",
@@ -76,7 +78,11 @@ _KEYS = (
     "until",
     "start",
     "infusion",
+    "route",
 )
+_KEYS = ("drug", *SCHEDULE_WORDS)
+_ROUTES = {"iv": "iv", "intravenous": "iv", "oral": "oral", "po": "oral", "sc": "sc", "subcutaneous": "sc",
+           "im": "im", "intramuscular": "im"}  # fmt: skip
 _UNTIL = ("progression", "surgery")
 _DAYS_PER = {
     "min": 1 / 1440,
@@ -166,9 +172,12 @@ def _config_error(key: str, message: str, hint: str | None = None) -> Exception:
 
 def parse_dose(text: Any, where: ErrorAt = _config_error, key: str = "dose") -> Dose:
     """A dose written as text: ``840 mg``, ``8 mg/kg``, ``1000 mg/m2``, ``AUC 6`` or ``AUC 5 mg.min/mL``.
+    A range as trials write one (``25-30 mg/m2``: the investigator's choice) is its midpoint.
 
     >>> parse_dose("75 mg/m2"), parse_dose("AUC 6"), parse_dose("1.5 g")
     (Dose(value=75.0, unit='mg/m2'), Dose(value=6.0, unit='AUC'), Dose(value=1500.0, unit='mg'))
+    >>> parse_dose("25-30 mg/m2")
+    Dose(value=27.5, unit='mg/m2')
     """
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise where(key, f"dose {text!r} must be text such as 8 mg/kg", _DOSE_HINT)
@@ -176,14 +185,17 @@ def parse_dose(text: Any, where: ErrorAt = _config_error, key: str = "dose") -> 
     auc = re.fullmatch(rf"AUC\s*({_NUMBER})\s*(?:mg\s*[.*·]?\s*min\s*/\s*ml)?", written, re.IGNORECASE)
     if auc is not None:
         return Dose(_positive(float(auc.group(1)), where, key, f"dose {written!r}"), "AUC")
-    match = re.fullmatch(rf"({_NUMBER})\s*(.*)", written)
+    match = re.fullmatch(rf"({_NUMBER})(?:\s*[-–]\s*({_NUMBER}))?\s*(\D.*)?", written)
     if match is None:
         raise where(key, f"dose {written!r} is not a number with a unit", _DOSE_HINT)
-    value, unit = float(match.group(1)), match.group(2).replace(" ", "").lower()
+    low, high = float(match.group(1)), float(match.group(2) or match.group(1))
+    if high < low:
+        raise where(key, f"dose range {written!r} runs downwards", "write the lower dose first: 25-30 mg/m2")
+    value, unit = (low + high) / 2, (match.group(3) or "").replace(" ", "").lower()
     if not unit:
         raise where(key, f"dose {written!r} has no unit", _DOSE_HINT)
     if unit not in _DOSE_UNITS:
-        raise where(key, f"unknown dose unit {match.group(2)!r}", _DOSE_HINT)
+        raise where(key, f"unknown dose unit {match.group(3)!r}", _DOSE_HINT)
     canonical, factor = _DOSE_UNITS[unit]
     return Dose(_positive(value, where, key, f"dose {written!r}") * factor, canonical)
 
@@ -291,6 +303,13 @@ def parse_schedule(
         model = (library or pk_library()).get(str(item["drug"]))
     except UnknownNameError as exc:
         raise where("drug", str(exc), None) from None
+    if item.get("route") is not None:
+        route = _ROUTES.get(str(item["route"]).strip().lower())
+        if route is None:
+            raise where("route", f"unknown route {item['route']!r}", "IV, oral, SC or IM")
+        if route != model.route:
+            given = f"{model.name} is given {model.route.upper()} in the PK library, not {item['route']}"
+            raise where("route", given, None)
     if item.get("infusion") is not None and model.route != "iv":
         raise where("infusion", f"{model.name} is given {model.route}, not as an infusion", "drop infusion")
     dose = parse_dose(item["dose"], where, "dose")
@@ -299,6 +318,8 @@ def parse_schedule(
         raise where("cycle", "give either every or cycle, not both", "cycle with days; every without")
     repeat_key = "every" if item.get("every") is not None else "cycle"
     cycle = _duration(item[repeat_key], where, repeat_key) if item.get(repeat_key) is not None else None
+    if cycle is None and item.get("times_per_day") is not None and item.get("days") is None:
+        cycle = 1.0  # "300 mg twice daily": every day
     days = _days(item["days"], where) if item.get("days") is not None else (1,)
     per_day = _count(item["times_per_day"], where, "times_per_day", 24) if item.get("times_per_day") is not None else 1
     if cycle is None:

@@ -10,8 +10,8 @@ only, or in subgroup only, the simulated values are ordered as the published one
 
 Examples
 --------
->>> scaled_miss("percent", published=45.8, simulated=40.8)
-0.5
+>>> scaled_miss("percent", published=45.8, simulated=40.8)  # 5 points below: half the tolerance
+-0.5
 >>> round(scaled_miss("median_months", published=12.4, simulated=12.4 * 1.3), 6)
 1.0
 """
