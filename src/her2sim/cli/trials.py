@@ -1,10 +1,14 @@
-"""``her2sim trial``: virtual clinical trials. ``list`` and ``show`` present the shipped designs;
-the commands that run and validate trials join this group."""
+"""``her2sim trial``: virtual clinical trials. ``list`` and ``show`` present the shipped designs,
+``run`` simulates one, ``validate`` compares simulated trials with published results and
+``calibrate`` fits the population-level parameters to them."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -39,3 +43,147 @@ def show(
     from her2sim.trials.design import describe_design, design
 
     console.print(describe_design(design(name), sources=sources), markup=False, highlight=False)
+
+
+@trial_app.command()
+def run(
+    name: Annotated[str, typer.Argument(help="Trial name or alias, or a design file (.yaml)")],
+    patients: Annotated[int | None, typer.Option(help="Patients per arm (default: the published arm sizes)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Results directory (default: trial-NAME)")] = (
+        None
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of patients, PK variability and tumours")] = 0,
+    samples: Annotated[int, typer.Option(help="Cell-model trajectories per scenario of the response tables")] = 200,
+    chunk: Annotated[int, typer.Option(help="Patients per part (a resumable unit of work)")] = 1000,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: a local cluster)")] = None,
+    workers: Annotated[int | None, typer.Option(help="Local Dask workers (default: one per core)")] = None,
+) -> None:
+    """Simulate a trial: per-patient and per-arm tables, Kaplan-Meier, waterfall, swimmer and forest plots."""
+    from her2sim.experiments.runner import output_dir
+    from her2sim.formats._io import save_figure, write_table
+    from her2sim.trials.analysis import subgroup_table
+    from her2sim.trials.plots import forest_figure, km_figure, swimmer_figure, waterfall_figure
+    from her2sim.trials.simulate import TrialSettings, run_trial
+
+    trial = _design(name)
+    out = output_dir(output or Path(f"trial-{_slug(trial.name)}"))
+    settings = TrialSettings(patients=patients, seed=seed, samples=samples, chunk=chunk)
+    arms = ", ".join(f"{a.label} ({settings.arm_size(a)})" for a in trial.arms)
+    console.print(f"{trial.name}: {arms}; parts in {out / 'parts'}")
+    result = run_trial(trial, settings, out_dir=out / "parts", scheduler=scheduler, workers=workers,
+                       progress=_progress(), notice=lambda line: console.print(f"note: {line}"))  # fmt: skip
+    write_table(result.patients, out / "patients.parquet")
+    write_table(result.summary, out / "summary.csv")
+    figures = {}
+    if "pfs_months" in result.patients:
+        figures.update(km=km_figure(result.patients), waterfall=waterfall_figure(result.patients),
+                       swimmer=swimmer_figure(result.patients))  # fmt: skip
+        mechanisms = result.patients[result.patients["progressed"]].groupby(["arm", "mechanism"]).size()
+        write_table(mechanisms.rename("patients").reset_index(), out / "mechanisms.csv")
+        control = trial.control.label if trial.control is not None else trial.arms[0].label
+        by = sorted({b for analysis in trial.subgroups for b in analysis.by})
+        for arm in (a.label for a in trial.arms if a.label != control):
+            rows = subgroup_table(result.patients, arm, control, by)
+            figures[f"forest-{_slug(arm)}"] = forest_figure(rows)
+    for key, fig in figures.items():
+        save_figure(fig, out / f"{key}.png")
+    _print_summary(result.summary)
+    console.print(f"wrote {out / 'patients.parquet'}, {out / 'summary.csv'}"
+                  + "".join(f", {out / key}.png" for key in figures))  # fmt: skip
+
+
+@trial_app.command()
+def validate(
+    table: Annotated[
+        Path | None, typer.Argument(help="Published results (trials.tsv format; default: shipped)")
+    ] = None,
+    patients: Annotated[int, typer.Option(help="Patients per arm")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of patients, PK variability and tumours")] = 0,
+    samples: Annotated[int, typer.Option(help="Cell-model trajectories per scenario of the response tables")] = 200,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the comparison (CSV or Parquet)")] = None,
+) -> None:
+    """Simulate the trials of a results table and compare every row: within tolerance, ordering."""
+    from her2sim.formats._io import write_table
+    from her2sim.trials.published import resolve_trials_table, shipped_table
+    from her2sim.trials.simulate import TrialSettings, run_trial
+    from her2sim.trials.validate import compare
+
+    rows = resolve_trials_table(table or shipped_table())
+    settings = TrialSettings(patients=patients, seed=seed, samples=samples)
+    designs = list({r.design.name: r.design for r in rows}.values())
+    console.print(f"{len(rows)} rows of {len(designs)} trials; {patients} patients per arm")
+    results = [run_trial(d, settings).patients for d in designs]
+    compared = compare(rows, pd.concat(results, ignore_index=True))
+    out = Table("id", "trial", "arm", "subgroup", "endpoint", "published", "simulated", "within", "ordering")
+    for _, r in compared.iterrows():
+        ordering = "" if pd.isna(r["ordering"]) else ("yes" if r["ordering"] else "NO")
+        out.add_row(r["id"], r["trial"], r["arm"], r["subgroup"], r["endpoint"], f"{r['published']:.3g}",
+                    f"{r['simulated']:.3g}", "yes" if r["within"] else "NO", ordering)  # fmt: skip
+    console.print(out)
+    ordered = compared["ordering"].dropna()
+    console.print(f"within tolerance: {int(compared['within'].sum())}/{len(compared)}; "
+                  f"orderings right: {int(ordered.sum())}/{len(ordered)}")  # fmt: skip
+    if output is not None:
+        write_table(compared, output)
+        console.print(f"wrote {output}")
+
+
+@trial_app.command()
+def calibrate(
+    table: Annotated[Path | None, typer.Argument(help="Published results to fit (default: shipped)")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory of the fit (resumed when run again)")] = (
+        Path("trial-calibration")
+    ),
+    budget: Annotated[int, typer.Option(help="Parameter sets tried")] = 400,
+    patients: Annotated[int, typer.Option(help="Patients per arm in the fit")] = 400,
+    seed: Annotated[int, typer.Option(help="Seed of the sampler and of the patients")] = 1,
+    samples: Annotated[int, typer.Option(help="Cell-model trajectories per scenario of the response tables")] = 200,
+    ensemble: Annotated[int, typer.Option(help="Posterior members behind each interval")] = 20,
+) -> None:
+    """Fit the population-level parameters (tumour kinetics, chemotherapy kill) to published trial rows."""
+    from her2sim.calibration.fit import FitSettings
+    from her2sim.calibration.fit import calibrate as fit
+    from her2sim.cli.calibration import _progress as fit_progress
+    from her2sim.trials.fit import TrialProblem, population_space, prepare
+    from her2sim.trials.published import resolve_trials_table, shipped_table
+    from her2sim.trials.simulate import TrialSettings
+
+    rows = tuple(resolve_trials_table(table or shipped_table()))
+    space = population_space(rows)
+    console.print(f"fitting {len(space.factors)} population parameters ({', '.join(f.name for f in space.factors)}) "
+                  f"to {len(rows)} published rows; {patients} patients per arm, {budget} evaluations")  # fmt: skip
+    arms = prepare(rows, TrialSettings(patients=patients, seed=seed, samples=samples))
+    problem = TrialProblem(rows, arms, space, seed=seed)
+    result = fit(problem, output, FitSettings(budget=budget, seed=seed, startup=min(60, budget)),
+                 progress=fit_progress(), ensemble=ensemble)  # fmt: skip
+    within, ordering = result.table["within"], result.table["ordering"].dropna()
+    console.print(f"within tolerance at the best set: {int(within.sum())}/{len(within)}; "
+                  f"orderings right: {int(ordering.sum())}/{len(ordering)}")  # fmt: skip
+    console.print(f"wrote {output / 'posterior.tsv'} ({len(result.posterior)} members), {output / 'fit.tsv'}")
+
+
+def _design(name: str):  # type: ignore[no-untyped-def]
+    """A shipped design by name or alias, or a design file."""
+    from her2sim.trials.design import design, read_design
+
+    return read_design(name) if name.lower().endswith((".yaml", ".yml")) else design(name)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def _print_summary(summary: pd.DataFrame) -> None:
+    out = Table("arm", "subgroup", "endpoint", "value", "95% CI", "n", "note")
+    for _, r in summary.iterrows():
+        ci = "" if pd.isna(r["ci_low"]) else f"{r['ci_low']:.3g} to {r['ci_high']:.3g}"
+        value = "" if pd.isna(r["value"]) else f"{r['value']:.3g}"
+        out.add_row(str(r["arm"]), str(r["subgroup"]), str(r["endpoint"]), value, ci, str(r["n"]), str(r["note"]))
+    console.print(out)
+
+
+def _progress():  # type: ignore[no-untyped-def]
+    def report(done: int, total: int) -> None:
+        print(f"trial: {done}/{total} parts", file=sys.stderr, flush=True)
+
+    return report

@@ -108,8 +108,12 @@ class Posterior:
         return pd.DataFrame.from_dict(rows, orient="index", columns=[f"q{round(100 * x):02d}" for x in q])
 
 
-def parse_posterior(text: str, source: str = "<posterior>") -> Posterior:
-    """A posterior from the text of a posterior file; malformed files are ``file:line`` errors."""
+def parse_posterior(
+    text: str, source: str = "<posterior>", kinds: tuple[str, ...] = Perturbation.KINDS
+) -> Posterior:
+    """A posterior from the text of a posterior file; malformed files are ``file:line`` errors.
+    Factor columns are ``kind:target`` with a kind of ``kinds`` (the model's perturbations by
+    default; a trial's population fit has its own)."""
     meta: dict[str, str] = {}
     lines = text.splitlines()
     first = 0
@@ -141,7 +145,7 @@ def parse_posterior(text: str, source: str = "<posterior>") -> Posterior:
     factors = tuple(header[2:])
     for name in factors:
         kind, _, target = name.partition(":")
-        if kind not in Perturbation.KINDS or not target:
+        if kind not in kinds or not target:
             raise ModelFormatError(f"column {name!r} is not a factor (kind:target)", source, first + 1)
     try:
         return Posterior(factors, data[:, 2:], data[:, 0], data[:, 1], meta)
@@ -149,9 +153,9 @@ def parse_posterior(text: str, source: str = "<posterior>") -> Posterior:
         raise ModelFormatError(str(exc), source) from None
 
 
-def read_posterior(path: str | os.PathLike[str]) -> Posterior:
+def read_posterior(path: str | os.PathLike[str], kinds: tuple[str, ...] = Perturbation.KINDS) -> Posterior:
     """Read a posterior file."""
-    return parse_posterior(read_text(path), str(path))
+    return parse_posterior(read_text(path), str(path), kinds)
 
 
 @functools.cache

@@ -17,8 +17,7 @@ and a row the simulation cannot estimate (a median not reached) counts as a miss
 from __future__ import annotations
 
 import hashlib
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,17 +28,18 @@ from her2sim.experiments.sensitivity import Factor, Space
 from her2sim.her2.ensemble import weighted_quantiles
 from her2sim.her2.posterior import Posterior
 from her2sim.trials.chemotherapy import chemotherapy_library
+from her2sim.trials.defaults import KINDS, split_values
 from her2sim.trials.design import DrugChoice, TrialDesign
 from her2sim.trials.kinetics import Kinetics, kinetics
 from her2sim.trials.published import ResolvedRow
-from her2sim.trials.simulate import Prepared, TrialSettings, kill_rates, outcomes, prepare_arm, warm_tables
+from her2sim.trials.simulate import Prepared, TrialSettings, outcomes, prepare_arm, warm_tables
 from her2sim.trials.validate import compare
 
 __all__ = ["INESTIMABLE", "TrialProblem", "population_space", "prepare"]
 
 #: Scaled miss of a row whose statistic the simulation cannot estimate.
 INESTIMABLE = 4.0
-_TUMOUR, _KILL = "tumour", "kmax"
+_TUMOUR, _KILL = KINDS
 
 
 def population_space(rows: Sequence[ResolvedRow], kin: Kinetics | None = None) -> Space:
@@ -99,9 +99,9 @@ class TrialProblem:
 
     def parameters(self, values: Sequence[float]) -> tuple[Kinetics, dict[str, float]]:
         """(kinetics, kill rates) at ``values`` (natural units, in the order of the space)."""
-        tumour = {f.target: v for f, v in zip(self.space.factors, values, strict=True) if f.kind == _TUMOUR}
-        kill = {f.target: v for f, v in zip(self.space.factors, values, strict=True) if f.kind == _KILL}
-        return self.kin.with_values(tumour), kill_rates(kill)
+        tumour, kill = split_values(self.names, list(values))
+        rates = {name: drug.kmax for name, drug in chemotherapy_library().items()}
+        return self.kin.with_values(tumour), {**rates, **kill}
 
     def patients(self, values: Sequence[float]) -> pd.DataFrame:
         """The simulated patients of every prepared arm at ``values``."""
@@ -134,9 +134,3 @@ class TrialProblem:
         weights = np.array([w for w, _ in draws])
         best["low"], best["high"] = weighted_quantiles(sims, weights, (0.05, 0.95))
         return best
-
-
-def best_values(posterior: Posterior) -> Mapping[str, float]:
-    """The posterior's best parameter set by name."""
-    row = posterior.values[int(np.argmin(posterior.loss))]
-    return {name: float(v) for name, v in zip(posterior.factors, row, strict=True) if math.isfinite(v)}

@@ -33,7 +33,7 @@ from her2sim.formats._io import read_text
 from her2sim.trials.conditions import Subgroup, subgroup_table
 from her2sim.trials.design import Arm, Endpoint, TrialDesign, design
 
-__all__ = ["COLUMNS", "ENDPOINT_COLUMNS", "ResolvedRow", "parse_trials_table", "resolve_trials_table"]
+__all__ = ["COLUMNS", "ENDPOINT_COLUMNS", "ResolvedRow", "parse_trials_table", "resolve_trials_table", "shipped_table"]
 
 #: Columns of a results table, in order.
 COLUMNS = ("id", "trial", "setting", "population", "arm", "regimen", "subgroup", "endpoint", "value", "n", "source")
@@ -67,6 +67,13 @@ class ResolvedRow:
     n: int | None
     source: str
     compared_to: Arm | None = None
+
+
+def shipped_table() -> str:
+    """The published results her2sim carries (``trials/data/published.tsv``)."""
+    from importlib import resources
+
+    return str(resources.files("her2sim.trials") / "data" / "published.tsv")
 
 
 def resolve_trials_table(path: str | os.PathLike[str]) -> list[ResolvedRow]:

@@ -47,11 +47,11 @@ from her2sim.her2.model import load_config
 from her2sim.her2.scenario import Her2Simulator
 from her2sim.trials.analysis import summary
 from her2sim.trials.arm import arm_effects, daily_exposure
-from her2sim.trials.chemotherapy import chemotherapy_library
+from her2sim.trials.defaults import fitted_parameters
 from her2sim.trials.design import Arm, DrugChoice, TrialDesign
 from her2sim.trials.dynamics import ArmEffects, Host, courses
 from her2sim.trials.exposure import response_tables
-from her2sim.trials.kinetics import Kinetics, kinetics
+from her2sim.trials.kinetics import Kinetics
 from her2sim.trials.population import sample_patients
 from her2sim.trials.recist import assess, sums_of_diameters
 
@@ -293,13 +293,6 @@ def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float]) -> pd
     return out
 
 
-def kill_rates(values: Mapping[str, float] | None = None) -> dict[str, float]:
-    """Each chemotherapy's kmax: the library's, with ``values`` in place of some."""
-    rates = {name: drug.kmax for name, drug in chemotherapy_library().items()}
-    rates.update(values or {})
-    return rates
-
-
 def targeted_drugs(arm: Arm) -> tuple[str, ...]:
     """The arm's drugs that act through the cell model (sorted, as response tables key them)."""
     return tuple(sorted({item.drug for given in arm.drugs for item in _options(given) if item.kind == "library"}))
@@ -340,14 +333,15 @@ def run_trial(
     out_dir: str | os.PathLike[str] | None = None,
     **run: Any,
 ) -> TrialResult:
-    """Simulate every arm of ``design``.
+    """Simulate every arm of ``design`` (population parameters: the shipped fit, unless given).
 
     Without ``out_dir`` the parts run here, one after the other. With it they run on Dask
     (:func:`her2sim.experiments.runner.run_parts`; ``run`` takes its scheduler, workers, client,
     progress and notice), each written as a Parquet part, so a stopped run resumes."""
     settings = settings or TrialSettings()
-    kin = kin or kinetics()
-    rates = kill_rates(kmax)
+    fitted_kin, fitted_kill = fitted_parameters()
+    kin = kin or fitted_kin
+    rates = {**fitted_kill, **(kmax or {})}
     _, _, _, notes = _timeline(design)
     parts = [(arm.label, start, min(settings.arm_size(arm), start + settings.chunk))
              for arm in design.arms for start in range(0, settings.arm_size(arm), settings.chunk)]  # fmt: skip
