@@ -14,6 +14,7 @@ from her2sim.experiments import profiles as profiles_module
 from her2sim.experiments.predict import rank_therapies
 from her2sim.experiments.profiles import read_profiles, samples_of
 from tests.conftest import DATA
+from tests.twins import assert_every_twin_listed, assert_located_error
 
 MAF = (
     "#version 2.4\n"
@@ -99,18 +100,12 @@ def read_table(path: Path) -> dict:
 
 
 def test_every_cbioportal_error_file_has_an_expectation() -> None:
-    assert sorted(p.name for p in CBIO.glob("*-error.*")) == sorted(ERRORS)
+    assert_every_twin_listed(CBIO, "*-error.*", ERRORS)
 
 
 @pytest.mark.parametrize("name", sorted(ERRORS))
 def test_cbioportal_error_files_fail_at_the_right_line(name: str) -> None:
-    line, col, message = ERRORS[name]
-    path = CBIO / name
-    with pytest.raises(ModelFormatError) as info:
-        read_table(path)
-    err = info.value
-    assert (err.source, err.line, err.col, err.message) == (str(path), line, col, message)
-    assert "\n" not in str(err)
+    assert_located_error(read_table, CBIO / name, *ERRORS[name])
 
 
 def test_the_valid_twins_read() -> None:

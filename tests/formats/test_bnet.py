@@ -13,6 +13,7 @@ from her2sim.formats.bnet import parse_bnet, read_bnet, write_bnet
 from her2sim.model.expr import FALSE, TRUE, BinOp, Const, Logic, Not, Param, Var, is_boolean
 from her2sim.model.network import IStateGroup, Model, Node
 from tests.conftest import DATA, model_params, shared_models
+from tests.twins import assert_every_twin_listed, assert_located_error
 
 BNET_DATA = DATA / "bnet"
 A, B, C = Var("A"), Var("B"), Var("C")
@@ -110,17 +111,14 @@ ERRORS = {
 
 
 def test_every_error_file_has_an_expectation() -> None:
-    assert sorted(p.name for p in BNET_DATA.glob("*-error.bnet")) == sorted(ERRORS)
+    assert_every_twin_listed(BNET_DATA, "*-error.bnet", ERRORS)
 
 
 @pytest.mark.parametrize("name", sorted(ERRORS))
 def test_error_files_raise_at_the_right_place(name: str) -> None:
     line, col, message = ERRORS[name]
     path = BNET_DATA / name
-    with pytest.raises(ModelFormatError) as info:
-        read_bnet(path)
-    err = info.value
-    assert (err.source, err.line, err.col, err.message) == (str(path), line, col, message)
+    err = assert_located_error(read_bnet, path, line, col, message)
     assert str(err).startswith(f"{path}:{line}:{col}: {message}")
     with pytest.raises(ModelFormatError) as from_text:  # the same text given as a string
         parse_bnet(path.read_text(), "twin.bnet")
