@@ -35,7 +35,12 @@ def test_kill_needs_cycling_cells() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "fragment", "line"),
     [
-        ("    phase: mitosis\n", "    phase: mitosis\n    colour: red\n", r"chemotherapies\[0\]\.colour: unknown field", 5),
+        (
+            "    phase: mitosis\n",
+            "    phase: mitosis\n    colour: red\n",
+            r"chemotherapies\[0\]\.colour: unknown field",
+            5,
+        ),
         ("{value: 0.05, unit: per day", "{value: 5, unit: per day", "need 0 < low <= value <= high", 5),
         ("prior: [0.005, 0.5], source: s}\n    ec50", "prior: [a, b], source: s}\n    ec50", "must be numbers", 5),
         ("    class: taxane\n", "", "missing field 'class'", 2),

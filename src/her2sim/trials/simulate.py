@@ -171,9 +171,10 @@ def _subclone_options(library, context: str, mechanisms: Sequence[str]) -> list[
     out: list[str | None] = []
     for mechanism in mechanisms:
         group = library.get(mechanism).group
-        kept = [a for a in present if not (group and library.get(a).group == group)]
+        rival = [a for a in present if group and library.get(a).group == group]
+        changed = [mechanism if a in rival else a for a in present] if rival else [*present, mechanism]
         try:
-            out.append(None if mechanism in present else library.context([*kept, mechanism]).label)
+            out.append(None if mechanism in present else library.context(list(dict.fromkeys(changed))).label)
         except ConfigError:
             out.append(None)
     return out

@@ -1,0 +1,96 @@
+"""Virtual trials end to end: enrolment, subclones, neoadjuvant and metastatic arms, parts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from her2sim.errors import ConfigError
+from her2sim.her2.alterations import alteration_library
+from her2sim.trials.conditions import Is
+from her2sim.trials.design import Criterion, design
+from her2sim.trials.kinetics import kinetics
+from her2sim.trials.simulate import TrialSettings, _subclone_options, enrol, run_trial, tumours
+
+#: Small and fast: few trajectories, a coarse concentration grid.
+FAST = {"samples": 40, "points": 3}
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HER2SIM_CACHE", str(tmp_path_factory.getbasetemp() / "responses"))
+
+
+def test_enrolment_takes_only_eligible_patients() -> None:
+    trial = design("DESTINY-Breast04")
+    patients = enrol(trial, trial.arms[0], 200, seed=3)
+    assert len(patients) == 200
+    assert set(patients["her2_ihc"]) <= {"1+", "2+"} and not patients["her2_ish"].any()
+    assert patients.equals(enrol(trial, trial.arms[0], 200, seed=3))
+
+
+def test_eligibility_that_selects_nobody_in_the_population_is_an_error() -> None:
+    trial = design("CLEOPATRA")
+    nobody = replace(trial, eligibility=(Criterion("HER2 zero", Is("her2_ihc", ("0",)), ("Baselga2012: abstract",)),))
+    with pytest.raises(ConfigError, match="selects .*nobody"):
+        enrol(nobody, nobody.arms[0], 10, seed=0)
+
+
+def test_a_subclone_replaces_the_alternative_of_its_group_and_never_repeats_the_main_clone() -> None:
+    library = alteration_library()
+    low, pik3ca, p95 = _subclone_options(library, "ERBB2:amp; PIK3CA:H1047R", ["ERBB2:low", "PIK3CA:H1047R", "p95HER2"])
+    assert low == "ERBB2:low; PIK3CA:H1047R" and pik3ca is None and p95 == "ERBB2:amp; PIK3CA:H1047R; p95HER2"
+    assert _subclone_options(library, "ERBB2:zero", ["p95HER2"]) == [None]  # p95HER2 needs HER2 gained
+
+
+def test_each_patient_carries_one_mechanism_drawn_among_those_it_can_acquire() -> None:
+    trial = design("CLEOPATRA")
+    patients = enrol(trial, trial.arms[0], 300, seed=1)
+    host, subclones = tumours(patients, kinetics(), seed=2, neoadjuvant=False)
+    mechanisms = np.array(host.mechanisms)[host.mechanism]
+    for context, sub, mechanism in zip(patients["context"], subclones, mechanisms, strict=True):
+        assert mechanism in sub.split("; ") and mechanism not in context.split("; ")
+    assert len(set(mechanisms)) > 1
+
+
+def test_a_neoadjuvant_trial_gives_pcr_per_patient_reproducibly() -> None:
+    trial = design("NeoSphere")
+    settings = TrialSettings(patients=12, seed=5, **FAST)
+    first = run_trial(trial, settings)
+    table = first.patients
+    assert list(table["arm"].unique()) == [a.label for a in trial.arms]
+    assert table["pcr"].dtype == bool and (table["residual_cells"] >= 0).all()
+    assert {"pCR_pct"} == set(first.summary["endpoint"])
+    again = run_trial(trial, settings).patients
+    pd.testing.assert_frame_equal(table, again)
+
+
+def test_a_metastatic_trial_assesses_recist_and_names_the_clone_that_progressed() -> None:
+    trial = design("EMILIA")
+    kin = kinetics().with_values({"subclone_fraction": 0.05, "potential_doubling_days": 25.0})
+    result = run_trial(trial, TrialSettings(patients=15, seed=2, **FAST), kin=kin)
+    table = result.patients
+    assert set(table["response"]) <= {"CR", "PR", "SD", "PD"}
+    assert (table["pfs_months"] > 0).all() and (table["pfs_months"] <= 60.01).all()
+    progressed = table[table["progressed"]]
+    assert (progressed["mechanism"] != "").all() and (table.loc[~table["progressed"], "mechanism"] == "").all()
+    assert set(progressed["progression_clone"]) <= {"main", "subclone"}
+    assert {"ORR_pct", "median_PFS_months", "PFS_HR"} <= set(result.summary["endpoint"])
+    assert any("imaging interval not in the design" in n for n in result.notes)
+
+
+def test_parts_on_dask_give_the_table_of_a_run_in_process(tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+
+    trial = design("NeoSphere")
+    settings = TrialSettings(patients=10, seed=1, chunk=4, **FAST)
+    local = run_trial(trial, settings).patients
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:  # fmt: skip
+        parts = run_trial(trial, settings, out_dir=tmp_path, client=client).patients
+    assert len(list(tmp_path.glob("part-*.parquet"))) == 4 * 3  # 3 parts of at most 4 patients per arm
+    pd.testing.assert_frame_equal(local.reset_index(drop=True), parts.reset_index(drop=True), check_dtype=False)
