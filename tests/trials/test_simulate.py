@@ -36,7 +36,7 @@ def test_enrolment_takes_only_eligible_patients() -> None:
 def test_eligibility_that_selects_nobody_in_the_population_is_an_error() -> None:
     trial = design("CLEOPATRA")
     nobody = replace(trial, eligibility=(Criterion("HER2 zero", Is("her2_ihc", ("0",)), ("Baselga2012: abstract",)),))
-    with pytest.raises(ConfigError, match="selects .*nobody"):
+    with pytest.raises(ConfigError, match=r"selects .*nobody"):
         enrol(nobody, nobody.arms[0], 10, seed=0)
 
 
