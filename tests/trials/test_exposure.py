@@ -29,17 +29,19 @@ def direct(simulator: Her2Simulator, context: str, drugs: tuple[str, ...], doses
 
 
 @pytest.mark.parametrize(
-    ("context", "drugs"), [("ERBB2:amp", ("lapatinib",)), ("ERBB2:amp; PIK3CA:H1047R", ("trastuzumab", "pertuzumab"))]
-)
+    ("context", "drugs"),
+    [("ERBB2:amp", ("lapatinib",)), ("ERBB2:amp; PIK3CA:H1047R", ("trastuzumab", "pertuzumab")),
+     ("ERBB2:low", ("T-DXd",))],
+)  # fmt: skip
 def test_interpolation_stays_within_the_stated_error_of_direct_simulation(
     simulator: Her2Simulator, context: str, drugs: tuple[str, ...]
 ) -> None:
-    table = ResponseTable.build(simulator, context, drugs, points=8)
+    table = ResponseTable.build(simulator, context, drugs, points=6)
     rng = np.random.default_rng(0)
     library = therapy_library()
     standard = np.array([library.get(d).standard_dose for d in drugs])
-    doses = standard * 10 ** rng.uniform(-2.5, 1.4, size=(6, len(drugs)))
-    p, a = table.at(doses)
+    doses = standard * 10 ** rng.uniform(-1.5, 1.4, size=(8, len(drugs)))
+    p, a = table.at(doses, table.release_at(doses) if table.bystander is not None else None)
     for row, (pi, ai) in zip(doses, zip(p, a, strict=True), strict=True):
         pd_, ad = direct(simulator, context, drugs, row)
         assert abs(pi - pd_) <= INTERPOLATION_ERROR and abs(ai - ad) <= INTERPOLATION_ERROR, (row, pi, pd_)
@@ -67,7 +69,7 @@ def test_an_antibody_table_carries_its_adcc_drive(simulator: Her2Simulator) -> N
 
 def test_a_payload_that_crosses_membranes_adds_a_bystander_axis(simulator: Her2Simulator) -> None:
     amp, zero = build_tables(simulator, ["ERBB2:amp", "ERBB2:zero"], ("T-DXd",), points=3)
-    assert zero.proliferation.shape == (3, 5) and np.array_equal(zero.bystander, amp.bystander)
+    assert zero.proliferation.shape == (3, 6) and np.array_equal(zero.bystander, amp.bystander)
     dose = np.array([[therapy_library().get("T-DXd").standard_dose]])
     released = amp.release_at(dose)
     assert released[0] > 0 and zero.release_at(dose)[0] == 0  # HER2-zero cells take up no conjugate

@@ -103,7 +103,7 @@ def arm_effects(
     simulator: Her2Simulator,
     exposure: DailyExposure,
     clones: Sequence[np.ndarray],
-    points: int = 8,
+    points: int = 6,
 ) -> ArmEffects:
     """Each clone's daily responses from the exposures; ``clones`` gives each clone's context per
     patient (main clone first), read on response tables simulated once per context."""

@@ -42,14 +42,14 @@ from her2sim.her2.therapies import Regimen
 __all__ = ["INTERPOLATION_ERROR", "ResponseTable", "build_tables", "cache_directory", "response_tables"]
 
 #: Largest absolute interpolation error of proliferation and apoptosis (probabilities) seen
-#: against direct simulation at random concentrations, 8 grid points per drug (see the tests).
+#: against direct simulation at random concentrations, 6 grid points per drug (see the tests).
 INTERPOLATION_ERROR = 0.05
 #: Version of the cached table layout (part of the cache key).
-_FORMAT = 2
-#: Grid span around a drug's standard dose: from 1/300 to 30 times it, log-spaced, plus none.
-_SPAN = (1 / 300, 30.0)
+_FORMAT = 3
+#: Grid span around a drug's standard dose: from 1/30 to 30 times it, log-spaced, plus none.
+_SPAN = (1 / 30, 30.0)
 #: Bystander payload grid points for a conjugate whose payload crosses membranes.
-_BYSTANDER_POINTS = 5
+_BYSTANDER_POINTS = 6
 #: The context whose release at the top of the grid ends the bystander axis.
 BYSTANDER_REFERENCE = "ERBB2:amp"
 
@@ -85,7 +85,7 @@ class ResponseTable:
     bystander: np.ndarray | None = None
 
     @classmethod
-    def build(cls, simulator: Her2Simulator, context: str, drugs: Sequence[str], points: int = 8) -> ResponseTable:
+    def build(cls, simulator: Her2Simulator, context: str, drugs: Sequence[str], points: int = 6) -> ResponseTable:
         """Simulate one context's grid (one batch) and return its table."""
         [table] = build_tables(simulator, [context], drugs, points)
         return table
@@ -97,8 +97,8 @@ class ResponseTable:
         axes, points = self._points(concentrations)
         if self.bystander is not None:
             b = np.zeros(len(points)) if bystander is None else np.asarray(bystander, dtype=float)
-            axes.append(self.bystander)
-            points = np.column_stack([points, np.clip(b, self.bystander[0], self.bystander[-1])])
+            axes.append(_axis(self.bystander))
+            points = np.column_stack([points, _axis(np.clip(b, self.bystander[0], self.bystander[-1]))])
         return _interpolate(axes, points, self.proliferation), _interpolate(axes, points, self.apoptosis)
 
     def adcc_at(self, concentrations: np.ndarray) -> np.ndarray:
@@ -140,7 +140,7 @@ class ResponseTable:
 
 
 def build_tables(
-    simulator: Her2Simulator, contexts: Sequence[str], drugs: Sequence[str], points: int = 8
+    simulator: Her2Simulator, contexts: Sequence[str], drugs: Sequence[str], points: int = 6
 ) -> list[ResponseTable]:
     """The tables of several contexts for one set of drugs, simulated in one batch.
 
@@ -159,7 +159,7 @@ def build_tables(
     shape = tuple(len(g) for g in grids)
     reference = simulator.context(BYSTANDER_REFERENCE)
     top = simulator.bystander_release(reference, regimens[-1])
-    byst = np.linspace(0.0, top, _BYSTANDER_POINTS) if top > 0 else None
+    byst = np.concatenate([[0.0], np.geomspace(top / 300, top, _BYSTANDER_POINTS - 1)]) if top > 0 else None
     ctxs = [simulator.context(c) for c in contexts]
     defaults = {**simulator.model.parameter_values, **simulator.perturbation.parameters}
     if byst is None:
@@ -188,7 +188,7 @@ def response_tables(
     simulator: Her2Simulator,
     contexts: Sequence[str],
     drugs: Sequence[str],
-    points: int = 8,
+    points: int = 6,
     cache: Path | None = None,
 ) -> dict[str, ResponseTable]:
     """Each context's table for ``drugs``: from the disk cache where present, the others
@@ -227,7 +227,8 @@ def _grid(standard: float, points: int) -> np.ndarray:
 
 
 def _axis(c: np.ndarray) -> np.ndarray:
-    """The interpolation coordinate of a concentration: log10(1 + c), flat near zero."""
+    """The interpolation coordinate of a concentration (nM) or bystander dose (payload EC50s):
+    log10(1 + c), linear near zero and logarithmic above one."""
     return np.log10(1.0 + np.asarray(c, dtype=float))
 
 

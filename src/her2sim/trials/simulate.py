@@ -203,7 +203,7 @@ class TrialSettings:
     patients: int | None = None
     seed: int = 0
     samples: int = 200
-    points: int = 8
+    points: int = 6
     chunk: int = 1000
 
     def __post_init__(self) -> None:
