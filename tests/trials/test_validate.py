@@ -1,0 +1,62 @@
+"""Published rows against simulated patients: statistics, tolerances, orderings."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from her2sim.trials.published import COLUMNS, parse_trials_table
+from her2sim.trials.validate import TOLERANCE, compare, scaled_miss
+
+HEADER = "\t".join(COLUMNS) + "\n"
+
+
+def rows(*lines: tuple[str, str, str, str, float]):  # type: ignore[no-untyped-def]
+    text = HEADER + "".join(f"{i}\t{t}\t\t\t{a}\t\t{s}\t{e}\t{v}\t\tsource\n" for i, t, a, s, e, v in
+                            ((f"R{k}", *line) for k, line in enumerate(lines)))  # fmt: skip
+    return parse_trials_table(text, "test.tsv")
+
+
+def neosphere_patients() -> pd.DataFrame:
+    """30% pCR with TH, 50% with THP: 100 patients each."""
+    return pd.DataFrame({"trial": "NeoSphere", "arm": ["TH"] * 100 + ["THP"] * 100,
+                         "pcr": [True] * 30 + [False] * 70 + [True] * 50 + [False] * 50})  # fmt: skip
+
+
+def test_misses_are_scaled_by_the_tolerance_of_their_statistic() -> None:
+    assert scaled_miss("percent", 40.0, 50.0) == pytest.approx(1.0)
+    assert scaled_miss("median_months", 10.0, 13.0) == pytest.approx(1.0)
+    assert scaled_miss("median_months", 10.0, 10.0 / 1.3) == pytest.approx(-1.0)
+    assert scaled_miss("hazard_ratio", 0.62, 0.77) == pytest.approx(1.0)
+    assert math.isinf(scaled_miss("median_months", 10.0, math.nan))
+    assert TOLERANCE == {"percent": 10.0, "median_months": 0.30, "hazard_ratio": 0.15}
+
+
+def test_percentages_within_tolerance_and_orderings_of_arms() -> None:
+    table = compare(rows(("NeoSphere", "TH", "all", "pCR_breast_pct", 29.0),
+                         ("NeoSphere", "THP", "all", "pCR_breast_pct", 45.8)), neosphere_patients())  # fmt: skip
+    assert table["simulated"].tolist() == [30.0, 50.0]
+    assert table["within"].tolist() == [True, True] and table["ordering"].tolist() == [1.0, 1.0]
+    swapped = compare(rows(("NeoSphere", "TH", "all", "pCR_breast_pct", 55.0),
+                           ("NeoSphere", "THP", "all", "pCR_breast_pct", 45.8)), neosphere_patients())  # fmt: skip
+    assert swapped["within"].tolist() == [False, True] and swapped["ordering"].tolist() == [0.0, 0.0]
+
+
+def test_medians_hazard_ratios_and_subgroups_are_computed_on_the_right_patients() -> None:
+    rng = np.random.default_rng(0)
+    n = 2000
+    arm = np.repeat(["placebo+TH", "pertuzumab+TH"], n)
+    pik3ca = np.tile(["wild-type", "H1047R"], n)
+    scale = np.where(arm == "pertuzumab+TH", 18.0, 12.0) * np.where(pik3ca == "H1047R", 0.6, 1.0)
+    patients = pd.DataFrame({"trial": "CLEOPATRA", "arm": arm, "pik3ca": pik3ca, "progressed": True,
+                             "pfs_months": rng.exponential(scale / math.log(2)), "response": "PR"})  # fmt: skip
+    table = compare(rows(("CLEOPATRA", "placebo+TH", "PIK3CA mutant", "median_PFS_months", 7.2),
+                         ("CLEOPATRA", "pertuzumab+TH", "PIK3CA wild-type", "median_PFS_months", 18.0),
+                         ("CLEOPATRA", "pertuzumab+TH", "all", "PFS_HR", 0.67)), patients)  # fmt: skip
+    assert table["simulated"][0] == pytest.approx(7.2, rel=0.12)
+    assert table["simulated"][1] == pytest.approx(18.0, rel=0.12)
+    assert table["simulated"][2] == pytest.approx(12.0 / 18.0, abs=0.06)
+    assert table["within"].all()
