@@ -54,6 +54,7 @@ def run(
     ),
     seed: Annotated[int, typer.Option(help="Seed of patients, PK variability and tumours")] = 0,
     samples: Annotated[int, typer.Option(help="Cell-model trajectories per scenario of the response tables")] = 200,
+    points: Annotated[int, typer.Option(help="Concentration grid points per drug of the response tables")] = 6,
     chunk: Annotated[int, typer.Option(help="Patients per part (a resumable unit of work)")] = 1000,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: a local cluster)")] = None,
     workers: Annotated[int | None, typer.Option(help="Local Dask workers (default: one per core)")] = None,
@@ -67,7 +68,7 @@ def run(
 
     trial = _design(name)
     out = output_dir(output or Path(f"trial-{_slug(trial.name)}"))
-    settings = TrialSettings(patients=patients, seed=seed, samples=samples, chunk=chunk)
+    settings = TrialSettings(patients=patients, seed=seed, samples=samples, points=points, chunk=chunk)
     arms = ", ".join(f"{a.label} ({settings.arm_size(a)})" for a in trial.arms)
     console.print(f"{trial.name}: {arms}; parts in {out / 'parts'}")
     result = run_trial(trial, settings, out_dir=out / "parts", scheduler=scheduler, workers=workers,
@@ -100,6 +101,7 @@ def validate(
     patients: Annotated[int, typer.Option(help="Patients per arm")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed of patients, PK variability and tumours")] = 0,
     samples: Annotated[int, typer.Option(help="Cell-model trajectories per scenario of the response tables")] = 200,
+    points: Annotated[int, typer.Option(help="Concentration grid points per drug of the response tables")] = 6,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the comparison (CSV or Parquet)")] = None,
 ) -> None:
     """Simulate the trials of a results table and compare every row: within tolerance, ordering."""
@@ -109,7 +111,7 @@ def validate(
     from her2sim.trials.validate import compare
 
     rows = resolve_trials_table(table or shipped_table())
-    settings = TrialSettings(patients=patients, seed=seed, samples=samples)
+    settings = TrialSettings(patients=patients, seed=seed, samples=samples, points=points)
     designs = list({r.design.name: r.design for r in rows}.values())
     console.print(f"{len(rows)} rows of {len(designs)} trials; {patients} patients per arm")
     results = [run_trial(d, settings).patients for d in designs]
@@ -138,6 +140,7 @@ def calibrate(
     patients: Annotated[int, typer.Option(help="Patients per arm in the fit")] = 400,
     seed: Annotated[int, typer.Option(help="Seed of the sampler and of the patients")] = 1,
     samples: Annotated[int, typer.Option(help="Cell-model trajectories per scenario of the response tables")] = 200,
+    points: Annotated[int, typer.Option(help="Concentration grid points per drug of the response tables")] = 6,
     ensemble: Annotated[int, typer.Option(help="Posterior members behind each interval")] = 20,
 ) -> None:
     """Fit the population-level parameters (tumour kinetics, chemotherapy kill) to published trial rows."""
@@ -152,7 +155,7 @@ def calibrate(
     space = population_space(rows)
     console.print(f"fitting {len(space.factors)} population parameters ({', '.join(f.name for f in space.factors)}) "
                   f"to {len(rows)} published rows; {patients} patients per arm, {budget} evaluations")  # fmt: skip
-    arms = prepare(rows, TrialSettings(patients=patients, seed=seed, samples=samples))
+    arms = prepare(rows, TrialSettings(patients=patients, seed=seed, samples=samples, points=points))
     problem = TrialProblem(rows, arms, space, seed=seed)
     result = fit(problem, output, FitSettings(budget=budget, seed=seed, startup=min(60, budget)),
                  progress=fit_progress(), ensemble=ensemble)  # fmt: skip
