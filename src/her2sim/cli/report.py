@@ -27,8 +27,13 @@ def report(
     ),
     table: Annotated[Path | None, typer.Option(help="Expectations table (default: the shipped one)")] = None,
     ensemble: Annotated[int, typer.Option(help="Credible intervals over N members of the calibrated posterior")] = 0,
+    trial: Annotated[str, typer.Option(help="Trial design of the virtual-trial section ('none' to leave it out)")] = (
+        "CLEOPATRA"
+    ),
+    trial_patients: Annotated[int, typer.Option(help="Patients per arm of the virtual trial")] = 200,
 ) -> None:
-    """Write one self-contained HTML report: network, phenotypes, doses, landscape, synergy, tumour, validation."""
+    """Write one self-contained HTML report: network, phenotypes, doses, landscape, synergy, tumour, trial,
+    validation."""
     from her2sim.report.build import build_report
 
     if output.suffix.lower() not in (".html", ".htm"):
@@ -38,7 +43,8 @@ def report(
     with status.status("building the report", spinner="dots") if sys.stderr.isatty() else nullcontext():
         build_report(output, context, therapy, samples=samples, tumour=tumour, validation_table=table,
                      progress=lambda step: status.log(step) if sys.stderr.isatty() else None,
-                     ensemble=ensemble)  # fmt: skip
+                     ensemble=ensemble, trial=None if trial.lower() == "none" else trial,
+                     trial_patients=trial_patients)  # fmt: skip
     console.print(f"wrote {output}")
 
 

@@ -4,7 +4,8 @@ Sections: the scenario's phenotypes, the pathway diagram coloured by activity (t
 untreated), phenotype time courses, dose-response curves of each drug of the regimen, the
 resistance landscape heatmap with each mechanism's rescue, a synergy map, the assumptions that
 decide the therapy's effect (Morris screening), a tumour simulation
-(burden and clone composition) and the validation table. Every number is simulated when the
+(burden and clone composition), a virtual trial (endpoints against the published results, the
+mechanisms of progression) and the validation table. Every number is simulated when the
 report is built, with the sample count given; the provenance section records it.
 """
 
@@ -36,10 +37,13 @@ def build_report(
     validation_table: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
     ensemble: int = 0,
+    trial: str | None = "CLEOPATRA",
+    trial_patients: int = 200,
 ) -> None:
     """Simulate and write the report for ``alterations`` under ``therapy``; with ``ensemble``
     members of the calibrated posterior, the scenario and the validation also carry credible
-    intervals and the share of the ensemble behind each call."""
+    intervals and the share of the ensemble behind each call. ``trial`` (a shipped design, or
+    None) adds a virtual trial of ``trial_patients`` patients per arm."""
     from her2sim import __version__
     from her2sim.experiments.cells import evaluate_cells
     from her2sim.experiments.combinations import combination_cells, score_matrix
@@ -60,6 +64,7 @@ def build_report(
     sim = Her2Simulator(load_config(samples=samples))
     regimen = sim.regimen(therapy)
     tumour_spec = read_tumour(tumour)  # read everything the user named before simulating
+    trial_design = _trial_design(trial)
     table_path = validation_table or data_path("expectations.tsv")
     rows = read_expectations(table_path, sim)
     doc = HtmlReport(f"her2sim report: {sim.context(alterations).label} under {regimen.label}")
@@ -137,6 +142,10 @@ def build_report(
         doc.table(course.lines)
         doc.text(f"Best response {course.best_response}; time to progression {course.time_to_progression:g} days.")
 
+        if trial_design is not None:
+            say("trial")
+            _trial_section(doc, trial_design, trial_patients, min(samples, 200))
+
         say("validation")
         checked = validate(rows, sim)
         doc.heading("Validation against the literature")
@@ -155,3 +164,41 @@ def build_report(
     doc.text(f"her2sim {__version__}; {samples} trajectories per scenario, seed {sim.config.seed}; built {stamp}.",
              note=True)  # fmt: skip
     doc.write(path)
+
+
+def _trial_design(name: str | None):  # type: ignore[no-untyped-def]
+    from her2sim.trials.design import design
+
+    return None if name is None else design(name)
+
+
+def _trial_section(doc: HtmlReport, trial, patients: int, samples: int) -> None:  # type: ignore[no-untyped-def]
+    """A virtual trial: endpoints per arm, published rows of the trial against the simulation,
+    Kaplan-Meier and waterfall plots, and what drove progression."""
+    from her2sim.trials.plots import km_figure, waterfall_figure
+    from her2sim.trials.published import resolve_trials_table, shipped_table
+    from her2sim.trials.simulate import TrialSettings, run_trial
+    from her2sim.trials.validate import compare
+
+    result = run_trial(trial, TrialSettings(patients=patients, samples=samples))
+    doc.heading(f"Virtual trial: {trial.name}")
+    doc.text(f"{trial.title}. {patients} virtual patients per arm, drawn from the population "
+             f"{trial.population!r} and the trial's eligibility; drugs at their population PK, the cell model's "
+             "response read on precomputed tables, tumours as a main clone and a resistant subclone; "
+             "population-level parameters from the shipped trial fit.")  # fmt: skip
+    doc.table(result.summary[result.summary["subgroup"] == "all"].round(3))
+    published = [r for r in resolve_trials_table(shipped_table()) if r.design.name == trial.name]
+    if published:
+        compared = compare(published, result.patients)
+        doc.text("Published results of the trial (shipped table) against this simulation; within: inside the "
+                 "tolerance (10 points, 30% of a median, 0.15 of a hazard ratio).")  # fmt: skip
+        doc.table(compared.drop(columns=["source"]).round(3))
+    patients_table = result.patients
+    if "pfs_months" in patients_table:
+        doc.figure(km_figure(patients_table), "Progression-free survival by arm")
+        doc.figure(waterfall_figure(patients_table), "Best change of the sum of diameters per patient")
+        drivers = patients_table[patients_table["progressed"]].groupby(["arm", "mechanism"]).size()
+        doc.text("What the largest clone was when each tumour progressed:")
+        doc.table(drivers.rename("patients").reset_index())
+    for note in result.notes:
+        doc.text(note, note=True)
