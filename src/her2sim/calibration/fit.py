@@ -48,6 +48,8 @@ METHODS = ("bo", "abc")
 _MANIFEST = "calibration.json"
 #: Members kept in a BO posterior, and the smallest relative weight a member may have.
 _MAX_MEMBERS = 200
+#: Members of an earlier fit tried first when a fit starts from it.
+_STARTS = 20
 _MIN_WEIGHT = 1e-3
 Progress = Callable[[int, int, float], None]
 
@@ -188,7 +190,10 @@ def _claim(out: Path, problem: Fittable, settings: FitSettings) -> None:
 
 
 # ----------------------------------------------------------------------------- Bayesian optimisation
-def _bo(problem: Fittable, settings: FitSettings, out: Path, progress: Progress | None, client: Any) -> Posterior:
+def _bo(
+    problem: Fittable, settings: FitSettings, out: Path, progress: Progress | None, client: Any,
+    start: Posterior | None = None,
+) -> Posterior:  # fmt: skip
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -201,6 +206,8 @@ def _bo(problem: Fittable, settings: FitSettings, out: Path, progress: Progress 
     done = len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE])
     if done == 0:  # the prior's centre first: the model as written is a candidate too
         study.enqueue_trial({f.name: f.nominal for f in space.factors}, skip_if_exists=True)
+        for point in _starts(space, start):
+            study.enqueue_trial(point, skip_if_exists=True)
     while done < settings.budget:
         trials = [study.ask() for _ in range(min(batch, settings.budget - done))]
         points = [[t.suggest_float(f.name, f.low, f.high, log=f.log) for f in space.factors] for t in trials]
@@ -217,6 +224,23 @@ def _bo(problem: Fittable, settings: FitSettings, out: Path, progress: Progress 
     values = np.array([[t.params[f.name] for f in space.factors] for t in complete])
     losses = np.array([t.value for t in complete])
     return _likelihood_ensemble(problem, values, losses, {"method": "bo", "evaluations": str(len(complete))})
+
+
+def _starts(space: Space, start: Posterior | None) -> list[dict[str, float]]:
+    """The best members of an earlier fit as first candidates (at most :data:`_STARTS`), each
+    factor it lacks at its nominal value and every value clipped into the factor's bounds."""
+    if start is None:
+        return []
+    order = np.argsort(start.loss)[:_STARTS]
+    known = {name: j for j, name in enumerate(start.factors)}
+    points = []
+    for i in order:
+        point = {}
+        for f in space.factors:
+            value = start.values[i, known[f.name]] if f.name in known else f.nominal
+            point[f.name] = float(min(max(value, f.low), f.high))
+        points.append(point)
+    return points
 
 
 def _likelihood_ensemble(problem: Fittable, values: np.ndarray, losses: np.ndarray, meta: dict[str, str]) -> Posterior:
@@ -290,13 +314,19 @@ def calibrate(
     progress: Progress | None = None,
     client: Any | None = None,
     ensemble: int = 30,
+    start: Posterior | None = None,
 ) -> Fit:
-    """Fit ``problem`` (see the module docstring); write ``posterior.tsv`` and ``fit.tsv`` in ``out_dir``."""
+    """Fit ``problem`` (see the module docstring); write ``posterior.tsv`` and ``fit.tsv`` in ``out_dir``.
+
+    ``start``, an earlier fit's posterior, gives Bayesian optimisation its first candidates (its
+    best members): a fit of changed measurements or weights need not search from scratch."""
     settings = settings or FitSettings()
     out = Path(out_dir)
     _claim(out, problem, settings)
-    runner = _bo if settings.method == "bo" else _abc
-    posterior = runner(problem, settings, out, progress, client)
+    if settings.method == "bo":
+        posterior = _bo(problem, settings, out, progress, client, start)
+    else:
+        posterior = _abc(problem, settings, out, progress, client)
     meta = {"her2sim posterior": f"{settings.method} fit of {problem.size} measurements",
             "fingerprint": problem.fingerprint(), **posterior.meta}  # fmt: skip
     posterior = Posterior(posterior.factors, posterior.values, posterior.weights, posterior.loss, meta)

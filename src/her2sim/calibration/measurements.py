@@ -40,8 +40,9 @@ all problems are reported together, each with its ``file:line``, before any simu
 
 A cell-line table (``cell_line``, ``context``, ``not_expressed``, ``source``) maps each line to
 a context of the library. Alterations a line carries that the library cannot express are
-listed in ``not_expressed``: the line is still used, and :func:`unexpressed_report` says what
-its context leaves out.
+listed in ``not_expressed``: the line is still used, with its measurements' ``sd`` multiplied
+by :data:`INCOMPLETE_CONTEXT_FACTOR` (what its context leaves out may decide its response), and
+:func:`unexpressed_report` says what its context leaves out.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from her2sim.her2.validation import Expectation
 
 __all__ = [
     "EXPECTATION_SD",
+    "INCOMPLETE_CONTEXT_FACTOR",
     "KINDS",
     "CellLine",
     "Measurement",
@@ -201,7 +203,10 @@ def read_measurements(path: str | os.PathLike[str], cell_lines: dict[str, CellLi
 #: The weight of a curated literature finding: its class or comparison misses are scaled by
 #: this sd, smaller than a single paper's call (0.1 in the shipped cell-line table), since a
 #: finding of the literature table is a consensus over several studies.
-EXPECTATION_SD = 0.03
+EXPECTATION_SD = 0.02
+#: A cell line whose context leaves out part of what the line carries (``not_expressed``) tells
+#: less about that context: its measurements' sd is multiplied by this factor.
+INCOMPLETE_CONTEXT_FACTOR = 2.0
 
 
 def from_expectations(rows: Sequence[Expectation], source: str = "<expectations>") -> list[Measurement]:
@@ -247,6 +252,9 @@ def _measurement(v: dict[str, str], origin: str, cell_lines: dict[str, CellLine]
     sd = _number(v["sd"], "sd") if v["sd"] else _DEFAULT_SD.get(kind, 0.05)
     if not sd > 0:
         raise ConfigError(f"sd must be > 0, got {sd:g}")
+    line = cell_lines.get(v["cell_line"].lower()) if v["cell_line"] else None
+    if line is not None and line.not_expressed:
+        sd *= INCOMPLETE_CONTEXT_FACTOR
     response = v["response"].lower()
     if kind == "class" and response not in _RESPONSES:
         raise ConfigError(f"a class measurement needs response {', '.join(_RESPONSES)}, not {v['response']!r}")

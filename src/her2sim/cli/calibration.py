@@ -38,6 +38,9 @@ def calibrate(
     ),
     ensemble: Annotated[int, typer.Option(help="Posterior members behind each credible interval")] = 30,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: work locally)")] = None,
+    start: Annotated[
+        Path | None, typer.Option(help="An earlier fit's posterior.tsv: its best members are tried first (bo)")
+    ] = None,
 ) -> None:
     """Fit the declared uncertainty space to measurements; write the posterior, the fit table and plots."""
     from dataclasses import replace
@@ -55,6 +58,7 @@ def calibrate(
     from her2sim.calibration.plots import fit_figure, marginals_figure
     from her2sim.experiments.sensitivity import her2_space
     from her2sim.formats._io import save_figure
+    from her2sim.her2.posterior import read_posterior
 
     settings = FitSettings(method=method, budget=budget, samples=samples, seed=seed, population=population)
     lines = read_cell_lines(cell_lines) if cell_lines is not None else shipped_cell_lines()
@@ -65,7 +69,8 @@ def calibrate(
     console.print(f"fitting {len(problem.space.factors)} factors to {len(rows)} measurements "
                   f"({method}, {budget} evaluations, {samples} trajectories a scenario) in {output}")  # fmt: skip
     client = _client(scheduler)
-    result = fit(problem, output, settings, progress=_progress(), client=client, ensemble=ensemble)
+    earlier = read_posterior(start) if start is not None else None
+    result = fit(problem, output, settings, progress=_progress(), client=client, ensemble=ensemble, start=earlier)
     save_figure(marginals_figure(result.posterior, problem.space), output / "marginals.png")
     save_figure(fit_figure(result.table), output / "fit.png")
     _summary(result.table, "in-sample (best set)")
