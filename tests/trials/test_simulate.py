@@ -94,3 +94,19 @@ def test_parts_on_dask_give_the_table_of_a_run_in_process(tmp_path: Path) -> Non
         parts = run_trial(trial, settings, out_dir=tmp_path, client=client).patients
     assert len(list(tmp_path.glob("part-*.parquet"))) == 4 * 3  # 3 parts of at most 4 patients per arm
     pd.testing.assert_frame_equal(local.reset_index(drop=True), parts.reset_index(drop=True), check_dtype=False)
+
+
+def test_less_antibody_reaching_the_tumour_leaves_more_cells_proliferating() -> None:
+    from her2sim.trials.simulate import prepare_arm
+
+    trial = design("NeoSphere")
+    settings = TrialSettings(patients=6, seed=1, **FAST)
+    prepared = prepare_arm(trial, trial.arm("HP"), settings, kinetics(), settings.simulator(), levels=(0.001, 1.0))
+    low, high = prepared.effects
+    assert prepared.levels == (0.001, 1.0)
+    assert low.proliferation[0].mean() > high.proliferation[0].mean()
+    assert low.adcc[0].mean() < high.adcc[0].mean()
+    middle = prepared.effects_at(0.03).proliferation  # read between the levels, in log exposure
+    assert np.all(middle >= np.minimum(low.proliferation, high.proliferation) - 1e-6)
+    assert np.all(middle <= np.maximum(low.proliferation, high.proliferation) + 1e-6)
+    assert np.allclose(prepared.effects_at(5.0).proliferation, high.proliferation)  # beyond: the last level

@@ -2,7 +2,9 @@
 
 For each drug of the arm, the PK library gives each patient's plasma concentrations under the
 schedule (:mod:`her2sim.trials.pk`, :mod:`her2sim.trials.schedule`), averaged over each day.
-Targeted drugs reach the tumour at their tumour-to-plasma ratio and act through the cell model:
+Targeted drugs reach the tumour at their tumour-to-plasma ratio (antibodies and conjugates also
+at the population parameter ``antibody_exposure``: they spread unevenly through a tumour, leaving
+cells untargeted, Thurber et al. 2008) and act through the cell model:
 their daily concentrations (nM) are read on each clone's response table
 (:mod:`her2sim.trials.exposure`), giving the clone's relative proliferation, added apoptosis
 and ADCC drive. A payload that crosses membranes (T-DXd's DXd) reaches every clone from the
@@ -32,7 +34,7 @@ from her2sim.trials.exposure import ResponseTable, response_tables
 from her2sim.trials.pk import PKModel, concentrations, pk_library, sample_individuals, to_nanomolar, tumour_exposure
 from her2sim.trials.schedule import administrations, parse_schedule
 
-__all__ = ["DailyExposure", "arm_effects", "daily_exposure", "samples_per_day"]
+__all__ = ["DailyExposure", "arm_effects", "daily_exposure", "is_macromolecule", "samples_per_day"]
 
 #: Molecules above this molecular weight (g/mol: antibodies and conjugates) change little within a
 #: day (half-lives of days); their daily mean is their concentration at mid-day.
@@ -44,16 +46,22 @@ _SMALL_MOLECULE_SAMPLES = 12
 @dataclass(frozen=True)
 class DailyExposure:
     """Each patient's daily exposure to an arm's drugs: targeted drugs' tumour concentrations
-    (nM, drug -> patients x days) and chemotherapies' daily mean effects (patients x days)."""
+    (nM, drug -> patients x days) and chemotherapies' daily mean effects (patients x days).
+    ``macromolecules`` are the targeted drugs that are antibodies or conjugates."""
 
     targeted: Mapping[str, np.ndarray]
     chemotherapy: Mapping[str, np.ndarray]
+    macromolecules: frozenset[str] = frozenset()
+
+
+def is_macromolecule(model: PKModel) -> bool:
+    """Whether a drug is an antibody or a conjugate (by its molecular weight)."""
+    return model.molecular_weight is not None and model.molecular_weight > _MACROMOLECULE
 
 
 def samples_per_day(model: PKModel) -> int:
     """How often within a day a drug's concentration is sampled for its daily mean."""
-    weight = model.molecular_weight
-    return 1 if weight is not None and weight > _MACROMOLECULE else _SMALL_MOLECULE_SAMPLES
+    return 1 if is_macromolecule(model) else _SMALL_MOLECULE_SAMPLES
 
 
 def daily_exposure(arm: Arm, patients: pd.DataFrame, days: int, stop_day: np.ndarray, seed: int) -> DailyExposure:
@@ -64,6 +72,7 @@ def daily_exposure(arm: Arm, patients: pd.DataFrame, days: int, stop_day: np.nda
     n = len(patients)
     targeted: dict[str, np.ndarray] = {}
     chemo: dict[str, np.ndarray] = {}
+    large: set[str] = set()
     rng = np.random.default_rng(seed)
     for position, given in enumerate(arm.drugs):
         options = given.options if isinstance(given, DrugChoice) else (given,)
@@ -77,7 +86,9 @@ def daily_exposure(arm: Arm, patients: pd.DataFrame, days: int, stop_day: np.nda
             )
             into = targeted if item.kind == "library" else chemo
             into.setdefault(item.drug, np.zeros((n, days)))[rows] += values
-    return DailyExposure(targeted, chemo)
+            if item.kind == "library" and is_macromolecule(pk_library().get(item.drug)):
+                large.add(item.drug)
+    return DailyExposure(targeted, chemo, frozenset(large))
 
 
 def _item_exposure(item: DrugItem, patients: pd.DataFrame, days: int, stop_day: np.ndarray, seed: int) -> np.ndarray:
@@ -104,9 +115,12 @@ def arm_effects(
     exposure: DailyExposure,
     clones: Sequence[np.ndarray],
     points: int = 6,
+    antibody_exposure: float = 1.0,
 ) -> ArmEffects:
     """Each clone's daily responses from the exposures; ``clones`` gives each clone's context per
-    patient (main clone first), read on response tables simulated once per context."""
+    patient (main clone first), read on response tables simulated once per context.
+    ``antibody_exposure`` scales the tumour concentrations of antibodies and conjugates (the
+    population parameter of :mod:`her2sim.trials.kinetics`)."""
     n, days = _shape(exposure, len(clones[0]))
     shape = (len(clones), n, days)
     prolif = np.ones(shape, np.float32)
@@ -115,7 +129,8 @@ def arm_effects(
     drugs = tuple(sorted(exposure.targeted))
     if drugs:
         tables = response_tables(simulator, sorted({c for clone in clones for c in clone}), drugs, points)
-        doses = np.stack([exposure.targeted[d] for d in drugs], axis=-1)  # patients x days x drugs
+        scale = [antibody_exposure if d in exposure.macromolecules else 1.0 for d in drugs]
+        doses = np.stack([exposure.targeted[d] * f for d, f in zip(drugs, scale, strict=True)], axis=-1)
         released = _released(tables, clones[0], doses)
         for k, contexts in enumerate(clones):
             for context in np.unique(contexts):

@@ -87,6 +87,15 @@ class ArmEffects:
         shape = (len(CLONES), patients, days)
         return cls(np.ones(shape, np.float32), np.zeros(shape, np.float32), np.zeros(shape, np.float32), {})
 
+    def blend(self, other: ArmEffects, weight: float) -> ArmEffects:
+        """``(1 - weight) * self + weight * other``, array by array (chemotherapy is the same in both)."""
+
+        def mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return ((1 - weight) * a + weight * b).astype(np.float32)
+
+        return ArmEffects(mix(self.proliferation, other.proliferation), mix(self.apoptosis, other.apoptosis),
+                          mix(self.adcc, other.adcc), self.chemotherapy)  # fmt: skip
+
     def take(self, rows: np.ndarray) -> ArmEffects:
         """The effects of a subset of patients."""
         return ArmEffects(self.proliferation[:, rows], self.apoptosis[:, rows], self.adcc[:, rows],

@@ -39,6 +39,8 @@ __all__ = ["INESTIMABLE", "TrialProblem", "population_space", "prepare"]
 
 #: Scaled miss of a row whose statistic the simulation cannot estimate.
 INESTIMABLE = 4.0
+#: Antibody exposures at which a fit keeps each arm's effects (log-spaced over the prior).
+EXPOSURE_LEVELS = 7
 _TUMOUR, _KILL = KINDS
 
 
@@ -63,13 +65,17 @@ def _items(drugs):  # type: ignore[no-untyped-def]
 
 
 def prepare(rows: Sequence[ResolvedRow], settings: TrialSettings, kin: Kinetics | None = None) -> tuple[Prepared, ...]:
-    """Every arm of the rows' designs, prepared with ``settings`` (patients per arm and seed)."""
+    """Every arm of the rows' designs, prepared with ``settings`` (patients per arm and seed); when
+    the antibody exposure is fitted, its effects are kept at :data:`EXPOSURE_LEVELS` values
+    spanning its prior."""
     kin = kin or kinetics()
     simulator = settings.simulator()
+    exposure = kin.parameters["antibody_exposure"]
+    levels = tuple(np.geomspace(*exposure.prior, EXPOSURE_LEVELS)) if exposure.fit else None
     out = []
     for design in _designs(rows):
         warm_tables(design, settings, kin, simulator)
-        out.extend(prepare_arm(design, arm, settings, kin, simulator) for arm in design.arms)
+        out.extend(prepare_arm(design, arm, settings, kin, simulator, levels=levels) for arm in design.arms)
     return tuple(out)
 
 

@@ -44,6 +44,7 @@ PARAMETERS = (
     "adcc_kill",
     "subclone_fraction",
     "subclone_fraction_sigma",
+    "antibody_exposure",
 )
 _PARAMETER_FIELDS = ("value", "unit", "prior", "source", "fit", "uncertain", "note")
 

@@ -80,16 +80,31 @@ MAX_SCREENED = 200_000
 @dataclass(frozen=True)
 class Prepared:
     """One arm's patients, tumours and drug effects: everything the population-level parameters
-    do not change, so outcomes can be recomputed cheaply under new ones."""
+    do not change, so outcomes can be recomputed cheaply under new ones.
+
+    The effects depend on one population parameter, ``antibody_exposure``; they are kept at one
+    or more of its values (``levels``, increasing) and read between them by
+    :meth:`effects_at` (linearly in its logarithm)."""
 
     design: TrialDesign
     arm: Arm
     patients: pd.DataFrame
     host: Host
     subclones: np.ndarray
-    effects: ArmEffects
+    effects: tuple[ArmEffects, ...]
+    levels: tuple[float, ...]
     visits: np.ndarray
     surgery_day: float | None
+
+    def effects_at(self, antibody_exposure: float) -> ArmEffects:
+        """The effects at an antibody exposure (the nearest level beyond the levels' range)."""
+        if len(self.levels) == 1:
+            return self.effects[0]
+        x = np.log(np.clip(antibody_exposure, self.levels[0], self.levels[-1]))
+        grid = np.log(self.levels)
+        j = int(np.clip(np.searchsorted(grid, x) - 1, 0, len(grid) - 2))
+        w = float((x - grid[j]) / (grid[j + 1] - grid[j]))
+        return self.effects[j].blend(self.effects[j + 1], w)
 
 
 @dataclass(frozen=True)
@@ -246,9 +261,10 @@ def _timeline(design: TrialDesign) -> tuple[int, np.ndarray, float | None, tuple
 
 def prepare_arm(
     design: TrialDesign, arm: Arm, settings: TrialSettings, kin: Kinetics, simulator: Her2Simulator,
-    rows: slice | None = None,
+    rows: slice | None = None, levels: Sequence[float] | None = None,
 ) -> Prepared:  # fmt: skip
-    """Enrol, draw tumours, compute exposures and effects for an arm's patients (``rows`` of them)."""
+    """Enrol, draw tumours, compute exposures and effects for an arm's patients (``rows`` of them),
+    at the antibody exposures ``levels`` (default: the kinetics' own value)."""
     patients, host, subclones = _enrolled(design, arm, settings, kin)
     rows = rows or slice(0, len(patients))
     index = np.arange(len(patients))[rows]
@@ -259,15 +275,17 @@ def prepare_arm(
         arm, patients, days, stop, _seed(settings.seed, design.name, arm.label, "pk", str(index[0]))
     )
     contexts = [patients["context"].to_numpy(dtype=object), subclones]
-    effects = arm_effects(simulator, exposure, contexts, settings.points)
-    return Prepared(design, arm, patients, host, subclones, effects, visits, surgery)
+    levels = tuple(sorted(levels or (kin.value("antibody_exposure"),))) if exposure.macromolecules else (1.0,)
+    effects = tuple(arm_effects(simulator, exposure, contexts, settings.points, level) for level in levels)
+    return Prepared(design, arm, patients, host, subclones, effects, levels, visits, surgery)
 
 
 def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float]) -> pd.DataFrame:
     """Per-patient outcomes of a prepared arm under population-level parameters."""
     p = prepared
     at = np.concatenate([[0.0], p.visits])
-    cells = courses(p.effects, p.host, kin, kmax, at)  # clones x patients x (baseline + visits)
+    effects = p.effects_at(kin.value("antibody_exposure"))
+    cells = courses(effects, p.host, kin, kmax, at)  # clones x patients x (baseline + visits)
     total = cells.sum(axis=0)
     out = p.patients.copy()
     out.insert(0, "arm", p.arm.label)
