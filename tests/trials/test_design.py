@@ -105,7 +105,8 @@ def test_schedules_are_plain_mappings_with_library_names() -> None:
     tpc = design("DB-04").arm("TPC").drugs[0]
     assert isinstance(tpc, DrugChoice) and [o.drug for o in tpc.options] == [
         "capecitabine", "eribulin", "gemcitabine", "paclitaxel", "nab-paclitaxel"]  # fmt: skip
-    assert all("dose" not in o.schedule for o in tpc.options) and design("DB-04").lacks("arms.drugs.dose")
+    assert all("dose" in o.schedule for o in tpc.options) and not design("DB-04").lacks("arms.drugs.dose")
+    assert tpc.options[0].describe() == "capecitabine 1250 mg/m2, 2 times a day, days 1-14, in cycles of 21 days, oral"
     assert design("HER2CLIMB").arm("placebo+trastuzumab+capecitabine").drugs[0].kind == "placebo"
 
 
