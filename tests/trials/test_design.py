@@ -32,6 +32,7 @@ from her2sim.trials.design import (
     designs,
     read_design,
 )
+from her2sim.trials.population import sample_patients
 from her2sim.trials.published import ENDPOINT_COLUMNS, resolve_trials_table
 from tests.cli.test_cli import assert_one_line_error, run, run_main
 from tests.conftest import REPO, SHARED
@@ -105,7 +106,8 @@ def test_schedules_are_plain_mappings_with_library_names() -> None:
     tpc = design("DB-04").arm("TPC").drugs[0]
     assert isinstance(tpc, DrugChoice) and [o.drug for o in tpc.options] == [
         "capecitabine", "eribulin", "gemcitabine", "paclitaxel", "nab-paclitaxel"]  # fmt: skip
-    assert all("dose" not in o.schedule for o in tpc.options) and design("DB-04").lacks("arms.drugs.dose")
+    assert all("dose" in o.schedule for o in tpc.options) and not design("DB-04").lacks("arms.drugs.dose")
+    assert tpc.options[0].describe() == "capecitabine 1250 mg/m2, 2 times a day, days 1-14, in cycles of 21 days, oral"
     assert design("HER2CLIMB").arm("placebo+trastuzumab+capecitabine").drugs[0].kind == "placebo"
 
 
@@ -121,6 +123,16 @@ def test_eligibility_selects_patients_by_attributes() -> None:
     assert daisy.arm("cohort 1").population == "her2-positive-pretreated" and daisy.control_arm is None
     table = pd.DataFrame([patient, {**patient, "her2_ihc": "0", "her2_ish": False}, {**patient, "prior_lines": 2}])
     assert cleopatra.condition.mask(table).tolist() == [True, False, False]
+
+
+def test_every_arm_enrols_from_its_population() -> None:
+    """Each arm's population holds patients its criteria select (HER2CLIMB needs prior T-DM1, SOPHIA pertuzumab)."""
+    for d in designs():
+        for arm in d.arms:
+            pool = sample_patients(arm.population or d.population, 2000, seed=0)
+            share = float((d.condition.mask(pool) & arm.condition.mask(pool)).mean())
+            assert share > 0.1, (d.name, arm.label, share)
+    assert design("HER2CLIMB").population == design("SOPHIA").population == "her2-positive-post-tdm1"
 
 
 def test_show_the_design_in_words_with_its_sources() -> None:

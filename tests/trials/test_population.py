@@ -28,6 +28,7 @@ SHIPPED = (
     "her2-positive-neoadjuvant",
     "her2-positive-first-line",
     "her2-positive-pretreated",
+    "her2-positive-post-tdm1",
     "her2-low-metastatic",
     "her2-low-zero-metastatic",
 )

@@ -84,6 +84,7 @@ POPULATIONS = (
     "her2-positive-neoadjuvant",
     "her2-positive-first-line",
     "her2-positive-pretreated",
+    "her2-positive-post-tdm1",
     "her2-low-metastatic",
     "her2-low-zero-metastatic",
 )

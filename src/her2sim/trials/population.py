@@ -1171,7 +1171,8 @@ def sample_patients(population: str, n: int, seed: int) -> pd.DataFrame:
     ----------
     population
         A name of :func:`populations` (``her2-positive-neoadjuvant``, ``her2-positive-first-line``,
-        ``her2-positive-pretreated``, ``her2-low-metastatic``, ``her2-low-zero-metastatic``).
+        ``her2-positive-pretreated``, ``her2-positive-post-tdm1``, ``her2-low-metastatic``,
+        ``her2-low-zero-metastatic``).
     n
         Number of patients (rows).
     seed
