@@ -16,7 +16,7 @@ from her2sim.calibration.objective import predict
 from her2sim.errors import ConfigError
 from her2sim.experiments.sensitivity import Factor, Space
 from her2sim.her2.model import load_config
-from her2sim.her2.posterior import read_posterior
+from her2sim.her2.posterior import Posterior, read_posterior
 from her2sim.her2.scenario import Her2Simulator
 
 SPACE = Space(
@@ -67,6 +67,20 @@ def test_bayesian_optimisation_recovers_the_parameters_behind_synthetic_data(pro
     written = read_posterior(tmp_path / "fit" / "posterior.tsv")
     assert written.factors == ("potency:lapatinib", "parameter:HER2_homodimer_RAS")
     assert written.meta["method"] == "bo" and np.isclose(written.weights.sum(), 1.0)
+
+
+def test_a_polish_after_few_evaluations_descends_from_the_best_and_a_start_is_tried_first(
+    problem: Problem, tmp_path: Path
+) -> None:
+    rough = calibrate(problem, tmp_path / "rough", FitSettings(budget=6, samples=SAMPLES, startup=6), ensemble=1)
+    polished = calibrate(problem, tmp_path / "polished", FitSettings(budget=6, samples=SAMPLES, startup=6, polish=3),
+                         ensemble=1)  # fmt: skip
+    assert polished.posterior.loss.min() <= rough.posterior.loss.min()
+    assert int(polished.posterior.meta["evaluations"]) > 6  # the polish's candidates are trials too
+    truth = Posterior(tuple(f.name for f in SPACE.factors), TRUTH[None, :], np.ones(1), np.zeros(1))
+    started = calibrate(problem, tmp_path / "started", FitSettings(budget=3, samples=SAMPLES, startup=3),
+                        ensemble=1, start=truth)  # fmt: skip
+    assert started.posterior.loss.min() < rough.posterior.loss.min()  # the earlier fit's best was tried
 
 
 def test_a_fit_resumes_where_it_stopped_and_refuses_another_fit(problem: Problem, tmp_path: Path) -> None:

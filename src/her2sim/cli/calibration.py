@@ -41,6 +41,7 @@ def calibrate(
     start: Annotated[
         Path | None, typer.Option(help="An earlier fit's posterior.tsv: its best members are tried first (bo)")
     ] = None,
+    polish: Annotated[int, typer.Option(help="Rounds of coordinate search from the best set after BO")] = 0,
 ) -> None:
     """Fit the declared uncertainty space to measurements; write the posterior, the fit table and plots."""
     from dataclasses import replace
@@ -60,7 +61,9 @@ def calibrate(
     from her2sim.formats._io import save_figure
     from her2sim.her2.posterior import read_posterior
 
-    settings = FitSettings(method=method, budget=budget, samples=samples, seed=seed, population=population)
+    settings = FitSettings(
+        method=method, budget=budget, samples=samples, seed=seed, population=population, polish=polish
+    )
     lines = read_cell_lines(cell_lines) if cell_lines is not None else shipped_cell_lines()
     rows = read_tables(measurements or shipped_tables(), lines)
     for note in unexpressed_report(lines.values()):
