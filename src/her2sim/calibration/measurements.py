@@ -201,9 +201,10 @@ def read_measurements(path: str | os.PathLike[str], cell_lines: dict[str, CellLi
 
 
 #: The weight of a curated literature finding: its class or comparison misses are scaled by
-#: this sd, smaller than a single paper's call (0.1 in the shipped cell-line table), since a
-#: finding of the literature table is a consensus over several studies.
-EXPECTATION_SD = 0.02
+#: this sd, ten times smaller than a single paper's call (0.1 in the shipped cell-line table):
+#: a finding of the literature table is a consensus over several studies, and the model's
+#: default must reproduce every one of them.
+EXPECTATION_SD = 0.01
 #: A cell line whose context leaves out part of what the line carries (``not_expressed``) tells
 #: less about that context: its measurements' sd is multiplied by this factor.
 INCOMPLETE_CONTEXT_FACTOR = 2.0
