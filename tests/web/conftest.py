@@ -1,8 +1,8 @@
 """Helpers for the explorer's tests: a real server on a free loopback port, and a page driver.
 
-:class:`Page` drives the explorer's Run callback over HTTP the way the browser's renderer
-does (one page load, then a POST that starts the background job and polls until it answers),
-so many "users" can be simulated without a browser.
+:class:`Page` drives the explorer's Run callbacks (Scenario and Trial tabs) over HTTP the way
+the browser's renderer does (one page load, then a POST that starts the background job and
+polls until it answers), so many "users" can be simulated without a browser.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def post(url: str, body: object) -> tuple[int, Any]:
 
 
 class Page:
-    """One page load of the explorer at ``base``: clicks Run with chosen controls, over HTTP."""
+    """One page load of the explorer at ``base``: clicks a tab's Run with chosen controls, over HTTP."""
 
     def __init__(self, base: str) -> None:
         with urllib.request.urlopen(base + "/", timeout=30) as response:
@@ -62,22 +62,46 @@ class Page:
         assert config is not None, "no Dash config in the page"
         self.url = f"{base}/_dash-update-component?endId={urllib.parse.quote(json.loads(config.group(1))['end_id'])}"
         with urllib.request.urlopen(base + "/_dash-dependencies", timeout=30) as response:
-            callbacks = json.load(response)
-        self.output = next(c["output"] for c in callbacks if "status.children" in c["output"] and c["state"])
+            self.callbacks = json.load(response)
+        self.output = self._output("status")
+        self.trial_output = self._output("trial-status")
+
+    def _output(self, status: str) -> str:
+        """The output spec of the Run callback that writes the status line ``status``."""
+        return next(c["output"] for c in self.callbacks
+                    if f"{status}.children" in c["output"].strip(".").split("...") and c["state"])  # fmt: skip
 
     def run(self, clicks: int, dose: object = 0, samples: object = 100, therapies: object = ("trastuzumab",)) -> Any:
-        """Click Run for the ``clicks``-th time; the HTTP status and the outputs by component id."""
-        specs = [dict(zip(("id", "property"), s.split("."), strict=True)) for s in self.output.strip(".").split("...")]
+        """Click the Scenario tab's Run for the ``clicks``-th time; the HTTP status and the outputs by id."""
         controls = {"alterations": ["ERBB2:amp"], "therapies": list(therapies), "dose": dose, "samples": samples}
+        return self.click(self.output, "run", clicks, controls)
+
+    def run_trial(self, clicks: int, trial: object = "NeoSphere", patients: object = 10, timeout: float = 600) -> Any:
+        """Click the Trial tab's Run for the ``clicks``-th time; the HTTP status and the outputs by id."""
+        return self.click(self.trial_output, "trial-run", clicks, {"trial": trial, "trial-patients": patients}, timeout)
+
+    def click(self, output: str, button: str, clicks: int, controls: dict[str, Any], timeout: float = 120) -> Any:
+        """Click ``button`` of the callback writing ``output``, with the controls' values (its states):
+        the POST that starts the background job, then polls until it answers."""
+        return self.finish(*self.start(output, button, clicks, controls), timeout=timeout)
+
+    def start(self, output: str, button: str, clicks: int, controls: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        """The POST that starts the job of a click (see :meth:`click`): the request body, and the
+        HTTP status and answer (the job's handles)."""
+        specs = [dict(zip(("id", "property"), s.split("."), strict=True)) for s in output.strip(".").split("...")]
         body = {
-            "output": self.output,
+            "output": output,
             "outputs": specs,
-            "inputs": [{"id": "run", "property": "n_clicks", "value": clicks}],
+            "inputs": [{"id": button, "property": "n_clicks", "value": clicks}],
             "state": [{"id": k, "property": "value", "value": v} for k, v in controls.items()],
-            "changedPropIds": ["run.n_clicks"],
+            "changedPropIds": [f"{button}.n_clicks"],
         }
-        status, job = post(self.url, body)
-        deadline = time.monotonic() + 120
+        return body, post(self.url, body)
+
+    def finish(self, body: dict[str, Any], started: tuple[int, Any], timeout: float = 120) -> Any:
+        """Poll a started job (:meth:`start`) until it answers: the HTTP status and the outputs by id."""
+        status, job = started
+        deadline = time.monotonic() + timeout
         while status == 200 and time.monotonic() < deadline:
             handles = urllib.parse.urlencode({"cacheKey": job["cacheKey"], "job": job["job"]})
             status, answer = post(f"{self.url}&{handles}", body)

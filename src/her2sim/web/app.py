@@ -6,6 +6,10 @@ cached per request (:func:`her2sim.web.service.explore`). At most ``max_jobs`` r
 time; a run beyond them is refused at once with a "busy" status line. ``/api/scenario``
 answers the same requests as JSON: a 400 and a one-line message for bad parameters, a 413
 for a body over the limit, a 503 when ``max_jobs`` computations run and ``max_waiting`` wait.
+
+The page has two tabs: **Scenario** (one cell context under therapies) and **Trial** (a shipped
+trial design simulated with virtual patients, :func:`her2sim.web.service.trial_answer`), each
+with its background callback; ``/api/trial`` answers trial requests as JSON.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import contextlib
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +27,37 @@ import psutil  # Dash's DiskcacheManager watches its job processes with it (a da
 from dash import DiskcacheManager, no_update
 
 from her2sim.errors import ConfigError, Her2simError
-from her2sim.web.service import LIMITS, BodyTooLarge, Busy, JobSlots, explore, parse_body, parse_request, shown
+from her2sim.web.service import (
+    LIMITS,
+    BodyTooLarge,
+    Busy,
+    JobSlots,
+    explore,
+    parse_body,
+    parse_request,
+    parse_trial_body,
+    parse_trial_request,
+    shown,
+    trial_answer,
+)
 
 __all__ = ["create_app"]
 
 #: The dose slider's range: log10 of the multiple of the standard dose.
 _SLIDER = (-1, 1)
-#: The job handle of a run refused for want of a slot: it has no process.
+#: The job handle of a run refused for want of a slot (``busy:CALLBACK``): it has no process.
 _REFUSED = "busy"
+#: Where the trial tab's jobs find the response tables: the server's settings, passed on to each
+#: job (jobs fork from a fork server, whose environment is the one it started with).
+_TABLE_SETTINGS = ("HER2SIM_CACHE", "XDG_CACHE_HOME")
 #: What a job needs, imported once by the fork server rather than by every job.
 _JOB_MODULES = [
     "her2sim.web.app",
     "her2sim.her2.scenario",
     "her2sim.experiments.doseresponse",
     "her2sim.tumour.dynamics",
+    "her2sim.trials.simulate",
+    "her2sim.trials.validate",
 ]
 
 
@@ -44,30 +65,38 @@ class BoundedJobs(DiskcacheManager):
     """Dash's disk-cache job manager, running at most ``max_jobs`` job processes at a time.
 
     Dash starts one process per background run, however many users click Run. Beyond
-    ``max_jobs`` live ones this manager starts none and answers the run with
-    ``refused(message)``, the callback's outputs for a "busy" status line (the explorer has one
-    background callback); jobs are counted per server process. Jobs start from a fork server
-    (preloaded with the model's modules), not by forking the threaded web server: a fork taken
-    while another request thread holds SQLite's lock (every poll reads the job cache) leaves the
-    job hung for good in its first cache access, holding a slot.
+    ``max_jobs`` live ones (counted over all the page's background callbacks) this manager
+    starts none and answers the run with ``refused[name](message)``, the outputs of the
+    callback function called ``name`` for a "busy" status line of its own: the refused handle,
+    ``busy:NAME``, names the callback, since Dash asks for a job's result by handle only. Jobs
+    are counted per server process. Jobs start from a fork server (preloaded with the model's
+    modules), not by forking the threaded web server: a fork taken while another request
+    thread holds SQLite's lock (every poll reads the job cache) leaves the job hung for good in
+    its first cache access, holding a slot.
     """
 
-    def __init__(self, cache: Any, max_jobs: int, refused: Callable[[str], Any]) -> None:
-        super().__init__(cache)
-        self.max_jobs, self.refused = max_jobs, refused
+    def __init__(self, cache: Any, max_jobs: int, refused: Mapping[str, Callable[[str], Any]]) -> None:
+        self.max_jobs, self.refused = max_jobs, dict(refused)
+        self._callbacks: dict[Any, str] = {}  # job function -> its callback's name; Dash registers in __init__
         self._jobs: set[int] = set()
         self._lock = threading.Lock()
+        super().__init__(cache)
         method = "forkserver" if "forkserver" in multiprocess.get_all_start_methods() else "spawn"
         self._processes = multiprocess.get_context(method)
         if method == "forkserver":
             self._processes.set_forkserver_preload(_JOB_MODULES)
 
+    def make_job_fn(self, fn: Any, progress: Any, key: Any = None) -> Any:
+        job_fn = super().make_job_fn(fn, progress, key)
+        self._callbacks[job_fn] = getattr(fn, "__name__", "")
+        return job_fn
+
     def call_job_fn(self, key: str, job_fn: Any, args: Any, context: Any) -> Any:
-        """Start the job in a process of its own, or return the refused handle when none is free."""
+        """Start the job in a process of its own, or return a refused handle when none is free."""
         with self._lock:
             self._jobs = {pid for pid in self._jobs if self.job_running(pid)}
             if len(self._jobs) >= self.max_jobs:
-                return _REFUSED
+                return f"{_REFUSED}:{self._callbacks.get(job_fn, '')}"
             process = self._processes.Process(target=job_fn, args=(key, self._make_progress_key(key), args, context))
             process.start()
             self._jobs.add(process.pid)
@@ -75,19 +104,24 @@ class BoundedJobs(DiskcacheManager):
 
     def job_running(self, job: Any) -> bool:
         try:
-            return job != _REFUSED and bool(super().job_running(job))
+            return not _refused(job) and bool(super().job_running(job))
         except psutil.NoSuchProcess:  # it ended between Dash's two looks at it
             return False
 
     def terminate_job(self, job: Any) -> None:
-        if job != _REFUSED:
+        if not _refused(job):
             with contextlib.suppress(psutil.NoSuchProcess):  # it ended on its own meanwhile
                 super().terminate_job(job)
 
     def get_result(self, key: str, job: Any) -> Any:
-        if job == _REFUSED:
-            return self.refused(str(Busy(self.max_jobs)))
+        if _refused(job):
+            refused = self.refused.get(str(job).partition(":")[2])
+            return self.UNDEFINED if refused is None else refused(str(Busy(self.max_jobs)))
         return super().get_result(key, job)
+
+
+def _refused(job: Any) -> bool:
+    return isinstance(job, str) and job.partition(":")[0] == _REFUSED
 
 
 def _dose_multiple(position: Any) -> float:
@@ -172,6 +206,96 @@ def _status_only(message: str) -> tuple[Any, ...]:
     return (no_update,) * 8 + (message,)
 
 
+def _trial_status_only(message: str) -> tuple[Any, ...]:
+    """The trial tab's Run callback's outputs that change nothing but its status line."""
+    return (no_update,) * 12 + (message,)
+
+
+#: Columns of the trial tab's tables: (field, heading).
+_SUMMARY_COLUMNS = (("arm", "arm"), ("endpoint", "endpoint"), ("value", "value"), ("ci_low", "95% CI low"),
+                    ("ci_high", "95% CI high"), ("n", "n"), ("p_value", "log-rank p"), ("versus", "versus"),
+                    ("note", "note"))  # fmt: skip
+_COMPARISON_COLUMNS = (("id", "id"), ("arm", "arm"), ("subgroup", "subgroup"), ("endpoint", "endpoint"),
+                       ("published", "published"), ("simulated", "simulated"), ("within", "within"))  # fmt: skip
+_DRIVER_COLUMNS = (("arm", "arm"), ("mechanism", "largest clone at progression"), ("patients", "patients"))
+
+
+def _table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...]) -> tuple[list[Any], list[Any]]:
+    """DataTable data and columns: numbers to 3 significant digits, booleans as yes/no, None blank."""
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, float):
+            return float(f"{value:.3g}")
+        return "" if value is None else value
+
+    data = [{key: cell(row.get(key)) for key, _ in columns} for row in rows]
+    return data, [{"name": heading, "id": key} for key, heading in columns]
+
+
+def _placeholder(text: str) -> Any:
+    """A low empty figure saying ``text`` (a graph is never hidden: Plotly sizes a hidden one wrong)."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    figure.update_layout(height=110, margin={"t": 10, "b": 10}, xaxis={"visible": False}, yaxis={"visible": False},
+                         plot_bgcolor="white", paper_bgcolor="white",
+                         annotations=[{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
+                                       "x": 0.5, "y": 0.5, "font": {"color": "#555"}}])  # fmt: skip
+    return figure
+
+
+def _trial_figures(answer: dict[str, Any]) -> tuple[Any, Any]:
+    """The Kaplan-Meier figure (empty for a neoadjuvant trial) and the response figure: a
+    waterfall per arm, or pCR by arm with the published values."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    name, arms = answer["trial"], answer["arms"]
+    if answer["km"] is None:
+        km = _placeholder(f"{name} is neoadjuvant: its endpoint is pCR at surgery, not progression-free survival")
+        response = go.Figure()
+        pcr = answer["pcr_pct"] or {}
+        response.add_bar(x=arms, y=[pcr.get(arm) for arm in arms], name="simulated")
+        published = [r for r in answer["comparison"] if r["endpoint"] == "pCR" and r["subgroup"] == "all"]
+        if published:
+            response.add_scatter(x=[r["arm"] for r in published], y=[r["published"] for r in published],
+                                 mode="markers", marker={"symbol": "diamond", "size": 12, "color": "black"},
+                                 name="published")  # fmt: skip
+        response.update_layout(title=f"{name}: pathological complete response by arm", height=360,
+                               yaxis={"title": "pCR (%)", "range": [0, 100]}, margin={"t": 40})  # fmt: skip
+        return km, response
+    km = go.Figure()
+    for arm in arms:
+        curve = answer["km"][arm]
+        km.add_scatter(x=curve["months"], y=curve["survival_pct"], name=arm, mode="lines", line={"shape": "hv"})
+    km.update_layout(title=f"{name}: progression-free survival by arm (Kaplan-Meier)", height=380,
+                     xaxis={"title": "months since randomisation"}, yaxis={"title": "progression-free (%)",
+                     "range": [0, 102]}, margin={"t": 40})  # fmt: skip
+    response = make_subplots(rows=len(arms), cols=1, shared_yaxes=True, subplot_titles=arms, vertical_spacing=0.08)
+    for row, arm in enumerate(arms, start=1):
+        bars = answer["waterfall"][arm]
+        response.add_bar(x=list(range(1, len(bars["best_change_pct"]) + 1)), y=bars["best_change_pct"], name=arm,
+                         text=bars["response"], hovertemplate="%{y:.0f}% (%{text})", textposition="none",
+                         row=row, col=1)  # fmt: skip
+        response.update_yaxes(title_text="best change (%)", range=[-105, 105], row=row, col=1)
+    for level in (20, -30):  # RECIST 1.1: progression (from the nadir), partial response
+        response.add_hline(y=level, line_dash="dash", line_width=1, line_color="#444", row="all", col=1)
+    response.update_layout(title=f"{name}: best change of the target lesions per patient (RECIST: -30% PR, +20% PD)",
+                           height=160 + 220 * len(arms), showlegend=False, margin={"t": 60}, bargap=0)  # fmt: skip
+    return km, response
+
+
+def _job_environment(settings: Mapping[str, str]) -> None:
+    """Set this job process's response-table settings to the server's (``settings``)."""
+    for name in _TABLE_SETTINGS:
+        if name in settings:
+            os.environ[name] = settings[name]
+        else:
+            os.environ.pop(name, None)
+
+
 def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 2, max_waiting: int = 8) -> Any:
     """The Dash app; results and background jobs share ``cache_dir`` (a temporary one by default).
 
@@ -185,11 +309,15 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
 
     from her2sim.her2.alterations import alteration_library
     from her2sim.her2.therapies import therapy_library
+    from her2sim.trials.design import designs
 
     api_slots = JobSlots(max_jobs, max_waiting)
     root = Path(cache_dir) if cache_dir else Path(tempfile.mkdtemp(prefix="her2sim-web-"))
     results_dir = str(root / "results")
-    manager = BoundedJobs(diskcache.Cache(str(root / "jobs")), max_jobs, _status_only)
+    tables = {name: os.environ[name] for name in _TABLE_SETTINGS if name in os.environ}
+    manager = BoundedJobs(
+        diskcache.Cache(str(root / "jobs")), max_jobs, {"run": _status_only, "run_trial": _trial_status_only}
+    )
     app = Dash(__name__, title="her2sim explorer", background_callback_manager=manager)
 
     controls = html.Div(
@@ -235,11 +363,96 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
         ],
         style={"flex": "1", "minWidth": "0"},
     )
+    trial_controls = html.Div(
+        [
+            html.Label("Trial design"),
+            dcc.Dropdown(
+                id="trial",
+                options=[{"label": f"{d.name} ({d.setting})", "value": d.name} for d in designs()],
+                value="NeoSphere",
+                clearable=False,
+            ),
+            html.Label(f"Patients per arm ({LIMITS['min_patients']}-{LIMITS['max_patients']})"),
+            dcc.Input(
+                id="trial-patients",
+                type="number",
+                value=100,
+                min=LIMITS["min_patients"],
+                max=LIMITS["max_patients"],
+                step=1,
+            ),
+            html.Div(
+                [html.Button("Run", id="trial-run"), html.Button("Cancel", id="trial-cancel", disabled=True)],
+                style={"marginTop": "0.6em", "display": "flex", "gap": "0.5em"},
+            ),
+            html.Progress(id="trial-progress", value="0", max="3", style={"width": "100%", "marginTop": "0.5em"}),
+            html.Div(id="trial-status", role="status"),
+            html.P(
+                "A trial's first run simulates its response tables (a minute or more); "
+                "later runs of its drugs read them from disk.",
+                style={"fontSize": 12, "color": "#555"},
+            ),
+        ],
+        style={"width": "300px", "flex": "none", "display": "flex", "flexDirection": "column", "gap": "0.3em"},
+    )
+    cells = {"fontFamily": "sans-serif", "fontSize": 13, "textAlign": "left"}
+    within = [
+        {"if": {"filter_query": f'{{within}} = "{answer}"', "column_id": "within"}, "backgroundColor": colour}
+        for answer, colour in (("yes", "#d9f0d3"), ("no", "#f4cccc"))
+    ]
+    hidden = {"display": "none"}  # until an answer shows them
+    trial_results = html.Div(
+        [
+            html.H3(id="trial-headline"),
+            html.Div(
+                [
+                    html.H4("Endpoints per arm"),
+                    dash_table.DataTable(id="trial-summary", style_cell=cells),
+                    html.H4("Published results against the simulation"),
+                    html.P(
+                        "Within: inside the tolerance (10 points of a percentage, 30% of a median, "
+                        "0.15 of a hazard ratio).",
+                        style={"fontSize": 12, "color": "#555"},
+                    ),
+                    dash_table.DataTable(id="trial-comparison", style_cell=cells, style_data_conditional=within),
+                ],
+                id="trial-tables",
+                style=hidden,
+            ),
+            dcc.Graph(
+                id="trial-km",
+                figure=_placeholder(
+                    "Choose a trial and click Run: endpoints per arm, published "
+                    "results against the simulation and figures appear here."
+                ),
+            ),
+            dcc.Graph(id="trial-response", figure=_placeholder("")),
+            html.Div(
+                [html.H4("What drove progression"), dash_table.DataTable(id="trial-drivers", style_cell=cells)],
+                id="trial-drivers-box",
+                style=hidden,
+            ),
+            html.Ul(id="trial-notes", style={"fontSize": 12, "color": "#555"}),
+        ],
+        style={"flex": "1", "minWidth": "0"},
+    )
+    row = {"display": "flex", "gap": "1.5em", "marginTop": "1em"}
     app.layout = html.Div(
-        [html.H2("her2sim explorer: HER2 signalling and therapy resistance"),
-         html.Div([controls, results], style={"display": "flex", "gap": "1.5em"})],
+        [
+            html.H2("her2sim explorer: HER2 signalling and therapy resistance"),
+            dcc.Tabs(
+                id="tabs",
+                value="scenario",
+                children=[
+                    dcc.Tab(label="Scenario", value="scenario", children=html.Div([controls, results], style=row)),
+                    dcc.Tab(
+                        label="Trial", value="trial", children=html.Div([trial_controls, trial_results], style=row)
+                    ),
+                ],
+            ),
+        ],
         style={"fontFamily": "system-ui, sans-serif", "margin": "1em 2em"},
-    )  # fmt: skip
+    )
 
     @app.callback(
         Output("headline", "children"),
@@ -277,14 +490,72 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
         return (headline, rows, columns, pathway, _network_elements(answer["nodes"], "treated"), course, dose_fig,
                 tumour, f"done ({answer['samples']} trajectories per scenario)")  # fmt: skip
 
-    @app.server.route("/api/scenario", methods=["GET", "POST"])
-    def api() -> Any:
+    @app.callback(
+        Output("trial-headline", "children"),
+        Output("trial-summary", "data"),
+        Output("trial-summary", "columns"),
+        Output("trial-comparison", "data"),
+        Output("trial-comparison", "columns"),
+        Output("trial-tables", "style"),
+        Output("trial-km", "figure"),
+        Output("trial-response", "figure"),
+        Output("trial-drivers", "data"),
+        Output("trial-drivers", "columns"),
+        Output("trial-drivers-box", "style"),
+        Output("trial-notes", "children"),
+        Output("trial-status", "children"),
+        Input("trial-run", "n_clicks"),
+        State("trial", "value"),
+        State("trial-patients", "value"),
+        background=True,
+        running=[(Output("trial-run", "disabled"), True, False), (Output("trial-cancel", "disabled"), False, True)],
+        cancel=[Input("trial-cancel", "n_clicks")],
+        progress=[Output("trial-progress", "value"), Output("trial-status", "children")],
+        prevent_initial_call=True,
+    )
+    def run_trial(set_progress: Any, _: int, trial: Any, patients: Any) -> Any:
+        _job_environment(tables)
+        try:
+            asked = parse_trial_request({"trial": trial, "patients": patients})
+            answer = trial_answer(asked, results_dir, lambda i, what: set_progress((str(i), what)))
+        except Her2simError as exc:
+            return _trial_status_only(f"error: {exc}")
+        summary, summary_columns = _table(answer["summary"], _SUMMARY_COLUMNS)
+        comparison, comparison_columns = _table(answer["comparison"], _COMPARISON_COLUMNS)
+        drivers, driver_columns = _table(answer["drivers"], _DRIVER_COLUMNS)
+        km, response = _trial_figures(answer)
+        neoadjuvant = answer["km"] is None
+        headline = [f"{answer['trial']} ({answer['setting']})", html.Br(),
+                    html.Small(answer["title"], style={"fontWeight": "normal"})]  # fmt: skip
+        notes = [html.Li(note) for note in answer["notes"]]
+        if neoadjuvant:
+            notes.append(html.Li("A neoadjuvant trial ends at surgery: no progression-free survival, no waterfall "
+                                 "and no drivers of progression; pCR is its endpoint."))  # fmt: skip
+        if not answer["comparison"]:
+            notes.append(html.Li(f"The shipped published table has no row for {answer['trial']}."))
+        done = f"done ({answer['patients']} patients per arm, seed {answer['seed']})"
+        return (headline, summary, summary_columns, comparison, comparison_columns, {}, km, response, drivers,
+                driver_columns, {"display": "none"} if neoadjuvant else {}, notes, done)  # fmt: skip
+
+    @app.callback(
+        Output("trial-status", "children", allow_duplicate=True),
+        Output("trial-progress", "value", allow_duplicate=True),
+        Input("trial-cancel", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def trial_cancelled(_: int) -> tuple[str, str]:
+        return "cancelled", "0"
+
+    def answered(
+        parse: Callable[[Any], Any], body: Callable[[bytes], dict[str, Any]], compute: Callable[..., Any]
+    ) -> Any:
+        """A JSON API answer: the parameters from the query (GET) or the body (POST), or an error."""
         try:
             if request.method == "POST":  # read one byte past the limit, never the whole of a long body
-                params = parse_body(request.stream.read(LIMITS["max_body"] + 1))
+                params = body(request.stream.read(LIMITS["max_body"] + 1))
             else:
                 params = request.args.to_dict()
-            answer = explore(parse_request(params), results_dir, slots=api_slots)
+            answer = compute(parse(params), results_dir, slots=api_slots)
         except BodyTooLarge as exc:
             return jsonify({"error": str(exc)}), 413
         except Her2simError as exc:
@@ -292,5 +563,13 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
         except Busy as exc:
             return jsonify({"error": str(exc)}), 503, {"Retry-After": "5"}
         return jsonify(answer)
+
+    @app.server.route("/api/scenario", methods=["GET", "POST"])
+    def api() -> Any:
+        return answered(parse_request, parse_body, explore)
+
+    @app.server.route("/api/trial", methods=["GET", "POST"])
+    def api_trial() -> Any:
+        return answered(parse_trial_request, parse_trial_body, trial_answer)
 
     return app

@@ -9,6 +9,10 @@ and a tumour curve) is plain JSON-ready data, cached on disk by request so that 
 request is answered at once, from any worker process. :class:`JobSlots` bounds how many
 answers are computed at a time.
 
+A trial request (:func:`parse_trial_request`) names a shipped trial design and the patients per
+arm; its answer (:func:`trial_answer`) holds the per-arm endpoints, the trial's published rows
+against the simulation, the curves of its figures and what drove progression, cached alike.
+
 Examples
 --------
 >>> request = parse_request({"alterations": "ERBB2:amp", "therapies": "lapatinib@250nM", "samples": "300"})
@@ -22,6 +26,12 @@ her2sim.errors.ConfigError: samples must be an integer from 100 to 4000, got '1e
 Traceback (most recent call last):
 ...
 her2sim.errors.ConfigError: the body must be a JSON object such as {"therapies": ...}, got an array
+>>> parse_trial_request({"trial": "neosphere", "patients": "40"})
+TrialRequest(trial='NeoSphere', patients=40, seed=0)
+>>> parse_trial_request({"trial": "NeoSphere", "patients": 5000})
+Traceback (most recent call last):
+...
+her2sim.errors.ConfigError: patients must be an integer from 10 to 500 (per arm), got 5000
 """
 
 from __future__ import annotations
@@ -36,12 +46,28 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from her2sim.errors import ConfigError
+from her2sim.errors import ConfigError, Her2simWarning, UnknownNameError
 
-__all__ = ["LIMITS", "BodyTooLarge", "Busy", "JobSlots", "Request", "explore", "parse_body", "parse_request", "shown"]
+__all__ = [
+    "LIMITS",
+    "TRIAL_SAMPLES",
+    "BodyTooLarge",
+    "Busy",
+    "JobSlots",
+    "Request",
+    "TrialRequest",
+    "explore",
+    "parse_body",
+    "parse_request",
+    "parse_trial_body",
+    "parse_trial_request",
+    "shown",
+    "trial_answer",
+]
 
 #: Bounds on one request: trajectories per scenario, the dose multiple of the standard dose,
-#: names per list and characters per name, and bytes in a POST body.
+#: names per list and characters per name, bytes in a POST body, a trial's patients per arm
+#: and its seed.
 LIMITS = {
     "min_samples": 100,
     "max_samples": 4000,
@@ -50,9 +76,16 @@ LIMITS = {
     "max_items": 8,
     "max_name": 64,
     "max_body": 64 * 1024,
+    "min_patients": 10,
+    "max_patients": 500,
+    "max_seed": 1_000_000,
 }
+#: Cell-model trajectories per scenario of a trial's response tables (``TrialSettings.samples``).
+TRIAL_SAMPLES = 100
 _PARAMETERS = ("alterations", "therapies", "dose", "samples")
+_TRIAL_PARAMETERS = ("trial", "patients", "seed")
 _EXAMPLE = '{"therapies": ["lapatinib@250nM"], "samples": 500}'
+_TRIAL_EXAMPLE = '{"trial": "NeoSphere", "patients": 100}'
 _KINDS = {list: "an array", dict: "an object", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
 #: Decimal text in ASCII digits only: float() also reads "١٢", "1_0" and " nan ".
 _DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
@@ -106,29 +139,35 @@ def _regimen_text(doses: Sequence[tuple[str, float]]) -> str:
     return "+".join(f"{name}@{dose!r}nM" for name, dose in doses)
 
 
-def parse_body(body: bytes) -> dict[str, Any]:
+def parse_body(body: bytes, example: str = _EXAMPLE) -> dict[str, Any]:
     """The parameters a POST body holds: one JSON object of at most ``LIMITS["max_body"]`` bytes.
 
     Anything else (too long, not UTF-8, not JSON, nested past the parser's recursion limit, an
-    array or a number) raises one clear error; nothing is taken for an empty request.
+    array or a number) raises one clear error, which shows ``example``; nothing is taken for an
+    empty request.
     """
     if len(body) > LIMITS["max_body"]:
         raise BodyTooLarge(f"the body is over {LIMITS['max_body'] // 1024} KiB; a request is a few hundred bytes, "
-                           f"such as {_EXAMPLE}")  # fmt: skip
+                           f"such as {example}")  # fmt: skip
     try:
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError(f"the body is not UTF-8 text; send a JSON object such as {_EXAMPLE}") from None
+        raise ConfigError(f"the body is not UTF-8 text; send a JSON object such as {example}") from None
     except RecursionError:
-        raise ConfigError(f"the body nests too deeply; send one flat JSON object such as {_EXAMPLE}") from None
+        raise ConfigError(f"the body nests too deeply; send one flat JSON object such as {example}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"the body is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
-                          f"send an object such as {_EXAMPLE}") from None  # fmt: skip
+                          f"send an object such as {example}") from None  # fmt: skip
     except ValueError:  # an integer past Python's 4300-digit limit
-        raise ConfigError(f"the body holds a number with too many digits; send an object such as {_EXAMPLE}") from None
+        raise ConfigError(f"the body holds a number with too many digits; send an object such as {example}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"the body must be a JSON object such as {_EXAMPLE}, got {_KINDS.get(type(data), 'null')}")
+        raise ConfigError(f"the body must be a JSON object such as {example}, got {_KINDS.get(type(data), 'null')}")
     return data
+
+
+def parse_trial_body(body: bytes) -> dict[str, Any]:
+    """The parameters a trial request's POST body holds (:func:`parse_body`, a trial's example)."""
+    return parse_body(body, _TRIAL_EXAMPLE)
 
 
 def _names(value: Any, what: str) -> tuple[str, ...]:
@@ -199,6 +238,54 @@ def parse_request(params: Mapping[str, Any]) -> Request:
     if alterations:
         alterations = tuple(alteration_library().context(alterations).label.split("; "))
     return Request(alterations, _therapies(names, dose), samples)
+
+
+@dataclass(frozen=True)
+class TrialRequest:
+    """A checked trial request: a shipped design's name, patients per arm, the seed."""
+
+    trial: str
+    patients: int = 100
+    seed: int = 0
+
+    def key(self) -> str:
+        """The answer's cache key (apart from the scenario keys, which are lists of pairs)."""
+        return f"trial {self.trial!r} patients={self.patients} seed={self.seed} samples={TRIAL_SAMPLES}"
+
+
+def _bounded_integer(params: Mapping[str, Any], name: str, default: int, low: int, high: int, unit: str = "") -> int:
+    raw = params.get(name, default)
+    value = _integer(raw)
+    if value is None or not low <= value <= high:
+        raise ConfigError(f"{name} must be an integer from {low} to {high}{unit}, got {shown(raw)}")
+    return value
+
+
+def parse_trial_request(params: Mapping[str, Any]) -> TrialRequest:
+    """A checked :class:`TrialRequest` from query or JSON parameters (``trial``, ``patients``,
+    ``seed``); a design is found by name or alias, case-insensitive. Bad values raise one clear error."""
+    from her2sim.trials.design import design, designs
+
+    unknown = sorted(set(params) - set(_TRIAL_PARAMETERS))
+    if unknown:
+        raise ConfigError(f"unknown parameter {shown(unknown[0])} ({', '.join(_TRIAL_PARAMETERS)})")
+    shipped = ", ".join(d.name for d in designs())
+    name = params.get("trial")
+    if name is None or (isinstance(name, str) and not name.strip()):
+        raise ConfigError(f"trial: name one of the shipped trials ({shipped})")
+    if not isinstance(name, str):
+        raise ConfigError(f"trial must be the name of a shipped trial ({shipped}), got {shown(name)}")
+    if len(name) > LIMITS["max_name"]:
+        raise ConfigError(f"trial: a name is at most {LIMITS['max_name']} characters, got {shown(name)}")
+    try:
+        trial = design(name)
+    except UnknownNameError as exc:
+        if exc.suggestions:
+            raise
+        raise ConfigError(f"unknown trial {shown(name)} (the shipped trials: {shipped})") from None
+    patients = _bounded_integer(params, "patients", 100, LIMITS["min_patients"], LIMITS["max_patients"], " (per arm)")
+    seed = _bounded_integer(params, "seed", 0, 0, LIMITS["max_seed"])
+    return TrialRequest(trial.name, patients, seed)
 
 
 class JobSlots:
@@ -299,19 +386,148 @@ def explore(
 
     A computation (not a cached answer) holds one of ``slots`` while it runs.
     """
+    return _answer(request.key(), lambda tell: _compute(request, tell), cache_dir, step, slots)
+
+
+def _answer(
+    key: str,
+    compute: Callable[[Callable[[int, str], None]], dict[str, Any]],
+    cache_dir: str | os.PathLike[str] | None,
+    step: Callable[[int, str], None] | None,
+    slots: JobSlots | None,
+) -> dict[str, Any]:
+    """``compute(step)``'s answer, cached under ``key`` in ``cache_dir``; a computation holds a slot."""
     step = step or (lambda *_: None)
     slot = slots.hold() if slots else contextlib.nullcontext()
     if cache_dir is None:
         with slot:
-            return _compute(request, step)
+            return compute(step)
     import diskcache
 
     with diskcache.Cache(str(cache_dir)) as cache:
-        key = request.key()
         hit = cache.get(key)
         if hit is not None:
             return dict(hit)
         with slot:
-            answer = _compute(request, step)
+            answer = compute(step)
         cache.set(key, answer)
         return answer
+
+
+def _plain(value: Any) -> Any:
+    """A table cell as JSON holds it: numpy scalars as Python ones, NaN and infinities as None."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _records(table: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """The ``columns`` of a DataFrame as JSON-ready records."""
+    return [{c: _plain(row[c]) for c in columns} for row in table[list(columns)].to_dict("records")]
+
+
+def _km_curves(patients: Any, arms: Sequence[str]) -> dict[str, dict[str, list[float]]]:
+    """Kaplan-Meier progression-free survival (%) per arm, as steps: months, survival, censored months."""
+    from lifelines import KaplanMeierFitter
+
+    curves = {}
+    for arm in arms:
+        part = patients[patients["arm"] == arm][["pfs_months", "progressed"]].dropna()
+        if part.empty:
+            curves[arm] = {"months": [], "survival_pct": [], "censored_months": []}
+            continue
+        fit = KaplanMeierFitter().fit(part["pfs_months"].to_numpy(float), part["progressed"].to_numpy(bool))
+        steps = fit.survival_function_.iloc[:, 0]
+        curves[arm] = {
+            "months": [float(t) for t in steps.index],
+            "survival_pct": [100.0 * float(v) for v in steps.to_numpy()],
+            "censored_months": sorted({float(t) for t in part.loc[~part["progressed"].astype(bool), "pfs_months"]}),
+        }
+    return curves
+
+
+def _waterfalls(patients: Any, arms: Sequence[str]) -> dict[str, dict[str, list[Any]]]:
+    """Per arm, the best change of the target lesions (%) from the largest growth to the largest
+    shrinkage, with each patient's best response; patients without measurable disease left out."""
+    out = {}
+    for arm in arms:
+        part = patients[patients["arm"] == arm].dropna(subset=["best_change_pct"])
+        part = part.sort_values("best_change_pct", ascending=False, kind="stable")
+        out[arm] = {"best_change_pct": [float(v) for v in part["best_change_pct"]],
+                    "response": [str(v) for v in part["response"]]}  # fmt: skip
+    return out
+
+
+def _compute_trial(request: TrialRequest, step: Callable[[int, str], None]) -> dict[str, Any]:
+    """Simulate ``request``'s trial and compare it with its published rows, telling ``step`` each stage."""
+    import warnings
+
+    from her2sim.trials.design import design
+    from her2sim.trials.published import resolve_trials_table, shipped_table
+    from her2sim.trials.simulate import TrialSettings, run_trial
+    from her2sim.trials.validate import compare
+
+    trial = design(request.trial)
+    arms = [arm.label for arm in trial.arms]
+    step(1, f"simulating {trial.name}: {len(arms)} arms of {request.patients} patients "
+            "(a trial's first run builds its response tables, which takes minutes)")  # fmt: skip
+    settings = TrialSettings(patients=request.patients, seed=request.seed, samples=TRIAL_SAMPLES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Her2simWarning)  # run_trial's notes are in the answer
+        result = run_trial(trial, settings)
+    step(2, "comparing with the published results")
+    published = [row for row in resolve_trials_table(shipped_table()) if row.design.name == trial.name]
+    columns = ["id", "arm", "subgroup", "endpoint", "statistic", "published", "simulated", "miss", "within",
+               "ordering", "source"]  # fmt: skip
+    comparison = _records(compare(published, result.patients), columns) if published else []
+    step(3, "curves and tables")
+    patients, summary = result.patients, result.summary
+    metastatic = "pfs_months" in patients
+    drivers = []
+    if metastatic:
+        counts = patients[patients["progressed"].astype(bool)].groupby(["arm", "mechanism"], sort=False).size()
+        drivers = [{"arm": arm, "mechanism": mechanism, "patients": int(n)}
+                   for (arm, mechanism), n in counts.items()]  # fmt: skip
+    summary_columns = ["arm", "subgroup", "endpoint", "value", "ci_low", "ci_high", "n", "p_value", "versus", "note"]
+    return {
+        "trial": trial.name,
+        "title": trial.title,
+        "setting": trial.setting,
+        "arms": arms,
+        "patients": request.patients,
+        "seed": request.seed,
+        "samples": TRIAL_SAMPLES,
+        "summary": _records(summary[summary["subgroup"] == "all"], summary_columns),
+        "comparison": comparison,
+        "km": _km_curves(patients, arms) if metastatic else None,
+        "waterfall": _waterfalls(patients, arms) if metastatic else None,
+        "pcr_pct": None
+        if "pcr" not in patients
+        else {arm: _plain(100.0 * patients.loc[patients["arm"] == arm, "pcr"].astype(bool).mean()) for arm in arms},
+        "drivers": drivers,
+        "notes": list(result.notes),
+    }
+
+
+def trial_answer(
+    request: TrialRequest,
+    cache_dir: str | os.PathLike[str] | None = None,
+    step: Callable[[int, str], None] | None = None,
+    slots: JobSlots | None = None,
+) -> dict[str, Any]:
+    """The answer to a trial ``request`` (JSON-ready), from the disk cache when answered before.
+
+    The keys: ``trial``, ``title``, ``setting``, ``arms``, ``patients`` (per arm), ``seed``,
+    ``samples``; ``summary``, the per-arm endpoints (subgroup ``all``: ``arm``, ``endpoint``,
+    ``value``, ``ci_low``, ``ci_high``, ``n``, ``p_value``, ``versus``, ``note``); ``comparison``,
+    the trial's shipped published rows against the simulation (``id``, ``arm``, ``subgroup``,
+    ``endpoint``, ``statistic``, ``published``, ``simulated``, ``miss``, ``within``,
+    ``ordering``, ``source``); for a metastatic trial ``km`` (per arm ``months``,
+    ``survival_pct``, ``censored_months``), ``waterfall`` (per arm ``best_change_pct`` sorted
+    and ``response``) and ``drivers`` (``arm``, ``mechanism``, ``patients`` among those who
+    progressed), for a neoadjuvant one ``pcr_pct`` per arm (the others None or empty); ``notes``.
+    Numbers that are not finite (an unreached median, an open interval) are None.
+    """
+    return _answer(request.key(), lambda tell: _compute_trial(request, tell), cache_dir, step, slots)
