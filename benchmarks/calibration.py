@@ -40,7 +40,9 @@ def main() -> None:
         run = subprocess.run(command, capture_output=True, text=True, check=False)
         elapsed = time.perf_counter() - started
         if run.returncode != 0:
-            sys.exit(f"calibrate failed: {run.stderr.strip().splitlines()[-1] if run.stderr.strip() else run.returncode}")
+            sys.exit(
+                f"calibrate failed: {run.stderr.strip().splitlines()[-1] if run.stderr.strip() else run.returncode}"
+            )
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
         header = next(line for line in run.stdout.splitlines() if line.startswith("fitting"))
         losses = [float(line.split("best loss ")[1].split(",")[0]) for line in run.stderr.splitlines()

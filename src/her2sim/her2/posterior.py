@@ -108,9 +108,7 @@ class Posterior:
         return pd.DataFrame.from_dict(rows, orient="index", columns=[f"q{round(100 * x):02d}" for x in q])
 
 
-def parse_posterior(
-    text: str, source: str = "<posterior>", kinds: tuple[str, ...] = Perturbation.KINDS
-) -> Posterior:
+def parse_posterior(text: str, source: str = "<posterior>", kinds: tuple[str, ...] = Perturbation.KINDS) -> Posterior:
     """A posterior from the text of a posterior file; malformed files are ``file:line`` errors.
     Factor columns are ``kind:target`` with a kind of ``kinds`` (the model's perturbations by
     default; a trial's population fit has its own)."""
