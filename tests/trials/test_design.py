@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from her2sim.errors import ModelFormatError, ModelValidationError, UnknownNameError
+from her2sim.errors import Her2simWarning, ModelFormatError, ModelValidationError, UnknownNameError
 from her2sim.formats.records import parse_document
 from her2sim.trials.conditions import (
     ATTRIBUTES,
@@ -363,6 +363,15 @@ def test_each_broken_twin_is_one_located_error(tmp_path: Path, old: str, new: st
     assert text.startswith(f"{path}:{line_of(path, fragment)}: "), text
     assert message in text, text
     assert "\n" not in text
+
+
+def test_a_dose_outside_the_pk_models_validated_range_warns_at_its_line(tmp_path: Path) -> None:
+    path = twin(tmp_path, "dose: 8 mg/kg,", "dose: 20 mg/kg,")
+    with pytest.warns(Her2simWarning) as caught:
+        read_design(path)
+    [message] = [str(w.message) for w in caught if "validated range" in str(w.message)]
+    assert message.startswith(f"{path}:{line_of(path, '20 mg/kg')}: arms[0].drugs[0].dose: dose 20 mg/kg is outside")
+    assert "\n" not in message
 
 
 def test_several_problems_are_reported_together_each_located(tmp_path: Path) -> None:

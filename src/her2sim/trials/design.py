@@ -32,12 +32,20 @@ from __future__ import annotations
 import functools
 import os
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NoReturn, TypeVar
 
-from her2sim.errors import ConfigError, ModelFormatError, ModelValidationError, UnknownNameError, closest
+from her2sim.errors import (
+    ConfigError,
+    Her2simWarning,
+    ModelFormatError,
+    ModelValidationError,
+    UnknownNameError,
+    closest,
+)
 from her2sim.formats.records import Document, Path, parse_document, read_document
 from her2sim.trials.chemotherapy import chemotherapy_library
 from her2sim.trials.conditions import (
@@ -52,7 +60,8 @@ from her2sim.trials.conditions import (
     satisfiable,
     subgroup_table,
 )
-from her2sim.trials.schedule import SCHEDULE_WORDS, parse_schedule
+from her2sim.trials.pk import outside_validated, pk_library
+from her2sim.trials.schedule import SCHEDULE_WORDS, Schedule, parse_schedule
 
 __all__ = [
     "ENDPOINTS",
@@ -789,10 +798,20 @@ class _Reader:
         if kind != PLACEBO:
             self.present_or_missing(schedule.get("dose"), "arms.drugs.dose", (*path, "dose"), once=False)
             if "dose" in schedule:  # the PK layer's reading: units, words, the validated dose range
-                parse_schedule(schedule, lambda key, message, hint: self.fail((*path, key), message, hint))
+                parsed = parse_schedule(schedule, lambda key, message, hint: self.fail((*path, key), message, hint))
+                self.dose_range(parsed, path)
         source = self.source(d["source"], (*path, "source")) if "source" in d else inherited
         location = f"{self.doc.source}:{self.doc.line(path)}"
         return DrugItem(name, kind, MappingProxyType(schedule), source or (), str(d.get("note", "")), location)
+
+    def dose_range(self, schedule: Schedule, path: Path) -> None:
+        """Warn, at the dose's line, when a dose lies outside the PK model's validated doses."""
+        model = pk_library().get(schedule.drug)
+        for key, dose in (("dose", schedule.dose), ("then", schedule.then)):
+            problem = None if dose is None else outside_validated(model, dose.value, dose.unit)
+            if problem is not None:
+                where = self.doc.error((*path, key), problem, "the simulation extrapolates the PK model")
+                warnings.warn(str(where), Her2simWarning, stacklevel=2)
 
     def drug(self, data: Any, path: Path) -> tuple[str, str]:
         """A drug's canonical name and kind (``library``, ``chemotherapy`` or ``placebo``)."""

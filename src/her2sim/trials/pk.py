@@ -61,6 +61,7 @@ __all__ = [
     "check_dose_range",
     "concentrations",
     "dose_mg",
+    "outside_validated",
     "parse_pk",
     "pk_library",
     "read_pk",
@@ -750,6 +751,21 @@ def dose_mg(value: float, unit: str, patients: pd.DataFrame) -> np.ndarray:
     raise ConfigError(f"unknown dose unit {unit!r} (one of {', '.join(DOSE_UNITS)})")
 
 
+_TOLERANCE = 1e-9
+
+
+def outside_validated(model: PKModel, value: float, unit: str) -> str | None:
+    """What is wrong with a dose the library's validated ranges give in the same unit (None: it is
+    inside them, or no range uses its unit): ``dose 20 mg/kg is outside the validated range ...``."""
+    same = [r for r in model.doses if r.unit == unit]
+    if not same or any(r.low * (1 - _TOLERANCE) <= value <= r.high * (1 + _TOLERANCE) for r in same):
+        return None
+    written = f"AUC {value:g}" if unit == "AUC" else f"{value:g} {unit}"
+    return (
+        f"dose {written} is outside the validated range {' or '.join(r.text for r in same)} of {model.name}'s PK model"
+    )
+
+
 def check_dose_range(model: PKModel, value: float, unit: str, patients: pd.DataFrame) -> bool:
     """Warn (:class:`~her2sim.errors.Her2simWarning`) if a dose lies outside the model's validated doses.
 
@@ -768,10 +784,9 @@ def check_dose_range(model: PKModel, value: float, unit: str, patients: pd.DataF
     """
     if not model.doses:
         return True
-    tolerance = 1e-9
     same = [r for r in model.doses if r.unit == unit]
     if same:
-        if any(r.low * (1 - tolerance) <= value <= r.high * (1 + tolerance) for r in same):
+        if outside_validated(model, value, unit) is None:
             return True
         outside = ""
     else:
@@ -779,7 +794,7 @@ def check_dose_range(model: PKModel, value: float, unit: str, patients: pd.DataF
         inside = np.zeros(len(mg), dtype=bool)
         for r in model.doses:
             low, high = dose_mg(r.low, r.unit, patients), dose_mg(r.high, r.unit, patients)
-            inside |= (mg >= low * (1 - tolerance)) & (mg <= high * (1 + tolerance))
+            inside |= (mg >= low * (1 - _TOLERANCE)) & (mg <= high * (1 + _TOLERANCE))
         if inside.all():
             return True
         outside = f" for {int((~inside).sum())} of {len(mg)} patients"
