@@ -32,14 +32,14 @@ def test_rows_are_judged_by_the_thresholds(sim: Her2Simulator) -> None:
     text = HEADER + (
         "A\tERBB2:amp\tlapatinib\tsensitive\t\tproliferation\tstrong\tx\n"
         "B\tERBB2:amp\tlapatinib\tresistant\t\tproliferation\tstrong\tx\n"
-        "C\tERBB2:amp\ttrastuzumab+pertuzumab\tstronger\ttherapy:trastuzumab\t\tstrong\tx\n"
-        "D\tERBB2:amp; PTEN:loss\ttrastuzumab\tweaker\tcontext:ERBB2:amp\tpAKT\tstrong\tx\n"
+        "C\tERBB2:amp\ttrastuzumab+lapatinib\tstronger\ttherapy:trastuzumab\t\tstrong\tx\n"
+        "D\tERBB2:amp; p95HER2\ttrastuzumab\tweaker\tcontext:ERBB2:amp\tpERK\tstrong\tx\n"
     )
     results = validate(parse_expectations(text, "t.tsv", sim), sim).set_index("id")
     assert results.loc["A", "passed"] and not results.loc["B", "passed"]
     assert results.loc["B", "observed"] == "sensitive"
     assert results.loc["C", "passed"] and results.loc["C", "compare_effect"] < results.loc["C", "effect"]
-    assert results.loc["D", "readout"] == "pAKT" and results.loc["D", "passed"]
+    assert results.loc["D", "readout"] == "pERK" and results.loc["D", "passed"]
 
 
 def test_every_bad_row_is_reported_with_its_line(sim: Her2Simulator) -> None:

@@ -5,21 +5,27 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from her2sim.her2.model import load_model
 from her2sim.model.graph import signed_edges
 from her2sim.report.diagram import layout_positions
 from tests.cli.test_cli import assert_one_line_error, run, run_main
 
 SECTIONS = ["Scenario", "Network", "Phenotype time courses", "Dose-response", "Resistance landscape", "Synergy",
-            "Sensitivity", "Tumour", "Validation against the literature", "Provenance"]  # fmt: skip
+            "Sensitivity", "Tumour", "Virtual trial: CLEOPATRA", "Validation against the literature",
+            "Provenance"]  # fmt: skip
 
 
-def test_report_is_self_contained_and_complete(tmp_path: Path) -> None:
+def test_report_is_self_contained_and_complete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HER2SIM_CACHE", str(tmp_path / "responses"))
     out = tmp_path / "report.html"
-    run("report", "-o", out, "-n", "200", "-a", "ERBB2:amp", "-a", "PIK3CA:H1047R", "-t", "trastuzumab+alpelisib")
+    run("report", "-o", out, "-n", "200", "-a", "ERBB2:amp", "-a", "PIK3CA:H1047R", "-t", "trastuzumab+alpelisib",
+        "--trial-patients", "12")  # fmt: skip
     text = out.read_text()
     assert re.findall(r'<h2 id="s\d+">([^<]+)</h2>', text) == SECTIONS
-    assert text.count("data:image/png;base64,") == 9
+    assert text.count("data:image/png;base64,") == 11  # the trial adds Kaplan-Meier and waterfall plots
+    assert "Published results of the trial" in text and "T05" in text  # CLEOPATRA's shipped rows
     assert not re.search(r"(src|href)=\"https?://", text)  # opens offline
     assert "ERBB2:amp; PIK3CA:H1047R under alpelisib + trastuzumab" in text or "trastuzumab + alpelisib" in text
     assert re.search(r"\d+ of 43 findings reproduced", text)
