@@ -8,7 +8,7 @@ point is a :class:`~her2sim.her2.perturbation.Perturbation` run through the one 
 
 Examples
 --------
->>> space = her2_space()
+>>> space = her2_space(calibrated=False)  # centred on her2.cfg, the prior of a fit
 >>> len(space.factors) >= 20, space.factors[0].name
 (True, 'parameter:EGF')
 >>> point = space.perturbation(space.nominal())
