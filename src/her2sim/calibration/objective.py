@@ -30,10 +30,8 @@ import numpy as np
 import pandas as pd
 
 from her2sim.calibration.measurements import Measurement
-from her2sim.her2.alterations import Context
-from her2sim.her2.scenario import Her2Simulator, effect
-from her2sim.her2.therapies import Regimen
-from her2sim.her2.validation import THRESHOLDS, classify
+from her2sim.her2.scenario import Her2Simulator
+from her2sim.her2.validation import THRESHOLDS, classify, compared_effects
 
 __all__ = ["MARGIN", "loss", "predict"]
 
@@ -48,36 +46,11 @@ def loss(misses: np.ndarray) -> float:
     return float(np.mean(np.square(misses))) if len(misses) else 0.0
 
 
-def _pairs(rows: Sequence[Measurement]) -> list[tuple[Context, Regimen]]:
-    untreated = Regimen()
-    pairs: list[tuple[Context, Regimen]] = []
-    for row in rows:
-        pairs += [(row.context, row.regimen), (row.context, untreated)]
-        if row.compare_regimen is not None:
-            pairs.append((row.context, row.compare_regimen))
-        if row.compare_context is not None:
-            pairs += [(row.compare_context, row.regimen), (row.compare_context, untreated)]
-    return pairs
-
-
 def predict(rows: Sequence[Measurement], simulator: Her2Simulator, margin: float = MARGIN) -> pd.DataFrame:
     """One row per measurement: the predicted effect (and the comparison's), the predicted
     quantity, the scaled ``miss``, and whether the prediction is ``correct``."""
-    simulator.readouts(_pairs(rows))  # one batch; the look-ups below hit the cache
-    untreated = Regimen()
-
-    def e(context: Context, regimen: Regimen, readout: str) -> float:
-        treated, base = simulator.readouts([(context, regimen), (context, untreated)])
-        return effect(readout, treated[readout], base[readout])
-
     records = []
-    for row in rows:
-        value = e(row.context, row.regimen, row.readout)
-        compare = None
-        if row.compare_regimen is not None:
-            compare = e(row.context, row.compare_regimen, row.readout)
-        elif row.compare_context is not None:
-            compare = e(row.compare_context, row.regimen, row.readout)
+    for row, (value, compare) in zip(rows, compared_effects(rows, simulator), strict=True):
         predicted, miss, correct = _judge(row, value, compare, margin)
         records.append({"id": row.id, "kind": row.kind, "what": row.label, "readout": row.readout,
                         "observed": row.value if row.value is not None else row.response or row.kind,

@@ -34,6 +34,7 @@ import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import pandas as pd
 
@@ -153,13 +154,21 @@ def classify(e: float) -> str:
     return "partial"
 
 
-def validate(rows: Sequence[Expectation], simulator: Her2Simulator | None = None) -> pd.DataFrame:
-    """Simulate every row (all scenarios in one batch) and judge it.
+class Compared(Protocol):
+    """A row that names an effect and, optionally, what it is compared with (an expectation or a
+    measurement)."""
 
-    Returns one row per expectation: the simulated ``effect``, the comparison's
-    ``compare_effect`` where there is one, the ``observed`` class and ``passed``.
-    """
-    simulator = simulator or Her2Simulator()
+    context: Context
+    regimen: Regimen
+    readout: str
+    compare_context: Context | None
+    compare_regimen: Regimen | None
+
+
+def compared_effects(rows: Sequence[Compared], simulator: Her2Simulator) -> list[tuple[float, float | None]]:
+    """Each row's effect and its comparison's effect (None without one): the same readout under
+    ``compare_regimen`` in the row's context, or under the row's regimen in ``compare_context``.
+    Every scenario is simulated in one batch."""
     untreated = Regimen()
     pairs: list[tuple[Context, Regimen]] = []
     for row in rows:
@@ -168,20 +177,32 @@ def validate(rows: Sequence[Expectation], simulator: Her2Simulator | None = None
             pairs.append((row.context, row.compare_regimen))
         if row.compare_context is not None:
             pairs += [(row.compare_context, row.regimen), (row.compare_context, untreated)]
-    simulator.node_timecourses(pairs)  # one batch; the look-ups below hit the cache
+    simulator.readouts(pairs)  # one batch; the look-ups below hit the cache
 
     def e(context: Context, regimen: Regimen, readout: str) -> float:
         treated, base = simulator.readouts([(context, regimen), (context, untreated)])
         return effect(readout, treated[readout], base[readout])
 
-    records = []
+    out: list[tuple[float, float | None]] = []
     for row in rows:
-        value = e(row.context, row.regimen, row.readout)
         compare = None
         if row.compare_regimen is not None:
             compare = e(row.context, row.compare_regimen, row.readout)
         elif row.compare_context is not None:
             compare = e(row.compare_context, row.regimen, row.readout)
+        out.append((e(row.context, row.regimen, row.readout), compare))
+    return out
+
+
+def validate(rows: Sequence[Expectation], simulator: Her2Simulator | None = None) -> pd.DataFrame:
+    """Simulate every row (all scenarios in one batch) and judge it.
+
+    Returns one row per expectation: the simulated ``effect``, the comparison's
+    ``compare_effect`` where there is one, the ``observed`` class and ``passed``.
+    """
+    simulator = simulator or Her2Simulator()
+    records = []
+    for row, (value, compare) in zip(rows, compared_effects(rows, simulator), strict=True):
         if compare is None:
             observed = classify(value)
         elif value - compare >= THRESHOLDS["difference"]:
