@@ -47,8 +47,6 @@ by :data:`INCOMPLETE_CONTEXT_FACTOR` (what its context leaves out may decide its
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -56,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from her2sim.errors import ConfigError, Her2simError, ModelFormatError, ModelValidationError
-from her2sim.formats._io import read_text
+from her2sim.formats._io import read_text, tsv_rows
 from her2sim.her2.alterations import Context, alteration_library
 from her2sim.her2.scenario import readout_name
 from her2sim.her2.therapies import Regimen, therapy_library
@@ -131,7 +129,7 @@ class Measurement:
 # ----------------------------------------------------------------------------- cell lines
 def parse_cell_lines(text: str, source: str = "<cell lines>") -> dict[str, CellLine]:
     """Cell lines by name (case-insensitive keys are their lower-case names)."""
-    rows = _table(text, source, ("cell_line", "context", "source"))
+    rows = tsv_rows(text, source, ("cell_line", "context", "source"), _LINE_COLUMNS)
     library = alteration_library()
     lines: dict[str, CellLine] = {}
     problems = []
@@ -175,7 +173,7 @@ def parse_measurements(
     text: str, source: str = "<measurements>", cell_lines: dict[str, CellLine] | None = None
 ) -> list[Measurement]:
     """Parse a measurement table, resolving every name; all problems are raised together."""
-    rows = _table(text, source, ("id", "kind", "therapy", "source"))
+    rows = tsv_rows(text, source, ("id", "kind", "therapy", "source"), _COLUMNS)
     out: list[Measurement] = []
     problems: list[str] = []
     seen: set[str] = set()
@@ -317,36 +315,6 @@ def _number(text: str, column: str) -> float:
     if not math.isfinite(value):
         raise ConfigError(f"{column} must be finite, not {text!r}")
     return value
-
-
-def _table(text: str, source: str, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
-    """The (line, values) rows of a tab-separated table; ``#`` lines are comments.
-
-    A row with more fields than the header is an error: its values would land in the wrong
-    columns. Missing trailing fields read as empty.
-    """
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    lines = [(n, line) for n, line in lines if not line.lstrip().startswith("#")]
-    if not lines:
-        raise ModelFormatError("the table is empty", source, hint=f"a header line with {', '.join(required)}")
-    header_line, header_text = lines[0]
-    header = [h.strip() for h in header_text.split("\t")]
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise ModelFormatError(f"missing column(s) {', '.join(missing)}", source, header_line,
-                               hint="tab-separated, one header line")  # fmt: skip
-    duplicated = sorted({h for h in header if h and header.count(h) > 1})
-    if duplicated:
-        raise ModelFormatError(f"column {duplicated[0]!r} appears twice", source, header_line)
-    rows = []
-    for number, line in lines[1:]:
-        fields = next(csv.reader(io.StringIO(line), delimiter="\t", quoting=csv.QUOTE_NONE))
-        if len(fields) > len(header):
-            raise ModelFormatError(f"{len(fields)} fields where the header has {len(header)}", source, number,
-                                   hint="a stray tab shifts every value after it")  # fmt: skip
-        values = {h: f.strip() for h, f in zip(header, fields, strict=False)}
-        rows.append((number, {c: values.get(c, "") for c in {*_COLUMNS, *_LINE_COLUMNS, *header}}))
-    return rows
 
 
 def read_tables(

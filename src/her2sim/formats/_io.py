@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +152,38 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 120) -> None:
     """Write a matplotlib figure (format from the suffix) atomically, and close it."""
     target = Path(path)
     atomic_write(target, figure_bytes(fig, target.suffix.lstrip(".").lower() or "png", dpi))
+
+
+def tsv_rows(
+    text: str, source: str, required: Sequence[str], columns: Sequence[str] = ()
+) -> list[tuple[int, dict[str, str]]]:
+    """The (line, values) rows of a tab-separated table with one header line; ``#`` lines are
+    comments and blank lines are skipped. Every row has a value (``""`` when absent) for each of
+    ``columns`` and of the header's.
+
+    A missing required column, a column named twice and a row with more fields than the header
+    (its values would land in the wrong columns) are ``file:line`` errors; missing trailing
+    fields read as empty.
+    """
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    lines = [(n, line) for n, line in lines if not line.lstrip().startswith("#")]
+    if not lines:
+        raise ModelFormatError("the table is empty", source, hint=f"a header line with {', '.join(required)}")
+    header_line, header_text = lines[0]
+    header = [h.strip() for h in header_text.split("\t")]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ModelFormatError(f"missing column(s) {', '.join(missing)}", source, header_line,
+                               hint=f"tab-separated, one header line: {', '.join(columns or required)}")  # fmt: skip
+    duplicated = sorted({h for h in header if h and header.count(h) > 1})
+    if duplicated:
+        raise ModelFormatError(f"column {duplicated[0]!r} appears twice", source, header_line)
+    rows = []
+    for number, line in lines[1:]:
+        fields = next(csv.reader(io.StringIO(line), delimiter="\t", quoting=csv.QUOTE_NONE))
+        if len(fields) > len(header):
+            raise ModelFormatError(f"{len(fields)} fields where the header has {len(header)}", source, number,
+                                   hint="a stray tab shifts every value after it")  # fmt: skip
+        values = {h: f.strip() for h, f in zip(header, fields, strict=False)}
+        rows.append((number, {c: values.get(c, "") for c in {*columns, *header}}))
+    return rows

@@ -29,8 +29,6 @@ simulated. No row is treated specially.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,8 +36,8 @@ from typing import Protocol
 
 import pandas as pd
 
-from her2sim.errors import ConfigError, Her2simError, ModelFormatError, ModelValidationError
-from her2sim.formats._io import read_text
+from her2sim.errors import ConfigError, Her2simError, ModelValidationError
+from her2sim.formats._io import read_text, tsv_rows
 from her2sim.her2.alterations import Context
 from her2sim.her2.scenario import Her2Simulator, effect, readout_name
 from her2sim.her2.therapies import Regimen
@@ -81,16 +79,8 @@ def parse_expectations(
 ) -> list[Expectation]:
     """Parse an expectations table, resolving every name; all problems are raised together."""
     simulator = simulator or Her2Simulator()
-    reader = csv.DictReader(io.StringIO(text), delimiter="\t")
-    header = reader.fieldnames or []
-    missing = [c for c in ("id", "context", "therapy", "expected") if c not in header]
-    if missing:
-        raise ModelFormatError(
-            f"missing column(s) {', '.join(missing)}", source, 1, hint=f"columns: {', '.join(_COLUMNS)}"
-        )
     rows, problems, seen = [], [], set()
-    for number, raw in enumerate(reader, start=2):
-        values = {k: (raw.get(k) or "").strip() for k in _COLUMNS}
+    for number, values in tsv_rows(text, source, ("id", "context", "therapy", "expected"), _COLUMNS):
         where = f"{source}:{number}: row {values['id'] or '?'}"
         if values["id"] in seen:
             problems.append(f"{where}: duplicate id")

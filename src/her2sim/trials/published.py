@@ -22,14 +22,12 @@ number) is reported with its ``file:line`` and the column, all at once.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 from dataclasses import dataclass
 
-from her2sim.errors import Her2simError, ModelFormatError, ModelValidationError, UnknownNameError
-from her2sim.formats._io import read_text
+from her2sim.errors import Her2simError, ModelValidationError, UnknownNameError
+from her2sim.formats._io import read_text, tsv_rows
 from her2sim.trials.conditions import Subgroup, subgroup_table
 from her2sim.trials.design import Arm, Endpoint, TrialDesign, design
 
@@ -102,16 +100,8 @@ def parse_trials_table(text: str, source: str = "<trials>") -> list[ResolvedRow]
     ...
     her2sim.errors.ModelValidationError: t.tsv:2: row T1: subgroup: unknown subgroup 'PTEN loss'
     """
-    reader = csv.DictReader(io.StringIO(text), delimiter="\t")
-    header = reader.fieldnames or []
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise ModelFormatError(
-            f"missing column(s) {', '.join(missing)}", source, 1, hint=f"columns: {', '.join(COLUMNS)}"
-        )
     rows, problems, seen = [], [], set()
-    for number, raw in enumerate(reader, start=2):
-        values = {k: (raw.get(k) or "").strip() for k in COLUMNS}
+    for number, values in tsv_rows(text, source, COLUMNS, COLUMNS):
         where = f"{source}:{number}: row {values['id'] or '?'}"
         if values["id"] in seen:
             problems.append(f"{where}: id: {values['id']!r} is used twice")
