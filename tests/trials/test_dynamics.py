@@ -16,7 +16,7 @@ KIN = kinetics().with_values({"potential_doubling_days": 7.0, "subclone_fraction
 
 def host(n: int = 3, doubling: float = 100.0) -> Host:
     return Host(np.zeros(n), np.zeros(n), np.zeros(n, dtype=int), np.full(n, doubling), np.ones(n),
-                np.full(n, 10.0), ("PIK3CA:H1047R",))  # fmt: skip
+                np.full(n, 10.0), ("PIK3CA:H1047R",), np.zeros(n), np.zeros(n))  # fmt: skip
 
 
 def test_untreated_tumours_grow_at_their_volume_doubling_time_whatever_their_turnover() -> None:
@@ -70,3 +70,16 @@ def test_a_chemotherapy_without_a_kill_rate_is_an_error() -> None:
         courses(effects, host(1), KIN, {}, np.array([0.0]))
     with pytest.raises(ConfigError, match="clones x patients x days"):
         ArmEffects(np.ones((1, 2, 3)), np.ones((1, 2, 3)), np.ones((1, 2, 3)), {})
+
+
+def test_a_more_sensitive_patient_responds_more_to_the_same_exposure() -> None:
+    effects = ArmEffects.untreated(2, 31)
+    effects.proliferation[:] = 0.7
+    patients = host(2)
+    patients.z_sensitivity[:] = [-1.0, 1.0]
+    kin = KIN.with_values({"drug_sensitivity_sigma": 0.5})
+    cells = courses(effects, patients, kin, {}, np.array([0.0, 30.0]))
+    growth = cells[0, :, 1] / cells[0, :, 0]
+    b0, d0 = birth_and_loss(patients, kin)
+    expected = np.exp((b0 * (1 - np.exp(0.5 * np.array([-1.0, 1.0])) * 0.3) - d0) * 30)
+    assert np.allclose(growth, expected, rtol=1e-4) and growth[1] < growth[0]

@@ -142,6 +142,7 @@ def calibrate(
     samples: Annotated[int, typer.Option(help="Cell-model trajectories per scenario of the response tables")] = 200,
     points: Annotated[int, typer.Option(help="Concentration grid points per drug of the response tables")] = 6,
     ensemble: Annotated[int, typer.Option(help="Posterior members behind each interval")] = 20,
+    polish: Annotated[int, typer.Option(help="Rounds of coordinate search from the best set after BO")] = 0,
 ) -> None:
     """Fit the population-level parameters (tumour kinetics, chemotherapy kill) to published trial rows."""
     from her2sim.calibration.fit import FitSettings
@@ -157,7 +158,7 @@ def calibrate(
                   f"to {len(rows)} published rows; {patients} patients per arm, {budget} evaluations")  # fmt: skip
     arms = prepare(rows, TrialSettings(patients=patients, seed=seed, samples=samples, points=points))
     problem = TrialProblem(rows, arms, space, seed=seed)
-    result = fit(problem, output, FitSettings(budget=budget, seed=seed, startup=min(60, budget)),
+    result = fit(problem, output, FitSettings(budget=budget, seed=seed, startup=min(60, budget), polish=polish),
                  progress=fit_progress(), ensemble=ensemble)  # fmt: skip
     within, ordering = result.table["within"], result.table["ordering"].dropna()
     console.print(f"within tolerance at the best set: {int(within.sum())}/{len(within)}; "

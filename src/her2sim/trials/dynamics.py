@@ -4,7 +4,7 @@ A patient's tumour is two clones: the main clone (the patient's context) and a r
 subclone (the main context plus one mechanism of :mod:`her2sim.trials.kinetics`), a small
 fraction of the cells at the start. A clone's cells change at the net rate (per day)
 
-``b0 * (rp - ra - adcc_kill * immune * adcc) - d0 - sum_c kmax_c * e_c * rp``
+``b0 * (rp - ra - adcc_kill * immune * adcc) - d0 - sum_c kmax_c * s_c * e_c * rp``
 
 * ``b0 = ln 2 / Tpot``: the birth rate of an untreated tumour, from its potential doubling
   time (cell production without loss, measured in patients by BrdU labelling);
@@ -15,7 +15,11 @@ fraction of the cells at the start. A clone's cells change at the net rate (per 
 * ``adcc``: the antibodies' ADCC drive times the clone's epitope access, scaled by the
   patient's ``immune_capacity`` and the population parameter ``adcc_kill``;
 * ``e_c``: chemotherapy ``c``'s daily mean effect ``C / (C + ec50)``; it kills cycling cells,
-  so its kill scales with ``rp`` (:mod:`her2sim.trials.chemotherapy`).
+  so its kill scales with ``rp`` (:mod:`her2sim.trials.chemotherapy`);
+* between patients, what the cell model's contexts leave out of a tumour's response (cell lines
+  of one known genotype respond differently, O'Brien et al. 2010): each patient's targeted-drug
+  effects are scaled by ``s = exp(drug_sensitivity_sigma * z)`` (``rp`` becomes ``1 - s (1 - rp)``,
+  ``ra`` becomes ``s ra``) and the chemotherapy kill by ``s_c = exp(chemo_sensitivity_sigma * z_c)``.
 
 Everything that depends on drugs and the cell model is in :class:`ArmEffects`, computed once per
 arm; the population-level numbers (:class:`~her2sim.trials.kinetics.Kinetics`, chemotherapy
@@ -26,7 +30,7 @@ Examples
 >>> from her2sim.trials.kinetics import kinetics
 >>> effects = ArmEffects.untreated(patients=1, days=30)
 >>> host = Host(np.zeros(1), np.zeros(1), np.zeros(1, dtype=int), np.array([60.0]),
-...             np.array([1.0]), np.array([20.0]), ("PIK3CA:H1047R",))
+...             np.array([1.0]), np.array([20.0]), ("PIK3CA:H1047R",), np.zeros(1), np.zeros(1))
 >>> cells = courses(effects, host, kinetics(), {}, np.array([0.0, 30.0]))
 >>> growth = cells.sum(axis=0)[0]
 >>> bool(abs(growth[1] / growth[0] - 2 ** 0.5) < 1e-6)  # untreated: doubles in Td = 60 days
@@ -106,9 +110,10 @@ class ArmEffects:
 class Host:
     """What the dynamics need of each patient, fixed before any parameter is fitted.
 
-    ``z_tpot`` and ``z_fraction`` are standard normal draws that the population parameters turn
-    into each patient's potential doubling time and subclone fraction, so a fit moves the
-    distributions without redrawing the patients. ``mechanism`` indexes ``mechanisms``.
+    ``z_tpot``, ``z_fraction``, ``z_sensitivity`` and ``z_chemo`` are standard normal draws that
+    the population parameters turn into each patient's potential doubling time, subclone fraction
+    and sensitivities to targeted drugs and to chemotherapy, so a fit moves the distributions
+    without redrawing the patients. ``mechanism`` indexes ``mechanisms``.
     """
 
     z_tpot: np.ndarray
@@ -118,10 +123,13 @@ class Host:
     immune: np.ndarray
     volume_cm3: np.ndarray
     mechanisms: tuple[str, ...]
+    z_sensitivity: np.ndarray
+    z_chemo: np.ndarray
 
     def take(self, rows: np.ndarray) -> Host:
         return Host(self.z_tpot[rows], self.z_fraction[rows], self.mechanism[rows], self.doubling_days[rows],
-                    self.immune[rows], self.volume_cm3[rows], self.mechanisms)  # fmt: skip
+                    self.immune[rows], self.volume_cm3[rows], self.mechanisms, self.z_sensitivity[rows],
+                    self.z_chemo[rows])  # fmt: skip
 
 
 def birth_and_loss(host: Host, kin: Kinetics) -> tuple[np.ndarray, np.ndarray]:
@@ -157,11 +165,14 @@ def courses(
     b0, d0 = birth_and_loss(host, kin)
     cells0 = initial_cells(host, kin)
     adcc_scale = kin.value("adcc_kill") * host.immune
+    targeted = np.exp(kin.value("drug_sensitivity_sigma") * host.z_sensitivity)[:, None]
+    chemo = np.exp(kin.value("chemo_sensitivity_sigma") * host.z_chemo)[:, None]
     out = np.empty((len(CLONES), effects.patients, len(at_days)))
     for k in range(len(CLONES)):
-        rp = effects.proliferation[k]
-        net = b0[:, None] * (rp - effects.apoptosis[k] - adcc_scale[:, None] * effects.adcc[k]) - d0[:, None]
+        rp = np.clip(1.0 - targeted * (1.0 - effects.proliferation[k]), 0.0, None)
+        ra = targeted * effects.apoptosis[k]
+        net = b0[:, None] * (rp - ra - adcc_scale[:, None] * effects.adcc[k]) - d0[:, None]
         for name, effect in effects.chemotherapy.items():
-            net -= kmax[name] * effect * rp
+            net -= kmax[name] * chemo * effect * rp
         out[k] = clone_course(cells0[k], net, 1.0, at_days)
     return out

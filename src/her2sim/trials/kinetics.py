@@ -45,6 +45,8 @@ PARAMETERS = (
     "subclone_fraction",
     "subclone_fraction_sigma",
     "antibody_exposure",
+    "drug_sensitivity_sigma",
+    "chemo_sensitivity_sigma",
 )
 _PARAMETER_FIELDS = ("value", "unit", "prior", "source", "fit", "uncertain", "note")
 

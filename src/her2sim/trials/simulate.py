@@ -175,6 +175,8 @@ def tumours(patients: pd.DataFrame, kin: Kinetics, seed: int, neoadjuvant: bool)
         immune=patients["immune_capacity"].to_numpy(dtype=float),
         volume_cm3=math.pi / 6 * diameter_cm**3,
         mechanisms=names,
+        z_sensitivity=rng.standard_normal(n),
+        z_chemo=rng.standard_normal(n),
     )
     return host, subclones
 
