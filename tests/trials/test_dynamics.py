@@ -16,7 +16,7 @@ KIN = kinetics().with_values({"potential_doubling_days": 7.0, "subclone_fraction
 
 def host(n: int = 3, doubling: float = 100.0) -> Host:
     return Host(np.zeros(n), np.zeros(n), np.zeros(n, dtype=int), np.full(n, doubling), np.ones(n),
-                np.full(n, 10.0), ("PIK3CA:H1047R",), np.zeros(n), np.zeros(n))  # fmt: skip
+                np.full(n, 10.0), ("PIK3CA:H1047R",), np.zeros(n), np.zeros(n), np.zeros(n, bool))  # fmt: skip
 
 
 def test_untreated_tumours_grow_at_their_volume_doubling_time_whatever_their_turnover() -> None:
@@ -54,6 +54,10 @@ def test_chemotherapy_kills_cycling_cells_only() -> None:
 def test_the_subclone_starts_at_its_share_and_adcc_spares_it_when_it_hides_the_epitope() -> None:
     start = initial_cells(host(1), KIN)
     assert start[1, 0] / start.sum() == pytest.approx(0.01)
+    treated = host(1)
+    treated.pretreated[:] = True  # earlier anti-HER2 therapy selected the subclone
+    selected = initial_cells(treated, KIN.with_values({"pretreated_subclone_factor": 20.0}))
+    assert selected[1, 0] / selected.sum() == pytest.approx(0.2)
     assert start.sum() == pytest.approx(10.0 * KIN.value("cell_density"))
     effects = ArmEffects.untreated(1, 31)
     effects.adcc[0] = 0.2  # the main clone is reached by the antibody, the subclone is not

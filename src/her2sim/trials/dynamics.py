@@ -30,7 +30,7 @@ Examples
 >>> from her2sim.trials.kinetics import kinetics
 >>> effects = ArmEffects.untreated(patients=1, days=30)
 >>> host = Host(np.zeros(1), np.zeros(1), np.zeros(1, dtype=int), np.array([60.0]),
-...             np.array([1.0]), np.array([20.0]), ("PIK3CA:H1047R",), np.zeros(1), np.zeros(1))
+...             np.array([1.0]), np.array([20.0]), ("PIK3CA:H1047R",), np.zeros(1), np.zeros(1), np.zeros(1, bool))
 >>> cells = courses(effects, host, kinetics(), {}, np.array([0.0, 30.0]))
 >>> growth = cells.sum(axis=0)[0]
 >>> bool(abs(growth[1] / growth[0] - 2 ** 0.5) < 1e-6)  # untreated: doubles in Td = 60 days
@@ -113,7 +113,8 @@ class Host:
     ``z_tpot``, ``z_fraction``, ``z_sensitivity`` and ``z_chemo`` are standard normal draws that
     the population parameters turn into each patient's potential doubling time, subclone fraction
     and sensitivities to targeted drugs and to chemotherapy, so a fit moves the distributions
-    without redrawing the patients. ``mechanism`` indexes ``mechanisms``.
+    without redrawing the patients. ``mechanism`` indexes ``mechanisms``; ``pretreated`` marks
+    tumours that anti-HER2 therapy has already selected (their subclones start larger).
     """
 
     z_tpot: np.ndarray
@@ -125,11 +126,12 @@ class Host:
     mechanisms: tuple[str, ...]
     z_sensitivity: np.ndarray
     z_chemo: np.ndarray
+    pretreated: np.ndarray
 
     def take(self, rows: np.ndarray) -> Host:
         return Host(self.z_tpot[rows], self.z_fraction[rows], self.mechanism[rows], self.doubling_days[rows],
                     self.immune[rows], self.volume_cm3[rows], self.mechanisms, self.z_sensitivity[rows],
-                    self.z_chemo[rows])  # fmt: skip
+                    self.z_chemo[rows], self.pretreated[rows])  # fmt: skip
 
 
 def birth_and_loss(host: Host, kin: Kinetics) -> tuple[np.ndarray, np.ndarray]:
@@ -147,8 +149,11 @@ def birth_and_loss(host: Host, kin: Kinetics) -> tuple[np.ndarray, np.ndarray]:
 def initial_cells(host: Host, kin: Kinetics) -> np.ndarray:
     """Cells of each clone at the start (clones x patients)."""
     total = host.volume_cm3 * kin.value("cell_density")
-    fraction = np.clip(kin.value("subclone_fraction") * np.exp(kin.value("subclone_fraction_sigma") * host.z_fraction),
-                       0.0, 0.5)  # fmt: skip
+    selected = np.where(host.pretreated, kin.value("pretreated_subclone_factor"), 1.0)
+    fraction = (
+        kin.value("subclone_fraction") * selected * np.exp(kin.value("subclone_fraction_sigma") * host.z_fraction)
+    )
+    fraction = np.clip(fraction, 0.0, 0.5)
     return np.stack([total * (1 - fraction), total * fraction])
 
 

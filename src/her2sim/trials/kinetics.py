@@ -47,6 +47,7 @@ PARAMETERS = (
     "antibody_exposure",
     "drug_sensitivity_sigma",
     "chemo_sensitivity_sigma",
+    "pretreated_subclone_factor",
 )
 _PARAMETER_FIELDS = ("value", "unit", "prior", "source", "fit", "uncertain", "note")
 

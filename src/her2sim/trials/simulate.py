@@ -177,6 +177,7 @@ def tumours(patients: pd.DataFrame, kin: Kinetics, seed: int, neoadjuvant: bool)
         mechanisms=names,
         z_sensitivity=rng.standard_normal(n),
         z_chemo=rng.standard_normal(n),
+        pretreated=patients["prior_trastuzumab"].to_numpy(dtype=bool),
     )
     return host, subclones
 
