@@ -21,6 +21,10 @@ import numpy as np
 
 __all__ = ["clone_course", "dominant_clone"]
 
+#: Counts are capped at e^200 cells (far beyond any body), so a clone growing for years cannot
+#: overflow; every endpoint has been reached long before.
+_MAX_LOG_CELLS = 200.0
+
 
 def clone_course(cells0: np.ndarray, net_rate: np.ndarray, dt: float, at_days: np.ndarray) -> np.ndarray:
     """One clone's cells at ``at_days`` (patients x visits), from its initial cells and its
@@ -29,7 +33,7 @@ def clone_course(cells0: np.ndarray, net_rate: np.ndarray, dt: float, at_days: n
     log_n = np.column_stack([np.log(np.clip(cells0, 1e-300, None)), log_n])
     extinct = np.minimum.accumulate(log_n, axis=1) < 0.0  # once below one cell, gone
     steps = np.clip(np.round(np.asarray(at_days) / dt).astype(int), 0, log_n.shape[1] - 1)
-    cells = np.exp(log_n[:, steps])
+    cells = np.exp(np.minimum(log_n[:, steps], _MAX_LOG_CELLS))
     cells[extinct[:, steps] | (cells0[:, None] <= 0)] = 0.0
     return cells
 
