@@ -50,6 +50,8 @@ _FORMAT = 3
 _SPAN = (1 / 30, 30.0)
 #: Bystander payload grid points for a conjugate whose payload crosses membranes.
 _BYSTANDER_POINTS = 6
+#: Contexts simulated in one engine batch when many tables are missing (memory, not speed).
+BATCH_CONTEXTS = 48
 #: The context whose release at the top of the grid ends the bystander axis.
 BYSTANDER_REFERENCE = "ERBB2:amp"
 
@@ -192,7 +194,7 @@ def response_tables(
     cache: Path | None = None,
 ) -> dict[str, ResponseTable]:
     """Each context's table for ``drugs``: from the disk cache where present, the others
-    simulated together in one batch and stored."""
+    simulated in batches of :data:`BATCH_CONTEXTS` contexts and stored."""
     folder = cache or cache_directory()
     drugs = tuple(simulator.therapies.get(d).name for d in drugs)
     out: dict[str, ResponseTable] = {}
@@ -206,11 +208,11 @@ def response_tables(
             except (OSError, ValueError, KeyError):
                 pass  # a damaged entry is rebuilt
         todo[context] = path
-    if todo:
-        for (context, path), table in zip(
-            todo.items(), build_tables(simulator, list(todo), drugs, points), strict=True
-        ):
-            table.save(path)
+    names = list(todo)
+    for start in range(0, len(names), BATCH_CONTEXTS):  # batches bound the engine's memory
+        batch = names[start : start + BATCH_CONTEXTS]
+        for context, table in zip(batch, build_tables(simulator, batch, drugs, points), strict=True):
+            table.save(todo[context])
             out[context] = table
     return out
 
