@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ KIN = kinetics().with_values({"potential_doubling_days": 7.0, "subclone_fraction
 
 def host(n: int = 3, doubling: float = 100.0) -> Host:
     return Host(np.zeros(n), np.zeros(n), np.zeros(n, dtype=int), np.full(n, doubling), np.ones(n),
-                np.full(n, 10.0), ("PIK3CA:H1047R",), np.zeros(n), np.zeros(n), np.zeros(n, bool))  # fmt: skip
+                np.full(n, 10.0), ("PIK3CA:H1047R",), np.zeros(n), np.zeros(n), np.zeros(n, bool), np.zeros(n))  # fmt: skip
 
 
 def test_untreated_tumours_grow_at_their_volume_doubling_time_whatever_their_turnover() -> None:
@@ -87,3 +88,14 @@ def test_a_more_sensitive_patient_responds_more_to_the_same_exposure() -> None:
     b0, d0 = birth_and_loss(patients, kin)
     expected = np.exp((b0 * (1 - np.exp(0.5 * np.array([-1.0, 1.0])) * 0.3) - d0) * 30)
     assert np.allclose(growth, expected, rtol=1e-4) and growth[1] < growth[0]
+
+
+def test_occult_deposits_stay_below_what_imaging_finds() -> None:
+    from her2sim.trials.dynamics import detectable_cells, occult_deposits
+
+    kin = KIN.with_values({"occult_deposit_cells": 1e6})
+    found = detectable_cells(kin)  # a 10 mm sphere at the kinetics' cell density
+    assert found == pytest.approx(math.pi / 6 * 1.0**3 * kin.value("cell_density"))
+    h = host(3)
+    deposits = occult_deposits(replace(h, z_deposit=np.array([0.0, -1.0, 30.0])), kin)
+    assert deposits[0] == pytest.approx(1e6) and deposits[1] < 1e6 and deposits[2] == pytest.approx(0.5 * found)

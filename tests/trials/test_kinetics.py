@@ -23,6 +23,9 @@ parameters:
   drug_sensitivity_sigma: {value: 0.5, prior: [0.05, 2], source: "none"}
   chemo_sensitivity_sigma: {value: 0.5, prior: [0.05, 2], source: "none"}
   pretreated_subclone_factor: {value: 10, prior: [1, 1000], fit: true, source: "none"}
+  occult_deposit_cells: {value: 1.0e+5, prior: [100, 2.0e+7], fit: true, source: "none"}
+  occult_deposit_sigma: {value: 1.5, prior: [0.1, 3], source: "none"}
+  new_lesion_diameter_mm: {value: 10, prior: [5, 20], source: "RECIST 1.1"}
 mechanisms:
   - {alteration: ERBB2:low, weight: 0.32, source: "Mittendorf 2009"}
   - {alteration: PIK3CA:H1047R, weight: 0.19, source: "Loibl 2013"}
@@ -54,8 +57,9 @@ def test_the_good_twin_reads(tmp_path: Path) -> None:
     path.write_text(GOOD, encoding="utf-8")
     kin = read_kinetics(path)
     assert [m.alteration for m in kin.mechanisms] == ["ERBB2:low", "PIK3CA:H1047R"]
-    assert sorted(kin.fitted()) == ["adcc_kill", "antibody_exposure", "pcr_residual_cells", "potential_doubling_days",
-                                    "pretreated_subclone_factor", "subclone_fraction"]  # fmt: skip
+    assert sorted(kin.fitted()) == ["adcc_kill", "antibody_exposure", "occult_deposit_cells", "pcr_residual_cells",
+                                    "potential_doubling_days", "pretreated_subclone_factor",
+                                    "subclone_fraction"]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -67,9 +71,9 @@ def test_the_good_twin_reads(tmp_path: Path) -> None:
         ("source: \"anchor\"}", "source: \"\"}", 5, "parameters.pcr_residual_cells.source: empty source"),
         ("fit: true, source: \"none\"}", "fit: yes please, source: \"none\"}", 6,
          "parameters.adcc_kill.fit: fit is true or false"),
-        ("alteration: ERBB2:low,", "alteration: ERBB2:lo,", 14,
+        ("alteration: ERBB2:low,", "alteration: ERBB2:lo,", 17,
          "mechanisms[0].alteration: unknown alteration 'ERBB2:lo'"),
-        ("weight: 0.19", "weight: -1", 15, "mechanisms[1].weight: weight must be > 0, got -1"),
+        ("weight: 0.19", "weight: -1", 18, "mechanisms[1].weight: weight must be > 0, got -1"),
         ("  cell_density: {value: 1.0e+8, prior: [1.0e+7, 1.0e+9], source: \"Del Monte 2009\"}\n", "", 1,
          "parameters: missing parameter 'cell_density'"),
     ],

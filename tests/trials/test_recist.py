@@ -42,6 +42,17 @@ def test_a_response_counts_only_when_confirmed_if_the_trial_asks() -> None:
     assert assess(twice, BASE, DAYS, confirm=True).response[0] == "PR"
 
 
+def test_a_new_lesion_is_progression_whatever_the_target_lesions_do() -> None:
+    shrinking = np.array([[0.5, 0.2, 0.1, 0.1], [40.0, 36.0, 34.0, 33.0]])
+    new = np.array([[False, False, True, True], [False, False, False, False]])
+    out = assess(shrinking, np.array([50.0, 50.0]), DAYS, new_lesions=new)
+    assert out.response.tolist() == ["CR", "PR"] and out.progressed.tolist() == [True, False]
+    assert out.progression_day.tolist() == [126.0, 168.0] and out.new_lesion.tolist() == [True, False]
+    growing = np.array([[61.0, 70.0, 75.0, 80.0]])
+    out = assess(growing, BASE, DAYS, new_lesions=np.array([[False, True, True, True]]))
+    assert out.progression_day[0] == 42.0 and not out.new_lesion[0]  # the targets progressed first
+
+
 def test_best_change_is_the_deepest_shrinkage_before_progression() -> None:
     out = assess(np.array([[45.0, 30.0, 70.0, 10.0]]), BASE, DAYS)
     assert out.best_change_pct[0] == pytest.approx(-40.0) and out.progression_day[0] == 126.0

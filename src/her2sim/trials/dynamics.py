@@ -25,12 +25,18 @@ Everything that depends on drugs and the cell model is in :class:`ArmEffects`, c
 arm; the population-level numbers (:class:`~her2sim.trials.kinetics.Kinetics`, chemotherapy
 ``kmax``) enter only here, so fitting them to trial results re-runs this module alone.
 
+Beyond the measured lesions, a metastatic patient carries an occult deposit of resistant subclone
+cells (:func:`occult_deposits`: lognormal between patients, below what imaging finds). It grows
+as the subclone does, and when it reaches :func:`detectable_cells` it is a new lesion, which RECIST
+counts as progression whatever the target lesions do.
+
 Examples
 --------
 >>> from her2sim.trials.kinetics import kinetics
 >>> effects = ArmEffects.untreated(patients=1, days=30)
 >>> host = Host(np.zeros(1), np.zeros(1), np.zeros(1, dtype=int), np.array([60.0]),
-...             np.array([1.0]), np.array([20.0]), ("PIK3CA:H1047R",), np.zeros(1), np.zeros(1), np.zeros(1, bool))
+...             np.array([1.0]), np.array([20.0]), ("PIK3CA:H1047R",), np.zeros(1), np.zeros(1), np.zeros(1, bool),
+...             np.zeros(1))
 >>> cells = courses(effects, host, kinetics(), {}, np.array([0.0, 30.0]))
 >>> growth = cells.sum(axis=0)[0]
 >>> bool(abs(growth[1] / growth[0] - 2 ** 0.5) < 1e-6)  # untreated: doubles in Td = 60 days
@@ -49,7 +55,7 @@ from her2sim.errors import ConfigError
 from her2sim.trials.course import clone_course
 from her2sim.trials.kinetics import Kinetics
 
-__all__ = ["ArmEffects", "Host", "courses", "initial_cells"]
+__all__ = ["ArmEffects", "Host", "courses", "detectable_cells", "initial_cells", "occult_deposits"]
 
 #: Clone order in every clones x patients array.
 CLONES = ("main", "subclone")
@@ -110,9 +116,10 @@ class ArmEffects:
 class Host:
     """What the dynamics need of each patient, fixed before any parameter is fitted.
 
-    ``z_tpot``, ``z_fraction``, ``z_sensitivity`` and ``z_chemo`` are standard normal draws that
-    the population parameters turn into each patient's potential doubling time, subclone fraction
-    and sensitivities to targeted drugs and to chemotherapy, so a fit moves the distributions
+    ``z_tpot``, ``z_fraction``, ``z_sensitivity``, ``z_chemo`` and ``z_deposit`` are standard
+    normal draws that the population parameters turn into each patient's potential doubling time,
+    subclone fraction, sensitivities to targeted drugs and to chemotherapy, and occult deposit
+    size, so a fit moves the distributions
     without redrawing the patients. ``mechanism`` indexes ``mechanisms``; ``pretreated`` marks
     tumours that anti-HER2 therapy has already selected (their subclones start larger).
     """
@@ -127,11 +134,12 @@ class Host:
     z_sensitivity: np.ndarray
     z_chemo: np.ndarray
     pretreated: np.ndarray
+    z_deposit: np.ndarray
 
     def take(self, rows: np.ndarray) -> Host:
         return Host(self.z_tpot[rows], self.z_fraction[rows], self.mechanism[rows], self.doubling_days[rows],
                     self.immune[rows], self.volume_cm3[rows], self.mechanisms, self.z_sensitivity[rows],
-                    self.z_chemo[rows], self.pretreated[rows])  # fmt: skip
+                    self.z_chemo[rows], self.pretreated[rows], self.z_deposit[rows])  # fmt: skip
 
 
 def birth_and_loss(host: Host, kin: Kinetics) -> tuple[np.ndarray, np.ndarray]:
@@ -155,6 +163,19 @@ def initial_cells(host: Host, kin: Kinetics) -> np.ndarray:
     )
     fraction = np.clip(fraction, 0.0, 0.5)
     return np.stack([total * (1 - fraction), total * fraction])
+
+
+def detectable_cells(kin: Kinetics) -> float:
+    """Cells of a sphere of the diameter at which imaging finds a new lesion."""
+    diameter_cm = kin.value("new_lesion_diameter_mm") / 10.0
+    return math.pi / 6 * diameter_cm**3 * kin.value("cell_density")
+
+
+def occult_deposits(host: Host, kin: Kinetics) -> np.ndarray:
+    """Each patient's occult deposit of resistant cells at the start (cells), kept below what
+    imaging finds (an occult deposit is by definition not seen at baseline)."""
+    cells = kin.value("occult_deposit_cells") * np.exp(kin.value("occult_deposit_sigma") * host.z_deposit)
+    return np.minimum(cells, 0.5 * detectable_cells(kin))
 
 
 def courses(

@@ -48,6 +48,9 @@ PARAMETERS = (
     "drug_sensitivity_sigma",
     "chemo_sensitivity_sigma",
     "pretreated_subclone_factor",
+    "occult_deposit_cells",
+    "occult_deposit_sigma",
+    "new_lesion_diameter_mm",
 )
 _PARAMETER_FIELDS = ("value", "unit", "prior", "source", "fit", "uncertain", "note")
 

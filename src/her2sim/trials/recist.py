@@ -9,7 +9,8 @@ Cancer 45:228, doi:10.1016/j.ejca.2008.10.026) defines it:
 * partial response (PR): ``S`` at least 30% below baseline;
 * progression (PD): ``S`` at least 20% above the smallest sum so far (the nadir, baseline
   included) and at least 5 mm above it;
-* stable disease (SD) otherwise.
+* stable disease (SD) otherwise;
+* a new lesion, wherever the target lesions stand, is progression.
 
 Progression-free survival is the time of the first PD visit (an event) or of the last visit
 (censored). The best overall response is the best of the visits before progression; with
@@ -31,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from her2sim.errors import ConfigError
+
 __all__ = ["DETECTION_MM", "Assessment", "assess", "pathological_complete_response", "sums_of_diameters"]
 
 #: Below this sum of diameters no target lesion is measurable (RECIST's 10 mm minimum for a
@@ -43,12 +46,14 @@ _ORDER = {"CR": 0, "PR": 1, "SD": 2, "PD": 3}
 @dataclass(frozen=True)
 class Assessment:
     """Per patient: best overall response, the day of the first PD visit (or of the last
-    visit, censored), whether progression was seen, and the best % change from baseline."""
+    visit, censored), whether progression was seen, the best % change from baseline, and whether
+    a new lesion was seen at the PD visit."""
 
     response: np.ndarray
     progression_day: np.ndarray
     progressed: np.ndarray
     best_change_pct: np.ndarray
+    new_lesion: np.ndarray
 
 
 def sums_of_diameters(cells: np.ndarray, cells0: np.ndarray, baseline_mm: np.ndarray) -> np.ndarray:
@@ -57,12 +62,19 @@ def sums_of_diameters(cells: np.ndarray, cells0: np.ndarray, baseline_mm: np.nda
     return baseline_mm[:, None] * np.cbrt(ratio)
 
 
-def assess(sums: np.ndarray, baseline_mm: np.ndarray, days: np.ndarray, confirm: bool = False) -> Assessment:
-    """RECIST 1.1 at each visit (columns of ``sums``, on ``days``) for each patient (rows)."""
+def assess(
+    sums: np.ndarray, baseline_mm: np.ndarray, days: np.ndarray, confirm: bool = False,
+    new_lesions: np.ndarray | None = None,
+) -> Assessment:  # fmt: skip
+    """RECIST 1.1 at each visit (columns of ``sums``, on ``days``) for each patient (rows);
+    ``new_lesions`` (same shape, boolean) marks the visits where a new lesion is seen."""
     sums = np.asarray(sums, dtype=float)
     n, visits = sums.shape
+    new = np.zeros(sums.shape, bool) if new_lesions is None else np.asarray(new_lesions, dtype=bool)
+    if new.shape != sums.shape:
+        raise ConfigError(f"new_lesions has shape {new.shape}, sums {sums.shape}")
     nadir = np.minimum.accumulate(np.column_stack([baseline_mm, sums]), axis=1)[:, :-1]
-    progression = (sums >= 1.2 * nadir) & (sums - nadir >= 5.0)
+    progression = ((sums >= 1.2 * nadir) & (sums - nadir >= 5.0)) | new
     status = np.full((n, visits), "SD", dtype="<U2")
     status[sums <= 0.7 * baseline_mm[:, None]] = "PR"
     status[sums < DETECTION_MM] = "CR"
@@ -83,7 +95,8 @@ def assess(sums: np.ndarray, baseline_mm: np.ndarray, days: np.ndarray, confirm:
         response[i] = _name(int(visit_codes.min()))
         best_change[i] = 100.0 * (sums[i, before].min() / baseline_mm[i] - 1.0)
     best_change = np.where(np.isnan(best_change), 100.0 * (sums[:, 0] / baseline_mm - 1.0), best_change)
-    return Assessment(response, day.astype(float), progressed, best_change)
+    new_at_pd = progressed & new[np.arange(n), np.minimum(first_pd, visits - 1)]
+    return Assessment(response, day.astype(float), progressed, best_change, new_at_pd)
 
 
 def _confirmed(codes: np.ndarray, days: np.ndarray) -> np.ndarray:

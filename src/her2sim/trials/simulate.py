@@ -11,8 +11,9 @@ The steps, per arm:
 3. **Effects** (:func:`her2sim.trials.arm.arm_effects`): daily exposures and the cell model's
    response of each clone (computed once; :class:`Prepared` keeps them for a calibration).
 4. **Outcomes** (:func:`outcomes`): clone courses (:mod:`her2sim.trials.dynamics`), sums of
-   diameters and RECIST at each imaging visit, PFS, best response, pCR at surgery, and the clone
-   that was largest when the tumour progressed.
+   diameters, new lesions from the occult deposit, and RECIST at each imaging visit, PFS, best
+   response, pCR at surgery, and what progressed: a new lesion, or the clone that was largest
+   when the target lesions progressed.
 
 Metastatic tumours are measured as one sphere whose diameter is the sum of the target lesions'
 diameters (the RECIST sum), so its volume gives the number of cells; a neoadjuvant tumour is a
@@ -49,7 +50,7 @@ from her2sim.trials.analysis import summary
 from her2sim.trials.arm import arm_effects, daily_exposure
 from her2sim.trials.defaults import fitted_parameters
 from her2sim.trials.design import Arm, DrugChoice, TrialDesign
-from her2sim.trials.dynamics import ArmEffects, Host, courses
+from her2sim.trials.dynamics import ArmEffects, Host, courses, detectable_cells, occult_deposits
 from her2sim.trials.exposure import response_tables
 from her2sim.trials.kinetics import Kinetics
 from her2sim.trials.population import sample_patients
@@ -178,6 +179,7 @@ def tumours(patients: pd.DataFrame, kin: Kinetics, seed: int, neoadjuvant: bool)
         z_sensitivity=rng.standard_normal(n),
         z_chemo=rng.standard_normal(n),
         pretreated=patients["prior_trastuzumab"].to_numpy(dtype=bool),
+        z_deposit=rng.standard_normal(n),
     )
     return host, subclones
 
@@ -301,16 +303,20 @@ def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float]) -> pd
         return out
     baseline_mm = p.patients["sum_diameters_mm"].to_numpy(dtype=float)
     sums = sums_of_diameters(total[:, 1:], total[:, 0], baseline_mm)
-    result = assess(sums, baseline_mm, p.visits)
+    deposit = occult_deposits(p.host, kin)[:, None] * cells[1, :, 1:] / cells[1, :, :1]
+    result = assess(sums, baseline_mm, p.visits, new_lesions=deposit >= detectable_cells(kin))
     visit = np.clip(np.searchsorted(p.visits, result.progression_day), 0, len(p.visits) - 1)
     largest = cells[:, np.arange(len(out)), visit + 1].argmax(axis=0)
     out["response"] = result.response
     out["best_change_pct"] = result.best_change_pct
     out["pfs_months"] = result.progression_day / DAYS_PER_MONTH
     out["progressed"] = result.progressed
-    out["progression_clone"] = np.where(result.progressed, np.where(largest == 1, "subclone", "main"), "")
+    subclone_progressed = (largest == 1) | result.new_lesion
+    out["progression_clone"] = np.where(result.progressed, np.where(subclone_progressed, "subclone", "main"), "")
+    out["new_lesion"] = result.new_lesion
+    by_targets = np.where(largest == 1, "subclone " + out["subclone"], "main clone regrowth")
     out["mechanism"] = np.where(
-        ~result.progressed, "", np.where(largest == 1, "subclone " + out["subclone"], "main clone regrowth")
+        ~result.progressed, "", np.where(result.new_lesion, "subclone " + out["subclone"] + " (new lesion)", by_targets)
     )
     return out
 
