@@ -82,12 +82,13 @@ def test_a_more_sensitive_patient_responds_more_to_the_same_exposure() -> None:
     effects.proliferation[:] = 0.7
     patients = host(2)
     patients.z_sensitivity[:] = [-1.0, 1.0]
-    kin = KIN.with_values({"drug_sensitivity_sigma": 0.5})
-    cells = courses(effects, patients, kin, {}, np.array([0.0, 30.0]))
-    growth = cells[0, :, 1] / cells[0, :, 0]
-    b0, d0 = birth_and_loss(patients, kin)
-    expected = np.exp((b0 * (1 - np.exp(0.5 * np.array([-1.0, 1.0])) * 0.3) - d0) * 30)
-    assert np.allclose(growth, expected, rtol=1e-4) and growth[1] < growth[0]
+    for scale in (1.0, 0.4):  # the median scale multiplies every patient's sensitivity
+        kin = KIN.with_values({"drug_sensitivity_sigma": 0.5, "drug_effect_scale": scale})
+        cells = courses(effects, patients, kin, {}, np.array([0.0, 30.0]))
+        growth = cells[0, :, 1] / cells[0, :, 0]
+        b0, d0 = birth_and_loss(patients, kin)
+        expected = np.exp((b0 * (1 - scale * np.exp(0.5 * np.array([-1.0, 1.0])) * 0.3) - d0) * 30)
+        assert np.allclose(growth, expected, rtol=1e-4) and growth[1] < growth[0]
 
 
 def test_occult_deposits_stay_below_what_imaging_finds() -> None:

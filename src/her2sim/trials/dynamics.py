@@ -18,8 +18,10 @@ fraction of the cells at the start. A clone's cells change at the net rate (per 
   so its kill scales with ``rp`` (:mod:`her2sim.trials.chemotherapy`);
 * between patients, what the cell model's contexts leave out of a tumour's response (cell lines
   of one known genotype respond differently, O'Brien et al. 2010): each patient's targeted-drug
-  effects are scaled by ``s = exp(drug_sensitivity_sigma * z)`` (``rp`` becomes ``1 - s (1 - rp)``,
-  ``ra`` becomes ``s ra``) and the chemotherapy kill by ``s_c = exp(chemo_sensitivity_sigma * z_c)``.
+  effects are scaled by ``s = drug_effect_scale * exp(drug_sensitivity_sigma * z)`` (``rp``
+  becomes ``1 - s (1 - rp)``, ``ra`` becomes ``s ra``; the median scale, at most 1, is what the
+  tumour's stroma takes from the effect cells show in culture) and the chemotherapy kill by
+  ``s_c = exp(chemo_sensitivity_sigma * z_c)``.
 
 Everything that depends on drugs and the cell model is in :class:`ArmEffects`, computed once per
 arm; the population-level numbers (:class:`~her2sim.trials.kinetics.Kinetics`, chemotherapy
@@ -59,6 +61,9 @@ __all__ = ["ArmEffects", "Host", "courses", "detectable_cells", "initial_cells",
 
 #: Clone order in every clones x patients array.
 CLONES = ("main", "subclone")
+#: Largest share of a tumour the resistant subclone can start as: therapy the patient has had can
+#: leave a tumour made mostly of resistant cells, but the patient's context stays their main clone.
+MAX_SUBCLONE_FRACTION = 0.9
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,7 @@ def initial_cells(host: Host, kin: Kinetics) -> np.ndarray:
     fraction = (
         kin.value("subclone_fraction") * selected * np.exp(kin.value("subclone_fraction_sigma") * host.z_fraction)
     )
-    fraction = np.clip(fraction, 0.0, 0.5)
+    fraction = np.clip(fraction, 0.0, MAX_SUBCLONE_FRACTION)
     return np.stack([total * (1 - fraction), total * fraction])
 
 
@@ -191,7 +196,8 @@ def courses(
     b0, d0 = birth_and_loss(host, kin)
     cells0 = initial_cells(host, kin)
     adcc_scale = kin.value("adcc_kill") * host.immune
-    targeted = np.exp(kin.value("drug_sensitivity_sigma") * host.z_sensitivity)[:, None]
+    targeted = kin.value("drug_effect_scale") * np.exp(kin.value("drug_sensitivity_sigma") * host.z_sensitivity)
+    targeted = targeted[:, None]
     chemo = np.exp(kin.value("chemo_sensitivity_sigma") * host.z_chemo)[:, None]
     out = np.empty((len(CLONES), effects.patients, len(at_days)))
     for k in range(len(CLONES)):

@@ -46,6 +46,7 @@ PARAMETERS = (
     "subclone_fraction_sigma",
     "antibody_exposure",
     "drug_sensitivity_sigma",
+    "drug_effect_scale",
     "chemo_sensitivity_sigma",
     "pretreated_subclone_factor",
     "occult_deposit_cells",
