@@ -206,6 +206,11 @@ def transition_entropy(rates: np.ndarray, internal: np.ndarray) -> np.ndarray:
     ``rates`` is (states, nodes), each node's flip rate; internal nodes' flips are left out
     and the other rates renormalised. A state where no non-internal node can flip has TH 0,
     and so has every state of a one-node network, as in MaBoSS.
+
+    Examples
+    --------
+    >>> transition_entropy(np.array([[1.0, 1.0, 5.0], [0.0, 0.0, 5.0]]), np.array([False, False, True]))
+    array([1., 0.])
     """
     if rates.shape[1] == 1:
         return np.zeros(len(rates))
@@ -223,6 +228,11 @@ def cluster_distributions(distributions: Sequence[Mapping[str, float]], threshol
     The similarity of two distributions is the product of the probabilities each gives to
     the states both visit; a cluster holds the trajectories linked by similarities at least
     ``threshold`` (single linkage), and clusters are numbered by their first trajectory.
+
+    Examples
+    --------
+    >>> [c.members for c in cluster_distributions([{"A": 1.0}, {"B": 0.5, "A": 0.5}, {"A": 1.0}], 1.0)]
+    [(0, 2), (1,)]
     """
     if not distributions:
         return []

@@ -56,7 +56,13 @@ _EMPTY_SUFFIXES = ("_statdist_cluster.csv", "_statdist_distrib.csv", "_observed_
 
 
 def hexfloat(x: float) -> str:
-    """``x`` as C's ``printf("%a")`` writes it: ``0x1.8p-2``, ``0x1p+0``, ``0x0p+0``."""
+    """``x`` as C's ``printf("%a")`` writes it (MaBoSS's ``--hexfloat``).
+
+    Examples
+    --------
+    >>> hexfloat(0.375), hexfloat(1.0), hexfloat(0.0)
+    ('0x1.8p-2', '0x1p+0', '0x0p+0')
+    """
     if not math.isfinite(x):
         return "nan" if math.isnan(x) else ("-inf" if x < 0 else "inf")
     text = float(x).hex()
