@@ -304,6 +304,7 @@ def main() -> None:
 from her2sim.cli import calibration as _calibration  # noqa: E402,F401  (registers calibrate)
 from her2sim.cli import experiments as _experiments  # noqa: E402,F401  (registers the experiment commands)
 from her2sim.cli import her2 as _her2  # noqa: E402,F401  (registers the HER2 model commands)
+from her2sim.cli import maboss as _maboss  # noqa: E402,F401  (registers maboss, MaBoSS's command line)
 from her2sim.cli import report as _report  # noqa: E402,F401  (registers report and serve)
 from her2sim.cli import trials as _trials  # noqa: E402,F401  (registers the trial commands)
 from her2sim.cli import tumour as _tumour  # noqa: E402,F401  (registers the tumour command)

@@ -23,6 +23,7 @@ import math
 import os
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,7 +34,16 @@ from her2sim.model.config import MABOSS_DEFAULTS, SimulationConfig
 from her2sim.model.expr import Expr, attributes, evaluate, parameters, variables
 from her2sim.model.network import IStateGroup, Model, Node
 
-__all__ = ["parse_bnd", "parse_cfg", "parse_maboss", "read_maboss", "write_bnd", "write_cfg", "write_maboss"]
+__all__ = [
+    "parse_bnd",
+    "parse_cfg",
+    "parse_cfgs",
+    "parse_maboss",
+    "read_maboss",
+    "write_bnd",
+    "write_cfg",
+    "write_maboss",
+]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 #: Text that can only continue an expression, not start a statement (a rule going on over lines).
@@ -498,6 +508,47 @@ def _config(settings: dict[str, tuple[float, int]], sc: _Scanner) -> SimulationC
         return MABOSS_DEFAULTS.with_(**kwargs, extra=tuple(extra))
     except ConfigError as exc:  # settings that contradict each other (time_tick > max_time)
         raise ModelFormatError(str(exc), sc.source) from None
+
+
+def parse_cfgs(pieces: Sequence[tuple[str, str]], model: Model) -> tuple[Model, SimulationConfig]:
+    """Apply several configurations in turn, as MaBoSS's repeated ``-c FILE`` and ``-e EXPR``.
+
+    ``pieces`` are (text, source) pairs. They are read as one text, so a piece may use the
+    parameters of the pieces before it and a later setting or parameter replaces an earlier
+    one; errors and warnings name the piece and the line within it.
+    """
+    if len(pieces) <= 1:
+        return parse_cfg(pieces[0][0], model, pieces[0][1]) if pieces else (model, MABOSS_DEFAULTS)
+    starts: list[tuple[int, str]] = []  # (first line in the joined text, source) per piece
+    texts: list[str] = []
+    line = 1
+    for text, source in pieces:
+        starts.append((line, source))
+        texts.append(text if text.endswith("\n") else text + "\n")
+        line += texts[-1].count("\n")
+    joined_source = " + ".join(source for _, source in pieces)
+
+    def locate(at: int) -> tuple[str, int]:
+        first, source = next((f, s) for f, s in reversed(starts) if f <= at)
+        return source, at - first + 1
+
+    def relocate(match: re.Match[str]) -> str:
+        source, at = locate(int(match.group(1)))
+        return f"{source}:{at}:"
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = parse_cfg("".join(texts), model, joined_source)
+        except ModelFormatError as exc:
+            if exc.source != joined_source or exc.line is None:
+                raise
+            source, at = locate(exc.line)
+            raise ModelFormatError(exc.message, source, at, exc.col, exc.hint) from None
+    prefix = re.compile(re.escape(joined_source) + r":(\d+):")
+    for w in caught:
+        warnings.warn_explicit(prefix.sub(relocate, str(w.message), count=1), w.category, w.filename, w.lineno)
+    return result
 
 
 def parse_maboss(
