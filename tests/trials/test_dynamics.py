@@ -50,6 +50,10 @@ def test_chemotherapy_kills_cycling_cells_only() -> None:
     b0, d0 = birth_and_loss(host(2), KIN)
     assert cells[0, 0, 1] / cells[0, 0, 0] == pytest.approx(math.exp((b0[0] - d0[0] - 0.1) * 10), rel=1e-4)
     assert cells[0, 1, 1] / cells[0, 1, 0] == pytest.approx(math.exp(-d0[1] * 10), rel=1e-4)
+    resistant = courses(effects, host(2), KIN.with_values({"subclone_chemo_factor": 0.25}), {"docetaxel": 0.2},
+                        np.array([0.0, 10.0]))  # fmt: skip
+    assert np.allclose(resistant[0], cells[0])  # the main clone as before; the subclone a quarter of the kill
+    assert resistant[1, 0, 1] / resistant[1, 0, 0] == pytest.approx(math.exp((b0[0] - d0[0] - 0.025) * 10), rel=1e-4)
 
 
 def test_the_subclone_starts_at_its_share_and_adcc_spares_it_when_it_hides_the_epitope() -> None:

@@ -21,7 +21,8 @@ fraction of the cells at the start. A clone's cells change at the net rate (per 
   effects are scaled by ``s = drug_effect_scale * exp(drug_sensitivity_sigma * z)`` (``rp``
   becomes ``1 - s (1 - rp)``, ``ra`` becomes ``s ra``; the median scale, at most 1, is what the
   tumour's stroma takes from the effect cells show in culture) and the chemotherapy kill by
-  ``s_c = exp(chemo_sensitivity_sigma * z_c)``.
+  ``s_c = exp(chemo_sensitivity_sigma * z_c)``, times ``subclone_chemo_factor`` in the
+  resistant subclone (what earlier therapy left alive resists chemotherapy too).
 
 Everything that depends on drugs and the cell model is in :class:`ArmEffects`, computed once per
 arm; the population-level numbers (:class:`~her2sim.trials.kinetics.Kinetics`, chemotherapy
@@ -201,10 +202,11 @@ def courses(
     chemo = np.exp(kin.value("chemo_sensitivity_sigma") * host.z_chemo)[:, None]
     out = np.empty((len(CLONES), effects.patients, len(at_days)))
     for k in range(len(CLONES)):
+        chemo_k = chemo * (kin.value("subclone_chemo_factor") if CLONES[k] == "subclone" else 1.0)
         rp = np.clip(1.0 - targeted * (1.0 - effects.proliferation[k]), 0.0, None)
         ra = targeted * effects.apoptosis[k]
         net = b0[:, None] * (rp - ra - adcc_scale[:, None] * effects.adcc[k]) - d0[:, None]
         for name, effect in effects.chemotherapy.items():
-            net -= kmax[name] * chemo * effect * rp
+            net -= kmax[name] * chemo_k * effect * rp
         out[k] = clone_course(cells0[k], net, 1.0, at_days)
     return out

@@ -49,6 +49,7 @@ PARAMETERS = (
     "drug_effect_scale",
     "chemo_sensitivity_sigma",
     "pretreated_subclone_factor",
+    "subclone_chemo_factor",
     "occult_deposit_cells",
     "occult_deposit_sigma",
     "new_lesion_diameter_mm",
