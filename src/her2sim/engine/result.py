@@ -312,7 +312,7 @@ class SimulationResult:
         return self.nodes().iloc[-1]
 
     # ---------------------------------------------------------------- display
-    # The figures live in her2sim.report, imported only when called.
+    # The figures and the HTML live in her2sim.report, imported only when called.
     def plot_trajectory(self, nodes: Sequence[str] | None = None, title: str = "") -> Figure:
         """Node probabilities over time (pyMaBoSS's ``plot_trajectory``), all nodes or ``nodes``;
         see :func:`her2sim.report.simulation.trajectory_figure`."""
@@ -333,6 +333,12 @@ class SimulationResult:
         from her2sim.report.simulation import fixed_point_figure
 
         return fixed_point_figure(self.fixed_points(), min_share, max_slices)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: settings, last-window node probabilities, likeliest final states."""
+        from her2sim.report.notebook import result_html
+
+        return result_html(self)
 
     # ------------------------------------------------------------------ saving
     def save(self, path: str | os.PathLike[str]) -> None:
