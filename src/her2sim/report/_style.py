@@ -14,7 +14,7 @@ from typing import Any
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-__all__ = ["OKABE_ITO", "OTHERS", "STYLE", "styled"]
+__all__ = ["OKABE_ITO", "OTHERS", "STYLE", "new_figure", "styled"]
 
 #: Okabe-Ito colours, yellow last (it is faint on white).
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -34,3 +34,18 @@ def styled(build: Callable[..., Figure]) -> Callable[..., Figure]:
             return build(*args, **kwargs)
 
     return wrapper
+
+
+def new_figure(**kwargs: Any) -> Figure:
+    """A matplotlib figure that pyplot does not keep.
+
+    It is made through pyplot, then closed at once: making it loads the backend, which in a
+    notebook is the one that registers how a returned figure is shown (a figure made without
+    pyplot prints as ``<Figure size ...>`` there); closing it means pyplot neither keeps it
+    (no leak over many figures) nor shows it a second time at the end of the cell.
+    """
+    import matplotlib.pyplot as plt
+
+    fig: Figure = plt.figure(**kwargs)
+    plt.close(fig)
+    return fig

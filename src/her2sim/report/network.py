@@ -25,7 +25,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import ArrowStyle, FancyArrowPatch, Patch, Rectangle
 
 from her2sim.model.graph import signed_edges
-from her2sim.report._style import OKABE_ITO, styled
+from her2sim.report._style import OKABE_ITO, new_figure, styled
 
 if TYPE_CHECKING:
     from her2sim.model.network import Model
@@ -95,7 +95,7 @@ def network_figure(model: Model, title: str = "", layout: Mapping[str, tuple[flo
     pos = dict(layout) if layout is not None else _layout(model)
     n = len(model)
     side = min(4.5 + 1.1 * math.sqrt(n), 16.0)
-    fig = Figure(figsize=(side * 1.25, side))
+    fig = new_figure(figsize=(side * 1.25, side))
     FigureCanvasAgg(fig)  # measuring the labels needs a renderer
     height = side  # inches: the titles take 0.75 in above the axes, the legend 0.6 in below
     ax = fig.add_axes((0.01, 0.6 / height, 0.98, 1 - 1.35 / height))

@@ -3,8 +3,8 @@
 They are pyMaBoSS's ``plot_trajectory``, ``plot_piechart`` and ``plot_fixpoint``, drawn from
 the tables a :class:`~her2sim.engine.result.SimulationResult` returns (so a result read back
 from Parquet plots too). Each function returns a matplotlib :class:`~matplotlib.figure.Figure`
-that is not registered with pyplot: a notebook shows it once, and
-:func:`her2sim.formats._io.save_figure` writes it. Colours and sizes are those of
+that pyplot does not keep (:func:`~her2sim.report._style.new_figure`): a notebook shows it
+once, and :func:`her2sim.formats._io.save_figure` writes it. Colours and sizes are those of
 :mod:`her2sim.report._style` (colour-blind safe, legible on a slide).
 
 Examples
@@ -27,7 +27,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from her2sim.errors import UnknownNameError
-from her2sim.report._style import OKABE_ITO, OTHERS, STYLE, styled
+from her2sim.report._style import OKABE_ITO, OTHERS, STYLE, new_figure, styled
 
 if TYPE_CHECKING:
     from her2sim.engine.result import SimulationResult
@@ -73,7 +73,7 @@ def trajectory_figure(frame: pd.DataFrame, nodes: Sequence[str] | None = None, t
     times = frame.index.to_numpy(dtype=float)
     title = title or "Node trajectories"
     if len(names) <= MAX_LINES:
-        fig = Figure(figsize=(9, 4.8), layout="constrained")
+        fig = new_figure(figsize=(9, 4.8), layout="constrained")
         ax = fig.subplots()
         for i, name in enumerate(names):
             ax.plot(times, frame[name].to_numpy(), color=OKABE_ITO[i], ls=("-", "--", "-.", ":")[i % 4], lw=2.2,
@@ -86,7 +86,7 @@ def trajectory_figure(frame: pd.DataFrame, nodes: Sequence[str] | None = None, t
     cols = int(np.ceil(np.sqrt(len(names) * 16 / 9)))
     rows = int(np.ceil(len(names) / cols))
     width = min(16.0, 2.3 * cols)
-    fig = Figure(figsize=(width, min(0.68 * width * rows / cols + 1.2, 12.0)), layout="constrained")
+    fig = new_figure(figsize=(width, min(0.68 * width * rows / cols + 1.2, 12.0)), layout="constrained")
     axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
     small = 10 if cols <= 8 else 8
     for ax, name in zip(axes.flat, names, strict=False):
@@ -232,7 +232,7 @@ def _pie_figure(
     labels: list[str], values: list[float], colours: list[str], title: str, heading: str, hatched: str = ""
 ) -> Figure:
     widest = max((len(line) for label in labels for line in _state_label(label).splitlines()), default=10)
-    fig = Figure(figsize=(max(8.5, 5.0 + 0.12 * widest), 5.2), layout="constrained")
+    fig = new_figure(figsize=(max(8.5, 5.0 + 0.12 * widest), 5.2), layout="constrained")
     ax = fig.subplots()
     if values:
         _pie(ax, labels, values, colours, heading, hatched)
