@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 
 import pandas as pd
@@ -145,3 +146,12 @@ def test_the_entry_point_prints_one_line_and_runs_nothing(own: Path, tmp_path: P
     (tmp_path / "taken").write_text("")
     proc = run_main("simulate", own, "--figures", tmp_path / "taken", cwd=tmp_path)
     assert_one_line_error(proc, "--figures names a directory")
+
+
+def test_the_command_of_the_pymaboss_tutorial_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tutorial = Path(__file__).resolve().parents[2] / "docs" / "tutorials" / "from_pymaboss.py"
+    text = tutorial.read_text().replace("\\\n#    ", "")
+    [command] = [line[2:] for line in text.splitlines() if line.startswith("# her2sim simulate ")]
+    monkeypatch.chdir(tmp_path)
+    run(*shlex.split(command)[1:])
+    assert listing(tmp_path / "figs") == ["final_states.png", "fixed_points.png", "network.png", "trajectories.png"]
