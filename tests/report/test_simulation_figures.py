@@ -11,7 +11,7 @@ from matplotlib.patches import FancyArrowPatch
 
 import her2sim
 from her2sim.engine.result import SimulationResult
-from her2sim.errors import UnknownNameError
+from her2sim.errors import ConfigError, UnknownNameError
 from her2sim.examples import example_path
 from her2sim.formats.bnet import parse_bnet
 from her2sim.formats.maboss import read_maboss
@@ -131,3 +131,10 @@ def test_write_figures_writes_four_pngs(example: tuple[Model, SimulationResult],
     for path in written:
         data = path.read_bytes()
         assert data[:8] == PNG_SIGNATURE and len(data) > 10_000, path.name
+
+
+def test_a_given_layout_must_place_every_node() -> None:
+    model = parse_bnet("A, B\nB, A")
+    assert network_figure(model, layout={"A": (0.0, 0.0), "B": (1.0, 0.0)}).axes[0].texts[0].get_position() == (0, 0)
+    with pytest.raises(ConfigError, match="the layout places no B"):
+        network_figure(model, layout={"A": (0.0, 0.0)})

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import ArrowStyle, FancyArrowPatch, Patch, Rectangle
 
+from her2sim.errors import ConfigError
 from her2sim.model.graph import signed_edges
 from her2sim.report._style import OKABE_ITO, new_figure, styled
 
@@ -81,7 +82,8 @@ def network_figure(model: Model, title: str = "", layout: Mapping[str, tuple[flo
     title
         Figure title (default: the model's name).
     layout
-        Node name -> (x, y); default: networkx's Kamada-Kawai layout of each connected part.
+        Node name -> (x, y) for every node; default: networkx's Kamada-Kawai layout of each
+        connected part.
 
     Returns
     -------
@@ -93,14 +95,16 @@ def network_figure(model: Model, title: str = "", layout: Mapping[str, tuple[flo
 
     edges = signed_edges(model)
     pos = dict(layout) if layout is not None else _layout(model)
+    missing = [name for name in model.names if name not in pos]
+    if missing:
+        raise ConfigError(f"the layout places no {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
     n = len(model)
-    side = min(4.5 + 1.1 * math.sqrt(n), 16.0)
+    side = min(4.5 + 1.1 * math.sqrt(n), 16.0)  # inches; the figure is 1.25 times as wide
     fig = new_figure(figsize=(side * 1.25, side))
     FigureCanvasAgg(fig)  # measuring the labels needs a renderer
-    height = side  # inches: the titles take 0.75 in above the axes, the legend 0.6 in below
-    ax = fig.add_axes((0.01, 0.6 / height, 0.98, 1 - 1.35 / height))
+    ax = fig.add_axes((0.01, 0.6 / side, 0.98, 1 - 1.35 / side))  # 0.75 in for the titles, 0.6 in for the legend
     ax.set_axis_off()
-    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
+    xs, ys = [p[0] for p in pos.values()] or [0.0], [p[1] for p in pos.values()] or [0.0]
     span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
     ax.set_xlim(min(xs) - 0.08 * span_x, max(xs) + 0.08 * span_x)
     ax.set_ylim(min(ys) - 0.08 * span_y, max(ys) + 0.08 * span_y)
@@ -116,7 +120,7 @@ def network_figure(model: Model, title: str = "", layout: Mapping[str, tuple[flo
                               color="none", bbox=box)  # fmt: skip
         ax.text(*pos[name], name, ha="center", va="center", fontsize=fontsize, zorder=5)
     boxes = _boxes(fig, ax, texts)
-    # a bar is as wide as its edge is long at the end: ending it this far out keeps it off the box
+    # an inhibition ends 7 points outside its target's box, so the bar across its end stays off the box
     bar_ends = _boxes(fig, ax, texts, extra=7.0)
     for source, target, sign in edges:
         style, colour, line, _ = EDGE_STYLES[sign]
@@ -135,7 +139,7 @@ def network_figure(model: Model, title: str = "", layout: Mapping[str, tuple[flo
     handles = [Line2D([], [], color=c, ls=ls, lw=2, label=text) for _, c, ls, text in EDGE_STYLES.values()]
     handles.append(Patch(fc=INPUT, ec="#444444", label="input (keeps its value)"))
     fig.legend(handles=handles, loc="lower center", ncols=4, frameon=False)
-    fig.suptitle(title or model.name or "Interaction graph", x=0.01, y=1 - 0.12 / height, ha="left", va="top",
+    fig.suptitle(title or model.name or "Interaction graph", x=0.01, y=1 - 0.12 / side, ha="left", va="top",
                  fontweight="bold")  # fmt: skip
     ax.set_title(f"{n} nodes, {len(edges)} regulations", loc="left", fontsize=11, color="#444444")
     return fig
