@@ -311,6 +311,19 @@ def test_cfg_defaults_are_maboss_defaults() -> None:
     assert parse_maboss("A : A;")[1] == MABOSS_DEFAULTS
 
 
+def test_settings_a_cfg_leaves_out_take_the_given_defaults(tmp_path: Path) -> None:
+    """The command line reads with threads=None: only a stated thread_count pins the threads."""
+    every_core = MABOSS_DEFAULTS.with_(threads=None, max_time=7.0)
+    assert parse_maboss("A : A;", "thread_count = 1;", defaults=every_core)[1].threads == 1
+    _, config = parse_maboss("A : A;", "sample_count = 20;", defaults=every_core)
+    assert (config.threads, config.max_time, config.sample_count) == (None, 7.0, 20)
+    assert parse_maboss("A : A;", defaults=every_core)[1] == every_core  # no .cfg at all
+    (tmp_path / "m.bnd").write_text("A : A;")
+    (tmp_path / "m.cfg").write_text("thread_count = 3;")
+    assert read_maboss(tmp_path / "m.bnd", defaults=every_core)[1].threads == 3
+    assert read_maboss(tmp_path / "m.bnd")[1] == MABOSS_DEFAULTS.with_(threads=3)
+
+
 @pytest.mark.parametrize(
     ("cfg", "refstate"), [("A.refstate = 1;", 1), ("A.refstate = 0;", 0), ("A.refstate = -1;", None)]
 )

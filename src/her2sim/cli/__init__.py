@@ -18,7 +18,6 @@ from rich.table import Table
 from her2sim.errors import ConfigError, Her2simError, Her2simWarning
 
 if TYPE_CHECKING:
-    from her2sim.engine.result import SimulationResult
     from her2sim.model.config import SimulationConfig
     from her2sim.model.network import Model
 
@@ -50,16 +49,21 @@ def _main(
     """her2sim command line."""
 
 
-def _read(path: Path, cfg: Path | None = None) -> tuple[Model, SimulationConfig | None]:
+def _read(
+    path: Path, cfg: Path | None = None, defaults: SimulationConfig | None = None
+) -> tuple[Model, SimulationConfig | None]:
+    """The model at ``path`` (or ``example:NAME``) and, for a MaBoSS pair, its run settings:
+    those the ``.cfg`` sets, ``defaults`` (MaBoSS's by default) for the rest."""
     from her2sim.formats import read_model
     from her2sim.formats.maboss import read_maboss
+    from her2sim.model.config import MABOSS_DEFAULTS
 
     if str(path).startswith("example:"):
         from her2sim.examples import example_path
 
         path = example_path(str(path).split(":", 1)[1])
     if path.suffix.lower() == ".bnd":
-        return read_maboss(path, cfg)
+        return read_maboss(path, cfg, defaults or MABOSS_DEFAULTS)
     if cfg is not None:
         raise typer.BadParameter("a .cfg file goes with a MaBoSS .bnd network only")
     return read_model(path), None
@@ -114,7 +118,21 @@ def simulate(
     time_tick: Annotated[float | None, typer.Option(help="Override time_tick")] = None,
     samples: Annotated[int | None, typer.Option("--samples", "-n", help="Override sample_count")] = None,
     seed: Annotated[int | None, typer.Option(help="Override the seed")] = None,
-    threads: Annotated[int | None, typer.Option(help="Worker threads (default: all cores)")] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Worker threads (default: the .cfg's thread_count, else all cores)")
+    ] = None,
+    mutate: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NODE=ON|OFF", help="Fix a node on or off (MaBoSS mutation); repeatable"),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NAME=VALUE", help="Set a model parameter ($ optional: k_on=2); repeatable"),
+    ] = None,
+    istate: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NODE=P", help="Probability that a node starts on, 0 to 1; repeatable"),
+    ] = None,
     states: Annotated[bool, typer.Option(help="Keep full-state probabilities")] = True,
     max_states: Annotated[
         int | None, typer.Option(help="Bound on the state-table entries kept per thread (default 1,048,576)")
@@ -124,10 +142,19 @@ def simulate(
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write results (.parquet or .csv)")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of node trajectories")] = None,
+    figures: Annotated[
+        Path | None,
+        typer.Option(help="Directory for PNGs: trajectories, final states, fixed points, interaction graph"),
+    ] = None,
 ) -> None:
-    """Simulate a model with MaBoSS semantics and print the node probabilities."""
+    """Simulate a model with MaBoSS semantics and print the node probabilities.
+
+    --mutate, --param and --istate change the model for this run, as pyMaBoSS's mutate,
+    update_parameters and set_istate do.
+    """
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from her2sim.cli._edits import edit_model
     from her2sim.engine import SimulationConfig
     from her2sim.engine import simulate as run
     from her2sim.model.config import MABOSS_DEFAULTS
@@ -137,14 +164,16 @@ def simulate(
         raise ConfigError(f"{output}: results are written as .parquet or .csv, not {output.suffix or 'no suffix'!r}")
     if plot is not None and plot.suffix.lower() != ".png":
         raise ConfigError(f"{plot}: the plot is written as PNG; name it *.png")
-    m, config = _read(model, cfg)
+    if figures is not None and figures.exists() and not figures.is_dir():
+        raise ConfigError(f"{figures}: --figures names a directory (made if needed), not a file")
+    # a .cfg without thread_count runs on every core; one that sets it is obeyed
+    m, config = _read(model, cfg, defaults=MABOSS_DEFAULTS.with_(threads=None))
+    m = edit_model(m, mutate=mutate or [], param=param or [], istate=istate or [])
     base = config or SimulationConfig(max_time=100.0, time_tick=1.0, sample_count=10_000)
     changes = {k: v for k, v in {"max_time": max_time, "time_tick": time_tick, "sample_count": samples,
                                  "seed": seed, "threads": threads, "max_states": max_states,
                                  "max_flips": max_flips}.items()
                if v is not None}  # fmt: skip
-    if config is not None and "threads" not in changes and config.threads == MABOSS_DEFAULTS.threads:
-        changes["threads"] = None  # a .cfg without thread_count: use every core
     base = base.with_(**changes)
     with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), console=Console(stderr=True), transient=True,
@@ -157,14 +186,22 @@ def simulate(
             table.add_row(name, f"{p:.4f}")
     console.print(table)
     loading = f", {result.meta['compile_s']:.1f} s loading the kernel" if result.meta["compile_s"] > 0.5 else ""
-    console.print(f"{base.sample_count} trajectories in {result.meta['elapsed_s']:.2f} s "
-                  f"({result.meta['threads']} threads{loading})")  # fmt: skip
+    threads_used = f"{result.meta['threads']} thread{'s' if result.meta['threads'] != 1 else ''}"
+    console.print(f"{base.sample_count} trajectories in {result.meta['elapsed_s']:.2f} s ({threads_used}{loading})")
     if output is not None:
         result.save(output)
         console.print(f"wrote {output}")
     if plot is not None:
-        _plot(result, plot)
+        from her2sim.formats._io import save_figure
+        from her2sim.report.simulation import trajectory_figure
+
+        save_figure(trajectory_figure(result.nodes(), title=f"{m.name or model.name}: node trajectories"), plot)
         console.print(f"wrote {plot}")
+    if figures is not None:
+        from her2sim.report.simulation import write_figures
+
+        for path in write_figures(result, m, figures):
+            console.print(f"wrote {path}")
 
 
 @app.command()
@@ -245,19 +282,6 @@ def figure(
 
         write_table(cov.table(), output)
         console.print(f"wrote {output}")
-
-
-def _plot(result: SimulationResult, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 5))
-    result.nodes().plot(ax=ax, legend=len(result.node_names) <= 20)
-    ax.set_xlabel("time")
-    ax.set_ylabel("P(node on)")
-    fig.tight_layout()
-    from her2sim.formats._io import save_figure
-
-    save_figure(fig, path, dpi=120)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:

@@ -25,8 +25,11 @@ from her2sim.model.config import SimulationConfig
 from her2sim.model.network import Model
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
     import pyarrow as pa
+    from matplotlib.figure import Figure
 
 __all__ = ["NOT_KEPT", "SimulationResult", "state_names"]
 
@@ -307,6 +310,35 @@ class SimulationResult:
     def last_nodes(self) -> pd.Series:
         """Node probabilities in the last window (a steady-state read-out)."""
         return self.nodes().iloc[-1]
+
+    # ---------------------------------------------------------------- display
+    # The figures and the HTML live in her2sim.report, imported only when called.
+    def plot_trajectory(self, nodes: Sequence[str] | None = None, title: str = "") -> Figure:
+        """Node probabilities over time (pyMaBoSS's ``plot_trajectory``), all nodes or ``nodes``;
+        see :func:`her2sim.report.simulation.trajectory_figure`."""
+        from her2sim.report.simulation import trajectory_figure
+
+        return trajectory_figure(self.nodes(), nodes, title)
+
+    def plot_piechart(self, min_share: float = 0.02, max_slices: int = 7) -> Figure:
+        """Final states as a pie (pyMaBoSS's ``plot_piechart``), small ones grouped as "others";
+        see :func:`her2sim.report.simulation.final_state_figure`."""
+        from her2sim.report.simulation import final_state_figure
+
+        return final_state_figure(self.final_states(), min_share, max_slices)
+
+    def plot_fixpoint(self, min_share: float = 0.02, max_slices: int = 7) -> Figure:
+        """Fixed points reached as a pie (pyMaBoSS's ``plot_fixpoint``);
+        see :func:`her2sim.report.simulation.fixed_point_figure`."""
+        from her2sim.report.simulation import fixed_point_figure
+
+        return fixed_point_figure(self.fixed_points(), min_share, max_slices)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: settings, last-window node probabilities, likeliest final states."""
+        from her2sim.report.notebook import result_html
+
+        return result_html(self)
 
     # ------------------------------------------------------------------ saving
     def save(self, path: str | os.PathLike[str]) -> None:

@@ -329,10 +329,20 @@ def _node_block(sc: _Scanner, name: str, origin: str) -> tuple[Node, list[tuple[
 
 
 # ------------------------------------------------------------------------------- .cfg
-def parse_cfg(text: str, model: Model, source: str = "<string>") -> tuple[Model, SimulationConfig]:
+def parse_cfg(
+    text: str, model: Model, source: str = "<string>", defaults: SimulationConfig = MABOSS_DEFAULTS
+) -> tuple[Model, SimulationConfig]:
     """Apply a MaBoSS configuration to ``model``: parameters, initial states, node settings.
 
-    Returns the completed model and the run settings (MaBoSS's defaults where unset).
+    Returns the completed model and the run settings: those the text sets, ``defaults``
+    (MaBoSS's own) for the rest. Other defaults let a caller tell a setting the file states
+    from one it leaves out: the command line reads with ``threads=None``, so a ``.cfg``
+    without ``thread_count`` runs on every core while ``thread_count = 1`` keeps one thread.
+
+    >>> parse_cfg("thread_count = 1;", parse_bnd("A : A;"), defaults=MABOSS_DEFAULTS.with_(threads=None))[1].threads
+    1
+    >>> parse_cfg("", parse_bnd("A : A;"), defaults=MABOSS_DEFAULTS.with_(threads=None))[1].threads is None
+    True
     """
     sc = _Scanner(text, source)
     params = dict(model.parameters)
@@ -423,7 +433,7 @@ def parse_cfg(text: str, model: Model, source: str = "<string>") -> tuple[Model,
         parameters=tuple(params.items()),
         istate=istate,
     )
-    return completed, _config(settings, sc)
+    return completed, _config(settings, sc, defaults)
 
 
 def _constant(sc: _Scanner, expr: Expr, what: str, pos: int, params: dict[str, float]) -> float:
@@ -485,7 +495,7 @@ def _warn_unless_normalised(sc: _Scanner, pos: int, names: list[str], probabilit
                   Her2simWarning, stacklevel=2)  # fmt: skip
 
 
-def _config(settings: dict[str, tuple[float, int]], sc: _Scanner) -> SimulationConfig:
+def _config(settings: dict[str, tuple[float, int]], sc: _Scanner, defaults: SimulationConfig) -> SimulationConfig:
     kwargs: dict[str, object] = {}
     extra = []
     for key, (v, pos) in settings.items():
@@ -501,11 +511,11 @@ def _config(settings: dict[str, tuple[float, int]], sc: _Scanner) -> SimulationC
         else:
             kwargs[target] = float(v)
         try:  # check each setting alone first, so an error names its line
-            MABOSS_DEFAULTS.with_(**{k: w for k, w in kwargs.items() if k == target})
+            defaults.with_(**{k: w for k, w in kwargs.items() if k == target})
         except ConfigError as exc:
             raise sc.error(str(exc), pos) from None
     try:
-        return MABOSS_DEFAULTS.with_(**kwargs, extra=tuple(extra))
+        return defaults.with_(**kwargs, extra=tuple(extra))
     except ConfigError as exc:  # settings that contradict each other (time_tick > max_time)
         raise ModelFormatError(str(exc), sc.source) from None
 
@@ -552,27 +562,40 @@ def parse_cfgs(pieces: Sequence[tuple[str, str]], model: Model) -> tuple[Model, 
 
 
 def parse_maboss(
-    bnd: str, cfg: str | None = None, bnd_source: str = "<bnd>", cfg_source: str = "<cfg>"
+    bnd: str,
+    cfg: str | None = None,
+    bnd_source: str = "<bnd>",
+    cfg_source: str = "<cfg>",
+    defaults: SimulationConfig = MABOSS_DEFAULTS,
 ) -> tuple[Model, SimulationConfig]:
-    """Read a network and (optionally) its configuration, and validate the result."""
+    """Read a network and (optionally) its configuration, and validate the result.
+
+    Run settings the configuration leaves out take ``defaults`` (see :func:`parse_cfg`).
+    """
     model = parse_bnd(bnd, bnd_source)
-    config = MABOSS_DEFAULTS
+    config = defaults
     if cfg is not None:
-        model, config = parse_cfg(cfg, model, cfg_source)
+        model, config = parse_cfg(cfg, model, cfg_source, defaults)
     model.check(bnd_source)
     return model, config
 
 
 def read_maboss(
-    bnd_path: str | os.PathLike[str], cfg_path: str | os.PathLike[str] | None = None
+    bnd_path: str | os.PathLike[str],
+    cfg_path: str | os.PathLike[str] | None = None,
+    defaults: SimulationConfig = MABOSS_DEFAULTS,
 ) -> tuple[Model, SimulationConfig]:
-    """Read ``MODEL.bnd`` and its ``.cfg`` (by default the file beside it with the same stem, if any)."""
+    """Read ``MODEL.bnd`` and its ``.cfg`` (by default the file beside it with the same stem, if any).
+
+    Run settings the configuration leaves out take ``defaults`` (see :func:`parse_cfg`).
+    """
     bnd_path = Path(bnd_path)
     if cfg_path is None:
         guess = bnd_path.with_suffix(".cfg")
         cfg_path = guess if guess.exists() else None
     cfg_text = read_text(cfg_path) if cfg_path is not None else None
-    return parse_maboss(read_text(bnd_path), cfg_text, str(bnd_path), str(cfg_path) if cfg_path else "<cfg>")
+    cfg_source = str(cfg_path) if cfg_path else "<cfg>"
+    return parse_maboss(read_text(bnd_path), cfg_text, str(bnd_path), cfg_source, defaults)
 
 
 # ----------------------------------------------------------------------------- writing

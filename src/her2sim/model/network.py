@@ -282,6 +282,16 @@ class Model:
                 return group.p_on(name)
         return 0.5
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: name, size, parameters and a bounded table of nodes and rules.
+
+        Display only: the printing lives in :mod:`her2sim.report.notebook`, imported when a
+        notebook asks, so the model layer still imports nothing above it.
+        """
+        from her2sim.report.notebook import model_html
+
+        return model_html(self)
+
     # ------------------------------------------------------------------- edits
     def with_nodes(self, nodes: Iterable[Node]) -> Model:
         """A model with the given nodes replaced (by name) or appended."""
