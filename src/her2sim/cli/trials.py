@@ -143,11 +143,18 @@ def calibrate(
     points: Annotated[int, typer.Option(help="Concentration grid points per drug of the response tables")] = 6,
     ensemble: Annotated[int, typer.Option(help="Posterior members behind each interval")] = 20,
     polish: Annotated[int, typer.Option(help="Rounds of coordinate search from the best set after BO")] = 0,
+    start: Annotated[
+        Path | None, typer.Option(help="An earlier fit's posterior.tsv: its best members are tried first")
+    ] = None,
 ) -> None:
-    """Fit the population-level parameters (tumour kinetics, chemotherapy kill) to published trial rows."""
+    """Fit the population-level parameters (tumour kinetics, chemotherapy kill) to published trial rows.
+
+    With ``--start``, parameters the earlier fit did not have start at their nominal values."""
     from her2sim.calibration.fit import FitSettings
     from her2sim.calibration.fit import calibrate as fit
     from her2sim.cli.calibration import _progress as fit_progress
+    from her2sim.her2.posterior import read_posterior
+    from her2sim.trials.defaults import KINDS
     from her2sim.trials.fit import TrialProblem, population_space, prepare
     from her2sim.trials.published import resolve_trials_table, shipped_table
     from her2sim.trials.simulate import TrialSettings
@@ -158,8 +165,9 @@ def calibrate(
                   f"to {len(rows)} published rows; {patients} patients per arm, {budget} evaluations")  # fmt: skip
     arms = prepare(rows, TrialSettings(patients=patients, seed=seed, samples=samples, points=points))
     problem = TrialProblem(rows, arms, space, seed=seed)
+    earlier = read_posterior(start, KINDS) if start is not None else None
     result = fit(problem, output, FitSettings(budget=budget, seed=seed, startup=min(60, budget), polish=polish),
-                 progress=fit_progress(), ensemble=ensemble)  # fmt: skip
+                 progress=fit_progress(), ensemble=ensemble, start=earlier)  # fmt: skip
     within, ordering = result.table["within"], result.table["ordering"].dropna()
     console.print(f"within tolerance at the best set: {int(within.sum())}/{len(within)}; "
                   f"orderings right: {int(ordering.sum())}/{len(ordering)}")  # fmt: skip
