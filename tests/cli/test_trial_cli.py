@@ -59,8 +59,9 @@ def test_trial_calibrate_writes_a_population_posterior(tmp_path: Path) -> None:
         line for line in (tmp_path / "fit" / "posterior.tsv").read_text().splitlines() if not line.startswith("#")
     ]
     assert header[0].startswith("weight\tloss\t") and "kmax:docetaxel" in header[0]
+    earlier = tmp_path / "fit" / "posterior.tsv"
     again = run_main("trial", "calibrate", path, "--budget", "2", "--patients", "6", "--ensemble", "2",
-                     "--start", tmp_path / "fit" / "posterior.tsv", "-o", tmp_path / "fit2", *FAST, cwd=tmp_path)  # fmt: skip
+                     "--start", earlier, "-o", tmp_path / "fit2", *FAST, cwd=tmp_path)  # fmt: skip
     assert again.returncode == 0, again.stderr
     best = [pd.read_csv(tmp_path / d / "posterior.tsv", sep="\t", comment="#")["loss"].min() for d in ("fit", "fit2")]
     assert best[1] <= best[0] + 1e-9  # the earlier fit's best set is tried first

@@ -17,7 +17,8 @@ KIN = kinetics().with_values({"potential_doubling_days": 7.0, "subclone_fraction
 
 def host(n: int = 3, doubling: float = 100.0) -> Host:
     return Host(np.zeros(n), np.zeros(n), np.zeros(n, dtype=int), np.full(n, doubling), np.ones(n),
-                np.full(n, 10.0), ("PIK3CA:H1047R",), np.zeros(n), np.zeros(n), np.zeros(n, bool), np.zeros(n))  # fmt: skip
+                np.full(n, 10.0), ("PIK3CA:H1047R",), np.zeros(n), np.zeros(n), np.zeros(n, bool),
+                np.zeros(n))  # fmt: skip
 
 
 def test_untreated_tumours_grow_at_their_volume_doubling_time_whatever_their_turnover() -> None:
