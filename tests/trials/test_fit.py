@@ -60,7 +60,8 @@ def test_a_row_the_simulation_cannot_estimate_is_a_bounded_miss(arms) -> None:  
     rows, prepared = arms
     problem = TrialProblem(rows, prepared, Space((Factor("kmax", "docetaxel", 0.3, 0.05, 20.0),)))
     misses = problem.misses([0.3])
-    assert misses.shape == (4,) and np.all(np.isfinite(misses)) and np.all(np.abs(misses) <= max(INESTIMABLE, 10))
+    assert misses.shape == (4 + 6,)  # four arms' rows, then the six pairs of arms
+    assert np.all(np.isfinite(misses)) and np.all(np.abs(misses) <= max(INESTIMABLE, 10))
 
 
 def _with(values):  # type: ignore[no-untyped-def]

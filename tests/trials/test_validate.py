@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from her2sim.trials.published import COLUMNS, parse_trials_table
-from her2sim.trials.validate import TOLERANCE, compare, scaled_miss
+from her2sim.trials.validate import TOLERANCE, compare, contrast_misses, scaled_miss
 
 HEADER = "\t".join(COLUMNS) + "\n"
 
@@ -43,6 +43,19 @@ def test_percentages_within_tolerance_and_orderings_of_arms() -> None:
     swapped = compare(rows(("NeoSphere", "TH", "all", "pCR_breast_pct", 55.0),
                            ("NeoSphere", "THP", "all", "pCR_breast_pct", 45.8)), neosphere_patients())  # fmt: skip
     assert swapped["within"].tolist() == [False, True] and swapped["ordering"].tolist() == [0.0, 0.0]
+
+
+def test_contrast_misses_hold_the_fit_to_the_difference_between_arms() -> None:
+    published = rows(("NeoSphere", "TH", "all", "pCR_breast_pct", 29.0),
+                     ("NeoSphere", "THP", "all", "pCR_breast_pct", 45.8))  # fmt: skip
+    table = compare(published, neosphere_patients())  # simulated 30 and 50: a 20-point gap against 16.8
+    assert contrast_misses(table) == pytest.approx([((30 - 50) - (29.0 - 45.8)) / 10.0])  # one pair, counted once
+    flat = neosphere_patients().assign(pcr=[True] * 38 + [False] * 62 + [True] * 38 + [False] * 62)
+    flat_table = compare(published, flat)  # both arms within tolerance of their levels...
+    assert flat_table["within"].all()
+    assert contrast_misses(flat_table) == pytest.approx([1.68])  # ...but the benefit of adding P is missed
+    no_thp = neosphere_patients().query("arm == 'TH'")
+    assert math.isinf(contrast_misses(compare(published, no_thp))[0])
 
 
 def test_medians_hazard_ratios_and_subgroups_are_computed_on_the_right_patients() -> None:

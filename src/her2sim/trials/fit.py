@@ -10,8 +10,9 @@ dynamics and the endpoints, so a fit costs seconds per candidate, not a cell sim
 
 The fit uses :func:`her2sim.calibration.fit.calibrate` (optuna TPE or pyabc ABC-SMC, resumable
 in a directory); a row's miss is scaled by its tolerance (:func:`~her2sim.trials.validate.scaled_miss`),
-and a row the simulation cannot estimate (a median not reached) counts as a miss of
-:data:`INESTIMABLE`.
+each pair of rows that differ in arm or in subgroup adds the miss of their difference
+(:func:`~her2sim.trials.validate.contrast_misses`), and a value the simulation cannot estimate (a
+median not reached) counts as a miss of :data:`INESTIMABLE`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from her2sim.trials.design import DrugChoice, TrialDesign
 from her2sim.trials.kinetics import Kinetics, kinetics
 from her2sim.trials.published import ResolvedRow
 from her2sim.trials.simulate import Prepared, TrialSettings, outcomes, prepare_arm, warm_tables
-from her2sim.trials.validate import compare
+from her2sim.trials.validate import compare, contrast_misses
 
 __all__ = ["INESTIMABLE", "TrialProblem", "population_space", "prepare"]
 
@@ -119,7 +120,10 @@ class TrialProblem:
         return compare(self.rows, self.patients(values))
 
     def misses(self, values: Sequence[float], threads: int | None = None) -> np.ndarray:
-        miss = self.table(values)["miss"].to_numpy(dtype=float)
+        """Each row's scaled miss, then each comparable pair's contrast miss (arm against arm,
+        subgroup against subgroup), so the fit answers for treatment effects as well as levels."""
+        table = self.table(values)
+        miss = np.concatenate([table["miss"].to_numpy(dtype=float), contrast_misses(table)])
         return np.where(np.isfinite(miss), miss, INESTIMABLE)
 
     def fingerprint(self) -> str:

@@ -6,7 +6,10 @@ Cox hazard ratio against the control arm (:mod:`her2sim.trials.analysis`). A row
 its tolerance when the simulated value is within :data:`TOLERANCE` of the published one:
 ±10 points for a percentage, ±30% for a median, ±0.15 for a hazard ratio. A row's *ordering*
 is right when, for every other row of the same trial and endpoint that differs from it in arm
-only, or in subgroup only, the simulated values are ordered as the published ones.
+only, or in subgroup only, the simulated values are ordered as the published ones. The same
+pairs give *contrast misses* (:func:`contrast_misses`): how far the simulated difference between
+two arms, or two subgroups, is from the published one, in the same units of tolerance, so a fit
+is held to treatment effects and not only to levels.
 
 Examples
 --------
@@ -27,7 +30,7 @@ import pandas as pd
 from her2sim.trials.analysis import RESPONDERS, hazard_ratio, km_table
 from her2sim.trials.published import ResolvedRow
 
-__all__ = ["TOLERANCE", "compare", "scaled_miss", "simulated_value"]
+__all__ = ["TOLERANCE", "compare", "contrast_misses", "scaled_miss", "simulated_value"]
 
 #: How far a simulated value may be from the published one, per statistic.
 TOLERANCE = {"percent": 10.0, "median_months": 0.30, "hazard_ratio": 0.15}
@@ -88,14 +91,40 @@ def compare(rows: Sequence[ResolvedRow], patients: pd.DataFrame | Mapping[str, p
     return out
 
 
+def _peers(table: pd.DataFrame, i: int) -> pd.DataFrame:
+    """The rows comparable with row ``i``: same trial, statistic and endpoint, differing in arm
+    only or in subgroup only."""
+    row = table.loc[i]
+    same = table[(table["trial"] == row["trial"]) & (table["statistic"] == row["statistic"])
+                 & (table["endpoint"] == row["endpoint"]) & (table.index != i)]  # fmt: skip
+    return same[(same["subgroup"] == row["subgroup"]) ^ (same["arm"] == row["arm"])]
+
+
+def contrast_misses(table: pd.DataFrame) -> np.ndarray:
+    """For each comparable pair of rows of :func:`compare`'s table (each pair once), the miss of
+    the simulated difference against the published one, in units of the statistic's tolerance
+    (medians and hazard ratios on the log scale as in :func:`scaled_miss`); inf where a value is
+    inestimable."""
+    out = []
+    for i in table.index:
+        for j, peer in _peers(table, i).iterrows():
+            if j > i:
+                row = table.loc[i]
+                if not (math.isfinite(row["simulated"]) and math.isfinite(peer["simulated"])):
+                    out.append(math.inf)
+                    continue
+                published = scaled_miss(row["statistic"], peer["published"], row["published"])
+                simulated = scaled_miss(row["statistic"], peer["simulated"], row["simulated"])
+                out.append(simulated - published)
+    return np.array(out, dtype=float)
+
+
 def _orderings(table: pd.DataFrame) -> list[float]:
     """Per row: 1 when every comparable row is ordered as published, 0 when one is not, NaN when
     none is comparable (or a published tie)."""
     result = []
     for i, row in table.iterrows():
-        same = table[(table["trial"] == row["trial"]) & (table["statistic"] == row["statistic"])
-                     & (table["endpoint"] == row["endpoint"]) & (table.index != i)]  # fmt: skip
-        peers = same[(same["subgroup"] == row["subgroup"]) ^ (same["arm"] == row["arm"])]
+        peers = _peers(table, i)
         signs = [
             np.sign(row["published"] - p["published"]) == np.sign(row["simulated"] - p["simulated"])
             for _, p in peers.iterrows()
