@@ -5,7 +5,8 @@ concentration at the tumour and ``P / P0`` the clone's proliferation in the cell
 relative to untreated. An anti-HER2 drug that arrests cells in G1 therefore weakens the
 chemotherapy given with it, and a combination's benefit is not the sum of its parts. The
 parameters are data (``trials/data/chemotherapy.yaml``): priors for the population-level fit
-to trial results.
+to trial results. A drug no trial row constrains can declare ``kill_as`` another drug of equal
+clinical efficacy; its kill rate then moves with that drug's fitted one (:func:`kill_rates`).
 
 Examples
 --------
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -26,7 +28,7 @@ import numpy as np
 from her2sim.formats.records import Document, read_document
 from her2sim.trials.kinetics import read_parameter
 
-__all__ = ["Chemotherapy", "chemotherapy_library", "read_chemotherapies"]
+__all__ = ["Chemotherapy", "chemotherapy_library", "kill_rates", "read_chemotherapies"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Chemotherapy:
     ec50: float
     kmax_prior: tuple[float, float]
     ec50_prior: tuple[float, float]
+    kill_as: str | None = None
 
     def kill(self, concentration: np.ndarray, relative_proliferation: np.ndarray) -> np.ndarray:
         """Kill rate per day at ``concentration`` (mg/L) on cells proliferating at the given
@@ -63,7 +66,25 @@ def read_chemotherapies(path: str | os.PathLike[str]) -> dict[str, Chemotherapy]
         if drug.name in out:
             raise doc.error(("chemotherapies", i, "name"), f"{drug.name!r} is listed twice")
         out[drug.name] = drug
+    for i, drug in enumerate(out.values()):
+        if drug.kill_as is not None and drug.kill_as not in out:
+            raise doc.error(("chemotherapies", i, "kill_as", "drug"), f"unknown chemotherapy {drug.kill_as!r}",
+                            hint=f"chemotherapies: {', '.join(out)}")  # fmt: skip
     return out
+
+
+def kill_rates(fitted: Mapping[str, float], library: Mapping[str, Chemotherapy] | None = None) -> dict[str, float]:
+    """Each chemotherapy's kill rate ``kmax``: the fitted one, else, for a drug that declares
+    ``kill_as`` a fitted drug, its own prior value scaled as the fit scaled that drug's, else
+    its prior value."""
+    library = library if library is not None else chemotherapy_library()
+    rates = {name: drug.kmax for name, drug in library.items()}
+    for name, drug in library.items():
+        if name not in fitted and drug.kill_as in fitted:
+            reference = library[drug.kill_as]
+            rates[name] = drug.kmax * fitted[drug.kill_as] / reference.kmax
+    rates.update(fitted)
+    return rates
 
 
 def _entry(doc: Document, i: int, raw: object) -> Chemotherapy:
@@ -71,15 +92,20 @@ def _entry(doc: Document, i: int, raw: object) -> Chemotherapy:
     if not isinstance(raw, dict):
         raise doc.error(where, "each chemotherapy is a mapping with name, class, phase, kmax and ec50")
     known = {"name", "class", "phase", "kmax", "ec50"}
-    unknown = sorted(set(raw) - known)
+    unknown = sorted(set(raw) - known - {"kill_as"})
     if unknown:
-        raise doc.error((*where, unknown[0]), "unknown field", hint=f"fields: {', '.join(sorted(known))}")
+        raise doc.error((*where, unknown[0]), "unknown field", hint=f"fields: {', '.join(sorted(known))}, kill_as")
     missing = sorted(known - set(raw))
     if missing:
         raise doc.error(where, f"missing field {missing[0]!r}")
     kmax, ec50 = (read_parameter(doc, (*where, key), raw[key]) for key in ("kmax", "ec50"))
+    kill_as = raw.get("kill_as")
+    if kill_as is not None and not (
+        isinstance(kill_as, dict) and set(kill_as) == {"drug", "source"} and str(kill_as["source"]).strip()
+    ):
+        raise doc.error((*where, "kill_as"), "kill_as is {drug, source}: the drug of equal efficacy and its source")
     return Chemotherapy(str(raw["name"]), str(raw["class"]), str(raw["phase"]), kmax.value, ec50.value,
-                        kmax.prior, ec50.prior)  # fmt: skip
+                        kmax.prior, ec50.prior, None if kill_as is None else str(kill_as["drug"]))  # fmt: skip
 
 
 @functools.cache

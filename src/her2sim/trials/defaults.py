@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from her2sim.her2.posterior import Posterior, read_posterior
-from her2sim.trials.chemotherapy import chemotherapy_library
+from her2sim.trials.chemotherapy import kill_rates
 from her2sim.trials.kinetics import Kinetics, kinetics
 
 __all__ = ["KINDS", "fitted_parameters", "population_posterior", "split_values"]
@@ -42,12 +42,10 @@ def split_values(names: tuple[str, ...] | list[str], values: list[float]) -> tup
 
 def fitted_parameters(posterior: Posterior | None = None) -> tuple[Kinetics, dict[str, float]]:
     """(kinetics, kill rate per chemotherapy) at the best member of ``posterior`` (default: the
-    shipped fit), on top of the data files' values."""
-    kill = {name: drug.kmax for name, drug in chemotherapy_library().items()}
+    shipped fit), on top of the data files' values (:func:`~her2sim.trials.chemotherapy.kill_rates`)."""
     posterior = posterior if posterior is not None else population_posterior()
     if posterior is None:
-        return kinetics(), kill
+        return kinetics(), kill_rates({})
     best = posterior.values[int(posterior.loss.argmin())]
     tumour, fitted_kill = split_values(list(posterior.factors), [float(v) for v in best])
-    kill.update(fitted_kill)
-    return kinetics().with_values(tumour), kill
+    return kinetics().with_values(tumour), kill_rates(fitted_kill)

@@ -28,7 +28,7 @@ from her2sim.errors import ConfigError
 from her2sim.experiments.sensitivity import Factor, Space
 from her2sim.her2.ensemble import weighted_quantiles
 from her2sim.her2.posterior import Posterior
-from her2sim.trials.chemotherapy import chemotherapy_library
+from her2sim.trials.chemotherapy import chemotherapy_library, kill_rates
 from her2sim.trials.defaults import KINDS, split_values
 from her2sim.trials.design import DrugChoice, TrialDesign
 from her2sim.trials.kinetics import Kinetics, kinetics
@@ -107,8 +107,7 @@ class TrialProblem:
     def parameters(self, values: Sequence[float]) -> tuple[Kinetics, dict[str, float]]:
         """(kinetics, kill rates) at ``values`` (natural units, in the order of the space)."""
         tumour, kill = split_values(self.names, list(values))
-        rates = {name: drug.kmax for name, drug in chemotherapy_library().items()}
-        return self.kin.with_values(tumour), {**rates, **kill}
+        return self.kin.with_values(tumour), kill_rates(kill)
 
     def patients(self, values: Sequence[float]) -> pd.DataFrame:
         """The simulated patients of every prepared arm at ``values``."""
