@@ -63,8 +63,8 @@ def test_bad_entries_are_located(tmp_path: Path, old: str, new: str, fragment: s
 
 def test_a_drug_declared_to_kill_as_a_fitted_one_moves_with_it(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text(ENTRY + ENTRY.split("\n", 1)[1].replace("docetaxel", "paclitaxel").replace("0.05, unit: per", "0.1, unit: per")
-                    + "    kill_as: {drug: docetaxel, source: s}\n")  # fmt: skip
+    paclitaxel = ENTRY.split("\n", 1)[1].replace("docetaxel", "paclitaxel").replace("0.05, unit: per", "0.1, unit: per")
+    path.write_text(ENTRY + paclitaxel + "    kill_as: {drug: docetaxel, source: s}\n")
     library = read_chemotherapies(path)
     assert kill_rates({}, library) == {"docetaxel": 0.05, "paclitaxel": 0.1}  # nothing fitted: the priors
     assert kill_rates({"docetaxel": 0.5}, library) == pytest.approx({"docetaxel": 0.5, "paclitaxel": 1.0})
