@@ -96,13 +96,17 @@ class Page:
 
     def start(self, output: str, button: str, clicks: int, controls: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         """The POST that starts the job of a click (see :meth:`click`): the request body, and the
-        HTTP status and answer (the job's handles)."""
+        HTTP status and answer (the job's handles). ``controls`` are the callback's states in its
+        order, by id (their ``value``) or by ``id.prop``."""
         specs = [dict(zip(("id", "property"), s.split("."), strict=True)) for s in output.strip(".").split("...")]
         body = {
             "output": output,
             "outputs": specs,
             "inputs": [{"id": button, "property": "n_clicks", "value": clicks}],
-            "state": [{"id": k, "property": "value", "value": v} for k, v in controls.items()],
+            "state": [
+                dict(zip(("id", "property"), (*k.split(".", 1), "value")[:2], strict=True), value=v)
+                for k, v in controls.items()
+            ],
             "changedPropIds": [f"{button}.n_clicks"],
         }
         return body, post(self.url, body)

@@ -8,10 +8,11 @@ them is refused at once with a "busy" status line. ``/api/scenario`` answers the
 as JSON: a 400 and a one-line message for bad parameters, a 413 for a body over the limit, a
 503 when ``max_jobs`` computations run and ``max_waiting`` wait.
 
-The page has two tabs: **Scenario** (one cell context under therapies: the signalling network
+The page has three tabs: **Scenario** (one cell context under therapies: the signalling network
 coloured by activity, treated or untreated, phenotypes with standard errors, a dose-response
-curve per drug and a tumour) and **Trial** (a shipped trial design simulated with virtual
-patients, :func:`her2sim.web.service.trial_answer`), each with its background callback;
+curve per drug and a tumour), **Trial** (a shipped trial design simulated with virtual
+patients, :func:`her2sim.web.service.trial_answer`) and **Your model** (an uploaded model
+simulated with mutations, :mod:`her2sim.web.own_tab`), each with its background callback;
 ``/api/trial`` answers trial requests as JSON. Number fields are text, so a value out of range
 is refused with what was typed; on a narrow screen (420 px) the controls go above the results.
 """
@@ -32,6 +33,7 @@ from dash import DiskcacheManager, no_update
 
 from her2sim.errors import ConfigError, Her2simError
 from her2sim.web.figures import course_figure, dose_figure, placeholder, tumour_figure
+from her2sim.web.own_tab import own_status_only
 from her2sim.web.service import (
     LIMITS,
     BodyTooLarge,
@@ -290,12 +292,14 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
     from her2sim.her2.therapies import therapy_library
     from her2sim.trials.design import designs
     from her2sim.web.network import her2_elements, legend, register_zoom, view
+    from her2sim.web.own import example_upload
+    from her2sim.web.own_tab import own_tab, register_own
 
     api_slots = JobSlots(max_jobs, max_waiting)
     root = Path(cache_dir) if cache_dir else Path(tempfile.mkdtemp(prefix="her2sim-web-"))
     results_dir = str(root / "results")
     tables = {name: os.environ[name] for name in _TABLE_SETTINGS if name in os.environ}
-    refused = {"run": _status_only, "run_trial": _trial_status_only}
+    refused = {"run": _status_only, "run_trial": _trial_status_only, "run_own": own_status_only}
     manager = BoundedJobs(diskcache.Cache(str(root / "jobs")), max_jobs, refused)
     app = Dash(__name__, title="her2sim explorer", background_callback_manager=manager)
     app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + _CSS + "</style>")
@@ -435,7 +439,9 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
         ],
         className="results",
     )
-    tabs = [("Scenario", "scenario", controls, results), ("Trial", "trial", trial_controls, trial_results)]  # fmt: skip
+    own_controls, own_results = own_tab(example_upload())
+    tabs = [("Scenario", "scenario", controls, results), ("Trial", "trial", trial_controls, trial_results),
+            ("Your model", "own", own_controls, own_results)]  # fmt: skip
     app.layout = html.Div(
         [
             html.H2("her2sim explorer: HER2 signalling and therapy resistance"),
@@ -510,6 +516,7 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
         return her2_elements(answer["nodes"] if answer else None, condition), _network_caption(answer, condition)
 
     register_zoom(app, "network")
+    register_own(app, results_dir)
 
     @app.callback(
         Output("trial-headline", "children"),
