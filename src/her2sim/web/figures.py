@@ -50,13 +50,17 @@ def _layout(figure: Any, title: str, height: int = 340, **more: Any) -> Any:
 
 
 def placeholder(text: str) -> Any:
-    """A low figure saying ``text`` (a graph is never hidden: Plotly sizes a hidden one wrong)."""
+    """A low figure saying ``text``, on lines that fit a narrow screen (a graph is never
+    hidden: Plotly sizes a hidden one wrong)."""
+    import textwrap
+
     import plotly.graph_objects as go
 
+    lines = "<br>".join(textwrap.wrap(text, 48))
     figure = go.Figure()
     figure.update_layout(height=110, margin={"t": 10, "b": 10, "l": 10, "r": 10}, xaxis={"visible": False},
                          yaxis={"visible": False}, plot_bgcolor="white", paper_bgcolor="white",
-                         annotations=[{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
+                         annotations=[{"text": lines, "showarrow": False, "xref": "paper", "yref": "paper",
                                        "x": 0.5, "y": 0.5, "font": {"color": "#555", "size": 13}}])  # fmt: skip
     return figure
 

@@ -158,7 +158,8 @@ def legend(inputs: bool = False, fixed: bool = False) -> Any:
 
 def view(graph_id: str, elements: list[dict[str, Any]], layout: Mapping[str, Any], legend_box: Any,
          caption: Any, height: str = "640px", wide: bool = False) -> Any:  # fmt: skip
-    """A network view: caption, zoom buttons, legend and the graph, fitted to its box.
+    """A network view: caption, zoom buttons, legend and the graph, fitted to its box (a small
+    model at most twice its size: its labels stay in proportion).
 
     ``wide`` keeps the graph at least 820 px wide on a narrow screen (its box scrolls
     sideways), so a layout of many nodes keeps legible labels.
@@ -175,7 +176,7 @@ def view(graph_id: str, elements: list[dict[str, Any]], layout: Mapping[str, Any
     )  # fmt: skip
     graph = cyto.Cytoscape(
         id=graph_id, elements=elements, layout=dict(layout), stylesheet=stylesheet(),
-        userZoomingEnabled=False, wheelSensitivity=0.2, minZoom=0.1, maxZoom=4, boxSelectionEnabled=False,
+        userZoomingEnabled=False, minZoom=0.1, maxZoom=2, boxSelectionEnabled=False,
         className="network-wide" if wide else "network", style={"width": "100%", "height": height},
     )  # fmt: skip
     stores = [dcc.Store(id=f"{graph_id}-zoomed"), dcc.Store(id=f"{graph_id}-wheel")]  # the zoom callbacks' outputs
@@ -190,7 +191,7 @@ _ZOOM = """function(zoomIn, zoomOut, fit) {
     const cy = box && box._cyreg && box._cyreg.cy;
     const trigger = ((dash_clientside.callback_context.triggered || [])[0] || {}).prop_id || "";
     if (cy && trigger.endsWith("-fit.n_clicks")) {
-        cy.fit(undefined, 24);
+        cy.fit(undefined, 16);  // the padding of the layouts
     } else if (cy && trigger) {
         const factor = trigger.includes("-zoom-in.") ? 1.3 : 1 / 1.3;
         cy.zoom({level: cy.zoom() * factor, renderedPosition: {x: cy.width() / 2, y: cy.height() / 2}});
