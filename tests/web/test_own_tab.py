@@ -116,3 +116,16 @@ def test_a_run_without_a_model_asks_for_one(page: Page) -> None:
 def test_cancel_leaves_a_cancelled_status(page: Page) -> None:
     status, outputs = page.call("own-status.children", {"own-cancel.n_clicks": 1})
     assert status == 200 and outputs["own-status"]["children"] == "cancelled"
+
+
+def test_a_run_beyond_the_job_limit_is_busy_in_this_tab(tmp_path: Path) -> None:
+    with serving(create_app(tmp_path, max_jobs=1)) as base:
+        page = Page(base)
+        controls = {"alterations": ["ERBB2:amp"], "therapies": ["lapatinib"], "dose": 0, "doses": "",
+                    "samples": 4000}  # fmt: skip
+        long = page.start(page.output, "run", 1, controls)  # the scenario's job holds the only slot
+        stored = uploaded(page, ("toy.bnet", TOY))["own-model"]["data"]
+        outputs = run(page, 1, stored)
+        assert outputs["own-status"]["children"].startswith("busy: 1 runs going") and set(outputs) == {"own-status"}
+        status, outputs = page.finish(*long)
+        assert status == 200 and outputs["status"]["children"].startswith("done"), outputs
