@@ -246,7 +246,8 @@ def _trial_figures(answer: dict[str, Any]) -> tuple[Any, Any]:
                                  mode="markers", marker={"symbol": "diamond", "size": 12, "color": "black"},
                                  name="published")  # fmt: skip
         response.update_layout(title=f"{name}: pathological complete response by arm", height=360,
-                               yaxis={"title": "pCR (%)", "range": [0, 100]}, margin={"t": 40})  # fmt: skip
+                               xaxis={"title": "arm"}, yaxis={"title": "pCR (%)", "range": [0, 100]},
+                               margin={"t": 40})  # fmt: skip
         return km, response
     km = go.Figure()
     for arm in arms:
@@ -262,6 +263,7 @@ def _trial_figures(answer: dict[str, Any]) -> tuple[Any, Any]:
                          text=bars["response"], hovertemplate="%{y:.0f}% (%{text})", textposition="none",
                          row=row, col=1)  # fmt: skip
         response.update_yaxes(title_text="best change (%)", range=[-105, 105], row=row, col=1)
+    response.update_xaxes(title_text="patients, largest growth first", row=len(arms), col=1)
     for level in (20, -30):  # RECIST 1.1: progression (from the nadir), partial response
         response.add_hline(y=level, line_dash="dash", line_width=1, line_color="#444", row="all", col=1)
     response.update_layout(title=f"{name}: best change of the target lesions per patient (RECIST: -30% PR, +20% PD)",
