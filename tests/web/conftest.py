@@ -1,8 +1,9 @@
 """Helpers for the explorer's tests: a real server on a free loopback port, and a page driver.
 
-:class:`Page` drives the explorer's Run callbacks (Scenario and Trial tabs) over HTTP the way
-the browser's renderer does (one page load, then a POST that starts the background job and
-polls until it answers), so many "users" can be simulated without a browser.
+:class:`Page` drives the explorer's callbacks over HTTP the way the browser's renderer does:
+a tab's Run (one page load, then a POST that starts the background job and polls until it
+answers), so many "users" can be simulated without a browser, and any other callback
+(:meth:`Page.call`) with the values a user or a forger would send.
 """
 
 from __future__ import annotations
@@ -71,9 +72,17 @@ class Page:
         return next(c["output"] for c in self.callbacks
                     if f"{status}.children" in c["output"].strip(".").split("...") and c["state"])  # fmt: skip
 
-    def run(self, clicks: int, dose: object = 0, samples: object = 100, therapies: object = ("trastuzumab",)) -> Any:
+    def run(
+        self,
+        clicks: int,
+        dose: object = 0,
+        samples: object = 100,
+        therapies: object = ("trastuzumab",),
+        doses: object = "",
+    ) -> Any:
         """Click the Scenario tab's Run for the ``clicks``-th time; the HTTP status and the outputs by id."""
-        controls = {"alterations": ["ERBB2:amp"], "therapies": list(therapies), "dose": dose, "samples": samples}
+        controls = {"alterations": ["ERBB2:amp"], "therapies": list(therapies), "dose": dose, "doses": doses,
+                    "samples": samples}  # fmt: skip
         return self.click(self.output, "run", clicks, controls)
 
     def run_trial(self, clicks: int, trial: object = "NeoSphere", patients: object = 10, timeout: float = 600) -> Any:
@@ -87,16 +96,49 @@ class Page:
 
     def start(self, output: str, button: str, clicks: int, controls: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         """The POST that starts the job of a click (see :meth:`click`): the request body, and the
-        HTTP status and answer (the job's handles)."""
+        HTTP status and answer (the job's handles). ``controls`` are the callback's states in its
+        order, by id (their ``value``) or by ``id.prop``."""
         specs = [dict(zip(("id", "property"), s.split("."), strict=True)) for s in output.strip(".").split("...")]
         body = {
             "output": output,
             "outputs": specs,
             "inputs": [{"id": button, "property": "n_clicks", "value": clicks}],
-            "state": [{"id": k, "property": "value", "value": v} for k, v in controls.items()],
+            "state": [
+                dict(zip(("id", "property"), (*k.split(".", 1), "value")[:2], strict=True), value=v)
+                for k, v in controls.items()
+            ],
             "changedPropIds": [f"{button}.n_clicks"],
         }
         return body, post(self.url, body)
+
+    def call(self, output: str, values: dict[str, Any]) -> tuple[int, Any]:
+        """Call the callback (not a background one) whose outputs include ``output`` (``id.prop``)
+        and whose inputs are all in ``values`` (by ``id.prop``; None for its other inputs and
+        states), as the renderer does: the HTTP status and its outputs by id (None when it
+        changed nothing)."""
+
+        def names(items: list[dict[str, Any]]) -> set[str]:
+            return {f"{item['id']}.{item['property']}" for item in items}
+
+        spec = next(c for c in self.callbacks
+                    if output in {o.partition("@")[0] for o in c["output"].strip(".").split("...")}
+                    and names(c["inputs"]) <= set(values))  # fmt: skip
+        outputs = [dict(zip(("id", "property"), s.split(".", 1), strict=True))
+                   for s in spec["output"].strip(".").split("...")]  # fmt: skip
+
+        def given(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [{**item, "value": values.get(f"{item['id']}.{item['property']}")} for item in items]
+
+        inputs = given(spec["inputs"])
+        body = {
+            "output": spec["output"],
+            "outputs": outputs if spec["output"].startswith("..") else outputs[0],
+            "inputs": inputs,
+            "state": given(spec["state"]),
+            "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
+        }
+        status, answer = post(self.url, body)
+        return status, (answer or {}).get("response")
 
     def finish(self, body: dict[str, Any], started: tuple[int, Any], timeout: float = 120) -> Any:
         """Poll a started job (:meth:`start`) until it answers: the HTTP status and the outputs by id."""

@@ -1,7 +1,9 @@
 """The explorer in a real headless Chromium, driven as a user drives it (Playwright).
 
 Needs Debian's ``chromium`` (``.ci/run`` installs it) and the ``playwright`` package; the
-test says so and skips where either is missing.
+test says so and skips where either is missing. Screenshots (desktop and 420 px wide) go to
+the test's temporary directory, and to ``$HER2SIM_SCREENSHOTS`` when it names a directory,
+for a person to look at.
 """
 
 from __future__ import annotations
@@ -21,6 +23,21 @@ import pytest
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (.ci/run installs Debian's)")
+
+
+def shot(page: object, folder: Path, name: str) -> None:
+    """A full-page screenshot ``name``.png in ``folder`` (and in ``$HER2SIM_SCREENSHOTS``), not blank."""
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    assert path.stat().st_size > 10_000
+    keep = os.environ.get("HER2SIM_SCREENSHOTS")
+    if keep and Path(keep).is_dir():
+        shutil.copy(path, Path(keep) / path.name)
+
+
+def zoom(page: object, graph: str = "network") -> float:
+    """The zoom of a network view, read from its Cytoscape instance."""
+    return float(page.evaluate(f"document.getElementById('{graph}')._cyreg.cy.zoom()"))  # type: ignore[attr-defined]
 
 
 def choose(page: object, dropdown: str, option: str) -> None:
@@ -84,8 +101,62 @@ def test_choose_an_alteration_run_and_read_the_results(server: str, tmp_path: Pa
         assert "proliferation" in table and "pERK" in table
         assert page.locator("#network canvas").count() > 0
         assert not page.is_disabled("#run") and page.is_disabled("#cancel")
-        page.screenshot(path=str(tmp_path / "explorer.png"))
-        assert (tmp_path / "explorer.png").stat().st_size > 10_000
+        assert "(± SE)" in table and " ± 0.0" in table
+        assert page.inner_text("#network-caption").startswith("Node colour: probability on at steady state, treated")
+        page.get_by_label("untreated").check()
+        page.wait_for_function("document.querySelector('#network-caption').innerText.includes('untreated')")
+        assert "trastuzumab in ERBB2:amp; PIK3CA:H1047R" in page.inner_text("#dose-curves")
+        shot(page, tmp_path, "scenario-desktop")
+        browser.close()
+
+
+def test_the_page_opens_on_a_legible_network_and_the_wheel_scrolls_the_page(server: str, tmp_path: Path) -> None:
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(server, wait_until="networkidle")
+        page.wait_for_function("document.getElementById('network')._cyreg")
+        assert page.inner_text("#network-caption").startswith("Not simulated yet")
+        assert "activates" in page.locator(".legend").first.inner_text()
+        for graph in ("#course", "#dose-curves", "#tumour"):  # words, not empty axes
+            assert page.locator(f"{graph} .xtick").count() == 0 and "appear" in page.inner_text(graph)
+        fitted = zoom(page)
+        assert fitted > 0.6  # labels of 13 graph units show at 8 px or more
+        page.locator("#network").hover()
+        page.mouse.wheel(0, 500)
+        page.wait_for_function("window.scrollY > 0")
+        assert zoom(page) == fitted  # the wheel scrolled the page, the network did not zoom
+        box = page.locator("#network").bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.keyboard.down("Control")
+        page.mouse.wheel(0, -200)
+        page.keyboard.up("Control")
+        page.wait_for_function(f"document.getElementById('network')._cyreg.cy.zoom() > {fitted * 1.2}")
+        page.click("#network-fit")
+        page.wait_for_function(f"Math.abs(document.getElementById('network')._cyreg.cy.zoom() / {fitted} - 1) < 0.01")
+        page.click("#network-zoom-in")
+        page.wait_for_function(f"document.getElementById('network')._cyreg.cy.zoom() > {fitted * 1.25}")
+        shot(page, tmp_path, "opening-desktop")
+        browser.close()
+
+
+def test_out_of_range_input_and_cancel_are_stated(server: str) -> None:
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(server, wait_until="networkidle")
+        page.fill("#samples", "50000")
+        page.click("#run")
+        page.wait_for_function("document.querySelector('#status').innerText.startsWith('error')")
+        assert page.inner_text("#status") == "error: samples must be an integer from 100 to 4000, got '50000'"
+        page.fill("#samples", "4000")
+        choose(page, "#therapies", "lapatinib")
+        page.click("#run")
+        page.wait_for_function("document.querySelector('#status').innerText.startsWith('simulating')")
+        page.click("#cancel")
+        page.wait_for_function("document.querySelector('#status').innerText === 'cancelled'")
+        page.wait_for_function("!document.querySelector('#run').disabled")
         browser.close()
 
 
@@ -125,13 +196,95 @@ def test_run_a_trial_from_the_trial_tab(server: str, tmp_path: Path) -> None:
         assert "pCR_pct" in summary and "THP" in summary
         comparison = page.inner_text("#trial-comparison")
         assert "T01" in comparison and "published" in comparison
-        assert page.locator("#trial-response .main-svg").count() > 0 and "pCR at surgery" in page.inner_text(
-            "#trial-km"
-        )
+        assert page.locator("#trial-response .main-svg").count() > 0
+        words = page.evaluate("document.querySelector('#trial-km .js-plotly-plot').layout.annotations[0].text")
+        assert "pCR at surgery" in words.replace("<br>", " ")  # a placeholder's text wraps for narrow screens
         assert not page.is_visible("#trial-drivers-box")  # no progression before surgery
         assert not page.is_disabled("#trial-run") and page.is_disabled("#trial-cancel")
         page.screenshot(path=str(tmp_path / "trial.png"), full_page=True)
         assert (tmp_path / "trial.png").stat().st_size > 10_000
         page.get_by_text("Scenario", exact=True).click()  # the other tab is still there
         page.wait_for_selector("#alterations")
+        browser.close()
+
+
+TOY = "A, A\nB, A & !C\nC, B\n"
+
+
+def upload(page: object, name: str, text: str) -> None:
+    """Choose a file in the upload box, as a user does."""
+    files = [{"name": name, "mimeType": "text/plain", "buffer": text.encode()}]
+    page.set_input_files("#own-upload input[type=file]", files=files)  # type: ignore[attr-defined]
+
+
+def status_of(page: object, box: str, start: str) -> str:
+    """The text of the status line ``box`` once it starts with ``start``."""
+    page.wait_for_function(  # type: ignore[attr-defined]
+        f"document.querySelector('{box}').innerText.startsWith({start!r})", timeout=180_000
+    )
+    return str(page.inner_text(box))  # type: ignore[attr-defined]
+
+
+def test_upload_your_model_simulate_a_mutation_and_see_it(server: str, tmp_path: Path) -> None:
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server, wait_until="networkidle")
+        page.get_by_text("Your model", exact=True).click()
+        page.wait_for_function("document.getElementById('own-network')._cyreg")
+        assert page.inner_text("#own-upload-status").startswith("read erbb_core.bnd + erbb_core.cfg: 9 nodes")
+        shot(page, tmp_path, "own-example-desktop")
+        upload(page, "bad.bnet", "A, A\nB, A &\n")
+        message = status_of(page, "#own-upload-status", "error")
+        assert message.startswith("error: bad.bnet:2:") and "\n" not in message
+        upload(page, "big.bnet", "#" * (2 * 1024 * 1024 + 1))
+        assert status_of(page, "#own-upload-status", "error: big").startswith(
+            "error: big.bnet is 2.0 MB, more than the 2 MB the explorer reads"
+        )
+        upload(page, "toy.bnet", TOY)
+        assert (
+            status_of(page, "#own-upload-status", "read toy")
+            == "read toy.bnet: 3 nodes, 1 input, 4 regulations, 0 parameters"
+        )
+        page.wait_for_function("document.getElementById('own-network')._cyreg.cy.nodes().length === 3")
+        choose(page, "#own-off", "C")
+        page.fill("#own-samples", "300")
+        page.click("#own-run")
+        assert status_of(page, "#own-status", "done") == "done (300 trajectories to time 50)"
+        page.wait_for_function("document.querySelector('#own-headline').innerText === 'toy: C OFF'")
+        assert "C OFF" in page.inner_text("#own-caption")
+        assert page.locator("#own-states .slice").count() >= 1
+        assert "time (model rate units)" in page.inner_text("#own-trajectories")
+        labels = page.evaluate("document.getElementById('own-network')._cyreg.cy.nodes().map(n => n.data('label'))")
+        assert len(labels) == 3 and "C\nOFF (fixed)" in labels
+        shot(page, tmp_path, "own-run-desktop")
+        browser.close()
+
+
+def test_usable_at_420_pixels_wide(server: str, tmp_path: Path) -> None:
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 420, "height": 900})
+        page.goto(server, wait_until="networkidle")
+        page.wait_for_function("document.getElementById('network')._cyreg")
+        page.fill("#samples", "200")
+        page.click("#run")
+        status_of(page, "#status", "done")
+        page.wait_for_function("document.querySelectorAll('#dose-curves .main-svg').length > 0")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 420  # nothing wider than the screen
+        box = page.locator("#run").bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 420
+        shot(page, tmp_path, "scenario-420")
+        page.get_by_text("Your model", exact=True).click()
+        page.wait_for_function("document.getElementById('own-network')._cyreg")
+        page.fill("#own-samples", "200")
+        page.click("#own-run")
+        status_of(page, "#own-status", "done")
+        page.wait_for_function("document.querySelectorAll('#own-states .slice').length > 0")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 420
+        shot(page, tmp_path, "own-420")
+        page.get_by_text("Trial", exact=True).click()
+        page.wait_for_selector("#trial")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 420
+        shot(page, tmp_path, "trial-420")
         browser.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,49 @@ def test_a_run_from_the_page_answers(page: Page) -> None:
     status, outputs = page.run(clicks=2, dose=0.3)
     assert status == 200 and outputs["status"]["children"].startswith("done"), outputs
     assert outputs["headline"]["children"].startswith("ERBB2:amp | trastuzumab@")  # about twice the standard dose
+
+
+def test_out_of_range_trajectories_say_what_was_typed(page: Page) -> None:
+    _, outputs = page.run(clicks=3, samples="50000")
+    assert outputs["status"]["children"] == "error: samples must be an integer from 100 to 4000, got '50000'"
+    _, outputs = page.run(clicks=4, doses=["lapatinib@1uM"])  # a forged doses field
+    assert outputs["status"]["children"].startswith("error: doses must be text such as lapatinib@250nM")
+
+
+def test_a_combination_shows_standard_errors_and_a_dose_response_per_drug_in_its_unit(page: Page) -> None:
+    status, outputs = page.run(clicks=5, doses="lapatinib@1uM", samples="200")
+    assert outputs["status"]["children"].startswith("done"), outputs["status"]
+    assert outputs["headline"]["children"] == "ERBB2:amp | trastuzumab + lapatinib"
+    assert [c["name"] for c in outputs["summary"]["columns"]] == ["readout", "untreated (± SE)", "treated (± SE)",
+                                                                   "effect (± SE)"]  # fmt: skip
+    assert re.fullmatch(r"0\.\d{3} ± 0\.0\d\d", outputs["summary"]["data"][0]["effect"])
+    figures = [graph["props"]["figure"]["layout"] for graph in outputs["dose-curves"]["children"]]
+    titles = [f["title"]["text"] for f in figures]
+    assert titles[0].startswith("trastuzumab in ERBB2:amp over lapatinib 1 uM<br>") and "IC50" in titles[0]
+    assert titles[1].startswith("lapatinib in ERBB2:amp over trastuzumab 1x<br>")
+    assert [f["xaxis"]["title"]["text"] for f in figures] == ["dose (multiples of 10 ug/mL, log scale)",
+                                                                "dose (uM, log scale)"]  # fmt: skip
+    assert all(f["yaxis"]["range"] == [-0.05, 1.05] and f["yaxis"]["title"]["text"] for f in figures)
+    for figure in (outputs["course"]["figure"], outputs["tumour"]["figure"]):
+        assert figure["layout"]["xaxis"]["title"]["text"] and figure["layout"]["yaxis"]["title"]["text"]
+    kept = outputs["scenario-answer"]["data"]
+    for condition in ("treated", "untreated"):
+        status, network = page.call("network.elements", {"scenario-answer.data": kept, "condition.value": condition})
+        caption = network["network-caption"]["children"]
+        assert status == 200 and caption.startswith(f"Node colour: probability on at steady state, {condition}")
+        akt = next(e for e in network["network"]["elements"] if e["data"].get("id") == "AKT")
+        assert akt["data"]["label"] == f"AKT\n{kept['nodes']['AKT'][condition]:.2f}"
+
+
+def test_before_a_run_the_network_says_it_is_not_simulated(page: Page) -> None:
+    _, network = page.call("network.elements", {"scenario-answer.data": None, "condition.value": "treated"})
+    assert network["network-caption"]["children"].startswith("Not simulated yet")
+    assert all("unknown" in e["classes"] for e in network["network"]["elements"] if "label" in e["data"])
+
+
+def test_cancel_leaves_a_cancelled_status(page: Page) -> None:
+    status, outputs = page.call("status.children", {"cancel.n_clicks": 1})
+    assert status == 200 and outputs["status"]["children"] == "cancelled" and outputs["progress"]["value"] == "0"
 
 
 def _descendants() -> tuple[int, int]:

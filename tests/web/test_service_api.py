@@ -76,11 +76,43 @@ def test_messages_echo_at_most_a_short_cut_of_the_input(params: dict[str, Any]) 
 def test_answers_are_cached_by_request(tmp_path: Path) -> None:
     request = parse_request({"alterations": "ERBB2:amp", "therapies": "lapatinib", "samples": "200"})
     first = explore(request, tmp_path)
-    assert first["summary"][0]["readout"] == "proliferation" and first["dose_response"]["therapy"] == "lapatinib"
+    assert first["summary"][0]["readout"] == "proliferation" and first["dose_response"][0]["therapy"] == "lapatinib"
     json.dumps(first)  # plain JSON data
     calls: list[int] = []
     again = explore(request, tmp_path, lambda i, _: calls.append(i))
     assert again == first and calls == []  # served from the cache, nothing simulated
+
+
+def test_a_combination_has_a_dose_response_per_drug_in_the_unit_it_was_given(tmp_path: Path) -> None:
+    request = parse_request({"therapies": ["lapatinib@1uM", "trastuzumab"], "samples": 200})
+    assert request.units == ("uM", "x")
+    answer = explore(request, tmp_path)
+    lapatinib, trastuzumab = answer["dose_response"]
+    assert (lapatinib["therapy"], lapatinib["background"]) == ("lapatinib", "trastuzumab 1x")
+    assert (trastuzumab["therapy"], trastuzumab["background"]) == ("trastuzumab", "lapatinib 1 uM")
+    assert lapatinib["context"] == "ERBB2:amp" and lapatinib["unit_label"] == "uM"
+    assert lapatinib["dose"] == pytest.approx([d / 1000 for d in lapatinib["dose_nM"]])
+    assert trastuzumab["unit_label"] == "multiples of 10 ug/mL" and trastuzumab["dose"][-1] == pytest.approx(10.0)
+    for curve in (lapatinib, trastuzumab):
+        assert len(curve["effect_se"]) == len(curve["effect"]) and all(0 < se < 0.1 for se in curve["effect_se"])
+        assert curve["ic50"].startswith("IC50 ")
+        tested = [d for d in curve["dose_nM"] if d > 0]
+        assert curve["ic50_nM"] is None or min(tested) <= curve["ic50_nM"] <= max(tested)
+    rows = {row["readout"]: row for row in answer["summary"]}
+    assert 0 < rows["proliferation"]["effect_se"] < 0.1 and rows["proliferation"]["treated_se"] > 0
+
+
+@pytest.mark.parametrize(
+    ("ic50", "text"),
+    [(30.0, "IC50 0.03 uM"), (1e-4, "IC50 < lowest dose (0.001 uM)"), (1e6, "IC50 > top dose (10 uM)"),
+     (float("nan"), "IC50 > top dose (10 uM)")],
+    ids=["inside", "below", "above", "no fit"],
+)  # fmt: skip
+def test_an_ic50_is_given_only_inside_the_tested_doses(ic50: float, text: str) -> None:
+    from her2sim.her2.therapies import therapy_library
+
+    answer = service._ic50(ic50, [0.0, 1.0, 100.0, 10_000.0], therapy_library().get("lapatinib"), "uM")
+    assert answer["ic50"] == text and (answer["ic50_nM"] is None) == (text != "IC50 0.03 uM")
 
 
 @pytest.fixture(scope="module")

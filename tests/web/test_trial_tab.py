@@ -209,8 +209,9 @@ def test_forged_trial_controls_are_a_one_line_error(page: Page, trial: object, p
 def test_a_trial_run_beyond_the_job_limit_is_busy_in_the_trial_tab(tables: Path, tmp_path: Path) -> None:
     with serving(create_app(tmp_path, max_jobs=1)) as base:
         page = Page(base)
-        long = page.start(page.output, "run", 1, {"alterations": ["ERBB2:amp"], "therapies": ["lapatinib"],
-                                                   "dose": 0, "samples": LIMITS["max_samples"]})  # fmt: skip
+        controls = {"alterations": ["ERBB2:amp"], "therapies": ["lapatinib"], "dose": 0, "doses": "",
+                    "samples": LIMITS["max_samples"]}  # fmt: skip
+        long = page.start(page.output, "run", 1, controls)
         status, outputs = page.run_trial(clicks=1)  # the scenario's job holds the only slot
         assert status == 200 and outputs["trial-status"]["children"].startswith("busy: 1 runs going"), outputs
         assert set(outputs) == {"trial-status"}  # nothing else of the page changes

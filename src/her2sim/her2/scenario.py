@@ -38,7 +38,16 @@ from her2sim.her2.pharmacology import drug_parameters, population_uptake
 from her2sim.her2.therapies import Regimen, therapy_library
 from her2sim.model.config import SimulationConfig
 
-__all__ = ["READOUTS", "Her2Simulator", "ScenarioResult", "calibrated_default", "effect", "scenario", "still_on"]
+__all__ = [
+    "READOUTS",
+    "Her2Simulator",
+    "ScenarioResult",
+    "calibrated_default",
+    "effect",
+    "effect_se",
+    "scenario",
+    "still_on",
+]
 
 #: Readout name -> (node, whether the readout is 1 - the node's probability).
 READOUTS: dict[str, tuple[str, bool]] = {
@@ -75,6 +84,25 @@ def effect(readout: str, treated: float, untreated: float) -> float:
     if readout_name(readout) == "apoptosis":
         return 0.0 if untreated >= 1.0 else (treated - untreated) / (1.0 - untreated)
     return 0.0 if untreated <= 0.0 else 1.0 - treated / untreated
+
+
+def effect_se(readout: str, treated: float, untreated: float, treated_se: float, untreated_se: float) -> float:
+    """Standard error of :func:`effect` from the standard errors of its two values.
+
+    First-order propagation with the two values taken as independent: treated and untreated
+    runs share their random streams, which correlates them positively, so this is an upper bound.
+
+    >>> round(effect_se("proliferation", 0.2, 0.8, 0.01, 0.01), 4), round(effect_se("apoptosis", 0.55, 0.1, 0.01, 0), 4)
+    (0.0129, 0.0111)
+    """
+    if readout_name(readout) == "apoptosis":
+        if untreated >= 1.0:
+            return 0.0
+        rest = 1.0 - untreated
+        return math.hypot(treated_se / rest, (1.0 - treated) * untreated_se / rest**2)
+    if untreated <= 0.0:
+        return 0.0
+    return math.hypot(treated_se / untreated, treated * untreated_se / untreated**2)
 
 
 def still_on(treated: pd.Series, untreated: pd.Series, threshold: float = 0.5) -> pd.Series:

@@ -1,15 +1,20 @@
 """The Dash explorer: pick alterations, therapies and a dose; see the network and the phenotypes.
 
 Runs are background callbacks (a worker process per run, through a disk cache shared with
-the server), so a long simulation shows its progress and can be cancelled, and answers are
-cached per request (:func:`her2sim.web.service.explore`). At most ``max_jobs`` runs go at a
-time; a run beyond them is refused at once with a "busy" status line. ``/api/scenario``
-answers the same requests as JSON: a 400 and a one-line message for bad parameters, a 413
-for a body over the limit, a 503 when ``max_jobs`` computations run and ``max_waiting`` wait.
+the server), so a long simulation shows its progress and can be cancelled (the status line
+then reads "cancelled"), and answers are cached per request
+(:func:`her2sim.web.service.explore`). At most ``max_jobs`` runs go at a time; a run beyond
+them is refused at once with a "busy" status line. ``/api/scenario`` answers the same requests
+as JSON: a 400 and a one-line message for bad parameters, a 413 for a body over the limit, a
+503 when ``max_jobs`` computations run and ``max_waiting`` wait.
 
-The page has two tabs: **Scenario** (one cell context under therapies) and **Trial** (a shipped
-trial design simulated with virtual patients, :func:`her2sim.web.service.trial_answer`), each
-with its background callback; ``/api/trial`` answers trial requests as JSON.
+The page has three tabs: **Scenario** (one cell context under therapies: the signalling network
+coloured by activity, treated or untreated, phenotypes with standard errors, a dose-response
+curve per drug and a tumour), **Trial** (a shipped trial design simulated with virtual
+patients, :func:`her2sim.web.service.trial_answer`) and **Your model** (an uploaded model
+simulated with mutations, :mod:`her2sim.web.own_tab`), each with its background callback;
+``/api/trial`` answers trial requests as JSON. Number fields are text, so a value out of range
+is refused with what was typed; on a narrow screen (420 px) the controls go above the results.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import psutil  # Dash's DiskcacheManager watches its job processes with it (a da
 from dash import DiskcacheManager, no_update
 
 from her2sim.errors import ConfigError, Her2simError
+from her2sim.web.figures import course_figure, dose_figure, placeholder, tumour_figure
+from her2sim.web.own_tab import own_status_only
 from her2sim.web.service import (
     LIMITS,
     BodyTooLarge,
@@ -59,6 +66,29 @@ _JOB_MODULES = [
     "her2sim.trials.simulate",
     "her2sim.trials.validate",
 ]
+
+
+#: The page's looks: one column of controls beside the results, wrapping under them on a
+#: narrow screen (420 px: a phone), where a wide network scrolls sideways instead of shrinking.
+_CSS = """
+.page { font-family: system-ui, sans-serif; margin: 1em 2em; }
+.row { display: flex; flex-wrap: wrap; gap: 1.5em; margin-top: 1em; }
+.controls { width: 300px; flex: none; display: flex; flex-direction: column; gap: 0.3em; }
+.results { flex: 1 1 520px; min-width: 0; }
+.buttons { display: flex; gap: 0.5em; margin-top: 0.6em; }
+.status { min-height: 1.3em; overflow-wrap: anywhere; }
+.caption { font-size: 14px; color: #222; }
+.notes { font-size: 12px; color: #555; }
+.upload { border: 2px dashed #888; border-radius: 6px; padding: 0.8em; text-align: center; cursor: pointer; }
+button.small { min-width: 2.2em; }
+.network-box { border: 1px solid #ddd; overflow-x: auto; }
+@media (max-width: 700px) {
+  .page { margin: 0.5em; }
+  .page h2 { font-size: 1.25em; }
+  .controls { width: 100%; }
+  .network-wide { min-width: 820px; }
+}
+"""
 
 
 class BoundedJobs(DiskcacheManager):
@@ -135,70 +165,34 @@ def _dose_multiple(position: Any) -> float:
     return float(10**position)
 
 
-def _network_elements(nodes: dict[str, dict[str, float]] | None, condition: str) -> list[dict[str, Any]]:
-    from her2sim.her2.model import load_model
-    from her2sim.model.graph import signed_edges
-    from her2sim.report.diagram import layout_positions
-
-    positions = layout_positions()
-    elements: list[dict[str, Any]] = []
-    for name, (x, y) in positions.items():
-        value = None if nodes is None else nodes.get(name, {}).get(condition)
-        label = name if value is None else f"{name}\n{value:.2f}"
-        elements.append({"data": {"id": name, "label": label, "activity": 0.5 if value is None else value},
-                         "position": {"x": 110 * x, "y": -75 * y}})  # fmt: skip
-    for source, target, sign in signed_edges(load_model()):
-        if source != target:
-            kind = {1: "activates", -1: "inhibits", 0: "mixed"}[sign]
-            elements.append({"data": {"source": source, "target": target}, "classes": kind})
-    return elements
+def _regimen(chosen: Any, doses: Any) -> Any:
+    """The page's therapies: the chosen names, each replaced by its entry in the doses field
+    (``lapatinib@250nM``) where it has one; the field's other entries are added. The result is
+    checked by :func:`~her2sim.web.service.parse_request`, as a request's therapies are."""
+    if doses is not None and not isinstance(doses, str):
+        raise ConfigError(f"doses must be text such as lapatinib@250nM, got {shown(doses)}")
+    written = [item.strip() for item in (doses or "").replace(";", ",").split(",") if item.strip()]
+    if not written or not isinstance(chosen, list):
+        return chosen or []
+    named = {item.partition("@")[0].strip().lower() for item in written}
+    return [name for name in chosen if not (isinstance(name, str) and name.lower() in named)] + written
 
 
-_STYLESHEET = [
-    {"selector": "node", "style": {
-        "label": "data(label)", "text-wrap": "wrap", "font-size": 9, "text-valign": "center",
-        "shape": "round-rectangle",
-        "width": 70, "height": 30, "border-width": 1, "border-color": "#333",
-        "background-color": "mapData(activity, 0, 1, #d73027, #1a9850)"}},
-    {"selector": "edge", "style": {"curve-style": "bezier", "width": 1, "opacity": 0.6}},
-    {"selector": ".activates", "style": {"line-color": "#2f6f3e", "target-arrow-color": "#2f6f3e",
-                                         "target-arrow-shape": "triangle"}},
-    {"selector": ".inhibits", "style": {"line-color": "#b03030", "target-arrow-color": "#b03030",
-                                        "target-arrow-shape": "tee"}},
-    {"selector": ".mixed", "style": {"line-color": "#888", "line-style": "dashed"}},
-]  # fmt: skip
+def _summary_table(rows: list[dict[str, Any]]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The phenotype table: each value with its standard error (``0.416 ± 0.010``)."""
+    values = ("untreated", "treated", "effect")
+    columns = [{"name": "readout", "id": "readout"}] + [{"name": f"{v} (± SE)", "id": v} for v in values]
+    data = [{"readout": row["readout"], **{v: f"{row[v]:.3f} ± {row[f'{v}_se']:.3f}" for v in values}} for row in rows]
+    return data, columns
 
 
-def _figures(answer: dict[str, Any]) -> tuple[Any, Any, Any]:
-    import plotly.graph_objects as go
-
-    course = go.Figure()
-    data = answer["timecourse"]
-    for readout in ("proliferation", "apoptosis"):
-        for condition, dash in (("treated", "solid"), ("untreated", "dash")):
-            rows = [i for i, (r, c) in enumerate(zip(data["readout"], data["condition"], strict=True))
-                    if r == readout and c == condition]  # fmt: skip
-            course.add_scatter(x=[data["time"][i] for i in rows], y=[data["probability"][i] for i in rows],
-                               name=f"{readout}, {condition}", line={"dash": dash})  # fmt: skip
-    course.update_layout(title="Phenotypes over time", yaxis={"range": [0, 1]}, height=320, margin={"t": 40})
-    dose = go.Figure()
-    curve = answer["dose_response"]
-    if curve:
-        positive = [(d, e) for d, e in zip(curve["dose_nM"], curve["effect"], strict=True) if d > 0]
-        dose.add_scatter(
-            x=[d for d, _ in positive], y=[e for _, e in positive], mode="lines+markers", name=curve["therapy"]
-        )
-        ic50 = f", IC50 {curve['ic50_nM']:.3g} nM" if curve["ic50_nM"] else ""
-        dose.update_layout(title=f"Dose-response: {curve['therapy']}{ic50}", xaxis={"type": "log", "title": "nM"})
-    else:
-        dose.update_layout(title="Dose-response: choose a therapy")
-    dose.update_layout(yaxis={"title": "effect on proliferation"}, height=320, margin={"t": 40})
-    tumour = go.Figure()
-    tumour.add_scatter(x=answer["tumour"]["day"], y=answer["tumour"]["cells"], name="tumour cells")
-    tumour.update_layout(title=f"Tumour of these cells: best response {answer['tumour']['best_response']}",
-                         yaxis={"type": "log", "title": "cells"}, xaxis={"title": "day"}, height=320,
-                         margin={"t": 40})  # fmt: skip
-    return course, dose, tumour
+def _network_caption(answer: dict[str, Any] | None, condition: str) -> str:
+    """What the network's colours show: which condition, or that nothing ran yet."""
+    if answer is None:
+        return "Not simulated yet: Run colours each node by the probability that it is on at steady state."
+    if condition == "treated":
+        return f"Node colour: probability on at steady state, treated ({answer['therapy']}), in {answer['context']}."
+    return f"Node colour: probability on at steady state, untreated, in {answer['context']}."
 
 
 def _status_only(message: str) -> tuple[Any, ...]:
@@ -234,18 +228,6 @@ def _table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...]) -> 
     return data, [{"name": heading, "id": key} for key, heading in columns]
 
 
-def _placeholder(text: str) -> Any:
-    """A low empty figure saying ``text`` (a graph is never hidden: Plotly sizes a hidden one wrong)."""
-    import plotly.graph_objects as go
-
-    figure = go.Figure()
-    figure.update_layout(height=110, margin={"t": 10, "b": 10}, xaxis={"visible": False}, yaxis={"visible": False},
-                         plot_bgcolor="white", paper_bgcolor="white",
-                         annotations=[{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
-                                       "x": 0.5, "y": 0.5, "font": {"color": "#555"}}])  # fmt: skip
-    return figure
-
-
 def _trial_figures(answer: dict[str, Any]) -> tuple[Any, Any]:
     """The Kaplan-Meier figure (empty for a neoadjuvant trial) and the response figure: a
     waterfall per arm, or pCR by arm with the published values."""
@@ -254,7 +236,7 @@ def _trial_figures(answer: dict[str, Any]) -> tuple[Any, Any]:
 
     name, arms = answer["trial"], answer["arms"]
     if answer["km"] is None:
-        km = _placeholder(f"{name} is neoadjuvant: its endpoint is pCR at surgery, not progression-free survival")
+        km = placeholder(f"{name} is neoadjuvant: its endpoint is pCR at surgery, not progression-free survival")
         response = go.Figure()
         pcr = answer["pcr_pct"] or {}
         response.add_bar(x=arms, y=[pcr.get(arm) for arm in arms], name="simulated")
@@ -264,7 +246,8 @@ def _trial_figures(answer: dict[str, Any]) -> tuple[Any, Any]:
                                  mode="markers", marker={"symbol": "diamond", "size": 12, "color": "black"},
                                  name="published")  # fmt: skip
         response.update_layout(title=f"{name}: pathological complete response by arm", height=360,
-                               yaxis={"title": "pCR (%)", "range": [0, 100]}, margin={"t": 40})  # fmt: skip
+                               xaxis={"title": "arm"}, yaxis={"title": "pCR (%)", "range": [0, 100]},
+                               margin={"t": 40})  # fmt: skip
         return km, response
     km = go.Figure()
     for arm in arms:
@@ -280,6 +263,7 @@ def _trial_figures(answer: dict[str, Any]) -> tuple[Any, Any]:
                          text=bars["response"], hovertemplate="%{y:.0f}% (%{text})", textposition="none",
                          row=row, col=1)  # fmt: skip
         response.update_yaxes(title_text="best change (%)", range=[-105, 105], row=row, col=1)
+    response.update_xaxes(title_text="patients, largest growth first", row=len(arms), col=1)
     for level in (20, -30):  # RECIST 1.1: progression (from the nadir), partial response
         response.add_hline(y=level, line_dash="dash", line_width=1, line_color="#444", row="all", col=1)
     response.update_layout(title=f"{name}: best change of the target lesions per patient (RECIST: -30% PR, +20% PD)",
@@ -302,7 +286,6 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
     At most ``max_jobs`` runs from the page go at a time (more are refused), and at most
     ``max_jobs`` API computations, with ``max_waiting`` more queued (more get a 503).
     """
-    import dash_cytoscape as cyto
     import diskcache
     from dash import Dash, Input, Output, State, dash_table, dcc, html
     from flask import jsonify, request
@@ -310,23 +293,26 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
     from her2sim.her2.alterations import alteration_library
     from her2sim.her2.therapies import therapy_library
     from her2sim.trials.design import designs
+    from her2sim.web.network import her2_elements, legend, register_zoom, view
+    from her2sim.web.own import example_upload
+    from her2sim.web.own_tab import own_tab, register_own
 
     api_slots = JobSlots(max_jobs, max_waiting)
     root = Path(cache_dir) if cache_dir else Path(tempfile.mkdtemp(prefix="her2sim-web-"))
     results_dir = str(root / "results")
     tables = {name: os.environ[name] for name in _TABLE_SETTINGS if name in os.environ}
-    manager = BoundedJobs(
-        diskcache.Cache(str(root / "jobs")), max_jobs, {"run": _status_only, "run_trial": _trial_status_only}
-    )
+    refused = {"run": _status_only, "run_trial": _trial_status_only, "run_own": own_status_only}
+    manager = BoundedJobs(diskcache.Cache(str(root / "jobs")), max_jobs, refused)
     app = Dash(__name__, title="her2sim explorer", background_callback_manager=manager)
+    app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + _CSS + "</style>")
 
     controls = html.Div(
         [
-            html.Label("Alterations"),
+            html.Label("Alterations", htmlFor="alterations"),
             dcc.Dropdown(
                 id="alterations", options=[a.name for a in alteration_library()], value=["ERBB2:amp"], multi=True
             ),
-            html.Label("Therapies"),
+            html.Label("Therapies", htmlFor="therapies"),
             dcc.Dropdown(
                 id="therapies", options=[d.name for d in therapy_library()], value=["trastuzumab"], multi=True
             ),
@@ -334,34 +320,58 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
             dcc.Slider(
                 id="dose", min=_SLIDER[0], max=_SLIDER[1], step=0.1, value=0, marks={-1: "0.1x", 0: "1x", 1: "10x"}
             ),
-            html.Label(f"Trajectories per scenario ({LIMITS['min_samples']}-{LIMITS['max_samples']})"),
-            dcc.Input(id="samples", type="number", value=1000, min=LIMITS["min_samples"], max=LIMITS["max_samples"]),
-            html.Div(
-                [html.Button("Run", id="run"), html.Button("Cancel", id="cancel", disabled=True)],
-                style={"marginTop": "0.6em", "display": "flex", "gap": "0.5em"},
+            html.Label("Doses with units (optional)", htmlFor="doses"),
+            dcc.Input(id="doses", type="text", value="", debounce=True, placeholder="lapatinib@250nM, T-DM1@10ug/mL"),
+            html.Small(
+                "A drug written here takes this dose, not the slider's; its dose-response is drawn in this unit.",
+                className="notes",
             ),
-            html.Progress(id="progress", value="0", max="3", style={"width": "100%", "marginTop": "0.5em"}),
-            html.Div(id="status", role="status"),
+            html.Label(
+                f"Trajectories per scenario ({LIMITS['min_samples']}-{LIMITS['max_samples']})", htmlFor="samples"
+            ),
+            dcc.Input(
+                id="samples", type="text", inputMode="numeric", value="1000", debounce=True, style={"width": "8em"}
+            ),
+            html.Div(
+                [html.Button("Run", id="run"), html.Button("Cancel", id="cancel", disabled=True)], className="buttons"
+            ),
+            html.Progress(id="progress", value="0", max="3", style={"width": "100%"}),
+            html.Div(id="status", role="status", className="status"),
+            dcc.Store(id="scenario-answer"),
         ],
-        style={"width": "300px", "flex": "none", "display": "flex", "flexDirection": "column", "gap": "0.3em"},
+        className="controls",
     )
+    network_caption = html.Div(_network_caption(None, "treated"), id="network-caption", className="caption")
+    toggle = dcc.RadioItems(
+        id="condition", options=[{"label": f" {c}", "value": c} for c in ("treated", "untreated")], value="treated",
+        inline=True, inputStyle={"marginLeft": "0.8em"},
+    )  # fmt: skip
     results = html.Div(
         [
-            html.H3(id="headline"),
-            dash_table.DataTable(id="summary", style_cell={"fontFamily": "sans-serif", "fontSize": 13}),
-            html.Div(id="pathway"),
-            cyto.Cytoscape(
-                id="network",
-                elements=_network_elements(None, "treated"),
-                layout={"name": "preset"},
-                stylesheet=_STYLESHEET,
-                style={"width": "100%", "height": "620px"},
+            html.H3("ERBB2:amp | trastuzumab: not run yet", id="headline"),
+            dash_table.DataTable(
+                id="summary", style_cell={"fontFamily": "sans-serif", "fontSize": 13}, style_table={"overflowX": "auto"}
             ),
-            dcc.Graph(id="course"),
-            dcc.Graph(id="dose-curve"),
-            dcc.Graph(id="tumour"),
+            html.Div(id="pathway"),
+            view(
+                "network",
+                her2_elements(None, "treated"),
+                {"name": "preset", "fit": True, "padding": 16},
+                html.Div([html.Div(["Colour nodes by: ", toggle]), legend()]),
+                network_caption,
+                height="680px",
+                wide=True,
+            ),
+            dcc.Graph(
+                id="course",
+                figure=placeholder("Choose alterations and therapies, then Run: phenotypes over time appear here."),
+            ),
+            html.Div(
+                [dcc.Graph(figure=placeholder("A dose-response curve of each drug appears here."))], id="dose-curves"
+            ),
+            dcc.Graph(id="tumour", figure=placeholder("A year of a tumour of these cells appears here.")),
         ],
-        style={"flex": "1", "minWidth": "0"},
+        className="results",
     )
     trial_controls = html.Div(
         [
@@ -372,33 +382,28 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
                 value="NeoSphere",
                 clearable=False,
             ),
-            html.Label(f"Patients per arm ({LIMITS['min_patients']}-{LIMITS['max_patients']})"),
-            dcc.Input(
-                id="trial-patients",
-                type="number",
-                value=100,
-                min=LIMITS["min_patients"],
-                max=LIMITS["max_patients"],
-                step=1,
+            html.Label(
+                f"Patients per arm ({LIMITS['min_patients']}-{LIMITS['max_patients']})", htmlFor="trial-patients"
             ),
+            dcc.Input(id="trial-patients", type="text", inputMode="numeric", value="100", style={"width": "8em"}),
             html.Div(
                 [html.Button("Run", id="trial-run"), html.Button("Cancel", id="trial-cancel", disabled=True)],
-                style={"marginTop": "0.6em", "display": "flex", "gap": "0.5em"},
+                className="buttons",
             ),
-            html.Progress(id="trial-progress", value="0", max="3", style={"width": "100%", "marginTop": "0.5em"}),
-            html.Div(id="trial-status", role="status"),
+            html.Progress(id="trial-progress", value="0", max="3", style={"width": "100%"}),
+            html.Div(id="trial-status", role="status", className="status"),
             html.P(
                 "A trial's first run simulates its response tables (a minute or more); "
                 "later runs of its drugs read them from disk.",
                 style={"fontSize": 12, "color": "#555"},
             ),
         ],
-        style={"width": "300px", "flex": "none", "display": "flex", "flexDirection": "column", "gap": "0.3em"},
+        className="controls",
     )
     cells = {"fontFamily": "sans-serif", "fontSize": 13, "textAlign": "left"}
     within = [
         {"if": {"filter_query": f'{{within}} = "{answer}"', "column_id": "within"}, "backgroundColor": colour}
-        for answer, colour in (("yes", "#d9f0d3"), ("no", "#f4cccc"))
+        for answer, colour in (("yes", "#d6e9f5"), ("no", "#fbe0c8"))  # blue and orange, not green and red
     ]
     hidden = {"display": "none"}  # until an answer shows them
     trial_results = html.Div(
@@ -421,22 +426,24 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
             ),
             dcc.Graph(
                 id="trial-km",
-                figure=_placeholder(
+                figure=placeholder(
                     "Choose a trial and click Run: endpoints per arm, published "
                     "results against the simulation and figures appear here."
                 ),
             ),
-            dcc.Graph(id="trial-response", figure=_placeholder("")),
+            dcc.Graph(id="trial-response", figure=placeholder("")),
             html.Div(
                 [html.H4("What drove progression"), dash_table.DataTable(id="trial-drivers", style_cell=cells)],
                 id="trial-drivers-box",
                 style=hidden,
             ),
-            html.Ul(id="trial-notes", style={"fontSize": 12, "color": "#555"}),
+            html.Ul(id="trial-notes", className="notes"),
         ],
-        style={"flex": "1", "minWidth": "0"},
+        className="results",
     )
-    row = {"display": "flex", "gap": "1.5em", "marginTop": "1em"}
+    own_controls, own_results = own_tab(example_upload())
+    tabs = [("Scenario", "scenario", controls, results), ("Trial", "trial", trial_controls, trial_results),
+            ("Your model", "own", own_controls, own_results)]  # fmt: skip
     app.layout = html.Div(
         [
             html.H2("her2sim explorer: HER2 signalling and therapy resistance"),
@@ -444,14 +451,12 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
                 id="tabs",
                 value="scenario",
                 children=[
-                    dcc.Tab(label="Scenario", value="scenario", children=html.Div([controls, results], style=row)),
-                    dcc.Tab(
-                        label="Trial", value="trial", children=html.Div([trial_controls, trial_results], style=row)
-                    ),
+                    dcc.Tab(label=label, value=value, children=html.Div([left, right], className="row"))
+                    for label, value, left, right in tabs
                 ],
             ),
         ],
-        style={"fontFamily": "system-ui, sans-serif", "margin": "1em 2em"},
+        className="page",
     )
 
     @app.callback(
@@ -459,15 +464,16 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
         Output("summary", "data"),
         Output("summary", "columns"),
         Output("pathway", "children"),
-        Output("network", "elements"),
+        Output("scenario-answer", "data"),
         Output("course", "figure"),
-        Output("dose-curve", "figure"),
+        Output("dose-curves", "children"),
         Output("tumour", "figure"),
         Output("status", "children"),
         Input("run", "n_clicks"),
         State("alterations", "value"),
         State("therapies", "value"),
         State("dose", "value"),
+        State("doses", "value"),
         State("samples", "value"),
         background=True,
         running=[(Output("run", "disabled"), True, False), (Output("cancel", "disabled"), False, True)],
@@ -475,20 +481,44 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
         progress=[Output("progress", "value"), Output("status", "children")],
         prevent_initial_call=True,
     )
-    def run(set_progress: Any, _: int, alterations: list[str], therapies: list[str], dose: float, samples: int) -> Any:
+    def run(set_progress: Any, _: int, alterations: Any, therapies: Any, dose: Any, doses: Any, samples: Any) -> Any:
         try:
-            params = {"alterations": alterations or [], "therapies": therapies or [],
+            params = {"alterations": alterations or [], "therapies": _regimen(therapies, doses),
                       "dose": _dose_multiple(dose), "samples": samples}  # fmt: skip
             answer = explore(parse_request(params), results_dir, lambda i, what: set_progress((str(i), what)))
         except Her2simError as exc:
             return _status_only(f"error: {exc}")
-        rows = [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()} for row in answer["summary"]]
-        columns = [{"name": c, "id": c} for c in ("readout", "untreated", "treated", "effect")]
+        rows, columns = _summary_table(answer["summary"])
         headline = f"{answer['context'] or 'no alteration'} | {answer['therapy']}"
         pathway = "Left on under treatment: " + (", ".join(answer["still_on"]) or "none")
-        course, dose_fig, tumour = _figures(answer)
-        return (headline, rows, columns, pathway, _network_elements(answer["nodes"], "treated"), course, dose_fig,
-                tumour, f"done ({answer['samples']} trajectories per scenario)")  # fmt: skip
+        curves = [dcc.Graph(figure=dose_figure(curve)) for curve in answer["dose_response"]] or [
+            dcc.Graph(figure=placeholder("Untreated: choose a therapy for its dose-response curve."))
+        ]
+        kept = {key: answer[key] for key in ("context", "therapy", "nodes")}  # what the network redraws from
+        return (headline, rows, columns, pathway, kept, course_figure(answer["timecourse"]), curves,
+                tumour_figure(answer["tumour"]), f"done ({answer['samples']} trajectories per scenario)")  # fmt: skip
+
+    @app.callback(
+        Output("status", "children", allow_duplicate=True),
+        Output("progress", "value", allow_duplicate=True),
+        Input("cancel", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def cancelled(_: int) -> tuple[str, str]:
+        return "cancelled", "0"
+
+    @app.callback(
+        Output("network", "elements"),
+        Output("network-caption", "children"),
+        Input("scenario-answer", "data"),
+        Input("condition", "value"),
+    )
+    def network(answer: Any, condition: Any) -> tuple[list[dict[str, Any]], str]:
+        condition = "untreated" if condition == "untreated" else "treated"
+        return her2_elements(answer["nodes"] if answer else None, condition), _network_caption(answer, condition)
+
+    register_zoom(app, "network")
+    register_own(app, results_dir)
 
     @app.callback(
         Output("trial-headline", "children"),

@@ -91,6 +91,8 @@ _KINDS = {list: "an array", dict: "an object", str: "a string", int: "a number",
 _DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
 #: A sample count as text: "²".isdigit() is true, and int() refuses over 4300 digits.
 _INTEGER = re.compile(r"\s*\+?[0-9]{1,9}\s*")
+#: The number in front of a dose's unit (``250`` of ``250nM``).
+_NUMBER = re.compile(r"^\s*[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?")
 
 
 class BodyTooLarge(ConfigError):
@@ -119,11 +121,14 @@ def shown(value: Any, limit: int = 40) -> str:
 
 @dataclass(frozen=True)
 class Request:
-    """A checked request: alteration names, therapies as (drug, dose in nM), trajectories."""
+    """A checked request: alteration names, therapies as (drug, dose in nM), trajectories, and
+    the unit each therapy's dose was written in (``nM``, ``uM``, ``ug/mL``, ... or ``x``, a
+    multiple of the standard dose), in which its dose-response curve is drawn."""
 
     alterations: tuple[str, ...] = ("ERBB2:amp",)
     therapies: tuple[tuple[str, float], ...] = ()
     samples: int = 1000
+    units: tuple[str, ...] = ()
 
     @property
     def regimen(self) -> str:
@@ -208,14 +213,18 @@ def _integer(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _therapies(names: Sequence[str], multiple: float) -> tuple[tuple[str, float], ...]:
+def _therapies(names: Sequence[str], multiple: float) -> tuple[tuple[tuple[str, float], ...], tuple[str, ...]]:
     """Each therapy at its own dose (``lapatinib@250nM``, ``trastuzumab@2x``: read by the
     library's regimen parser, as ``her2sim run -t`` reads them) or, written without one, at
-    ``multiple`` times its standard dose."""
+    ``multiple`` times its standard dose; and the unit of each dose as written (``x`` for a
+    multiple)."""
     from her2sim.her2.therapies import therapy_library
 
     regimen = therapy_library().regimen([n if "@" in n else f"{n}@{multiple!r}x" for n in names])
-    return tuple((drug.name, dose) for drug, dose in regimen.doses)
+    units = [_NUMBER.sub("", n.partition("@")[2]).strip() for n in names]
+    return tuple((drug.name, dose) for drug, dose in regimen.doses), tuple(
+        "x" if unit.lower() in ("", "x") else unit for unit in units
+    )
 
 
 def parse_request(params: Mapping[str, Any]) -> Request:
@@ -237,7 +246,8 @@ def parse_request(params: Mapping[str, Any]) -> Request:
                           f"got {shown(raw_samples)}")  # fmt: skip
     if alterations:
         alterations = tuple(alteration_library().context(alterations).label.split("; "))
-    return Request(alterations, _therapies(names, dose), samples)
+    therapies, units = _therapies(names, dose)
+    return Request(alterations, therapies, samples, units)
 
 
 @dataclass(frozen=True)
@@ -325,9 +335,8 @@ class JobSlots:
 
 def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, Any]:
     """Simulate ``request`` (scenario, dose-response, tumour), telling ``step`` each stage's start."""
-    from her2sim.experiments.doseresponse import dose_response
     from her2sim.her2.model import load_config
-    from her2sim.her2.scenario import Her2Simulator
+    from her2sim.her2.scenario import Her2Simulator, effect_se
     from her2sim.tumour.dynamics import simulate_tumour
     from her2sim.tumour.spec import HER2_LEVELS, Clone, Line, Tumour
 
@@ -335,11 +344,8 @@ def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, An
     context = "; ".join(request.alterations)
     step(1, "simulating the scenario")
     result = sim.run(context, request.regimen or None)
-    step(2, "dose-response")
-    curve = None
-    if request.therapies:
-        (first, _), *background = request.therapies  # a curve of the first, over the others at their doses
-        curve = dose_response(context, first, samples=request.samples, background=_regimen_text(background))
+    step(2, "dose-response of each drug")
+    curves = _dose_curves(sim, context, request)
     step(3, "tumour")
     level = next((k for k, v in HER2_LEVELS.items() if v in request.alterations), "3+")
     others = tuple(a for a in request.alterations if a not in HER2_LEVELS.values())
@@ -348,10 +354,14 @@ def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, An
         tumour = tumour.with_schedule((Line(request.regimen, 0.0),))
     course = simulate_tumour(tumour, 365, simulator=sim)
     timecourse = result.timecourse
+    summary = result.summary.reset_index().to_dict("records")
+    for row in summary:
+        row["effect_se"] = effect_se(row["readout"], row["treated"], row["untreated"], row["treated_se"],
+                                     row["untreated_se"])  # fmt: skip
     return {
         "context": result.context,
         "therapy": result.regimen,
-        "summary": result.summary.reset_index().to_dict("records"),
+        "summary": summary,
         "growth_index": None if math.isnan(result.growth_index) else result.growth_index,
         "still_on": list(result.still_on().index),
         "nodes": {
@@ -359,14 +369,7 @@ def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, An
             for name, row in result.nodes.iterrows()
         },
         "timecourse": timecourse[timecourse["readout"].isin(["proliferation", "apoptosis"])].to_dict("list"),
-        "dose_response": None
-        if curve is None
-        else {
-            "therapy": curve.therapy,
-            "dose_nM": curve.curve["dose_nM"].tolist(),
-            "effect": curve.curve["effect"].tolist(),
-            "ic50_nM": curve.fit.ic50_nM if curve.fit.converged else None,
-        },
+        "dose_response": curves,
         "tumour": {
             "day": course.burden.index.tolist(),
             "cells": course.burden.tolist(),
@@ -374,6 +377,70 @@ def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, An
         },
         "samples": request.samples,
     }
+
+
+def _dose_curves(sim: Any, context: str, request: Request) -> list[dict[str, Any]]:
+    """A dose-response curve of proliferation for each drug of the request, the others held at
+    their doses (its background), all simulated in one batch: effects against the untreated
+    context with standard errors, doses in the unit the drug's dose was written in, and a Hill
+    fit of the drug's own effect over its background (IC50 and the largest added effect, emax)."""
+    from her2sim.experiments.doseresponse import dose_grid, fit_hill
+    from her2sim.her2.scenario import effect, effect_se
+
+    untreated = (sim.context(context), sim.regimen(None))
+    plans = []
+    for k, ((name, _), unit) in enumerate(zip(request.therapies, request.units, strict=True)):
+        drug, background = sim.therapies.get(name), request.therapies[:k] + request.therapies[k + 1 :]
+        grid = dose_grid(drug.standard_dose)
+        pairs = [(untreated[0], sim.regimen(_regimen_text([(name, float(d)), *background]))) for d in grid]
+        plans.append((drug, background, unit, grid, pairs))
+    unit_of = dict(zip((name for name, _ in request.therapies), request.units, strict=True))
+    every = [pair for *_, pairs in plans for pair in pairs] + [untreated]
+    values, errors = sim.readouts(every), sim.readout_errors(every)  # one batch; the errors are cached runs
+    base, base_se = values[-1]["proliferation"], errors[-1]["proliferation"]
+    curves, at = [], 0
+    for drug, background, unit, grid, pairs in plans:
+        treated = [(values[i]["proliferation"], errors[i]["proliferation"]) for i in range(at, at + len(pairs))]
+        at += len(pairs)
+        effects = [effect("proliferation", t, base) for t, _ in treated]
+        # the Hill fit is of the drug's own effect, over what its background leaves (the grid's dose 0)
+        fit = fit_hill(grid, [effect("proliferation", t, treated[0][0]) for t, _ in treated])
+        per_unit = drug.dose(f"1{unit}")  # nM in one of the unit
+        over = [f"{name} {_in_unit(dose, sim.therapies.get(name), unit_of[name])}" for name, dose in background]
+        curve = {"therapy": drug.name, "context": untreated[0].label, "background": " + ".join(over), "unit": unit}
+        curve |= {
+            "unit_label": _unit_label(drug, unit),
+            "dose": [float(d / per_unit) for d in grid],
+            "dose_nM": [float(d) for d in grid],
+            "effect": effects,
+            "effect_se": [effect_se("proliferation", t, base, se, base_se) for t, se in treated],
+            "emax": fit.emax if fit.converged else None,
+        }
+        curves.append(curve | _ic50(fit.ic50_nM if fit.converged else math.nan, grid, drug, unit))
+    return curves
+
+
+def _unit_label(drug: Any, unit: str) -> str:
+    """An axis's name for doses of ``drug`` in ``unit``."""
+    return f"multiples of {drug.standard_dose_text}" if unit == "x" else unit
+
+
+def _in_unit(nM: float, drug: Any, unit: str) -> str:
+    """A dose of ``drug`` as text in ``unit`` (``250 nM``, ``0.5x``)."""
+    value = nM / drug.dose(f"1{unit}")
+    return f"{value:.3g}x" if unit == "x" else f"{value:.3g} {unit}"
+
+
+def _ic50(ic50_nM: float, grid: Sequence[float], drug: Any, unit: str) -> dict[str, Any]:
+    """The fitted IC50 only inside the tested doses: ``ic50_nM`` (None outside) and a text in
+    ``unit`` that says "< lowest dose" or "> top dose" instead of extrapolating."""
+    tested = [float(d) for d in grid if d > 0]
+    low, high = min(tested), max(tested)
+    if low <= ic50_nM <= high:
+        return {"ic50_nM": ic50_nM, "ic50": f"IC50 {_in_unit(ic50_nM, drug, unit)}"}
+    if ic50_nM < low:
+        return {"ic50_nM": None, "ic50": f"IC50 < lowest dose ({_in_unit(low, drug, unit)})"}
+    return {"ic50_nM": None, "ic50": f"IC50 > top dose ({_in_unit(high, drug, unit)})"}  # also where nothing was fitted
 
 
 def explore(
