@@ -447,6 +447,31 @@ def _entry(k, x, root, tests, tab_ptr, reg_ptr, reg_idx):
 
 
 @njit(cache=True, nogil=True)
+def _walk_wide_readers(
+    k, x, wide_ptr, wide_idx, root, tests, tab_ptr, reg_ptr, reg_idx, rate_table, rates, where, active, n_active
+):
+    """After node ``k`` flipped, look up again the rate of every wide node that reads it
+    (walking its tests), keeping the list of active nodes; returns its new length. Apart from
+    the flip loop, whose code stays as small as it was for models without wide nodes."""
+    for d in range(wide_ptr[k], wide_ptr[k + 1]):
+        j = wide_idx[d]
+        r = rate_table[_entry(j, x, root, tests, tab_ptr, reg_ptr, reg_idx)]
+        rates[j] = r
+        if r > 0.0:
+            if where[j] < 0:
+                where[j] = n_active
+                active[n_active] = j
+                n_active += 1
+        elif where[j] >= 0:
+            last = active[n_active - 1]
+            active[where[j]] = last
+            where[last] = where[j]
+            where[j] = -1
+            n_active -= 1
+    return n_active
+
+
+@njit(cache=True, nogil=True)
 def run_trajectories(
     traj_start,
     traj_end,
@@ -513,6 +538,7 @@ def run_trajectories(
     on_since = np.zeros(n, dtype=np.float64)
     late_on = np.zeros(n, dtype=np.float64)
     late_span = max_time - late_from
+    any_wide = wide_idx.shape[0] > 0  # else the loop over wide readers is skipped whole
     rng = np.zeros(1, dtype=np.uint64)
     for traj in range(traj_start, traj_end):
         _seed_stream(rng, seed, traj)
@@ -528,7 +554,10 @@ def run_trajectories(
         n_active = 0
         for k in range(n):
             index[k] = _table_index(k, x, reg_ptr, reg_idx)  # unused for a wide node
-            r = rate_table[_entry(k, x, root, tests, tab_ptr, reg_ptr, reg_idx)]
+            if root[k] == ~k:  # one table
+                r = rate_table[tab_ptr[k] + index[k]]
+            else:
+                r = rate_table[_entry(k, x, root, tests, tab_ptr, reg_ptr, reg_idx)]
             rates[k] = r
             if r > 0.0:
                 where[k] = n_active
@@ -601,22 +630,11 @@ def run_trajectories(
                     where[last] = where[j]
                     where[j] = -1
                     n_active -= 1
-            # the wide nodes that read k walk their tests again (none in most models)
-            for d in range(wide_ptr[k], wide_ptr[k + 1]):
-                j = wide_idx[d]
-                r = rate_table[_entry(j, x, root, tests, tab_ptr, reg_ptr, reg_idx)]
-                rates[j] = r
-                if r > 0.0:
-                    if where[j] < 0:
-                        where[j] = n_active
-                        active[n_active] = j
-                        n_active += 1
-                elif where[j] >= 0:
-                    last = active[n_active - 1]
-                    active[where[j]] = last
-                    where[last] = where[j]
-                    where[j] = -1
-                    n_active -= 1
+            if any_wide:
+                n_active = _walk_wide_readers(
+                    k, x, wide_ptr, wide_idx, root, tests, tab_ptr, reg_ptr, reg_idx,
+                    rate_table, rates, where, active, n_active,
+                )  # fmt: skip
         for k in range(n):
             if x[k]:
                 _spread(node_acc, k, on_since[k], t, tick, n_windows)
