@@ -10,7 +10,10 @@ Continuous-time semantics are MaBoSS's: in state ``x`` each node ``k`` flips at 
 ``rate_up`` when off and ``rate_down`` when on; the time to the next flip is exponential
 with the total rate; the node that flips is drawn in proportion to its rate; a state whose
 total rate is zero is a fixed point, held until ``max_time``. After a flip only the table
-indices of the nodes that read the flipped node change (one XOR each).
+indices of the nodes that read the flipped node change (one XOR each); a wide node (one
+Shannon-expanded into tests and several tables, see :mod:`her2sim.engine.tables`) that reads
+it has its tests walked again instead, in a loop of its own that models without wide nodes
+never enter.
 
 State statistics go to open-addressing hash tables keyed by (state, column), one row per
 entry, grown inside the kernel; a stay is recorded when it ends, and its row is prefetched
@@ -424,11 +427,48 @@ def _initial_state(x, rng, p_init, fixed, grp_ptr, grp_nodes, out_ptr, out_cum, 
 
 @njit(cache=True, nogil=True, inline="always")
 def _table_index(k, x, reg_ptr, reg_idx):
-    """Index of node ``k``'s current regulator states in its table."""
+    """Index of segment ``k``'s current regulator states in its table."""
     idx = 0
     for b in range(reg_ptr[k + 1] - reg_ptr[k]):
         idx |= np.int64(x[reg_idx[reg_ptr[k] + b]]) << b
     return idx
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _entry(k, x, root, tests, tab_ptr, reg_ptr, reg_idx):
+    """Position of node ``k``'s entry for state ``x`` in the tables: in its own table, or for
+    a wide node in the table its tests lead to (``tests`` rows are (node, ref if off, ref if
+    on); a ref ``r < 0`` is segment ``~r``)."""
+    r = root[k]
+    while r >= 0:
+        r = tests[r, 2] if x[tests[r, 0]] else tests[r, 1]
+    s = ~r
+    return tab_ptr[s] + _table_index(s, x, reg_ptr, reg_idx)
+
+
+@njit(cache=True, nogil=True)
+def _walk_wide_readers(
+    k, x, wide_ptr, wide_idx, root, tests, tab_ptr, reg_ptr, reg_idx, rate_table, rates, where, active, n_active
+):
+    """After node ``k`` flipped, look up again the rate of every wide node that reads it
+    (walking its tests), keeping the list of active nodes; returns its new length. Apart from
+    the flip loop, whose code stays as small as it was for models without wide nodes."""
+    for d in range(wide_ptr[k], wide_ptr[k + 1]):
+        j = wide_idx[d]
+        r = rate_table[_entry(j, x, root, tests, tab_ptr, reg_ptr, reg_idx)]
+        rates[j] = r
+        if r > 0.0:
+            if where[j] < 0:
+                where[j] = n_active
+                active[n_active] = j
+                n_active += 1
+        elif where[j] >= 0:
+            last = active[n_active - 1]
+            active[where[j]] = last
+            where[last] = where[j]
+            where[j] = -1
+            n_active -= 1
+    return n_active
 
 
 @njit(cache=True, nogil=True)
@@ -443,6 +483,10 @@ def run_trajectories(
     dep_ptr,
     dep_idx,
     dep_bit,
+    wide_ptr,
+    wide_idx,
+    root,
+    tests,
     fixed,
     p_init,
     grp_ptr,
@@ -494,6 +538,7 @@ def run_trajectories(
     on_since = np.zeros(n, dtype=np.float64)
     late_on = np.zeros(n, dtype=np.float64)
     late_span = max_time - late_from
+    any_wide = wide_idx.shape[0] > 0  # else the loop over wide readers is skipped whole
     rng = np.zeros(1, dtype=np.uint64)
     for traj in range(traj_start, traj_end):
         _seed_stream(rng, seed, traj)
@@ -508,8 +553,11 @@ def run_trajectories(
             prefetch_row(state_table, _home(state_table, words, state_mask, n_words, 0))
         n_active = 0
         for k in range(n):
-            index[k] = _table_index(k, x, reg_ptr, reg_idx)
-            r = rate_table[tab_ptr[k] + index[k]]
+            index[k] = _table_index(k, x, reg_ptr, reg_idx)  # unused for a wide node
+            if root[k] == ~k:  # one table
+                r = rate_table[tab_ptr[k] + index[k]]
+            else:
+                r = rate_table[_entry(k, x, root, tests, tab_ptr, reg_ptr, reg_idx)]
             rates[k] = r
             if r > 0.0:
                 where[k] = n_active
@@ -582,6 +630,11 @@ def run_trajectories(
                     where[last] = where[j]
                     where[j] = -1
                     n_active -= 1
+            if any_wide:
+                n_active = _walk_wide_readers(
+                    k, x, wide_ptr, wide_idx, root, tests, tab_ptr, reg_ptr, reg_idx,
+                    rate_table, rates, where, active, n_active,
+                )  # fmt: skip
         for k in range(n):
             if x[k]:
                 _spread(node_acc, k, on_since[k], t, tick, n_windows)
@@ -605,7 +658,7 @@ def run_trajectories(
 
 
 @njit(cache=True, nogil=True)
-def synchronous_trajectories(x0, logic_table, tab_ptr, reg_ptr, reg_idx, fixed, steps, out):
+def synchronous_trajectories(x0, logic_table, tab_ptr, reg_ptr, reg_idx, root, tests, fixed, steps, out):
     """BoolNet synchronous updates: every node takes its rule's value at once, ``steps`` times.
 
     ``x0`` is (trajectories, nodes); ``out`` receives (trajectories, steps + 1, nodes).
@@ -617,13 +670,15 @@ def synchronous_trajectories(x0, logic_table, tab_ptr, reg_ptr, reg_idx, fixed, 
         out[i, 0] = x
         for s in range(steps):
             for k in range(n):
-                nxt[k] = fixed[k] if fixed[k] >= 0 else logic_table[tab_ptr[k] + _table_index(k, x, reg_ptr, reg_idx)]
+                nxt[k] = (
+                    fixed[k] if fixed[k] >= 0 else logic_table[_entry(k, x, root, tests, tab_ptr, reg_ptr, reg_idx)]
+                )
             x[:] = nxt
             out[i, s + 1] = x
 
 
 @njit(cache=True, nogil=True)
-def asynchronous_trajectories(x0, logic_table, tab_ptr, reg_ptr, reg_idx, fixed, steps, seed, out):
+def asynchronous_trajectories(x0, logic_table, tab_ptr, reg_ptr, reg_idx, root, tests, fixed, steps, seed, out):
     """BoolNet asynchronous updates: at each step one node, drawn uniformly, takes its rule's value."""
     m, n = x0.shape
     rng = np.zeros(1, dtype=np.uint64)
@@ -634,12 +689,13 @@ def asynchronous_trajectories(x0, logic_table, tab_ptr, reg_ptr, reg_idx, fixed,
         for s in range(steps):
             k = min(int(_uniform(rng) * n), n - 1)
             if fixed[k] < 0:
-                x[k] = logic_table[tab_ptr[k] + _table_index(k, x, reg_ptr, reg_idx)]
+                x[k] = logic_table[_entry(k, x, root, tests, tab_ptr, reg_ptr, reg_idx)]
             out[i, s + 1] = x
 
 
 @njit(cache=True, nogil=True)
-def rates_of(x, rate_table, tab_ptr, reg_ptr, reg_idx, out):
-    """Every node's flip rate in state ``x``, read from the tables (tested against the reference)."""
+def rates_of(x, table, tab_ptr, reg_ptr, reg_idx, root, tests, out):
+    """Every node's entry of ``table`` (flip rates or rule values) in state ``x`` (tested
+    against the reference evaluator)."""
     for k in range(x.shape[0]):
-        out[k] = rate_table[tab_ptr[k] + _table_index(k, x, reg_ptr, reg_idx)]
+        out[k] = table[_entry(k, x, root, tests, tab_ptr, reg_ptr, reg_idx)]

@@ -57,7 +57,9 @@ class CompiledModel:
         """Nodes whose rates must be looked up again after ``name`` flips."""
         s = self.structure
         k = self.model.index(name)
-        return tuple(self.model.names[j] for j in s.dep_idx[s.dep_ptr[k] : s.dep_ptr[k + 1]])
+        narrow = s.dep_idx[s.dep_ptr[k] : s.dep_ptr[k + 1]]
+        wide = s.wide_idx[s.wide_ptr[k] : s.wide_ptr[k + 1]]
+        return tuple(self.model.names[j] for j in sorted({*narrow.tolist(), *wide.tolist()}))
 
 
 @lru_cache(maxsize=64)

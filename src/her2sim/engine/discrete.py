@@ -69,7 +69,7 @@ def _run(
     held = arrays.fixed >= 0
     x0[:, held] = arrays.fixed[held]
     out = np.zeros((x0.shape[0], steps + 1, x0.shape[1]), dtype=np.uint8)
-    tables = (arrays.logic_table, s.tab_ptr, s.reg_ptr, s.reg_idx, arrays.fixed, steps)
+    tables = (arrays.logic_table, s.tab_ptr, s.reg_ptr, s.reg_idx, s.root, s.tests, arrays.fixed, steps)
     if seed is None:
         compiled.kernel.synchronous_trajectories(x0, *tables, out)
     else:

@@ -96,6 +96,7 @@ def _run_range(
             position, chunk_end, config.seed,
             arrays.rate_table, structure.tab_ptr, structure.reg_ptr, structure.reg_idx,
             structure.dep_ptr, structure.dep_idx, structure.dep_bit,
+            structure.wide_ptr, structure.wide_idx, structure.root, structure.tests,
             arrays.fixed, arrays.p_init,
             arrays.grp_ptr, arrays.grp_nodes, arrays.out_ptr, arrays.out_cum, arrays.out_vals,
             compiled.word_of, compiled.bit_of, compiled.state_mask,

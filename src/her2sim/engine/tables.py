@@ -6,6 +6,14 @@ states gives a table; the simulation loop then keeps, for every node, the index 
 current combination and updates it with one XOR when a regulator flips. A flip therefore
 costs one table read per node that reads the flipped node, whatever the size of the rules.
 
+A node that reads more than ``MAX_REGULATORS - 1`` nodes (a *wide* node) would need too
+large a table; it is Shannon-expanded instead (:mod:`her2sim.engine._expansion`) into a few
+tests on single regulators that lead to one of several smaller tables, the *leaves*. Tables are
+therefore *segments*: segment ``k`` is node ``k``'s table (a wide node's first leaf) and the
+further leaves of wide nodes follow the ``n`` node segments. The loop keeps updating narrow
+nodes' indices with one XOR and evaluates a wide node's tests again when one of its
+regulators flips; models without wide nodes take exactly the old path.
+
 Parameters, drug rate multipliers and fixed nodes change the tables' *values* only, so they
 are applied when the tables are filled, per scenario, with every rate checked (negative,
 infinite or NaN rates are refused before any simulation starts). The loop itself is one
@@ -19,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from her2sim.engine._expansion import Expansion, Exprs, expand
 from her2sim.errors import ConfigError, ModelValidationError
 from her2sim.model.expr import (
     ARITHMETIC,
@@ -39,10 +48,20 @@ from her2sim.model.expr import (
 )
 from her2sim.model.network import Model
 
-__all__ = ["MAX_REGULATORS", "RateStructure", "evaluate_vectorized", "fill_tables", "rate_structure"]
+__all__ = [
+    "MAX_EXPANDED_SIZE",
+    "MAX_REGULATORS",
+    "RateStructure",
+    "evaluate_vectorized",
+    "fill_tables",
+    "rate_structure",
+]
 
-#: Largest number of nodes one node's rule and rates may read (a table of 2**20 rates).
+#: Largest number of nodes (itself included) a node may read through one table (2**20 rates);
+#: a node that reads more is Shannon-expanded (see the module docstring).
 MAX_REGULATORS = 20
+#: Most table entries plus tests one expanded node may take: as many as the largest table.
+MAX_EXPANDED_SIZE = 1 << 20
 
 
 def evaluate_vectorized(expr: Expr, columns: Mapping[str, np.ndarray], params: Mapping[str, float]) -> np.ndarray:
@@ -99,13 +118,22 @@ def evaluate_vectorized(expr: Expr, columns: Mapping[str, np.ndarray], params: M
 class RateStructure:
     """Everything about a network that does not change between scenarios.
 
-    ``reg_ptr``/``reg_idx`` list each node's regulators (itself included; bit *i* of its
-    table index is the state of its *i*-th regulator); ``dep_ptr``/``dep_idx``/``dep_bit``
-    list, for each node, the nodes that read it and the bit it sets in their index;
-    ``tab_ptr`` is where each node's table starts. ``node_params`` holds the positions (in
-    ``model.parameters``) of the parameters each node's rule and rates read: a node's tables
-    depend only on those and on its rate multipliers, so :func:`fill_tables` reuses them
-    across scenarios through ``table_cache``.
+    Tables are segments (see the module docstring): ``rules``/``up``/``down`` hold each
+    segment's expressions, ``reg_ptr``/``reg_idx`` its regulators (bit *i* of its table index
+    is the state of its *i*-th regulator, the first being the node it belongs to,
+    ``owner``), ``tab_ptr`` where its table starts, and ``context`` the tested nodes' values
+    that lead to it (empty for a narrow node). ``node_segments`` lists each node's segments.
+
+    ``root`` is the ref each node's evaluation starts from: ``~k`` (segment ``k``, no test)
+    for a narrow node, usually a row of ``tests`` for a wide one. A row holds (node tested,
+    next ref when it is off, next ref when on); a ref ``r >= 0`` is row ``r`` and ``r < 0``
+    segment ``~r``.
+    ``dep_ptr``/``dep_idx``/``dep_bit`` list, for each node, the narrow nodes that read it and
+    the bit it sets in their index; ``wide_ptr``/``wide_idx`` the wide nodes that read it.
+
+    ``node_params`` holds the positions (in ``model.parameters``) of the parameters each
+    node's rule and rates read: a node's tables depend only on those and on its rate
+    multipliers, so :func:`fill_tables` reuses them across scenarios through ``table_cache``.
     """
 
     model: Model
@@ -118,8 +146,15 @@ class RateStructure:
     dep_idx: np.ndarray
     dep_bit: np.ndarray
     tab_ptr: np.ndarray
+    owner: np.ndarray
+    root: np.ndarray
+    tests: np.ndarray
+    wide_ptr: np.ndarray
+    wide_idx: np.ndarray
+    node_segments: tuple[tuple[int, ...], ...]
+    context: tuple[tuple[tuple[int, int], ...], ...]
     node_params: tuple[tuple[int, ...], ...] = ()
-    table_cache: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray | None]] = field(
+    table_cache: dict[tuple[object, ...], tuple[tuple[np.ndarray, np.ndarray | None], ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -128,51 +163,112 @@ class RateStructure:
 _CACHE_LIMIT = 200_000
 
 
+def _pointers(sizes: list[int]) -> np.ndarray:
+    ptr = np.zeros(len(sizes) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(sizes)
+    return ptr
+
+
+@dataclass
+class _Layout:
+    """Segments as they are laid out (fields as in :class:`RateStructure`): segment ``k`` is
+    node ``k``'s table, and a wide node's further leaves are appended."""
+
+    exprs: list[Exprs]
+    regs: list[list[int]]
+    owner: list[int]
+    context: list[tuple[tuple[int, int], ...]]
+    root: list[int]
+    tests: list[tuple[int, int, int]]
+    node_segments: list[tuple[int, ...]]
+
+    @classmethod
+    def narrow(cls, exprs: list[Exprs], regulators: list[list[int]]) -> _Layout:
+        """Every node in one table of its own."""
+        n = len(exprs)
+        return cls(list(exprs), [list(r) for r in regulators], list(range(n)), [()] * n,
+                   [~k for k in range(n)], [], [(k,) for k in range(n)])  # fmt: skip
+
+    def expanded(self, k: int, expansion: Expansion) -> None:
+        """Put node ``k``'s expansion in: its first leaf in segment ``k``, the others and its
+        tests after those already laid out."""
+        slots = (k, *range(len(self.exprs), len(self.exprs) + len(expansion.leaves) - 1))
+        for slot, leaf in zip(slots, expansion.leaves, strict=True):
+            if slot == k:
+                self.exprs[k], self.regs[k], self.context[k] = leaf.exprs, list(leaf.regs), leaf.context
+            else:
+                self.exprs.append(leaf.exprs)
+                self.regs.append(list(leaf.regs))
+                self.owner.append(k)
+                self.context.append(leaf.context)
+        offset = len(self.tests)
+
+        def moved(ref: int) -> int:
+            return ref + offset if ref >= 0 else ~slots[~ref]
+
+        self.tests.extend((tested, moved(off), moved(on)) for tested, off, on in expansion.tests)
+        self.root[k] = moved(expansion.root)
+        self.node_segments[k] = slots
+
+
 def rate_structure(model: Model) -> RateStructure:
-    """Resolve each node's rates and list its regulators and dependents."""
+    """Resolve each node's rates, list its regulators and dependents, and expand wide nodes.
+
+    Raises :class:`ModelValidationError` naming the node when a wide node's expansion would
+    need more than :data:`MAX_EXPANDED_SIZE` table entries and tests.
+    """
     model.check(model.name or None)
     if len(model) == 0:
         raise ModelValidationError(["the model has no nodes"])
+    n = len(model)
     index = {name: i for i, name in enumerate(model.names)}
-    ups, downs, rules, regulators = [], [], [], []
+    exprs: list[Exprs] = []
+    regulators: list[list[int]] = []
     for k, node in enumerate(model.nodes):
         up, down = node.resolved_rates()
-        up, down = simplify(up), simplify(down)
         rule = simplify(node.rule) if node.rule is not None else None
-        names = variables(up) | variables(down) | (variables(rule) if rule is not None else frozenset())
-        regs = [k, *sorted(index[v] for v in names if index[v] != k)]
-        if len(regs) > MAX_REGULATORS:
-            raise ModelValidationError(
-                [
-                    f"{node.origin + ': ' if node.origin else ''}node {node.name} reads {len(regs) - 1} nodes; "
-                    f"her2sim supports up to {MAX_REGULATORS - 1} regulators per node"
-                ]
-            )
-        ups.append(up)
-        downs.append(down)
-        rules.append(rule)
-        regulators.append(regs)
-    n = len(model)
-    reg_ptr = np.zeros(n + 1, dtype=np.int64)
-    reg_ptr[1:] = np.cumsum([len(r) for r in regulators])
-    reg_idx = np.array([k for r in regulators for k in r], dtype=np.int64)
+        exprs.append((rule, simplify(up), simplify(down)))
+        names = frozenset().union(*(variables(e) for e in exprs[k] if e is not None))
+        regulators.append([k, *sorted(index[v] for v in names if index[v] != k)])
+    wide = [len(regs) > MAX_REGULATORS for regs in regulators]
+    layout = _Layout.narrow(exprs, regulators)
+    for k in (k for k in range(n) if wide[k]):
+        node = model.nodes[k]
+        label = f"{node.origin + ': ' if node.origin else ''}node {node.name}"
+        layout.expanded(k, expand(node.name, exprs[k], index, MAX_EXPANDED_SIZE, label))
+
     readers: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    wide_readers: list[list[int]] = [[] for _ in range(n)]
     for j, regs in enumerate(regulators):
         for bit, k in enumerate(regs):
-            readers[k].append((j, bit))
-    dep_ptr = np.zeros(n + 1, dtype=np.int64)
-    dep_ptr[1:] = np.cumsum([len(r) for r in readers])
-    dep_idx = np.array([j for r in readers for j, _ in r], dtype=np.int64)
-    dep_bit = np.array([1 << bit for r in readers for _, bit in r], dtype=np.int64)
-    tab_ptr = np.zeros(n + 1, dtype=np.int64)
-    tab_ptr[1:] = np.cumsum([1 << len(r) for r in regulators])
+            if wide[j]:
+                wide_readers[k].append(j)
+            else:
+                readers[k].append((j, bit))
     position = {name: i for i, (name, _) in enumerate(model.parameters)}
     node_params = tuple(
-        tuple(sorted(position[p] for e in (ups[k], downs[k], rules[k]) if e is not None for p in parameters(e)))
-        for k in range(len(model))
+        tuple(sorted(position[p] for e in exprs[k] if e is not None for p in parameters(e))) for k in range(n)
     )
-    return RateStructure(model, tuple(ups), tuple(downs), tuple(rules), reg_ptr, reg_idx,
-                         dep_ptr, dep_idx, dep_bit, tab_ptr, node_params)  # fmt: skip
+    return RateStructure(
+        model=model,
+        up=tuple(e[1] for e in layout.exprs),
+        down=tuple(e[2] for e in layout.exprs),
+        rules=tuple(e[0] for e in layout.exprs),
+        reg_ptr=_pointers([len(r) for r in layout.regs]),
+        reg_idx=np.array([k for r in layout.regs for k in r], dtype=np.int64),
+        dep_ptr=_pointers([len(r) for r in readers]),
+        dep_idx=np.array([j for r in readers for j, _ in r], dtype=np.int64),
+        dep_bit=np.array([1 << bit for r in readers for _, bit in r], dtype=np.int64),
+        tab_ptr=_pointers([1 << len(r) for r in layout.regs]),
+        owner=np.array(layout.owner, dtype=np.int64),
+        root=np.array(layout.root, dtype=np.int64),
+        tests=np.array(layout.tests, dtype=np.int64).reshape(len(layout.tests), 3),
+        wide_ptr=_pointers([len(r) for r in wide_readers]),
+        wide_idx=np.array([j for r in wide_readers for j in r], dtype=np.int64),
+        node_segments=tuple(layout.node_segments),
+        context=tuple(layout.context),
+        node_params=node_params,
+    )
 
 
 def _combinations(width: int) -> np.ndarray:
@@ -188,7 +284,7 @@ def fill_tables(
     down_scale: np.ndarray,
     fixed: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The flip-rate table and the rule table of every node, for one scenario.
+    """The flip-rate table and the rule table of every segment, for one scenario.
 
     Raises :class:`ConfigError` naming the node and a state when a rate is negative,
     infinite or NaN.
@@ -201,7 +297,6 @@ def fill_tables(
     if len(cache) > _CACHE_LIMIT:
         cache.clear()
     for k in range(len(model)):
-        lo, hi = structure.tab_ptr[k], structure.tab_ptr[k + 1]
         is_fixed = bool(fixed[k] >= 0)
         key = (
             k,
@@ -214,40 +309,47 @@ def fill_tables(
         if hit is None:
             if param_values is None:
                 param_values = {name: float(v) for (name, _), v in zip(model.parameters, params, strict=True)}
-            hit = _node_tables(structure, k, param_values, is_fixed, float(up_scale[k]), float(down_scale[k]))
+            hit = tuple(
+                _segment_tables(structure, s, param_values, is_fixed, float(up_scale[k]), float(down_scale[k]))
+                for s in structure.node_segments[k]
+            )
             cache[key] = hit
-        logic[lo:hi] = hit[0]
-        if hit[1] is not None:
-            rates[lo:hi] = hit[1]
+        for s, (seg_logic, seg_rates) in zip(structure.node_segments[k], hit, strict=True):
+            lo, hi = structure.tab_ptr[s], structure.tab_ptr[s + 1]
+            logic[lo:hi] = seg_logic
+            if seg_rates is not None:
+                rates[lo:hi] = seg_rates
     return rates, logic
 
 
-def _node_tables(
+def _segment_tables(
     structure: RateStructure,
-    k: int,
+    s: int,
     param_values: Mapping[str, float],
     is_fixed: bool,
     up_scale: float,
     down_scale: float,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Node ``k``'s rule table and (unless it is fixed) its flip-rate table."""
+    """Segment ``s``'s rule table and (unless its node is fixed) its flip-rate table."""
     model = structure.model
     names = model.names
-    regs = structure.reg_idx[structure.reg_ptr[k] : structure.reg_ptr[k + 1]]
+    k = int(structure.owner[s])
+    regs = structure.reg_idx[structure.reg_ptr[s] : structure.reg_ptr[s + 1]]
     bits = _combinations(len(regs))
     columns = {names[r]: bits[:, i] for i, r in enumerate(regs)}
     own = bits[:, 0]
-    rule = structure.rules[k]
+    rule = structure.rules[s]
     logic = own if rule is None else (evaluate_vectorized(rule, columns, param_values) != 0).astype(np.uint8)
     if is_fixed:
         return logic, None
-    up = evaluate_vectorized(structure.up[k], columns, param_values) * up_scale
-    down = evaluate_vectorized(structure.down[k], columns, param_values) * down_scale
+    up = evaluate_vectorized(structure.up[s], columns, param_values) * up_scale
+    down = evaluate_vectorized(structure.down[s], columns, param_values) * down_scale
     rate = np.where(own == 0, up, down)
     bad = ~(np.isfinite(rate) & (rate >= 0))
     if bad.any():
         i = int(np.argmax(bad))
-        state = ", ".join(f"{names[r]}={int(bits[i, b])}" for b, r in enumerate(regs))
+        values = [(r, int(bits[i, b])) for b, r in enumerate(regs)] + list(structure.context[s])
+        state = ", ".join(f"{names[r]}={v}" for r, v in sorted(values, key=lambda rv: rv[0] != k))
         which = "rate_up" if own[i] == 0 else "rate_down"
         origin = f" ({model.nodes[k].origin})" if model.nodes[k].origin else ""
         raise ConfigError(f"{which} of {names[k]}{origin} is {rate[i]} when {state}; rates must be finite and >= 0")

@@ -72,9 +72,15 @@ class WorkEstimate:
 
 
 def rate_bound(compiled: CompiledModel, arrays: RuntimeArrays) -> float:
-    """``Λ``: the sum over nodes of their largest flip rate, a bound on the total rate."""
-    starts = compiled.structure.tab_ptr[:-1]  # every node's table has at least two entries
-    return float(np.maximum.reduceat(arrays.rate_table, starts).sum())
+    """``Λ``: the sum over nodes of their largest flip rate, a bound on the total rate.
+
+    A wide node's largest rate is the largest over its tables (see :mod:`her2sim.engine.tables`).
+    """
+    structure = compiled.structure
+    largest = np.maximum.reduceat(arrays.rate_table, structure.tab_ptr[:-1])  # no table is empty
+    per_node = np.zeros(len(compiled.model))
+    np.maximum.at(per_node, structure.owner, largest)
+    return float(per_node.sum())
 
 
 def estimate_work(
