@@ -10,11 +10,16 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 MODELS = SHARED / "models"
 DATA = Path(__file__).resolve().parent / "data"
+#: Published models vendored with the tests (sources and terms in its README.md), so tests that
+#: need them run on a clean clone; the rest of the corpus is read from ../shared/models if present.
+PUBLISHED = DATA / "published"
 
 
 def shared_models(pattern: str) -> list[Path]:
-    """Published model files matching ``pattern`` in ../shared/models (empty when absent)."""
-    return sorted(MODELS.glob(pattern)) if MODELS.is_dir() else []
+    """Published model files matching ``pattern``: the vendored copy when there is one, else
+    ../shared/models (empty when neither has it)."""
+    found = {p.name: p for folder in (MODELS, PUBLISHED) if folder.is_dir() for p in folder.glob(pattern)}
+    return [found[name] for name in sorted(found)]
 
 
 def model_params(pattern: str) -> list:

@@ -98,8 +98,10 @@ def assert_same_model(a: Model, b: Model) -> None:
 
 
 def cmaboss_for(model: Model) -> ModuleType:
-    """The cMaBoSS build that holds ``model``: the 64-node one, or the 128-node one beyond."""
-    return importlib.import_module("cmaboss_128n" if len(model) > 64 else "cmaboss")
+    """The smallest cMaBoSS build that holds ``model`` (64 nodes by default; 128, 256, ... built
+    into the same wheel)."""
+    size = next(n for n in (64, 128, 256, 512, 1024) if len(model) <= n)
+    return importlib.import_module("cmaboss" if size == 64 else f"cmaboss_{size}n")
 
 
 def write_pair(model: Model, config: SimulationConfig | None, folder: Path) -> tuple[Path, Path]:
