@@ -214,7 +214,8 @@ class SimulationResult:
         if keep.all():  # the state indices are already 0 .. states-1, each used
             used, state = np.arange(len(self.state_keys)), self.state_index
         else:
-            used, state = np.unique(self.state_index[keep], return_inverse=True)
+            unique = np.unique(self.state_index[keep], return_inverse=True)
+            used, state = unique[0], unique[1]
         names = pd.Index(_name_array(self.state_keys[used], self.node_names, ~self.internal), dtype="str")
         window, probability, state = self.state_window[keep], self.state_prob[keep], state.ravel()
         window, probability, state, names = self._with_not_kept(window, probability, state, names)
