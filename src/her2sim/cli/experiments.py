@@ -108,8 +108,20 @@ def _resumable(label: str, out_dir: Path, parts: Path) -> Iterator[_Hooks]:
 def dose_response_command(
     therapy: Annotated[str, typer.Option("--therapy", "-t", help="The drug whose dose varies")],
     alteration: Annotated[list[str] | None, typer.Option("--alteration", "-a", help="Alteration (repeat)")] = None,
-    background: Annotated[str, typer.Option(help="Other drugs given throughout, e.g. trastuzumab")] = "",
-    dose: Annotated[list[str] | None, typer.Option("--dose", help="Dose with unit (repeat); default: 8 doses")] = None,
+    background: Annotated[
+        str,
+        typer.Option(
+            help="Other drugs given throughout (standard dose unless given), e.g. trastuzumab or trastuzumab@5ug/mL"
+        ),
+    ] = "",
+    dose: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dose",
+            help="Dose with unit (repeat): 100nM, 1uM, 10ug/mL or 2x the standard dose; results "
+            "are shown in the first one's unit (default: 8 doses from 1/1000 to 10x the standard dose)",
+        ),
+    ] = None,
     readout: Annotated[str, typer.Option(help="proliferation, apoptosis, survival, pAKT or pERK")] = "proliferation",
     samples: Samples = None,
     target_se: TargetSE = None,
@@ -127,13 +139,19 @@ def dose_response_command(
     drug = therapy_library().get(therapy)
     doses = [drug.dose(d) for d in dose] if dose else None
     curve = dose_response("; ".join(alteration or []), drug.name, doses_nM=doses, background=background,
-                          readout=readout_name(readout), samples=samples, target_se=target_se, seed=seed)  # fmt: skip
+                          readout=readout_name(readout), samples=samples, target_se=target_se, seed=seed,
+                          unit=drug.unit(dose[0]) if dose else None)  # fmt: skip
     console.print(f"[bold]{escape(curve.therapy)}[/bold] in {escape(curve.context)}"
-                  + (f" with {escape(background)}" if background else "") + f", readout {curve.readout}")  # fmt: skip
-    _show(curve.table(), ["dose_nM", "treated", "untreated", "effect", "fitted", "samples"])
+                  + (f" with {escape(curve.background)} throughout" if curve.background else "")
+                  + f", readout {curve.readout}")  # fmt: skip
+    table = curve.table()
+    shown = f"dose ({curve.unit.name})"
+    table.insert(0, shown, [curve.unit.number(d) for d in table["dose_nM"]])
+    _show(table.rename(columns={"effect_se": "se"}), [shown, "treated", "untreated", "effect", "se", "fitted",
+                                                      "samples"])  # fmt: skip
     fit = curve.fit
     if fit.converged:
-        console.print(f"Hill fit: IC50 {fit.ic50_nM:.3g} nM (95% CI {fit.ic50_ci[0]:.3g}-{fit.ic50_ci[1]:.3g}), "
+        console.print(f"Hill fit: IC50 {curve.ic50_text(interval=True)}, "
                       f"Emax {fit.emax:.3f} ({fit.emax_ci[0]:.3f}-{fit.emax_ci[1]:.3f}), "
                       f"slope {fit.slope:.2f} ({fit.slope_ci[0]:.2f}-{fit.slope_ci[1]:.2f})")  # fmt: skip
     else:
@@ -191,8 +209,10 @@ def landscape(
     workers: Workers = None,
 ) -> None:
     """Every resistance mechanism against every therapy: which fails, and what restores response."""
-    from her2sim.experiments.landscape import heatmap, landscape_cells, landscape_spec, rescues
+    from her2sim.experiments.landscape import landscape_cells, landscape_spec, rescues
     from her2sim.experiments.runner import run_cells
+    from her2sim.formats._io import save_figure
+    from her2sim.report.plots import landscape_figure
 
     layout = landscape_spec(spec)
     cells = landscape_cells(layout, doses)
@@ -203,7 +223,7 @@ def landscape(
     _show(summary, ["mechanism", "best_single", "best_single_effect", "best_combination", "best_combination_effect"])
     _write_table(table, out_dir / "landscape.parquet")
     _write_table(summary, out_dir / "rescues.csv")
-    heatmap(table, out_dir / "landscape.png")
+    save_figure(landscape_figure(table), out_dir / "landscape.png")
     console.print(f"wrote {out_dir / 'landscape.png'}")
 
 
@@ -338,11 +358,13 @@ def sensitivity(
         raise ConfigError(f"method must be morris or sobol, not {method!r}")
     if trajectories < 2 or base < 2:
         raise ConfigError("use at least 2 Morris trajectories and 2 Sobol base samples")
-    declared = read_space(space, spread) if space else her2_space(spread)
     therapy_library().regimen(therapy or None)  # a typo fails before any simulation
     target = Target("; ".join(alteration or ["ERBB2:amp"]), therapy, readout_name(readout), effect=not value)
     if target.effect and not therapy:
         raise ConfigError("the effect of no therapy is zero: give --therapy, or --value for the untreated readout")
+    whole = read_space(space, spread) if space else her2_space(spread)
+    declared = whole.for_target(target)
+    left_out = len(whole.factors) - len(declared.factors)
     client = None
     if scheduler or workers:
         from her2sim.experiments.runner import dask_client
@@ -361,7 +383,9 @@ def sensitivity(
             if cluster is not None and not scheduler:
                 cluster.close()
     what = f"{'effect on ' if target.effect else ''}{target.readout}: {target.context} | {therapy or 'untreated'}"
-    console.print(f"[bold]{escape(what)}[/bold] ({len(declared.factors)} factors, {method})")
+    console.print(f"[bold]{escape(what)}[/bold] ({len(declared.factors)} factors, {method}"
+                  + (f"; {left_out} of drugs or alterations not in this scenario left out" if left_out else "")
+                  + ")")  # fmt: skip
     _show(table, list(table.columns), limit=30)
     if output is not None:
         _write_table(table, output)

@@ -58,7 +58,11 @@ def run(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the time course (.csv or .parquet)")
     ] = None,
-    plot: Annotated[Path | None, typer.Option(help="Write a PNG of the phenotype time courses")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a PNG of time courses, treated against untreated")] = None,
+    node: Annotated[
+        list[str] | None,
+        typer.Option("--node", help="Readout or model node to plot (repeat; default: proliferation and apoptosis)"),
+    ] = None,
     ensemble: Annotated[
         int, typer.Option(help="Also run N members of the calibrated posterior: 90% credible intervals")
     ] = 0,
@@ -68,6 +72,10 @@ def run(
 
     _check_suffix(output, (".csv", ".parquet"), "the time course")
     _check_suffix(plot, (".png",), "the plot")
+    if node and plot is None:
+        raise ConfigError("--node chooses what --plot draws; give --plot too")
+    for name in node or []:  # a typo fails before the simulation, not after
+        _check_plotted(name)
     result = scenario(alteration or [], therapy or [], samples=samples, max_time=max_time, seed=seed)
     console.print(f"[bold]context[/bold] {escape(result.context)}   [bold]therapy[/bold] {escape(result.regimen)}")
     table = Table("readout", "untreated", "treated", "effect", "class")
@@ -94,10 +102,21 @@ def run(
         _write_table(result.timecourse, output)
     if plot is not None:
         from her2sim.formats._io import save_figure
-        from her2sim.report.plots import timecourse_figure
+        from her2sim.report.plots import PHENOTYPES, timecourse_figure
 
-        save_figure(timecourse_figure(result), plot)
+        save_figure(timecourse_figure(result, node or PHENOTYPES), plot)
         console.print(f"wrote {plot}")
+
+
+def _check_plotted(name: str) -> None:
+    """Refuse a ``--node`` that is neither a readout nor a node of the HER2 model."""
+    from her2sim.errors import UnknownNameError
+    from her2sim.her2.model import load_model
+    from her2sim.her2.scenario import READOUTS
+
+    known = [*READOUTS, *load_model().names]
+    if name not in known:
+        raise UnknownNameError("readout or node", name, known)
 
 
 def _run_ensemble(alterations: list[str], therapies: list[str], n: int, samples: int | None,

@@ -38,7 +38,16 @@ from her2sim.her2.pharmacology import drug_parameters, population_uptake
 from her2sim.her2.therapies import Regimen, therapy_library
 from her2sim.model.config import SimulationConfig
 
-__all__ = ["READOUTS", "Her2Simulator", "ScenarioResult", "calibrated_default", "effect", "scenario", "still_on"]
+__all__ = [
+    "READOUTS",
+    "Her2Simulator",
+    "ScenarioResult",
+    "calibrated_default",
+    "effect",
+    "effect_se",
+    "scenario",
+    "still_on",
+]
 
 #: Readout name -> (node, whether the readout is 1 - the node's probability).
 READOUTS: dict[str, tuple[str, bool]] = {
@@ -77,6 +86,24 @@ def effect(readout: str, treated: float, untreated: float) -> float:
     return 0.0 if untreated <= 0.0 else 1.0 - treated / untreated
 
 
+def effect_se(readout: str, treated: float, untreated: float, treated_se: float, untreated_se: float) -> float:
+    """Standard error of :func:`effect` from those of its two values (first-order propagation,
+    the two taken as independent: an upper bound, since treated and untreated runs share their
+    random streams and so err together).
+
+    >>> round(effect_se("proliferation", 0.2, 0.8, 0.01, 0.0), 6), effect_se("proliferation", 0.2, 0.0, 0.01, 0.01)
+    (0.0125, 0.0)
+    """
+    if readout_name(readout) == "apoptosis":
+        room = 1.0 - untreated
+        if room <= 0.0:
+            return 0.0
+        return math.hypot(treated_se / room, (1.0 - treated) * untreated_se / room**2)
+    if untreated <= 0.0:
+        return 0.0
+    return math.hypot(treated_se / untreated, treated * untreated_se / untreated**2)
+
+
 def still_on(treated: pd.Series, untreated: pd.Series, threshold: float = 0.5) -> pd.Series:
     """Signalling nodes active (>= ``threshold``) both untreated and under treatment, most active first.
 
@@ -103,7 +130,8 @@ class ScenarioResult:
     per readout with the steady-state ``untreated`` and ``treated`` values, the ``effect`` and
     the values' standard errors;
     ``nodes`` gives every node's steady-state probability in both conditions, which shows
-    the pathway that stays on under treatment.
+    the pathway that stays on under treatment; ``node_timecourse`` every node's probability
+    over time, columns (condition, node).
     """
 
     context: str
@@ -111,6 +139,19 @@ class ScenarioResult:
     timecourse: pd.DataFrame
     summary: pd.DataFrame
     nodes: pd.DataFrame
+    node_timecourse: pd.DataFrame | None = None
+
+    def trajectories(self, condition: str) -> pd.DataFrame:
+        """One column per readout (``proliferation``, ...) and per node (``AKT``, ...), indexed
+        by time, under ``condition`` (``treated`` or ``untreated``)."""
+        if condition not in ("treated", "untreated"):
+            raise UnknownNameError("condition", condition, ["treated", "untreated"])
+        part = self.timecourse[self.timecourse["condition"] == condition]
+        wide = part.pivot(index="time", columns="readout", values="probability")[list(READOUTS)]
+        if self.node_timecourse is not None:
+            wide = wide.join(self.node_timecourse[condition])
+        wide.columns.name = None
+        return wide
 
     def still_on(self) -> pd.Series:
         """Signalling nodes the regimen leaves on (see :func:`still_on`)."""
@@ -268,7 +309,9 @@ class Her2Simulator:
             frames.append(long.rename(columns={wide.index.name or "index": "time"}))
         nodes = pd.DataFrame({"untreated": untreated, "treated": treated})
         nodes.index.name = "node"
-        return ScenarioResult(context.label, regimen.label, pd.concat(frames, ignore_index=True), summary, nodes)
+        node_timecourse = pd.concat({"untreated": untreated_tc, "treated": treated_tc}, axis=1)
+        return ScenarioResult(context.label, regimen.label, pd.concat(frames, ignore_index=True), summary, nodes,
+                              node_timecourse)  # fmt: skip
 
 
 def _readout_series(frame: pd.DataFrame, name: str) -> pd.Series:
