@@ -20,7 +20,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from her2sim.cli import app, console
-from her2sim.cli.her2 import _bar, _check_suffix, _write_table
+from her2sim.cli._progress import progress
+from her2sim.cli.her2 import _check_suffix, _write_table
 from her2sim.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -30,9 +31,17 @@ if TYPE_CHECKING:
 
 Scheduler = Annotated[str | None, typer.Option(help="Dask scheduler (tcp://host:port); default: local")]
 Workers = Annotated[int | None, typer.Option(help="Local worker processes (default: one per core)")]
-Samples = Annotated[int | None, typer.Option("--samples", "-n", help="Trajectories per cell (pilot with --target-se)")]
-TargetSE = Annotated[float | None, typer.Option(help="Sample each cell until its standard error is below this")]
-Seed = Annotated[int | None, typer.Option(help="Random seed")]
+Samples = Annotated[
+    int | None, typer.Option("--samples", "-n", help="Trajectories per cell (default: 2000, her2.cfg's sample_count)")
+]
+TargetSE = Annotated[
+    float | None,
+    typer.Option(
+        help="Sample each cell until its readouts' standard error (probability, 0-1) is below this, e.g. "
+        "0.005: a pilot of --samples (default 1000) trajectories, then at most 10,000"
+    ),
+]
+Seed = Annotated[int | None, typer.Option(help="Random seed (default: 1, her2.cfg's seed)")]
 
 
 def _show(frame: pd.DataFrame, columns: list[str], limit: int = 60) -> None:
@@ -77,8 +86,9 @@ def _stopped_by_sigterm() -> Iterator[None]:
 
 
 @contextmanager
-def _resumable(label: str, out_dir: Path, parts: Path) -> Iterator[_Hooks]:
-    """Around a run of Parquet parts in ``parts``: ``out_dir`` proved writable first, then a progress bar.
+def _resumable(label: str, out_dir: Path, parts: Path, unit: str = "cells") -> Iterator[_Hooks]:
+    """Around a run of Parquet parts in ``parts``: ``out_dir`` proved writable first, then
+    progress counted in ``unit`` (:func:`~her2sim.cli._progress.progress`).
 
     The command's own results (tables, figures) go to ``out_dir`` after the simulation, so a
     directory that cannot take them must fail before it, not after. SIGTERM ends the command
@@ -90,16 +100,16 @@ def _resumable(label: str, out_dir: Path, parts: Path) -> Iterator[_Hooks]:
     done, total = 0, None
     with _stopped_by_sigterm():
         try:
-            with _bar(label) as update:
+            with progress(label, unit) as update:
 
-                def progress(now: int, of: int) -> None:  # the bar's, remembered for the stop message
+                def report(now: int, of: int) -> None:  # remembered for the stop message
                     nonlocal done, total
                     done, total = now, of
                     update(now, of)
 
-                yield {"progress": progress, "notice": _warn}
+                yield {"progress": report, "notice": _warn}
         except _Stopped:
-            kept = f"{done} of {total} parts kept" if total is not None else "no part computed yet"
+            kept = f"{done} of {total} {unit} kept" if total is not None else "nothing computed yet"
             print(f"her2sim: stopped: {kept} in {parts}; run the same command again to resume", file=sys.stderr)
             raise typer.Exit(128 + signal.SIGTERM) from None
 
@@ -339,9 +349,13 @@ def sensitivity(
     method: Annotated[str, typer.Option(help="morris (screening) or sobol (indices with intervals)")] = "morris",
     trajectories: Annotated[int, typer.Option(help="Morris trajectories")] = 10,
     base: Annotated[int, typer.Option(help="Sobol base samples (a power of 2)")] = 64,
-    spread: Annotated[float | None, typer.Option(help="Factor of uncertainty of every assumption")] = None,
+    spread: Annotated[
+        float | None, typer.Option(help="Factor of uncertainty of every assumption (default: the space file's, 3)")
+    ] = None,
     space: Annotated[Path | None, typer.Option(help="Uncertainty space file (default: the HER2 model's)")] = None,
-    samples: Samples = None,
+    samples: Annotated[
+        int | None, typer.Option("--samples", "-n", help="Trajectories per model run (default: 1000)")
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the indices (.csv or .parquet)")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a tornado (Morris) or bar (Sobol) chart, PNG")] = None,
     scheduler: Scheduler = None,
@@ -371,17 +385,16 @@ def sensitivity(
 
         client = dask_client(scheduler, workers)
     try:
-        with _bar(method) as update:
+        with progress(f"sensitivity ({method})", "model runs") as update:
             if method == "morris":
                 table = morris(declared, target, trajectories, samples or 1000, progress=update, client=client)
             else:
                 table = sobol(declared, target, base, samples or 1000, progress=update, client=client)
     finally:
         if client is not None:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None and not scheduler:
-                cluster.close()
+            from her2sim.experiments.runner import close_client
+
+            close_client(client, cluster=not scheduler)
     what = f"{'effect on ' if target.effect else ''}{target.readout}: {target.context} | {therapy or 'untreated'}"
     console.print(f"[bold]{escape(what)}[/bold] ({len(declared.factors)} factors, {method}"
                   + (f"; {left_out} of drugs or alterations not in this scenario left out" if left_out else "")

@@ -308,7 +308,8 @@ def morris(space: Space, target: Target, trajectories: int = 10, samples: int = 
     problem = space.problem()
     rows = sample.sample(problem, trajectories, num_levels=4, seed=seed)
     y = evaluate(space, rows, target, samples, progress, client)
-    result = analyze.analyze(problem, rows, y, num_levels=4, seed=seed)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a target no factor moves gives indices of 0
+        result = analyze.analyze(problem, rows, y, num_levels=4, seed=seed)
     frame = pd.DataFrame({"factor": problem["names"], "mu_star": result["mu_star"],
                           "mu_star_conf": result["mu_star_conf"], "sigma": result["sigma"]})  # fmt: skip
     return frame.sort_values("mu_star", ascending=False, kind="stable").reset_index(drop=True)
@@ -323,7 +324,8 @@ def sobol(space: Space, target: Target, base: int = 64, samples: int = 1000, see
     problem = space.problem()
     rows = sample.sample(problem, base, calc_second_order=False, seed=seed)
     y = evaluate(space, rows, target, samples, progress, client)
-    result = analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+    with np.errstate(divide="ignore", invalid="ignore"):  # SALib normalises by the spread, 0 for a flat target
+        result = analyze.analyze(problem, y, calc_second_order=False, seed=seed)
     frame = pd.DataFrame({"factor": problem["names"], "S1": result["S1"], "S1_conf": result["S1_conf"],
                           "ST": result["ST"], "ST_conf": result["ST_conf"]})  # fmt: skip
     return frame.sort_values("ST", ascending=False, kind="stable").reset_index(drop=True)
@@ -372,7 +374,8 @@ def robust_validation(
     effects = np.array([run(space.perturbation(space.natural(r)))["effect"].to_numpy() for r in design])
     records = []
     for k, row in enumerate(nominal.itertuples(index=False)):
-        mu = analyze_morris.analyze(problem, design, effects[:, k], num_levels=4, seed=seed)["mu_star"]
+        with np.errstate(divide="ignore", invalid="ignore"):  # a row no factor moves gives mu* of 0
+            mu = analyze_morris.analyze(problem, design, effects[:, k], num_levels=4, seed=seed)["mu_star"]
         order = np.argsort(mu)[::-1][:3]
         fraction = float(passes[:, k].mean())
         records.append({"id": row.id, "context": row.context, "therapy": row.therapy, "expected": row.expected,
