@@ -2,8 +2,6 @@
 # # Doses, combinations and the resistance landscape
 
 # %%
-import matplotlib.pyplot as plt
-
 from her2sim.experiments.combinations import combination_screen
 from her2sim.experiments.doseresponse import dose_response
 from her2sim.report.plots import dose_response_figure, synergy_figure
@@ -19,18 +17,17 @@ for context in ("ERBB2:amp", "ERBB2:L755S"):
         curve = dose_response(context, drug, samples=400)
         print(f"{drug:10s} in {context:12s} IC50 {curve.fit.ic50_nM:8.1f} nM  Emax {curve.fit.emax:.2f}")
 dose_response_figure(dose_response("ERBB2:amp", "lapatinib", samples=400))
-plt.show()
 
 # %% [markdown]
 # ## A combination screen scored for synergy
 # Bliss, HSA, Loewe and ZIP from the `synergy` package. Alpelisib and trastuzumab are
-# synergistic when PIK3CA is mutated.
+# synergistic when PIK3CA is mutated. The map shows the effect over the dose matrix and, on a
+# scale centred at zero, how far each combination goes beyond Bliss independence.
 
 # %%
 screen = combination_screen(["ERBB2:amp; PIK3CA:H1047R"], ["trastuzumab", "alpelisib"], doses=4, samples=400)
 print(screen.scores.round(3).to_string())
 synergy_figure(screen.matrix, "trastuzumab x alpelisib, PIK3CA H1047R")
-plt.show()
 
 # %% [markdown]
 # ## The resistance landscape
@@ -38,17 +35,10 @@ plt.show()
 # `her2sim landscape OUT` runs it on Dask; here the same cells run in this process.
 
 # %%
-import tempfile
-from pathlib import Path
-
 from her2sim.experiments.cells import evaluate_cells
-from her2sim.experiments.landscape import heatmap, landscape_cells, landscape_spec, rescues
+from her2sim.experiments.landscape import landscape_cells, landscape_spec, rescues
+from her2sim.report.plots import landscape_figure
 
-picture = Path(tempfile.mkdtemp()) / "landscape.png"
 table = evaluate_cells(landscape_cells(landscape_spec()), samples=300, readouts=("proliferation",))
-heatmap(table, picture)
-plt.figure(figsize=(12, 7))
-plt.imshow(plt.imread(picture))
-plt.axis("off")
-plt.show()
+landscape_figure(table)
 rescues(table)[["mechanism", "best_single", "best_combination", "best_combination_effect"]]

@@ -41,17 +41,7 @@ pd.DataFrame(rows)
 # The pathway diagram shows one case, nodes coloured by their activity under treatment.
 
 # %%
-import tempfile
-from pathlib import Path
+from her2sim.report.diagram import network_activity_figure
 
-import matplotlib.pyplot as plt
-
-from her2sim.report.diagram import draw_network
-
-picture = Path(tempfile.mkdtemp()) / "network.png"
 result = scenario(["ERBB2:amp", "PIK3CA:H1047R"], "trastuzumab+pertuzumab", samples=600)
-draw_network(result.nodes["treated"], picture, "PIK3CA H1047R under trastuzumab + pertuzumab")
-plt.figure(figsize=(12, 9))
-plt.imshow(plt.imread(picture))
-plt.axis("off")
-plt.show()
+network_activity_figure(result.nodes["treated"], "PIK3CA H1047R under trastuzumab + pertuzumab")

@@ -5,10 +5,8 @@
 # membranes and reaches neighbours of any HER2 level; T-DM1's does not.
 
 # %%
-import matplotlib.pyplot as plt
-
 from her2sim.tumour.dynamics import simulate_tumour
-from her2sim.tumour.plots import plot_tumour
+from her2sim.tumour.plots import tumour_figure
 from her2sim.tumour.spec import Line, read_tumour
 
 for drug in ("T-DXd", "T-DM1", "trastuzumab"):
@@ -24,14 +22,8 @@ for drug in ("T-DXd", "T-DM1", "trastuzumab"):
 tumour = read_tumour("example:pik3ca_subclone").with_schedule(
     (Line("trastuzumab+pertuzumab", 0.0), Line("T-DXd", "progression"))
 )
-import tempfile
-from pathlib import Path
-
-picture = Path(tempfile.mkdtemp()) / "tumour.png"
 result = simulate_tumour(tumour, 730)
-plot_tumour(result, picture)
-plt.figure(figsize=(9, 6.5))
-plt.imshow(plt.imread(picture))
-plt.axis("off")
-plt.show()
+tumour_figure(result)
+
+# %%
 result.lines

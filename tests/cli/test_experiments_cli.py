@@ -156,10 +156,12 @@ def test_sigterm_during_a_screen_says_what_was_kept_and_how_to_resume(tmp_path: 
             time.sleep(0.02)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
-    kept = len(list(out.glob("part-*.parquet")))
-    assert proc.returncode == 128 + signal.SIGTERM and 1 <= kept < 8
-    line = f"her2sim: stopped: {kept} of 8 parts kept in {out}; run the same command again to resume"
-    assert err.splitlines() == [line]
+    parts = list(out.glob("part-*.parquet"))
+    cells = sum(len(pd.read_parquet(p)) for p in parts)  # one readout: one row per cell
+    assert proc.returncode == 128 + signal.SIGTERM and 1 <= len(parts) < 8
+    line = f"her2sim: stopped: {cells} of 216 cells kept in {out}; run the same command again to resume"
+    *progress, last = err.splitlines()
+    assert last == line and all(p.startswith("her2sim: screening: ") for p in progress), err
     assert not list(out.glob(".*.tmp"))
 
 
@@ -175,7 +177,7 @@ def test_sigterm_before_any_part_says_so_and_the_handler_is_put_back(
     assert stop.value.exit_code == 128 + signal.SIGTERM
     parts = tmp_path / "cells"
     assert capsys.readouterr().err == (
-        f"her2sim: stopped: no part computed yet in {parts}; run the same command again to resume\n"
+        f"her2sim: stopped: nothing computed yet in {parts}; run the same command again to resume\n"
     )
     assert signal.getsignal(signal.SIGTERM) is before
 
@@ -222,8 +224,9 @@ def test_sensitivity_ranks_factors_and_draws_a_tornado(tmp_path: Path) -> None:
     result = run("sensitivity", "-a", "ERBB2:amp", "-a", "PIK3CA:H1047R", "-t", "alpelisib", "--space", space,
                  "--trajectories", "3", "-n", "200", "-o", out, "--plot", png)  # fmt: skip
     assert "effect on proliferation" in result.output
+    assert "(2 factors, morris; 1 of drugs or alterations not in this scenario left out)" in result.output
     table = pd.read_csv(out)
-    assert table["factor"].iloc[-1] == "potency:fulvestrant" and table["mu_star"].iloc[-1] == 0.0
+    assert set(table["factor"]) == {"potency:alpelisib", "parameter:EGF"}  # fulvestrant is not given
     assert png.read_bytes().startswith(PNG_SIGNATURE)
     space.write_text("factors: [{potency: alpelisibb}]\n")
     assert_one_line_error(run_main("sensitivity", "-t", "alpelisib", "--space", space, cwd=tmp_path),

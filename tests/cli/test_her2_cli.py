@@ -14,7 +14,8 @@ HEADER = "id\tcontext\ttherapy\texpected\tcompare_to\treadout\tconfidence\tsourc
 def test_run_prints_phenotypes_growth_index_and_the_pathway_left_on(tmp_path: Path) -> None:
     out, png = tmp_path / "tc.csv", tmp_path / "tc.png"
     result = run("run", "-a", "ERBB2:amp", "-a", "PIK3CA:H1047R", "-t", "trastuzumab", "-t", "pertuzumab",
-                 "-n", "400", "--max-time", "30", "-o", out, "--plot", png)  # fmt: skip
+                 "-n", "400", "--max-time", "30", "-o", out, "--plot", png,
+                 "--node", "AKT", "--node", "pERK")  # fmt: skip
     assert "context ERBB2:amp; PIK3CA:H1047R" in result.output
     assert "therapy trastuzumab + pertuzumab" in result.output
     rows = table_rows(result.output)
@@ -38,6 +39,8 @@ def test_run_with_a_dose_and_without_therapy() -> None:
 
 def test_run_bad_input_is_one_line(tmp_path: Path) -> None:
     assert_one_line_error(run_main("run", "-a", "PIK3CA:H1047", cwd=tmp_path), "unknown alteration", "PIK3CA:H1047R")
+    assert_one_line_error(run_main("run", "--plot", "p.png", "--node", "AKTT", cwd=tmp_path), "AKTT", "AKT")
+    assert_one_line_error(run_main("run", "--node", "AKT", cwd=tmp_path), "--node", "--plot")
     assert_one_line_error(run_main("run", "-t", "lapatinib@5", cwd=tmp_path), "has no unit")
     assert_one_line_error(run_main("run", "-t", "lapatinib@-1uM", cwd=tmp_path), ">= 0")
     assert_one_line_error(run_main("run", "-a", "PTEN:loss", "-a", "ERBB2:amp", "-a", "ERBB2:low", cwd=tmp_path),

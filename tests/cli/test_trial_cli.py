@@ -24,7 +24,8 @@ def table(tmp_path: Path, *rows: str) -> Path:
     return path
 
 
-def test_trial_run_writes_tables_and_figures_and_resumes(tmp_path: Path) -> None:
+def test_trial_run_writes_tables_and_figures_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HER2SIM_PROGRESS", "lines")  # every progress line, however quick the run
     out = tmp_path / "cleopatra"
     args = ("trial", "run", "CLEOPATRA", "--patients", "8", "--chunk", "4", "--workers", "1", "-o", out, *FAST)
     proc = run_main(*args, cwd=tmp_path)
@@ -36,7 +37,7 @@ def test_trial_run_writes_tables_and_figures_and_resumes(tmp_path: Path) -> None
     assert len(patients) == 16 and set(patients["arm"]) == {"pertuzumab+TH", "placebo+TH"}
     assert len(list((out / "parts").glob("part-*.parquet"))) == 4
     again = run_main(*args, cwd=tmp_path)
-    assert again.returncode == 0 and "trial: 4/4 parts" in again.stderr
+    assert again.returncode == 0 and "her2sim: trial: done, 4/4 parts in " in again.stderr  # all kept
     pd.testing.assert_frame_equal(patients, pd.read_parquet(out / "patients.parquet"))
 
 

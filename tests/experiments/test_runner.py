@@ -44,7 +44,8 @@ def test_a_stopped_run_resumes_without_recomputing(client: object, tmp_path: Pat
     table = run_cells(
         CELLS, tmp_path, client=client, chunk_size=2, samples=200, progress=lambda d, n: seen.append((d, n))
     )
-    assert seen == [(3, 4), (4, 4)] and kept.stat().st_mtime_ns == stamp
+    # progress counts cells: chunks of 2 + 1 per context, the last one (1 cell) computed again
+    assert seen == [(5, 6), (6, 6)] and kept.stat().st_mtime_ns == stamp
     assert len(table) == len(CELLS) * 5
 
 
@@ -150,7 +151,7 @@ def test_a_bad_part_is_named_and_computed_again(
                         progress=lambda d, n: seen.append((d, n)))  # fmt: skip
     assert len(notices) == 1 and notices[0].startswith(f"{bad} {reason}"), notices
     assert notices[0].endswith("; computing it again") and "\n" not in notices[0]
-    assert seen == [(3, 4), (4, 4)] and kept.stat().st_mtime_ns == stamp
+    assert seen == [(5, 6), (6, 6)] and kept.stat().st_mtime_ns == stamp  # part 1 holds one cell
     pd.testing.assert_frame_equal(resumed, table)
 
 

@@ -19,9 +19,14 @@ SECTIONS = ["Scenario", "Network", "Phenotype time courses", "Dose-response", "R
 
 def test_report_is_self_contained_and_complete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HER2SIM_CACHE", str(tmp_path / "responses"))
+    monkeypatch.setenv("HER2SIM_PROGRESS", "lines")  # every section's line, however fast
     out = tmp_path / "report.html"
-    run("report", "-o", out, "-n", "200", "-a", "ERBB2:amp", "-a", "PIK3CA:H1047R", "-t", "trastuzumab+alpelisib",
-        "--trial-patients", "12")  # fmt: skip
+    result = run("report", "-o", out, "-n", "200", "-a", "ERBB2:amp", "-a", "PIK3CA:H1047R", "-t",
+                 "trastuzumab+alpelisib", "--trial-patients", "12")  # fmt: skip
+    progress = result.stderr.splitlines()
+    assert progress[0].startswith("her2sim: report:   0% (0/9 sections), scenario, ")
+    assert any(", landscape, " in line for line in progress) and "left" not in result.stderr  # no estimate
+    assert progress[-1].startswith("her2sim: report: done, 9/9 sections in ")
     text = out.read_text()
     assert re.findall(r'<h2 id="s\d+">([^<]+)</h2>', text) == SECTIONS
     assert text.count("data:image/png;base64,") == 11  # the trial adds Kaplan-Meier and waterfall plots

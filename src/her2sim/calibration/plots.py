@@ -7,27 +7,32 @@ import math
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import NullFormatter, NullLocator
 
-from her2sim.experiments.sensitivity import Space
+from her2sim.experiments.sensitivity import Space, factor_label
 from her2sim.her2.posterior import Posterior
 from her2sim.her2.validation import THRESHOLDS
+from her2sim.report._style import OKABE_ITO, new_figure, styled
 
 __all__ = ["fit_figure", "marginals_figure"]
 
 #: Colour-blind-safe pair (Okabe-Ito blue and vermillion) for right and wrong predictions.
-_RIGHT, _WRONG = "#0072B2", "#D55E00"
+_RIGHT, _WRONG = OKABE_ITO[0], OKABE_ITO[1]
 
 
-def marginals_figure(posterior: Posterior, space: Space):  # type: ignore[no-untyped-def]
+@styled
+def marginals_figure(posterior: Posterior, space: Space) -> Figure:
     """One panel per factor: the weighted posterior histogram over the factor's prior range,
-    the prior's centre (dashed) and the best member (solid)."""
-    import matplotlib.pyplot as plt
-
+    the prior's centre (dashed) and the best member (solid); the ticks are the range's ends
+    and its centre."""
     factors = {f.name: f for f in space.factors}
     n = len(posterior.factors)
     cols = 5
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.3 * rows), squeeze=False)
+    fig = new_figure(figsize=(3.4 * cols, 2.4 * rows + 0.6), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
     best = posterior.values[int(np.argmin(posterior.loss))]
     for j, name in enumerate(posterior.factors):
         ax = axes[j // cols][j % cols]
@@ -43,21 +48,35 @@ def marginals_figure(posterior: Posterior, space: Space):  # type: ignore[no-unt
         if log and low > 0:
             ax.set_xscale("log")
         ax.set_xlim(low, high)
+        ticks = [low, high]
+        if factor is not None and _apart(factor.nominal, (low, high), log and low > 0):
+            ticks.insert(1, factor.nominal)
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xticks(ticks, [f"{t:.2g}" for t in ticks], fontsize=10)
         ax.set_yticks([])
-        ax.set_title(_human(name), fontsize=9)
+        ax.set_title(factor_label(name), fontsize=11)
     for j in range(n, rows * cols):
         axes[j // cols][j % cols].axis("off")
-    fig.suptitle("Posterior over each factor's prior range (dashed: prior centre, solid: best set)", fontsize=11)
-    fig.tight_layout()
+    fig.suptitle("Posterior over each factor's prior range (dashed: prior centre, solid: best set)", x=0.01,
+                 ha="left")  # fmt: skip
     return fig
 
 
-def fit_figure(table: pd.DataFrame):  # type: ignore[no-untyped-def]
+def _apart(value: float, ends: tuple[float, float], log: bool) -> bool:
+    """Whether a tick at ``value`` sits at least a sixth of the axis from both ``ends``."""
+    scale = np.log if log else (lambda x: x)
+    low, high = scale(ends[0]), scale(ends[1])
+    return bool(min(abs(scale(value) - low), abs(high - scale(value))) >= (high - low) / 6)
+
+
+@styled
+def fit_figure(table: pd.DataFrame) -> Figure:
     """Left: measured values (effects, ratios) against predictions with 5-95% intervals.
     Right: each class or comparison measurement's predicted quantity against its threshold."""
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5))
+    classes = int((~table["kind"].isin(["effect", "ratio"])).sum())
+    fig = new_figure(figsize=(14, max(6.0, 0.17 * classes + 1.5)), layout="constrained")
+    left, right = fig.subplots(1, 2)
     numeric = table[table["kind"].isin(["effect", "ratio"])]
     if len(numeric):
         observed = numeric["observed"].astype(float).to_numpy()
@@ -80,15 +99,10 @@ def fit_figure(table: pd.DataFrame):  # type: ignore[no-untyped-def]
     for x in (THRESHOLDS["resistant"], THRESHOLDS["sensitive"]):
         right.axvline(x, color="0.5", linestyle=":", linewidth=1)
     right.set_yticks(y)
-    right.set_yticklabels([f"{r.id} {r.observed}" for r in qualitative.itertuples()], fontsize=6)
+    right.set_yticklabels([f"{r.id} {r.observed}" for r in qualitative.itertuples()], fontsize=8)
     right.invert_yaxis()
     right.set_xlabel("predicted effect (class rows) or difference to the comparison")
     right.set_title(f"Classes and comparisons: {int(qualitative['correct'].sum())}/{len(qualitative)} right")
-    fig.tight_layout()
+    marks = [Line2D([], [], ls="none", marker="o", color=c, label=t) for c, t in ((_RIGHT, "right"), (_WRONG, "wrong"))]
+    fig.legend(handles=marks, loc="outside upper right", ncols=2, frameon=False)
     return fig
-
-
-def _human(factor: str) -> str:
-    """``parameter:PI3K_RAS`` -> ``PI3K_RAS``; ``potency:lapatinib`` -> ``lapatinib potency``."""
-    kind, _, target = factor.partition(":")
-    return target if kind == "parameter" else f"{target} {kind}"

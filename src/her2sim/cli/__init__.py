@@ -114,8 +114,8 @@ def convert(
 def simulate(
     model: Annotated[Path, typer.Argument(help="Model file (.bnd with its .cfg, or .bnet/.sbml/.booleannet)")],
     cfg: Annotated[Path | None, typer.Argument(help="MaBoSS .cfg (default: the .cfg beside the .bnd)")] = None,
-    max_time: Annotated[float | None, typer.Option(help="Override max_time")] = None,
-    time_tick: Annotated[float | None, typer.Option(help="Override time_tick")] = None,
+    max_time: Annotated[float | None, typer.Option(help="Override max_time (model rate units)")] = None,
+    time_tick: Annotated[float | None, typer.Option(help="Override time_tick (model rate units)")] = None,
     samples: Annotated[int | None, typer.Option("--samples", "-n", help="Override sample_count")] = None,
     seed: Annotated[int | None, typer.Option(help="Override the seed")] = None,
     threads: Annotated[
@@ -152,9 +152,8 @@ def simulate(
     --mutate, --param and --istate change the model for this run, as pyMaBoSS's mutate,
     update_parameters and set_istate do.
     """
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
     from her2sim.cli._edits import edit_model
+    from her2sim.cli._progress import counting, progress
     from her2sim.engine import SimulationConfig
     from her2sim.engine import simulate as run
     from her2sim.model.config import MABOSS_DEFAULTS
@@ -175,11 +174,8 @@ def simulate(
                                  "max_flips": max_flips}.items()
                if v is not None}  # fmt: skip
     base = base.with_(**changes)
-    with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeRemainingColumn(), console=Console(stderr=True), transient=True,
-                  disable=not sys.stderr.isatty()) as bar:  # fmt: skip
-        task = bar.add_task("sim", total=base.sample_count)
-        result = run(m, base, states=states, progress=lambda k: bar.advance(task, k))
+    with progress("simulate", "trajectories") as update:
+        result = run(m, base, states=states, progress=counting(update, base.sample_count))
     table = Table("node", f"P(on) at t={result.times[-1]:g}")
     for name, p, internal in zip(result.node_names, result.node_prob[-1], result.internal, strict=True):
         if not internal:  # read off the arrays: printing needs no DataFrame

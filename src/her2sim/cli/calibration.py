@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from her2sim.cli import app, console
+from her2sim.cli._progress import progress
 
 
 @app.command()
@@ -73,7 +74,8 @@ def calibrate(
                   f"({method}, {budget} evaluations, {samples} trajectories a scenario) in {output}")  # fmt: skip
     client = _client(scheduler)
     earlier = read_posterior(start) if start is not None else None
-    result = fit(problem, output, settings, progress=_progress(), client=client, ensemble=ensemble, start=earlier)
+    with fit_progress("calibrate") as report:
+        result = fit(problem, output, settings, progress=report, client=client, ensemble=ensemble, start=earlier)
     save_figure(marginals_figure(result.posterior, problem.space), output / "marginals.png")
     save_figure(fit_figure(result.table), output / "fit.png")
     _summary(result.table, "in-sample (best set)")
@@ -98,24 +100,11 @@ def _client(scheduler: str | None) -> object | None:
     return Client(scheduler)
 
 
-def _progress():  # type: ignore[no-untyped-def]
-    """One line every few percent (with the best loss and an ETA) when not on a terminal,
-    a bar when on one."""
-    started = time.monotonic()
-    shown = [-1]
-
-    def report(done: int, total: int, best: float) -> None:
-        step = int(20 * done / total)
-        if step == shown[0] and done < total:
-            return
-        shown[0] = step
-        elapsed = time.monotonic() - started
-        eta = elapsed / done * (total - done) if done else float("nan")
-        end = "\n" if not sys.stderr.isatty() or done >= total else "\r"
-        print(f"calibrate: {done}/{total} evaluations, best loss {best:.4g}, "
-              f"{elapsed:.0f} s elapsed, about {eta:.0f} s left", file=sys.stderr, end=end, flush=True)  # fmt: skip
-
-    return report
+@contextmanager
+def fit_progress(label: str) -> Iterator[Callable[[int, int, float], None]]:
+    """A fit's progress (:func:`~her2sim.cli._progress.progress`), its best loss so far as the note."""
+    with progress(label, "evaluations") as update:
+        yield lambda done, total, best: update(done, total, f"best loss {best:.4g}")
 
 
 def _summary(table, label: str) -> None:  # type: ignore[no-untyped-def]

@@ -20,7 +20,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from her2sim.cli import app, console
-from her2sim.cli.her2 import _bar, _check_suffix, _write_table
+from her2sim.cli._progress import progress
+from her2sim.cli.her2 import _check_suffix, _write_table
 from her2sim.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -30,9 +31,17 @@ if TYPE_CHECKING:
 
 Scheduler = Annotated[str | None, typer.Option(help="Dask scheduler (tcp://host:port); default: local")]
 Workers = Annotated[int | None, typer.Option(help="Local worker processes (default: one per core)")]
-Samples = Annotated[int | None, typer.Option("--samples", "-n", help="Trajectories per cell (pilot with --target-se)")]
-TargetSE = Annotated[float | None, typer.Option(help="Sample each cell until its standard error is below this")]
-Seed = Annotated[int | None, typer.Option(help="Random seed")]
+Samples = Annotated[
+    int | None, typer.Option("--samples", "-n", help="Trajectories per cell (default: 2000, her2.cfg's sample_count)")
+]
+TargetSE = Annotated[
+    float | None,
+    typer.Option(
+        help="Sample each cell until its readouts' standard error (probability, 0-1) is below this, e.g. "
+        "0.005: a pilot of --samples (default 1000) trajectories, then at most 10,000"
+    ),
+]
+Seed = Annotated[int | None, typer.Option(help="Random seed (default: 1, her2.cfg's seed)")]
 
 
 def _show(frame: pd.DataFrame, columns: list[str], limit: int = 60) -> None:
@@ -77,8 +86,9 @@ def _stopped_by_sigterm() -> Iterator[None]:
 
 
 @contextmanager
-def _resumable(label: str, out_dir: Path, parts: Path) -> Iterator[_Hooks]:
-    """Around a run of Parquet parts in ``parts``: ``out_dir`` proved writable first, then a progress bar.
+def _resumable(label: str, out_dir: Path, parts: Path, unit: str = "cells") -> Iterator[_Hooks]:
+    """Around a run of Parquet parts in ``parts``: ``out_dir`` proved writable first, then
+    progress counted in ``unit`` (:func:`~her2sim.cli._progress.progress`).
 
     The command's own results (tables, figures) go to ``out_dir`` after the simulation, so a
     directory that cannot take them must fail before it, not after. SIGTERM ends the command
@@ -90,16 +100,16 @@ def _resumable(label: str, out_dir: Path, parts: Path) -> Iterator[_Hooks]:
     done, total = 0, None
     with _stopped_by_sigterm():
         try:
-            with _bar(label) as update:
+            with progress(label, unit) as update:
 
-                def progress(now: int, of: int) -> None:  # the bar's, remembered for the stop message
+                def report(now: int, of: int) -> None:  # remembered for the stop message
                     nonlocal done, total
                     done, total = now, of
                     update(now, of)
 
-                yield {"progress": progress, "notice": _warn}
+                yield {"progress": report, "notice": _warn}
         except _Stopped:
-            kept = f"{done} of {total} parts kept" if total is not None else "no part computed yet"
+            kept = f"{done} of {total} {unit} kept" if total is not None else "nothing computed yet"
             print(f"her2sim: stopped: {kept} in {parts}; run the same command again to resume", file=sys.stderr)
             raise typer.Exit(128 + signal.SIGTERM) from None
 
@@ -108,8 +118,20 @@ def _resumable(label: str, out_dir: Path, parts: Path) -> Iterator[_Hooks]:
 def dose_response_command(
     therapy: Annotated[str, typer.Option("--therapy", "-t", help="The drug whose dose varies")],
     alteration: Annotated[list[str] | None, typer.Option("--alteration", "-a", help="Alteration (repeat)")] = None,
-    background: Annotated[str, typer.Option(help="Other drugs given throughout, e.g. trastuzumab")] = "",
-    dose: Annotated[list[str] | None, typer.Option("--dose", help="Dose with unit (repeat); default: 8 doses")] = None,
+    background: Annotated[
+        str,
+        typer.Option(
+            help="Other drugs given throughout (standard dose unless given), e.g. trastuzumab or trastuzumab@5ug/mL"
+        ),
+    ] = "",
+    dose: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dose",
+            help="Dose with unit (repeat): 100nM, 1uM, 10ug/mL or 2x the standard dose; results "
+            "are shown in the first one's unit (default: 8 doses from 1/1000 to 10x the standard dose)",
+        ),
+    ] = None,
     readout: Annotated[str, typer.Option(help="proliferation, apoptosis, survival, pAKT or pERK")] = "proliferation",
     samples: Samples = None,
     target_se: TargetSE = None,
@@ -127,13 +149,19 @@ def dose_response_command(
     drug = therapy_library().get(therapy)
     doses = [drug.dose(d) for d in dose] if dose else None
     curve = dose_response("; ".join(alteration or []), drug.name, doses_nM=doses, background=background,
-                          readout=readout_name(readout), samples=samples, target_se=target_se, seed=seed)  # fmt: skip
+                          readout=readout_name(readout), samples=samples, target_se=target_se, seed=seed,
+                          unit=drug.unit(dose[0]) if dose else None)  # fmt: skip
     console.print(f"[bold]{escape(curve.therapy)}[/bold] in {escape(curve.context)}"
-                  + (f" with {escape(background)}" if background else "") + f", readout {curve.readout}")  # fmt: skip
-    _show(curve.table(), ["dose_nM", "treated", "untreated", "effect", "fitted", "samples"])
+                  + (f" with {escape(curve.background)} throughout" if curve.background else "")
+                  + f", readout {curve.readout}")  # fmt: skip
+    table = curve.table()
+    shown = f"dose ({curve.unit.name})"
+    table.insert(0, shown, [curve.unit.number(d) for d in table["dose_nM"]])
+    _show(table.rename(columns={"effect_se": "se"}), [shown, "treated", "untreated", "effect", "se", "fitted",
+                                                      "samples"])  # fmt: skip
     fit = curve.fit
     if fit.converged:
-        console.print(f"Hill fit: IC50 {fit.ic50_nM:.3g} nM (95% CI {fit.ic50_ci[0]:.3g}-{fit.ic50_ci[1]:.3g}), "
+        console.print(f"Hill fit: IC50 {curve.ic50_text(interval=True)}, "
                       f"Emax {fit.emax:.3f} ({fit.emax_ci[0]:.3f}-{fit.emax_ci[1]:.3f}), "
                       f"slope {fit.slope:.2f} ({fit.slope_ci[0]:.2f}-{fit.slope_ci[1]:.2f})")  # fmt: skip
     else:
@@ -191,8 +219,10 @@ def landscape(
     workers: Workers = None,
 ) -> None:
     """Every resistance mechanism against every therapy: which fails, and what restores response."""
-    from her2sim.experiments.landscape import heatmap, landscape_cells, landscape_spec, rescues
+    from her2sim.experiments.landscape import landscape_cells, landscape_spec, rescues
     from her2sim.experiments.runner import run_cells
+    from her2sim.formats._io import save_figure
+    from her2sim.report.plots import landscape_figure
 
     layout = landscape_spec(spec)
     cells = landscape_cells(layout, doses)
@@ -203,7 +233,7 @@ def landscape(
     _show(summary, ["mechanism", "best_single", "best_single_effect", "best_combination", "best_combination_effect"])
     _write_table(table, out_dir / "landscape.parquet")
     _write_table(summary, out_dir / "rescues.csv")
-    heatmap(table, out_dir / "landscape.png")
+    save_figure(landscape_figure(table), out_dir / "landscape.png")
     console.print(f"wrote {out_dir / 'landscape.png'}")
 
 
@@ -319,9 +349,13 @@ def sensitivity(
     method: Annotated[str, typer.Option(help="morris (screening) or sobol (indices with intervals)")] = "morris",
     trajectories: Annotated[int, typer.Option(help="Morris trajectories")] = 10,
     base: Annotated[int, typer.Option(help="Sobol base samples (a power of 2)")] = 64,
-    spread: Annotated[float | None, typer.Option(help="Factor of uncertainty of every assumption")] = None,
+    spread: Annotated[
+        float | None, typer.Option(help="Factor of uncertainty of every assumption (default: the space file's, 3)")
+    ] = None,
     space: Annotated[Path | None, typer.Option(help="Uncertainty space file (default: the HER2 model's)")] = None,
-    samples: Samples = None,
+    samples: Annotated[
+        int | None, typer.Option("--samples", "-n", help="Trajectories per model run (default: 1000)")
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the indices (.csv or .parquet)")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a tornado (Morris) or bar (Sobol) chart, PNG")] = None,
     scheduler: Scheduler = None,
@@ -338,30 +372,33 @@ def sensitivity(
         raise ConfigError(f"method must be morris or sobol, not {method!r}")
     if trajectories < 2 or base < 2:
         raise ConfigError("use at least 2 Morris trajectories and 2 Sobol base samples")
-    declared = read_space(space, spread) if space else her2_space(spread)
     therapy_library().regimen(therapy or None)  # a typo fails before any simulation
     target = Target("; ".join(alteration or ["ERBB2:amp"]), therapy, readout_name(readout), effect=not value)
     if target.effect and not therapy:
         raise ConfigError("the effect of no therapy is zero: give --therapy, or --value for the untreated readout")
+    whole = read_space(space, spread) if space else her2_space(spread)
+    declared = whole.for_target(target)
+    left_out = len(whole.factors) - len(declared.factors)
     client = None
     if scheduler or workers:
         from her2sim.experiments.runner import dask_client
 
         client = dask_client(scheduler, workers)
     try:
-        with _bar(method) as update:
+        with progress(f"sensitivity ({method})", "model runs") as update:
             if method == "morris":
                 table = morris(declared, target, trajectories, samples or 1000, progress=update, client=client)
             else:
                 table = sobol(declared, target, base, samples or 1000, progress=update, client=client)
     finally:
         if client is not None:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None and not scheduler:
-                cluster.close()
+            from her2sim.experiments.runner import close_client
+
+            close_client(client, cluster=not scheduler)
     what = f"{'effect on ' if target.effect else ''}{target.readout}: {target.context} | {therapy or 'untreated'}"
-    console.print(f"[bold]{escape(what)}[/bold] ({len(declared.factors)} factors, {method})")
+    console.print(f"[bold]{escape(what)}[/bold] ({len(declared.factors)} factors, {method}"
+                  + (f"; {left_out} of drugs or alterations not in this scenario left out" if left_out else "")
+                  + ")")  # fmt: skip
     _show(table, list(table.columns), limit=30)
     if output is not None:
         _write_table(table, output)

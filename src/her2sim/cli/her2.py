@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from her2sim.cli import app, console
+from her2sim.cli._progress import progress
 from her2sim.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -52,13 +50,22 @@ def run(
         list[str] | None,
         typer.Option("--therapy", "-t", help="Therapy (repeat), optionally with a dose: lapatinib@250nM"),
     ] = None,
-    samples: Annotated[int | None, typer.Option("--samples", "-n", help="Trajectories per condition")] = None,
-    max_time: Annotated[float | None, typer.Option(help="Simulated time (steady state: its second half)")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed")] = None,
+    samples: Annotated[
+        int | None, typer.Option("--samples", "-n", help="Trajectories per condition (default: 2000, her2.cfg's)")
+    ] = None,
+    max_time: Annotated[
+        float | None,
+        typer.Option(help="Simulated time in model rate units; the steady state is its second half (default: 60)"),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: 1, her2.cfg's)")] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the time course (.csv or .parquet)")
     ] = None,
-    plot: Annotated[Path | None, typer.Option(help="Write a PNG of the phenotype time courses")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a PNG of time courses, treated against untreated")] = None,
+    node: Annotated[
+        list[str] | None,
+        typer.Option("--node", help="Readout or model node to plot (repeat; default: proliferation and apoptosis)"),
+    ] = None,
     ensemble: Annotated[
         int, typer.Option(help="Also run N members of the calibrated posterior: 90% credible intervals")
     ] = 0,
@@ -68,6 +75,10 @@ def run(
 
     _check_suffix(output, (".csv", ".parquet"), "the time course")
     _check_suffix(plot, (".png",), "the plot")
+    if node and plot is None:
+        raise ConfigError("--node chooses what --plot draws; give --plot too")
+    for name in node or []:  # a typo fails before the simulation, not after
+        _check_plotted(name)
     result = scenario(alteration or [], therapy or [], samples=samples, max_time=max_time, seed=seed)
     console.print(f"[bold]context[/bold] {escape(result.context)}   [bold]therapy[/bold] {escape(result.regimen)}")
     table = Table("readout", "untreated", "treated", "effect", "class")
@@ -94,10 +105,21 @@ def run(
         _write_table(result.timecourse, output)
     if plot is not None:
         from her2sim.formats._io import save_figure
-        from her2sim.report.plots import timecourse_figure
+        from her2sim.report.plots import PHENOTYPES, timecourse_figure
 
-        save_figure(timecourse_figure(result), plot)
+        save_figure(timecourse_figure(result, node or PHENOTYPES), plot)
         console.print(f"wrote {plot}")
+
+
+def _check_plotted(name: str) -> None:
+    """Refuse a ``--node`` that is neither a readout nor a node of the HER2 model."""
+    from her2sim.errors import UnknownNameError
+    from her2sim.her2.model import load_model
+    from her2sim.her2.scenario import READOUTS
+
+    known = [*READOUTS, *load_model().names]
+    if name not in known:
+        raise UnknownNameError("readout or node", name, known)
 
 
 def _run_ensemble(alterations: list[str], therapies: list[str], n: int, samples: int | None,
@@ -123,8 +145,10 @@ def validate(
         Path | None,
         typer.Argument(help="Expectations table (.tsv); default: the literature table shipped with her2sim"),
     ] = None,
-    samples: Annotated[int | None, typer.Option("--samples", "-n", help="Trajectories per scenario")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed")] = None,
+    samples: Annotated[
+        int | None, typer.Option("--samples", "-n", help="Trajectories per scenario (default: 2000, her2.cfg's)")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: 1, her2.cfg's)")] = None,
     min_pass: Annotated[float, typer.Option(help="Exit with status 1 when fewer rows pass than this fraction")] = 0.9,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the results (.csv or .parquet)")] = None,
     robustness: Annotated[int, typer.Option(help="Also re-run the table under N parameter sets of the space")] = 0,
@@ -143,9 +167,10 @@ def validate(
     _check_suffix(output, (".csv", ".parquet"), "the result table")
     if not 0 <= min_pass <= 1:
         raise ConfigError(f"--min-pass must be a fraction in [0, 1], got {min_pass}")
-    simulator = Her2Simulator(load_config(samples=samples, seed=seed))
-    rows = read_expectations(table or data_path("expectations.tsv"), simulator)
-    results = judge(rows, simulator)
+    with progress("validate", "trajectories") as update:
+        simulator = Her2Simulator(load_config(samples=samples, seed=seed), progress=update)
+        rows = read_expectations(table or data_path("expectations.tsv"), simulator)
+        results = judge(rows, simulator)
     show = Table("id", "context", "therapy", "readout", "expected", "effect", "compared", "observed", "")
     for r in results.itertuples(index=False):
         compared = (
@@ -203,7 +228,7 @@ def _robustness(rows: list, sets: int, spread: float | None, trajectories: int, 
     from her2sim.experiments.sensitivity import her2_space, read_space, robust_validation
 
     declared = read_space(space, spread) if space else her2_space(spread)
-    with _bar("robustness") as update:
+    with progress("robustness", "parameter sets") as update:
         table = robust_validation(rows, declared, sets=sets, trajectories=trajectories, samples=samples or 1000,
                                   progress=update)  # fmt: skip
     show = Table("id", "expected", "nominal", "passes", "robust", "deciding parameters (Morris mu*)")
@@ -218,15 +243,3 @@ def _robustness(rows: list, sets: int, spread: float | None, trajectories: int, 
                   f"[/bold]; {sets} parameter sets, {len(declared.factors)} factors")  # fmt: skip
     if output is not None:
         _write_table(table, output)
-
-
-@contextmanager
-def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr when it is a terminal, fed with (done, total)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:  # fmt: skip
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)

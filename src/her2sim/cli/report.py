@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +9,7 @@ import typer
 from rich.console import Console
 
 from her2sim.cli import app, console
+from her2sim.cli._progress import progress
 from her2sim.errors import ConfigError
 
 
@@ -39,11 +38,9 @@ def report(
     if output.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(f"{output}: the report is an HTML file; name it *.html")
     context = "; ".join(alteration or ["ERBB2:amp", "PIK3CA:H1047R"])
-    status = Console(stderr=True)
-    with status.status("building the report", spinner="dots") if sys.stderr.isatty() else nullcontext():
+    with progress("report", "sections", eta=False) as update:  # sections differ too much in cost for an estimate
         build_report(output, context, therapy, samples=samples, tumour=tumour, validation_table=table,
-                     progress=lambda step: status.log(step) if sys.stderr.isatty() else None,
-                     ensemble=ensemble, trial=None if trial.lower() == "none" else trial,
+                     progress=update, ensemble=ensemble, trial=None if trial.lower() == "none" else trial,
                      trial_patients=trial_patients)  # fmt: skip
     console.print(f"wrote {output}")
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +12,7 @@ import typer
 from rich.table import Table
 
 from her2sim.cli import app, console
+from her2sim.cli._progress import progress
 
 trial_app = typer.Typer(
     name="trial",
@@ -71,8 +71,9 @@ def run(
     settings = TrialSettings(patients=patients, seed=seed, samples=samples, points=points, chunk=chunk)
     arms = ", ".join(f"{a.label} ({settings.arm_size(a)})" for a in trial.arms)
     console.print(f"{trial.name}: {arms}; parts in {out / 'parts'}")
-    result = run_trial(trial, settings, out_dir=out / "parts", scheduler=scheduler, workers=workers,
-                       progress=_progress(), notice=lambda line: console.print(f"note: {line}"))  # fmt: skip
+    with progress("trial", "parts") as update:
+        result = run_trial(trial, settings, out_dir=out / "parts", scheduler=scheduler, workers=workers,
+                           progress=update, notice=lambda line: console.print(f"note: {line}"))  # fmt: skip
     write_table(result.patients, out / "patients.parquet")
     write_table(result.summary, out / "summary.csv")
     figures = {}
@@ -152,7 +153,7 @@ def calibrate(
     With ``--start``, parameters the earlier fit did not have start at their nominal values."""
     from her2sim.calibration.fit import FitSettings
     from her2sim.calibration.fit import calibrate as fit
-    from her2sim.cli.calibration import _progress as fit_progress
+    from her2sim.cli.calibration import fit_progress
     from her2sim.her2.posterior import read_posterior
     from her2sim.trials.defaults import KINDS
     from her2sim.trials.fit import TrialProblem, population_space, prepare
@@ -166,8 +167,9 @@ def calibrate(
     arms = prepare(rows, TrialSettings(patients=patients, seed=seed, samples=samples, points=points))
     problem = TrialProblem(rows, arms, space, seed=seed)
     earlier = read_posterior(start, KINDS) if start is not None else None
-    result = fit(problem, output, FitSettings(budget=budget, seed=seed, startup=min(60, budget), polish=polish),
-                 progress=fit_progress(), ensemble=ensemble, start=earlier)  # fmt: skip
+    with fit_progress("trial calibrate") as report:
+        result = fit(problem, output, FitSettings(budget=budget, seed=seed, startup=min(60, budget), polish=polish),
+                     progress=report, ensemble=ensemble, start=earlier)  # fmt: skip
     within, ordering = result.table["within"], result.table["ordering"].dropna()
     console.print(f"within tolerance at the best set: {int(within.sum())}/{len(within)}; "
                   f"orderings right: {int(ordering.sum())}/{len(ordering)}")  # fmt: skip
@@ -192,10 +194,3 @@ def _print_summary(summary: pd.DataFrame) -> None:
         value = "" if pd.isna(r["value"]) else f"{r['value']:.3g}"
         out.add_row(str(r["arm"]), str(r["subgroup"]), str(r["endpoint"]), value, ci, str(r["n"]), str(r["note"]))
     console.print(out)
-
-
-def _progress():  # type: ignore[no-untyped-def]
-    def report(done: int, total: int) -> None:
-        print(f"trial: {done}/{total} parts", file=sys.stderr, flush=True)
-
-    return report

@@ -24,7 +24,7 @@ def tumour(
         str | None, typer.Option("--therapy", "-t", help="Give this from day 0 (replaces the schedule)")
     ] = None,
     then: Annotated[list[str] | None, typer.Option(help="Next line at progression (repeat for more lines)")] = None,
-    stop: Annotated[float | None, typer.Option(help="Day the first line stops")] = None,
+    stop: Annotated[float | None, typer.Option(help="Day the first line stops (default: at progression)")] = None,
     days: Annotated[float, typer.Option(help="Days to simulate")] = 365.0,
     stochastic: Annotated[bool, typer.Option(help="Tau-leaping for small clones (extinction or escape)")] = False,
     seed: Annotated[int, typer.Option(help="Random seed of the stochastic method")] = 1,

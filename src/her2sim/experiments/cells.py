@@ -26,7 +26,7 @@ import pandas as pd
 
 from her2sim.errors import ConfigError
 from her2sim.her2.model import load_config
-from her2sim.her2.scenario import READOUTS, Her2Simulator, effect
+from her2sim.her2.scenario import READOUTS, Her2Simulator, effect, effect_se
 from her2sim.her2.therapies import Regimen
 
 __all__ = ["MAX_SAMPLES", "Cell", "evaluate_cells", "required_samples"]
@@ -78,6 +78,7 @@ def evaluate_cells(
     most :data:`MAX_SAMPLES`) get only the missing ones, from independent random streams,
     pooled with the pilot. Columns: the cell's
     labels, ``context``, ``therapy``, ``readout``, ``treated``, ``untreated``, ``effect``,
+    ``effect_se`` (its standard error, from the per-trajectory spread of both values),
     ``samples`` (trajectories of the treated cell).
     """
     pilot = samples or (1000 if target_se else None)
@@ -86,10 +87,10 @@ def evaluate_cells(
     untreated = Regimen()
     pairs = [p for context, regimen in resolved for p in ((context, regimen), (context, untreated))]
     values = sim.readouts(pairs)
+    errors = sim.readout_errors(pairs)
     counts = [sim.config.sample_count] * len(pairs)
     if target_se is not None:
         pilot_n = sim.config.sample_count
-        errors = sim.readout_errors(pairs)
         need = [max(required_samples(e[r], pilot_n, target_se) for r in readouts) for e in errors]
         # a cell gets what it or its baseline needs; a context's baseline, the most any of its
         # cells needs, so every cell of a context is compared with the same untreated value
@@ -102,22 +103,27 @@ def evaluate_cells(
             todo = [i for i, k in enumerate(need) if k == total]
             extra = total - pilot_n  # only the missing trajectories, from independent streams
             more = Her2Simulator(replace(sim.config, sample_count=extra, seed=sim.config.seed + 1))
-            for i, v in zip(todo, more.readouts([pairs[i] for i in todo]), strict=True):
+            extra_pairs = [pairs[i] for i in todo]
+            for i, v, e in zip(todo, more.readouts(extra_pairs), more.readout_errors(extra_pairs), strict=True):
                 values[i] = {r: (pilot_n * values[i][r] + extra * v[r]) / total for r in values[i]}
+                errors[i] = {r: math.hypot(pilot_n * errors[i][r], extra * e[r]) / total for r in errors[i]}
                 counts[i] = total
     rows = []
     for k, (cell, (context, regimen)) in enumerate(zip(cells, resolved, strict=True)):
         treated, base = values[2 * k], values[2 * k + 1]
+        treated_se, base_se = errors[2 * k], errors[2 * k + 1]
         for readout in readouts:
+            t, b = treated[readout], base[readout]
             rows.append(
                 {
                     **cell.labels,
                     "context": context.label,
                     "therapy": regimen.label,
                     "readout": readout,
-                    "treated": treated[readout],
-                    "untreated": base[readout],
-                    "effect": effect(readout, treated[readout], base[readout]),
+                    "treated": t,
+                    "untreated": b,
+                    "effect": effect(readout, t, b),
+                    "effect_se": effect_se(readout, t, b, treated_se[readout], base_se[readout]),
                     "samples": counts[2 * k],
                 }
             )

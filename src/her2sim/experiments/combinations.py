@@ -29,6 +29,7 @@ from her2sim.her2.therapies import therapy_library
 
 __all__ = [
     "ComboScreen",
+    "bliss_excess",
     "combination_cells",
     "combination_screen",
     "higher_order_scores",
@@ -133,6 +134,35 @@ def higher_order_scores(doses: np.ndarray, effect: np.ndarray) -> dict[str, floa
             values = np.asarray(model.fit(np.asarray(doses, dtype=float), response), dtype=float)
         out[name] = float(np.nanmean(values[every])) if np.any(every) else float("nan")
     return out
+
+
+def bliss_excess(matrix: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The effect and its excess over Bliss independence on the dose grid of one drug pair.
+
+    ``matrix`` holds one context and one pair (rows of a screen table). Both grids are indexed
+    by drug 1's dose (rows) and drug 2's (columns), in nM. The excess of a cell is its effect
+    minus ``Ea + Eb - Ea Eb``, the effect two independent drugs would reach from the effects
+    ``Ea`` and ``Eb`` each has alone at its dose in the cell: positive is synergy, negative
+    antagonism. It is NaN where a drug is absent (no combination to judge).
+
+    >>> table = pd.DataFrame({"context": "c", "combination": "a + b", "dose_1_nM": [0, 0, 1, 1],
+    ...                       "dose_2_nM": [0, 1, 0, 1], "effect": [0.0, 0.5, 0.2, 0.7]})
+    >>> effect, excess = bliss_excess(table)
+    >>> round(float(excess.loc[1, 1]), 3), bool(excess.loc[0].isna().all())
+    (0.1, True)
+    """
+    groups = matrix.groupby(["context", "combination"], sort=False).ngroups
+    if groups != 1 or ("dose_3_nM" in matrix and matrix["dose_3_nM"].notna().any()):
+        raise ConfigError(f"a synergy map shows one drug pair in one context; the table holds {groups} dose "
+                          "matrices (or a triple): select one context and combination")  # fmt: skip
+    effect = matrix.pivot_table(index="dose_1_nM", columns="dose_2_nM", values="effect", aggfunc="mean")
+    alone_1 = effect[0.0] if 0.0 in effect.columns else pd.Series(np.nan, index=effect.index)
+    alone_2 = effect.loc[0.0] if 0.0 in effect.index else pd.Series(np.nan, index=effect.columns)
+    a, b = np.meshgrid(alone_1.to_numpy(), alone_2.to_numpy(), indexing="ij")
+    excess = effect - (a + b - a * b)
+    excess.loc[excess.index == 0.0, :] = np.nan
+    excess.loc[:, excess.columns == 0.0] = np.nan
+    return effect, excess
 
 
 def score_matrix(matrix: pd.DataFrame) -> pd.DataFrame:

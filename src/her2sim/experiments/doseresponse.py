@@ -25,7 +25,7 @@ import pandas as pd
 
 from her2sim.errors import ConfigError
 from her2sim.experiments.cells import Cell, evaluate_cells
-from her2sim.her2.therapies import therapy_library
+from her2sim.her2.therapies import NANOMOLAR, DoseUnit, therapy_library
 
 __all__ = ["DoseResponse", "HillFit", "dose_grid", "dose_response", "fit_hill"]
 
@@ -113,19 +113,57 @@ def fit_hill(doses_nM: Sequence[float], effects: Sequence[float]) -> HillFit:
 
 @dataclass(frozen=True)
 class DoseResponse:
-    """A curve (tidy table: dose_nM, treated, untreated, effect, ...) and its Hill fit."""
+    """A curve (tidy table: dose_nM, treated, untreated, effect, effect_se, ...) and its Hill fit.
+
+    ``background`` names the drugs given at their own doses in every cell; ``unit`` is the
+    unit doses are shown in (the one the user gave them in).
+    """
 
     context: str
     therapy: str
     readout: str
     curve: pd.DataFrame
     fit: HillFit
+    background: str = ""
+    unit: DoseUnit = NANOMOLAR
 
     def table(self) -> pd.DataFrame:
         """The curve with the fitted effect beside each measured one."""
         out = self.curve.copy()
         out["fitted"] = self.fit.predict(out["dose_nM"].to_numpy()) if self.fit.converged else math.nan
         return out
+
+    @property
+    def tested(self) -> tuple[float, float]:
+        """The lowest and the highest positive dose simulated, in nM."""
+        doses = self.curve.loc[self.curve["dose_nM"] > 0, "dose_nM"]
+        return (float(doses.min()), float(doses.max())) if len(doses) else (math.nan, math.nan)
+
+    def ic50_text(self, interval: bool = False) -> str:
+        """The fitted IC50 in :attr:`unit`, given only inside the tested doses: beyond the top
+        dose it is ``> top dose``, below the lowest ``< lowest dose`` (an extrapolation is no
+        estimate); ``not estimable`` without a fit. With ``interval``, an IC50 inside comes with
+        its 95% confidence interval, when that too lies inside.
+
+        >>> fit = HillFit(5e4, 0.8, 1.0, _NAN2, _NAN2, _NAN2, True)
+        >>> curve = pd.DataFrame({"dose_nM": [0.0, 10.0, 1000.0]})
+        >>> DoseResponse("ERBB2:amp", "lapatinib", "proliferation", curve, fit).ic50_text()
+        '> 1000 nM (top dose)'
+        """
+        low, high = self.tested
+        if not self.fit.converged or not math.isfinite(self.fit.ic50_nM) or not math.isfinite(high):
+            return "not estimable"
+        if self.fit.ic50_nM > high:
+            return f"> {self.unit.format(high)} (top dose)"
+        if self.fit.ic50_nM < low:
+            return f"< {self.unit.format(low)} (lowest dose)"
+        text = self.unit.format(self.fit.ic50_nM)
+        if not interval:
+            return text
+        ci_low, ci_high = self.fit.ic50_ci
+        if low <= ci_low and ci_high <= high:
+            return f"{text} (95% CI {self.unit.format(ci_low)} to {self.unit.format(ci_high)})"
+        return f"{text} (95% CI {'not estimable' if math.isnan(ci_low) else 'beyond the tested doses'})"
 
 
 def dose_grid(standard_nM: float, points: int = 8, span: float = 1000.0) -> np.ndarray:
@@ -149,12 +187,14 @@ def dose_response(
     samples: int | None = None,
     target_se: float | None = None,
     seed: int | None = None,
+    unit: DoseUnit | None = None,
 ) -> DoseResponse:
     """The effect of ``therapy`` over a dose grid in ``context``.
 
     ``background`` is another regimen given at its own doses in every cell (for example
     ``trastuzumab`` under a lapatinib curve); the effect is measured against the context
-    untreated.
+    untreated. ``unit`` is the unit doses are shown in (:meth:`~her2sim.her2.therapies.Drug.unit`
+    of a dose as the user wrote it; default: the unit of the drug's standard dose).
     """
     drug = therapy_library().get(therapy)
     grid = np.asarray(dose_grid(drug.standard_dose) if doses_nM is None else doses_nM, dtype=float)
@@ -164,4 +204,6 @@ def dose_response(
     cells = [Cell(context, f"{drug.name}@{d:g}nM{extra}", {"dose_nM": float(d)}) for d in grid]
     table = evaluate_cells(cells, samples=samples, target_se=target_se, readouts=(readout,), seed=seed)
     fit = fit_hill(table["dose_nM"], table["effect"])
-    return DoseResponse(table["context"].iloc[0], drug.name, readout, table.drop(columns="therapy"), fit)
+    background = therapy_library().regimen(background or None).label if background else ""
+    return DoseResponse(table["context"].iloc[0], drug.name, readout, table.drop(columns="therapy"), fit, background,
+                        unit or drug.unit())  # fmt: skip

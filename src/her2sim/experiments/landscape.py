@@ -4,7 +4,8 @@ The contexts and therapies are data (``data/landscape.yaml``). Each therapy is g
 multiple of its standard dose (one column per multiple when ``doses > 1``; every grid holds
 the standard dose, see :func:`dose_multiples`), every cell in one batch or on Dask.
 :func:`rescues` reads the answer off the table at the standard dose: for each context, the
-best single agent and the best combination.
+best single agent and the best combination; :func:`her2sim.report.plots.landscape_figure`
+draws the table at the standard dose.
 
 Examples
 --------
@@ -29,9 +30,9 @@ import pandas as pd
 
 from her2sim.errors import ConfigError, ModelFormatError
 from her2sim.experiments.cells import Cell
-from her2sim.formats._io import read_yaml, save_figure
+from her2sim.formats._io import read_yaml
 
-__all__ = ["LandscapeSpec", "dose_multiples", "heatmap", "landscape_cells", "landscape_spec", "rescues"]
+__all__ = ["LandscapeSpec", "dose_multiples", "landscape_cells", "landscape_spec", "rescues"]
 
 
 @dataclass(frozen=True)
@@ -124,22 +125,3 @@ def rescues(table: pd.DataFrame, readout: str = "proliferation") -> pd.DataFrame
             }
         )
     return pd.DataFrame.from_records(rows)
-
-
-def heatmap(table: pd.DataFrame, path: str | os.PathLike[str], readout: str = "proliferation") -> None:
-    """Write a PNG heatmap of effects at the standard dose: mechanisms x therapies."""
-    import matplotlib.pyplot as plt
-
-    part = table[(table["readout"] == readout) & np.isclose(table["dose_multiple"], 1.0)]
-    grid = part.pivot_table(index="mechanism", columns="regimen", values="effect", sort=False)
-    fig, ax = plt.subplots(figsize=(max(8, 0.42 * grid.shape[1] + 4), max(4, 0.42 * grid.shape[0] + 2)))
-    image = ax.imshow(grid.to_numpy(), cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=8)
-    for (i, j), value in np.ndenumerate(grid.to_numpy()):
-        if np.isfinite(value):
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6)
-    fig.colorbar(image, ax=ax, label=f"effect on {readout} (1 - treated/untreated)")
-    ax.set_title("Resistance landscape: green = response, red = resistance")
-    fig.tight_layout()
-    save_figure(fig, path, dpi=130)

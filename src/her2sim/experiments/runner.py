@@ -37,7 +37,7 @@ from her2sim.experiments.cells import Cell, evaluate_cells
 from her2sim.formats._io import atomic_write
 from her2sim.her2.scenario import READOUTS
 
-__all__ = ["Job", "dask_client", "output_dir", "run_cells", "run_parts"]
+__all__ = ["Job", "close_client", "dask_client", "output_dir", "run_cells", "run_parts"]
 
 _MANIFEST = "_manifest.json"
 #: The key-value metadata entry of a part that holds its chunk's fingerprint.
@@ -138,6 +138,28 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any
     return Client(cluster)
 
 
+def close_client(client: Any, cluster: bool = True) -> None:
+    """Close a Dask client and, with ``cluster``, the local cluster it made.
+
+    Shutting a local cluster down may log that a worker process was still alive and had to
+    be killed (``distributed.nanny``), or that connections closed under it: routine at the
+    end of a run, and not the user's concern, so the ``distributed`` loggers say only errors
+    while it closes. Their levels are put back afterwards.
+    """
+    loggers = [logging.getLogger(name) for name in ("distributed", "distributed.nanny", "distributed.worker")]
+    levels = [logger.level for logger in loggers]
+    local = getattr(client, "cluster", None) if cluster else None
+    try:
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        client.close()
+        if local is not None:
+            local.close()
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 def output_dir(path: str | os.PathLike[str]) -> Path:
     """``path`` as a directory that results can be written to, made if missing.
 
@@ -185,12 +207,14 @@ def _manifest_fingerprint(manifest: Path) -> str:
 @dataclass(frozen=True)
 class Job:
     """One part of a run: a picklable function and its arguments, the fingerprint of what it
-    computes, and the rows its table must have."""
+    computes, the rows its table must have, and its ``size`` in units of work (cells for
+    :func:`run_cells`), which progress counts."""
 
     function: Callable[..., pd.DataFrame]
     arguments: tuple[Any, ...]
     key: str
     rows: int
+    size: int = 1
 
 
 def run_parts(
@@ -215,7 +239,9 @@ def run_parts(
         An existing ``distributed.Client`` (otherwise one is made from ``scheduler`` or a
         local cluster of ``workers`` processes, and closed at the end).
     progress:
-        Called with (parts done, parts in all) as parts are written, resumed ones included.
+        Called with (work done, work in all) as parts are written, resumed ones included,
+        counted in the jobs' sizes (cells for :func:`run_cells`, so a part of many cells
+        counts for them all and the rate, hence an estimate of the time left, stays even).
     notice:
         Called with one line for each existing part that is not kept (damaged, or of another
         run or chunk size), naming the part and why; that part is computed again.
@@ -224,9 +250,10 @@ def run_parts(
     _claim(out, fingerprint, len(jobs))
     parts = [out / f"part-{i:05d}.parquet" for i in range(len(jobs))]
     todo = [i for i, p in enumerate(parts) if not _kept(p, jobs[i].key, jobs[i].rows, notice)]
-    done = len(jobs) - len(todo)
+    total = sum(job.size for job in jobs)
+    done = total - sum(jobs[i].size for i in todo)
     if progress:
-        progress(done, len(jobs))
+        progress(done, total)
     if todo:
         own = client is None
         client = client or dask_client(scheduler, workers)
@@ -237,15 +264,12 @@ def run_parts(
             for future in as_completed(futures):
                 i = futures[future]
                 _write_part(future.result(), parts[i], jobs[i].key)
-                done += 1
+                done += jobs[i].size
                 if progress:
-                    progress(done, len(jobs))
+                    progress(done, total)
         finally:
             if own:
-                cluster = getattr(client, "cluster", None)
-                client.close()
-                if cluster is not None:
-                    cluster.close()
+                close_client(client)
     return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
 
 
@@ -274,7 +298,7 @@ def run_cells(
     rows_per_cell = len(readouts if readouts is not None else READOUTS)
     jobs = [
         Job(_evaluate_chunk, (chunk, settings), _fingerprint(chunk, {**settings, "run": fingerprint}),
-            len(chunk) * rows_per_cell)
+            len(chunk) * rows_per_cell, len(chunk))
         for chunk in _chunks(cells, chunk_size)
     ]  # fmt: skip
     return run_parts(jobs, out_dir, fingerprint, **run)

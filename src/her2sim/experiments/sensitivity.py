@@ -34,7 +34,18 @@ from her2sim.her2.perturbation import Perturbation
 from her2sim.her2.posterior import default_posterior
 from her2sim.her2.scenario import calibrated_default
 
-__all__ = ["Factor", "Space", "Target", "evaluate", "her2_space", "morris", "read_space", "robust_validation", "sobol"]
+__all__ = [
+    "Factor",
+    "Space",
+    "Target",
+    "evaluate",
+    "factor_label",
+    "her2_space",
+    "morris",
+    "read_space",
+    "robust_validation",
+    "sobol",
+]
 
 _KINDS = tuple(Perturbation.KINDS)
 Progress = Callable[[int, int], None]
@@ -55,6 +66,11 @@ class Factor:
     @property
     def name(self) -> str:
         return f"{self.kind}:{self.target}"
+
+    @property
+    def label(self) -> str:
+        """The factor in words, for a figure: see :func:`factor_label`."""
+        return factor_label(self.name)
 
     def centred(self, value: float) -> Factor:
         """The factor with its nominal moved to ``value`` and its bounds moved with it (the same
@@ -93,6 +109,46 @@ class Space:
     def perturbation(self, values: np.ndarray) -> Perturbation:
         """The perturbation that sets each factor to its value (natural units)."""
         return Perturbation.from_factors({f.name: v for f, v in zip(self.factors, values, strict=True)})
+
+    def for_target(self, target: Target) -> Space:
+        """The factors that can move ``target``: a drug's potency only when the regimen gives
+        it, an alteration's strength only when the context carries it (in any clone).
+
+        The others leave the target exactly where it is, so they would only cost simulations
+        and crowd a chart with zeros.
+
+        >>> space = her2_space(calibrated=False)
+        >>> kept = space.for_target(Target("ERBB2:amp", "lapatinib"))
+        >>> [f.name for f in kept.factors if f.kind in ("potency", "alteration")]
+        ['potency:lapatinib']
+        """
+        from her2sim.her2.alterations import alteration_library
+        from her2sim.her2.therapies import therapy_library
+
+        drugs = {drug.name for drug, _ in therapy_library().regimen(target.therapy or None).doses}
+        pending, present = [alteration_library().context(target.context)], set()
+        while pending:
+            context = pending.pop()
+            present |= {a.name for a in context.alterations}
+            pending += [clone for _, clone in context.clones]
+        keep = {"potency": drugs, "alteration": present}
+        return Space(tuple(f for f in self.factors if f.kind not in keep or f.target in keep[f.kind]))
+
+
+#: What a factor of each kind moves, in words.
+_KIND_WORDS = {"parameter": "parameter", "rate": "rate", "potency": "potency", "alteration": "strength"}
+
+
+def factor_label(name: str) -> str:
+    """A factor's name (``kind:target``) in words: its target, then what is moved.
+
+    >>> factor_label("parameter:IGF1R"), factor_label("potency:lapatinib"), factor_label("alteration:PIK3CA:H1047R")
+    ('IGF1R parameter', 'lapatinib potency', 'PIK3CA:H1047R strength')
+    >>> factor_label("rate:AKT"), factor_label("unknown")
+    ('AKT rate', 'unknown')
+    """
+    kind, _, target = name.partition(":")
+    return f"{target} {_KIND_WORDS[kind]}" if kind in _KIND_WORDS and target else name
 
 
 def _factor(raw: Any, i: int, spread: float, source: str) -> Factor:
@@ -252,7 +308,8 @@ def morris(space: Space, target: Target, trajectories: int = 10, samples: int = 
     problem = space.problem()
     rows = sample.sample(problem, trajectories, num_levels=4, seed=seed)
     y = evaluate(space, rows, target, samples, progress, client)
-    result = analyze.analyze(problem, rows, y, num_levels=4, seed=seed)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a target no factor moves gives indices of 0
+        result = analyze.analyze(problem, rows, y, num_levels=4, seed=seed)
     frame = pd.DataFrame({"factor": problem["names"], "mu_star": result["mu_star"],
                           "mu_star_conf": result["mu_star_conf"], "sigma": result["sigma"]})  # fmt: skip
     return frame.sort_values("mu_star", ascending=False, kind="stable").reset_index(drop=True)
@@ -267,7 +324,8 @@ def sobol(space: Space, target: Target, base: int = 64, samples: int = 1000, see
     problem = space.problem()
     rows = sample.sample(problem, base, calc_second_order=False, seed=seed)
     y = evaluate(space, rows, target, samples, progress, client)
-    result = analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+    with np.errstate(divide="ignore", invalid="ignore"):  # SALib normalises by the spread, 0 for a flat target
+        result = analyze.analyze(problem, y, calc_second_order=False, seed=seed)
     frame = pd.DataFrame({"factor": problem["names"], "S1": result["S1"], "S1_conf": result["S1_conf"],
                           "ST": result["ST"], "ST_conf": result["ST_conf"]})  # fmt: skip
     return frame.sort_values("ST", ascending=False, kind="stable").reset_index(drop=True)
@@ -316,7 +374,8 @@ def robust_validation(
     effects = np.array([run(space.perturbation(space.natural(r)))["effect"].to_numpy() for r in design])
     records = []
     for k, row in enumerate(nominal.itertuples(index=False)):
-        mu = analyze_morris.analyze(problem, design, effects[:, k], num_levels=4, seed=seed)["mu_star"]
+        with np.errstate(divide="ignore", invalid="ignore"):  # a row no factor moves gives mu* of 0
+            mu = analyze_morris.analyze(problem, design, effects[:, k], num_levels=4, seed=seed)["mu_star"]
         order = np.argsort(mu)[::-1][:3]
         fraction = float(passes[:, k].mean())
         records.append({"id": row.id, "context": row.context, "therapy": row.therapy, "expected": row.expected,

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -131,7 +132,8 @@ class ScenarioResult:
     per readout with the steady-state ``untreated`` and ``treated`` values, the ``effect`` and
     the values' standard errors;
     ``nodes`` gives every node's steady-state probability in both conditions, which shows
-    the pathway that stays on under treatment.
+    the pathway that stays on under treatment; ``node_timecourse`` every node's probability
+    over time, columns (condition, node).
     """
 
     context: str
@@ -139,6 +141,19 @@ class ScenarioResult:
     timecourse: pd.DataFrame
     summary: pd.DataFrame
     nodes: pd.DataFrame
+    node_timecourse: pd.DataFrame | None = None
+
+    def trajectories(self, condition: str) -> pd.DataFrame:
+        """One column per readout (``proliferation``, ...) and per node (``AKT``, ...), indexed
+        by time, under ``condition`` (``treated`` or ``untreated``)."""
+        if condition not in ("treated", "untreated"):
+            raise UnknownNameError("condition", condition, ["treated", "untreated"])
+        part = self.timecourse[self.timecourse["condition"] == condition]
+        wide = part.pivot(index="time", columns="readout", values="probability")[list(READOUTS)]
+        if self.node_timecourse is not None:
+            wide = wide.join(self.node_timecourse[condition])
+        wide.columns.name = None
+        return wide
 
     def still_on(self) -> pd.Series:
         """Signalling nodes the regimen leaves on (see :func:`still_on`)."""
@@ -173,10 +188,18 @@ class Her2Simulator:
     mentions a scenario twice simulates it once.
     """
 
-    def __init__(self, config: SimulationConfig | None = None, perturbation: Perturbation | None = None) -> None:
+    def __init__(
+        self,
+        config: SimulationConfig | None = None,
+        perturbation: Perturbation | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         """``perturbation`` moves the model's assumptions; without one, the calibrated default
         applies (the best member of the shipped posterior, :mod:`her2sim.her2.posterior`).
-        ``Perturbation()`` gives the model with ``her2.cfg``'s values, uncalibrated."""
+        ``Perturbation()`` gives the model with ``her2.cfg``'s values, uncalibrated.
+        ``progress`` is called with (trajectories done, trajectories in all) as each batch of
+        scenarios runs."""
+        self.progress = progress
         self.model = load_model()
         self.config = config or load_config()
         self.perturbation = perturbation if perturbation is not None else calibrated_default()
@@ -231,7 +254,8 @@ class Her2Simulator:
             if key not in self._cache:
                 todo.setdefault(key, (c, r, b))
         jobs = [(key, w, s) for key, (c, r, b) in todo.items() for w, s in self.engine_scenarios(c, r, b)]
-        results = simulate_batch(self._compiled, [s for _, _, s in jobs], self.config) if jobs else []
+        results = simulate_batch(self._compiled, [s for _, _, s in jobs], self.config,
+                                 progress=self._counter(len(jobs))) if jobs else []  # fmt: skip
         pooled: dict[tuple[object, ...], _Run] = {}
         for (key, weight, _), result in zip(jobs, results, strict=True):
             late = result.late_nodes(include_internal=True)
@@ -239,6 +263,23 @@ class Her2Simulator:
             pooled[key] = run if key not in pooled else pooled[key].plus(run)
         self._cache.update(pooled)
         return [self._cache[key] for key in keys]
+
+    def _counter(self, scenarios: int) -> Callable[[int], None] | None:
+        """The engine's progress (trajectories finished, from any thread) as running totals
+        over a batch of ``scenarios``, for :attr:`progress`."""
+        report = self.progress
+        if report is None:
+            return None
+        total, done, lock = scenarios * self.config.sample_count, 0, threading.Lock()
+        report(0, total)
+
+        def step(finished: int) -> None:
+            nonlocal done
+            with lock:
+                done += finished
+                report(done, total)
+
+        return step
 
     def readouts_with_bystander(
         self, pairs: Sequence[tuple[Context, Regimen]], bystander: Sequence[float]
@@ -296,7 +337,9 @@ class Her2Simulator:
             frames.append(long.rename(columns={wide.index.name or "index": "time"}))
         nodes = pd.DataFrame({"untreated": untreated, "treated": treated})
         nodes.index.name = "node"
-        return ScenarioResult(context.label, regimen.label, pd.concat(frames, ignore_index=True), summary, nodes)
+        node_timecourse = pd.concat({"untreated": untreated_tc, "treated": treated_tc}, axis=1)
+        return ScenarioResult(context.label, regimen.label, pd.concat(frames, ignore_index=True), summary, nodes,
+                              node_timecourse)  # fmt: skip
 
 
 def _readout_series(frame: pd.DataFrame, name: str) -> pd.Series:

@@ -34,7 +34,9 @@ from her2sim.formats._io import read_yaml
 from her2sim.her2._library import NamedLibrary
 
 __all__ = [
+    "NANOMOLAR",
     "Binding",
+    "DoseUnit",
     "Drug",
     "Payload",
     "Regimen",
@@ -67,6 +69,42 @@ def parse_concentration(text: str, molecular_weight: float | None = None) -> flo
             raise ConfigError(f"dose {text!r} is a mass concentration but the molecular weight is unknown")
         return value * _MASS[unit] / molecular_weight * 1e9  # g/L -> mol/L -> nM
     raise ConfigError(f"dose {text!r}: unknown unit {match.group(2)!r} ({_UNITS_HINT})")
+
+
+#: How each unit is written in tables and on axes.
+_UNIT_NAMES = {"pm": "pM", "nm": "nM", "um": "µM", "µm": "µM", "μm": "µM", "mm": "mM", "m": "M", "ng/ml": "ng/mL",
+               "ug/ml": "µg/mL", "µg/ml": "µg/mL", "μg/ml": "µg/mL", "mg/ml": "mg/mL", "g/l": "g/L",
+               "mg/l": "mg/L"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DoseUnit:
+    """A unit doses are shown in: its name and the nM that one of it is (see :meth:`Drug.unit`).
+
+    >>> unit = DoseUnit("µM", 1000.0)
+    >>> unit.of(250.0), unit.format(2500.0)
+    (0.25, '2.5 µM')
+    """
+
+    name: str
+    nM: float
+
+    def of(self, dose_nM: float) -> float:
+        """A dose in nM in this unit."""
+        return dose_nM / self.nM
+
+    def number(self, dose_nM: float) -> str:
+        """A dose in nM as a number in this unit: three significant digits, no exponent from 1000
+        to a million."""
+        value = self.of(dose_nM)
+        return f"{value:.0f}" if 1000 <= abs(value) < 1e6 else f"{value:.3g}"
+
+    def format(self, dose_nM: float) -> str:
+        """``2.5 µM``: a dose in nM written in this unit (``3x`` for multiples of the standard dose)."""
+        return f"{self.number(dose_nM)}x" if self.name == "x" else f"{self.number(dose_nM)} {self.name}"
+
+
+NANOMOLAR = DoseUnit("nM", 1.0)
 
 
 def _molecular_weight(text: str) -> float:
@@ -156,6 +194,25 @@ class Drug:
                 raise ConfigError(f"{self.name}: dose {text!r} must be >= 0")
             return multiple * self.standard_dose
         return parse_concentration(text, self.molecular_weight)
+
+    def unit(self, text: str | None = None) -> DoseUnit:
+        """The unit of a dose as written (``1uM``: µM, ``10ug/mL``: µg/mL, ``2x``: multiples of
+        the standard dose); without one, the unit of the drug's standard dose.
+
+        >>> drug = therapy_library().get("trastuzumab")
+        >>> drug.unit().name, round(drug.unit().nM, 3), drug.unit("2x").name
+        ('µg/mL', 6.757, 'x')
+        """
+        text = (text if text is not None else self.standard_dose_text).strip().lower()
+        if text.endswith("x"):
+            return DoseUnit("x", self.standard_dose)
+        match = _NUMBER_UNIT.match(text)
+        unit = (match.group(2) or "nm").replace(" ", "") if match else "nm"
+        if unit in _MOLAR:
+            return DoseUnit(_UNIT_NAMES[unit], _MOLAR[unit])
+        if unit in _MASS and self.molecular_weight:
+            return DoseUnit(_UNIT_NAMES[unit], _MASS[unit] / self.molecular_weight * 1e9)
+        return NANOMOLAR
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +23,8 @@ from her2sim.report.html import HtmlReport
 
 __all__ = ["build_report"]
 
-Progress = Callable[[str], None]
+#: Called with (sections done, sections in all, the section starting).
+Progress = Callable[[int, int, str], None]
 
 
 def build_report(
@@ -43,24 +43,39 @@ def build_report(
     """Simulate and write the report for ``alterations`` under ``therapy``; with ``ensemble``
     members of the calibrated posterior, the scenario and the validation also carry credible
     intervals and the share of the ensemble behind each call. ``trial`` (a shipped design, or
-    None) adds a virtual trial of ``trial_patients`` patients per arm."""
+    None) adds a virtual trial of ``trial_patients`` patients per arm. ``progress`` hears of
+    each section as it starts, and of the end (``done``)."""
     from her2sim import __version__
     from her2sim.experiments.cells import evaluate_cells
     from her2sim.experiments.combinations import combination_cells, score_matrix
     from her2sim.experiments.doseresponse import dose_response
-    from her2sim.experiments.landscape import heatmap, landscape_cells, landscape_spec, rescues
+    from her2sim.experiments.landscape import landscape_cells, landscape_spec, rescues
     from her2sim.experiments.sensitivity import Target, her2_space, morris
     from her2sim.her2.ensemble import members as posterior_members
     from her2sim.her2.ensemble import scenario_ensemble, validate_ensemble
     from her2sim.her2.scenario import Her2Simulator
     from her2sim.her2.validation import read_expectations, validate
-    from her2sim.report.diagram import draw_network
-    from her2sim.report.plots import dose_response_figure, sensitivity_figure, synergy_figure, timecourse_figure
+    from her2sim.report.diagram import network_activity_figure
+    from her2sim.report.plots import (
+        dose_response_figure,
+        landscape_figure,
+        sensitivity_figure,
+        synergy_figure,
+        timecourse_figure,
+    )
     from her2sim.tumour.dynamics import simulate_tumour
-    from her2sim.tumour.plots import plot_tumour
+    from her2sim.tumour.plots import tumour_figure
     from her2sim.tumour.spec import Line, read_tumour
 
-    say = progress or (lambda _: None)
+    sections = ["scenario", *(["ensemble"] if ensemble else []), "network", "dose-response", "landscape", "synergy",
+                "sensitivity", "tumour", *(["trial"] if trial else []), "validation"]  # fmt: skip
+
+    def say(section: str) -> None:
+        if progress is not None and section in sections:
+            progress(sections.index(section), len(sections), section)
+        elif progress is not None:  # the end
+            progress(len(sections), len(sections), "")
+
     sim = Her2Simulator(load_config(samples=samples))
     regimen = sim.regimen(therapy)
     tumour_spec = read_tumour(tumour)  # read everything the user named before simulating
@@ -68,102 +83,100 @@ def build_report(
     table_path = validation_table or data_path("expectations.tsv")
     rows = read_expectations(table_path, sim)
     doc = HtmlReport(f"her2sim report: {sim.context(alterations).label} under {regimen.label}")
-    with tempfile.TemporaryDirectory() as scratch:
-        work = Path(scratch)
+    say("scenario")
+    result = sim.run(alterations, regimen)
+    doc.heading("Scenario")
+    intro = f"Context {result.context}; therapy {result.regimen}."
+    doc.text(f"{intro} Steady-state readouts (mean over the second half of the run) with standard errors, "
+             "and the effect against the context untreated.")  # fmt: skip
+    doc.table(result.summary.reset_index())
+    on = result.still_on()
+    doc.text(f"Growth index {result.growth_index:.3f}. Signalling left on under treatment: "
+             + (", ".join(on.index) or "none") + ".")  # fmt: skip
+    if ensemble:
+        say("ensemble")
+        members = posterior_members(ensemble)
+        spread = scenario_ensemble(alterations, therapy, members, sim.config)
+        doc.text(f"Over {ensemble} members of the calibrated posterior: medians with 90% credible intervals "
+                 "(low, high), and the share of the ensemble calling each class.")  # fmt: skip
+        doc.table(spread.reset_index().round(3))
 
-        say("scenario")
-        result = sim.run(alterations, regimen)
-        doc.heading("Scenario")
-        intro = f"Context {result.context}; therapy {result.regimen}."
-        doc.text(f"{intro} Steady-state readouts (mean over the second half of the run) with standard errors, "
-                 "and the effect against the context untreated.")  # fmt: skip
-        doc.table(result.summary.reset_index())
-        on = result.still_on()
-        doc.text(f"Growth index {result.growth_index:.3f}. Signalling left on under treatment: "
-                 + (", ".join(on.index) or "none") + ".")  # fmt: skip
-        if ensemble:
-            say("ensemble")
-            members = posterior_members(ensemble)
-            spread = scenario_ensemble(alterations, therapy, members, sim.config)
-            doc.text(f"Over {ensemble} members of the calibrated posterior: medians with 90% credible intervals "
-                     "(low, high), and the share of the ensemble calling each class.")  # fmt: skip
-            doc.table(spread.reset_index().round(3))
+    say("network")
+    doc.heading("Network")
+    for condition in ("treated", "untreated"):
+        activity = network_activity_figure(result.nodes[condition], f"{result.context}: {condition}")
+        doc.figure(activity, f"Node activity, {condition}")
 
-        say("network")
-        doc.heading("Network")
-        for condition in ("treated", "untreated"):
-            draw_network(result.nodes[condition], work / f"net_{condition}.png", f"{result.context}: {condition}")
-            doc.figure(work / f"net_{condition}.png", f"Node activity, {condition}")
+    doc.heading("Phenotype time courses")
+    doc.figure(timecourse_figure(result), "Proliferation and apoptosis over time")
 
-        doc.heading("Phenotype time courses")
-        doc.figure(timecourse_figure(result), "Proliferation and apoptosis over time")
+    say("dose-response")
+    doc.heading("Dose-response")
+    fits = []
+    for drug, _ in regimen.doses:
+        curve = dose_response(alterations, drug.name, samples=samples)
+        doc.figure(dose_response_figure(curve), f"{drug.name} in {curve.context}")
+        fits.append({"therapy": drug.name, **curve.fit.as_dict()})
+    if fits:
+        doc.table(pd.DataFrame(fits))
 
-        say("dose-response")
-        doc.heading("Dose-response")
-        fits = []
-        for drug, _ in regimen.doses:
-            curve = dose_response(alterations, drug.name, samples=samples)
-            doc.figure(dose_response_figure(curve), f"{drug.name} in {curve.context}")
-            fits.append({"therapy": drug.name, **curve.fit.as_dict()})
-        if fits:
-            doc.table(pd.DataFrame(fits))
+    say("landscape")
+    spec = landscape_spec()
+    table = evaluate_cells(landscape_cells(spec), samples=samples, readouts=("proliferation",))
+    doc.heading("Resistance landscape")
+    doc.figure(landscape_figure(table), "Effect of each therapy (columns) on each mechanism (rows)")
+    doc.table(rescues(table))
 
-        say("landscape")
-        spec = landscape_spec()
-        table = evaluate_cells(landscape_cells(spec), samples=samples, readouts=("proliferation",))
-        doc.heading("Resistance landscape")
-        heatmap(table, work / "landscape.png")
-        doc.figure(work / "landscape.png", "Effect of each therapy (columns) on each mechanism (rows)")
-        doc.table(rescues(table))
+    say("synergy")
+    pair = [d.name for d, _ in regimen.doses][:2]
+    if len(pair) < 2:
+        pair = [pair[0] if pair else "trastuzumab", "alpelisib" if "alpelisib" not in pair else "lapatinib"]
+    matrix = evaluate_cells(combination_cells([alterations], pair, 4), samples=samples, readouts=("proliferation",))
+    doc.heading("Synergy")
+    scores = score_matrix(matrix)
+    doc.figure(synergy_figure(matrix, f"{pair[0]} x {pair[1]} in {result.context}"),
+               "Effect over the dose matrix, and its excess over Bliss independence")  # fmt: skip
+    doc.table(scores)
 
-        say("synergy")
-        pair = [d.name for d, _ in regimen.doses][:2]
-        if len(pair) < 2:
-            pair = [pair[0] if pair else "trastuzumab", "alpelisib" if "alpelisib" not in pair else "lapatinib"]
-        matrix = evaluate_cells(combination_cells([alterations], pair, 4), samples=samples, readouts=("proliferation",))
-        doc.heading("Synergy")
-        scores = score_matrix(matrix)
-        doc.figure(synergy_figure(matrix, f"{pair[0]} x {pair[1]} in {result.context}"), "Effect over the dose matrix")
-        doc.table(scores)
+    say("sensitivity")
+    doc.heading("Sensitivity")
+    target = Target(alterations, therapy)
+    screened = morris(her2_space().for_target(target), target, trajectories=4, samples=min(samples, 500))
+    doc.figure(sensitivity_figure(screened, f"Effect of {regimen.label}: Morris screening"),
+               "Assumptions that move the therapy's effect most (declared space, spread 3)")  # fmt: skip
+    doc.table(screened.head(10))
 
-        say("sensitivity")
-        doc.heading("Sensitivity")
-        screened = morris(her2_space(), Target(alterations, therapy), trajectories=4, samples=min(samples, 500))
-        doc.figure(sensitivity_figure(screened, f"Effect of {regimen.label}: Morris screening"),
-                   "Assumptions that move the therapy's effect most (declared space, spread 3)")  # fmt: skip
-        doc.table(screened.head(10))
+    say("tumour")
+    doc.heading("Tumour")
+    lines = (Line(therapy, 0.0), Line("T-DXd", "progression"))
+    course = simulate_tumour(tumour_spec.with_schedule(lines), 730, simulator=sim)
+    doc.figure(tumour_figure(course), f"{course.tumour}: {therapy}, then T-DXd at progression")
+    doc.table(course.lines)
+    doc.text(f"Best response {course.best_response}; time to progression {course.time_to_progression:g} days.")
 
-        say("tumour")
-        doc.heading("Tumour")
-        lines = (Line(therapy, 0.0), Line("T-DXd", "progression"))
-        course = simulate_tumour(tumour_spec.with_schedule(lines), 730, simulator=sim)
-        plot_tumour(course, work / "tumour.png")
-        doc.figure(work / "tumour.png", f"{course.tumour}: {therapy}, then T-DXd at progression")
-        doc.table(course.lines)
-        doc.text(f"Best response {course.best_response}; time to progression {course.time_to_progression:g} days.")
+    if trial_design is not None:
+        say("trial")
+        _trial_section(doc, trial_design, trial_patients, min(samples, 200))
 
-        if trial_design is not None:
-            say("trial")
-            _trial_section(doc, trial_design, trial_patients, min(samples, 200))
-
-        say("validation")
-        checked = validate(rows, sim)
-        doc.heading("Validation against the literature")
-        passed = int(checked["passed"].sum())
-        doc.text(f"{passed} of {len(checked)} findings reproduced ({Path(table_path).name}).")
-        shown = checked.assign(result=checked["passed"].map({True: "pass", False: "FAIL"})).drop(columns="passed")
-        if ensemble:
-            shares = validate_ensemble(rows, members, sim.config)[["id", "pass_share"]]
-            shown = shown.merge(shares, on="id")
-            robust = int((shares["pass_share"] >= 0.9).sum())
-            doc.text(f"{robust} of {len(shares)} findings pass in at least 90% of {ensemble} posterior members.")
-        doc.table(shown, classes={"pass": "pass", "FAIL": "fail"})
+    say("validation")
+    checked = validate(rows, sim)
+    doc.heading("Validation against the literature")
+    passed = int(checked["passed"].sum())
+    doc.text(f"{passed} of {len(checked)} findings reproduced ({Path(table_path).name}).")
+    shown = checked.assign(result=checked["passed"].map({True: "pass", False: "FAIL"})).drop(columns="passed")
+    if ensemble:
+        shares = validate_ensemble(rows, members, sim.config)[["id", "pass_share"]]
+        shown = shown.merge(shares, on="id")
+        robust = int((shares["pass_share"] >= 0.9).sum())
+        doc.text(f"{robust} of {len(shares)} findings pass in at least 90% of {ensemble} posterior members.")
+    doc.table(shown, classes={"pass": "pass", "FAIL": "fail"})
 
     doc.heading("Provenance")
     stamp = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     doc.text(f"her2sim {__version__}; {samples} trajectories per scenario, seed {sim.config.seed}; built {stamp}.",
              note=True)  # fmt: skip
     doc.write(path)
+    say("done")
 
 
 def _trial_design(name: str | None):  # type: ignore[no-untyped-def]

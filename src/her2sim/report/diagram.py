@@ -2,8 +2,8 @@
 
 The layout is data (``her2/data/layout.tsv``): each node's layer, from the cell surface to the
 phenotypes, and its side (PI3K-AKT on the left, RAS-MAPK and ER on the right), as in the
-figure. Edges are the model's signed regulations (arrows for activation, bars for
-inhibition); dashed grey edges are influences through rates only (masking, drug damage).
+figure. Edges are the model's signed regulations (blue arrows for activation, vermillion bars
+for inhibition); dashed grey edges are influences through rates only (masking, drug damage).
 """
 
 from __future__ import annotations
@@ -11,12 +11,17 @@ from __future__ import annotations
 import os
 
 import pandas as pd
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from her2sim.formats._io import save_figure
 from her2sim.her2.model import data_path, load_model
 from her2sim.model.graph import signed_edges
+from her2sim.report._style import SEQUENTIAL, ink_on, new_figure, styled
+from her2sim.report.network import EDGE_STYLES
 
-__all__ = ["draw_network", "layout_positions"]
+__all__ = ["draw_network", "layout_positions", "network_activity_figure"]
 
 
 def layout_positions() -> dict[str, tuple[float, float]]:
@@ -28,9 +33,15 @@ def layout_positions() -> dict[str, tuple[float, float]]:
     return {row.node: (float(row.side), -float(row.layer)) for row in table.itertuples(index=False)}
 
 
-def draw_network(activity: pd.Series | None, path: str | os.PathLike[str], title: str = "") -> None:
-    """Write a PNG (or SVG, by suffix) of the network, nodes coloured by ``activity`` (0-1)."""
-    import matplotlib.pyplot as plt
+@styled
+def network_activity_figure(activity: pd.Series | None, title: str = "") -> Figure:
+    """The network in the layout of ``layout.tsv``, nodes coloured by ``activity`` (0-1, viridis).
+
+    Activation is a blue arrow and inhibition a vermillion bar (as in
+    :func:`~her2sim.report.network.network_figure`); influences through rates only are dashed grey.
+    """
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
     from matplotlib.patches import FancyArrowPatch
 
     model = load_model()
@@ -38,8 +49,9 @@ def draw_network(activity: pd.Series | None, path: str | os.PathLike[str], title
     missing = set(model.names) - set(positions)
     if missing:
         raise ValueError(f"layout.tsv lacks node(s) {', '.join(sorted(missing))}")
-    fig, ax = plt.subplots(figsize=(13, 10))
-    cmap = plt.get_cmap("RdYlGn")
+    fig = new_figure(figsize=(14, 10.5), layout="constrained")
+    ax = fig.subplots()
+    cmap, norm = colormaps[SEQUENTIAL], Normalize(0, 1)
     logical = {(a, b) for a, b, _ in signed_edges(model)}
     for target in model.names:
         for source in sorted(model.regulators(target) - {target}):
@@ -50,21 +62,28 @@ def draw_network(activity: pd.Series | None, path: str | os.PathLike[str], title
     for source, target, sign in signed_edges(model):
         if source == target:
             continue
-        style = {1: ("-|>", "#2f6f3e"), -1: ("-[", "#b03030"), 0: ("-", "#888888")}[sign]
-        arrow = FancyArrowPatch(positions[source], positions[target], arrowstyle=style[0], color=style[1],
-                                mutation_scale=10, lw=0.8, alpha=0.55, shrinkA=14, shrinkB=14,
+        style, colour, line, _ = EDGE_STYLES[sign]
+        arrow = FancyArrowPatch(positions[source], positions[target], arrowstyle=style, color=colour, ls=line,
+                                mutation_scale=10, lw=0.9, alpha=0.6, shrinkA=14, shrinkB=14,
                                 connectionstyle="arc3,rad=0.08")  # fmt: skip
         ax.add_patch(arrow)
     for name, (x, y) in positions.items():
         value = None if activity is None else float(activity.get(name, float("nan")))
-        colour = "#dddddd" if value is None or value != value else cmap(value)
-        ax.text(x, y, name if value is None else f"{name}\n{value:.2f}", ha="center", va="center", fontsize=7.5,
-                bbox={"boxstyle": "round,pad=0.35", "fc": colour, "ec": "#333333", "lw": 0.6})  # fmt: skip
+        face = "#dddddd" if value is None or value != value else cmap(norm(value))
+        box = {"boxstyle": "round,pad=0.35", "fc": face, "ec": "#333333", "lw": 0.6}
+        label = name if value is None else f"{name}\n{value:.2f}"
+        ax.text(x, y, label, ha="center", va="center", fontsize=9, color=ink_on(face), bbox=box)
     ax.set_axis_off()
-    ax.set_title(title or "HER2 network", fontsize=11)
-    ax.margins(0.06)
+    ax.set_title(title or "HER2 network", loc="left")
+    ax.margins(0.05)
+    handles = [Line2D([], [], color=c, ls=ls, lw=2, label=text) for _, c, ls, text in EDGE_STYLES.values()]
+    handles.append(Line2D([], [], color="#999999", ls="--", lw=1, label="through a rate only"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.01), ncols=4, frameon=False)
     if activity is not None:
-        sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
-        fig.colorbar(sm, ax=ax, fraction=0.025, pad=0.01, label="P(active) at steady state")
-    fig.tight_layout()
-    save_figure(fig, path, dpi=110)
+        fig.colorbar(ScalarMappable(norm, cmap), ax=ax, fraction=0.025, pad=0.01, label="P(active) at steady state")
+    return fig
+
+
+def draw_network(activity: pd.Series | None, path: str | os.PathLike[str], title: str = "") -> None:
+    """Write :func:`network_activity_figure` as a PNG (or SVG, by suffix)."""
+    save_figure(network_activity_figure(activity, title), path, dpi=110)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from her2sim.errors import UnknownNameError
 from her2sim.report._style import OKABE_ITO, OTHERS, STYLE, new_figure, styled
@@ -42,7 +43,15 @@ MAX_LINES = 6
 
 
 @styled
-def trajectory_figure(frame: pd.DataFrame, nodes: Sequence[str] | None = None, title: str = "") -> Figure:
+def trajectory_figure(
+    frame: pd.DataFrame,
+    nodes: Sequence[str] | None = None,
+    title: str = "",
+    *,
+    reference: pd.DataFrame | None = None,
+    conditions: tuple[str, str] = ("treated", "untreated"),
+    ylabel: str = "P(node on)",
+) -> Figure:
     """Probability that each node is on, over time (pyMaBoSS's ``plot_trajectory``).
 
     Parameters
@@ -53,12 +62,18 @@ def trajectory_figure(frame: pd.DataFrame, nodes: Sequence[str] | None = None, t
         The nodes to draw, in this order (default: every column).
     title
         Figure title (default "Node trajectories").
+    reference
+        The same nodes under another condition (untreated, say), drawn dashed in each node's
+        colour beside ``frame``'s solid line; ``conditions`` names the two in the legend.
+    ylabel
+        The y-axis title (a readout such as survival is not a node's probability).
 
     Returns
     -------
     Figure
-        Up to :data:`MAX_LINES` nodes share one axes, each in its own colour and dash; more
-        nodes get one small panel each, titled by the node, so 20 or 80 nodes stay apart.
+        Up to :data:`MAX_LINES` nodes share one axes, each in its own colour (and, alone, its
+        own dash); more nodes get one small panel each, titled by the node, so 20 or 80 nodes
+        stay apart.
 
     Examples
     --------
@@ -68,19 +83,27 @@ def trajectory_figure(frame: pd.DataFrame, nodes: Sequence[str] | None = None, t
     """
     names = list(frame.columns) if nodes is None else list(nodes)
     for name in names:
-        if name not in frame.columns:
-            raise UnknownNameError("node", name, [str(c) for c in frame.columns])
+        for table in (frame, reference):
+            if table is not None and name not in table.columns:
+                raise UnknownNameError("node", name, [str(c) for c in table.columns])
     times = frame.index.to_numpy(dtype=float)
     title = title or "Node trajectories"
+    paired = reference is not None
     if len(names) <= MAX_LINES:
         fig = new_figure(figsize=(9, 4.8), layout="constrained")
         ax = fig.subplots()
         for i, name in enumerate(names):
-            ax.plot(times, frame[name].to_numpy(), color=OKABE_ITO[i], ls=("-", "--", "-.", ":")[i % 4], lw=2.2,
-                    label=name)  # fmt: skip
-        ax.set(xlabel=TIME_LABEL, ylabel="P(node on)", ylim=(-0.02, 1.02), xlim=(times[0], times[-1]))
+            dash = "-" if paired else ("-", "--", "-.", ":")[i % 4]
+            ax.plot(times, frame[name].to_numpy(), color=OKABE_ITO[i], ls=dash, lw=2.2, label=name)
+            if reference is not None:
+                ax.plot(reference.index.to_numpy(dtype=float), reference[name].to_numpy(), color=OKABE_ITO[i],
+                        ls="--", lw=1.8)  # fmt: skip
+        ax.set(xlabel=TIME_LABEL, ylabel=ylabel, ylim=(-0.02, 1.02), xlim=(times[0], times[-1]))
         if names:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+            handles, labels = ax.get_legend_handles_labels()
+            if paired:
+                handles, labels = [*handles, *_condition_handles()], [*labels, *conditions]
+            ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         ax.set_title(title, loc="left")
         return fig
     cols = int(np.ceil(np.sqrt(len(names) * 16 / 9)))
@@ -91,7 +114,11 @@ def trajectory_figure(frame: pd.DataFrame, nodes: Sequence[str] | None = None, t
     small = 10 if cols <= 8 else 8
     for ax, name in zip(axes.flat, names, strict=False):
         values = frame[name].to_numpy()
-        ax.fill_between(times, values, color=OKABE_ITO[5], alpha=0.35, lw=0)
+        if reference is None:
+            ax.fill_between(times, values, color=OKABE_ITO[5], alpha=0.35, lw=0)
+        else:
+            ax.plot(reference.index.to_numpy(dtype=float), reference[name].to_numpy(), color=OKABE_ITO[0],
+                    ls="--", lw=1.6)  # fmt: skip
         ax.plot(times, values, color=OKABE_ITO[0], lw=1.8)
         ax.set_title(name, fontsize=small + 1, pad=3)
         ax.set(ylim=(0, 1.05), xlim=(times[0], times[-1]), yticks=[0, 0.5, 1])
@@ -100,9 +127,17 @@ def trajectory_figure(frame: pd.DataFrame, nodes: Sequence[str] | None = None, t
         axes[k // cols, k % cols].remove()
         axes[k // cols - 1, k % cols].tick_params(labelbottom=True)
     fig.supxlabel(TIME_LABEL)
-    fig.supylabel("P(node on)")
+    fig.supylabel(ylabel)
     fig.suptitle(title, x=0.01, ha="left", fontsize=STYLE["axes.titlesize"])
+    if paired:
+        fig.legend(_condition_handles(OKABE_ITO[0]), list(conditions), loc="outside upper right", ncols=2,
+                   frameon=False)  # fmt: skip
     return fig
+
+
+def _condition_handles(colour: str = "0.3") -> list[Line2D]:
+    """Legend keys of the two conditions: a solid and a dashed line."""
+    return [Line2D([], [], color=colour, ls="-", lw=2.2), Line2D([], [], color=colour, ls="--", lw=1.8)]
 
 
 def _state_label(state: str, width: int = 46, lines: int = 3) -> str:

@@ -3,8 +3,9 @@
 Each function takes the per-patient table (or :func:`~her2sim.trials.analysis.subgroup_table`'s
 output) and returns a matplotlib :class:`~matplotlib.figure.Figure` that is not registered with
 pyplot; write it with :func:`her2sim.formats._io.save_figure`. Colours are the Okabe-Ito
-palette, which stays distinct under the common colour-vision deficiencies (Okabe & Ito 2008,
-*Color Universal Design*), and text is sized to be read on a projected slide.
+palette shared by every figure (:data:`her2sim.report._style.OKABE_ITO`, arms in its order),
+which stays distinct under the common colour-vision deficiencies (Okabe & Ito 2008, *Color
+Universal Design*), and text is sized to be read on a projected slide.
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, MultipleLocator, NullFormatter, NullLocator
 
 from her2sim.errors import ConfigError
+from her2sim.report._style import OKABE_ITO
 from her2sim.trials.analysis import SURVIVAL_COLUMNS, _check_survival, _require, _survival_data, km_table
 
 __all__ = ["forest_figure", "km_figure", "swimmer_figure", "waterfall_figure"]
 
-#: Okabe-Ito colours in the order arms get them (yellow last: it is faint on white).
-OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 #: Best overall response colours: blues for responses, grey for stable, vermillion for progression.
 RESPONSE_COLOURS = {"CR": "#0072B2", "PR": "#56B4E9", "SD": "#999999", "PD": "#D55E00"}
 RESPONSE_NAMES = {"CR": "complete response", "PR": "partial response", "SD": "stable disease",
