@@ -12,11 +12,14 @@ import math
 import textwrap
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matplotlib import rc_context
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = [
     "DIVERGING",
@@ -42,8 +45,9 @@ SEQUENTIAL = "viridis"
 #: (positive); the two ends differ in lightness as well as hue.
 DIVERGING = LinearSegmentedColormap.from_list("her2sim_diverging", ["#0072B2", "#FFFFFF", "#D55E00"])
 #: Base font sizes for slides.
-STYLE = {"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "xtick.labelsize": 11, "ytick.labelsize": 11,
-         "legend.fontsize": 11, "axes.spines.top": False, "axes.spines.right": False}  # fmt: skip
+STYLE: dict[RcKeyType, Any] = {"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "xtick.labelsize": 11,
+                                 "ytick.labelsize": 11, "legend.fontsize": 11, "axes.spines.top": False,
+                                 "axes.spines.right": False}  # fmt: skip
 
 
 def styled(build: Callable[..., Figure]) -> Callable[..., Figure]:

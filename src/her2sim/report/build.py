@@ -15,11 +15,15 @@ import datetime as _dt
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from her2sim.her2.model import data_path, load_config
 from her2sim.report.html import HtmlReport
+
+if TYPE_CHECKING:
+    from her2sim.trials.design import TrialDesign
 
 __all__ = ["build_report"]
 
@@ -179,13 +183,13 @@ def build_report(
     say("done")
 
 
-def _trial_design(name: str | None):  # type: ignore[no-untyped-def]
+def _trial_design(name: str | None) -> TrialDesign | None:
     from her2sim.trials.design import design
 
     return None if name is None else design(name)
 
 
-def _trial_section(doc: HtmlReport, trial, patients: int, samples: int) -> None:  # type: ignore[no-untyped-def]
+def _trial_section(doc: HtmlReport, trial: TrialDesign, patients: int, samples: int) -> None:
     """A virtual trial: endpoints per arm, published rows of the trial against the simulation,
     Kaplan-Meier and waterfall plots, and what drove progression."""
     from her2sim.trials.plots import km_figure, waterfall_figure

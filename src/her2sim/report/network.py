@@ -20,6 +20,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import ArrowStyle, FancyArrowPatch, Patch, Rectangle
@@ -115,9 +116,9 @@ def network_figure(model: Model, title: str = "", layout: Mapping[str, tuple[flo
     texts = {}
     for name in model.names:
         face = INPUT if name in inputs else NODE
-        box = {"boxstyle": "round,pad=0.3", "fc": face, "ec": "#444444", "lw": 0.8}
+        frame = {"boxstyle": "round,pad=0.3", "fc": face, "ec": "#444444", "lw": 0.8}
         texts[name] = ax.text(*pos[name], name, ha="center", va="center", fontsize=fontsize, zorder=3,
-                              color="none", bbox=box)  # fmt: skip
+                              color="none", bbox=frame)  # fmt: skip
         ax.text(*pos[name], name, ha="center", va="center", fontsize=fontsize, zorder=5)
     boxes = _boxes(fig, ax, texts)
     # an inhibition ends 7 points outside its target's box, so the bar across its end stays off the box
@@ -136,7 +137,9 @@ def network_figure(model: Model, title: str = "", layout: Mapping[str, tuple[flo
             ax.add_patch(FancyArrowPatch(pos[source], pos[target], patchA=boxes[source],
                                          patchB=bar_ends[target] if sign < 0 else box,
                                          connectionstyle="arc3,rad=0.12", shrinkA=1, shrinkB=1, **common))  # fmt: skip
-    handles = [Line2D([], [], color=c, ls=ls, lw=2, label=text) for _, c, ls, text in EDGE_STYLES.values()]
+    handles: list[Artist] = [
+        Line2D([], [], color=c, ls=ls, lw=2, label=text) for _, c, ls, text in EDGE_STYLES.values()
+    ]
     handles.append(Patch(fc=INPUT, ec="#444444", label="input (keeps its value)"))
     fig.legend(handles=handles, loc="lower center", ncols=4, frameon=False)
     fig.suptitle(title or model.name or "Interaction graph", x=0.01, y=1 - 0.12 / side, ha="left", va="top",

@@ -532,7 +532,7 @@ class _Reader:
 
     def choice(self, data: Any, path: Path, allowed: Sequence[str], what: str) -> str:
         text = str(data).strip() if isinstance(data, (str, int, float)) and not isinstance(data, bool) else None
-        if text not in allowed:
+        if text is None or text not in allowed:
             near = closest(str(data), allowed)
             hint = (
                 (f"did you mean {', '.join(repr(n) for n in near)}? " if near else "")
@@ -602,6 +602,21 @@ class _Reader:
         if criteria is not None and arms is not None:
             self.attempt(self.cohorts, criteria, arms, subgroups or ())
         self.finish()
+        if (
+            name is None
+            or aliases is None
+            or title is None
+            or setting is None
+            or population is None
+            or criteria is None
+            or randomisation is None
+            or arms is None
+            or endpoints is None
+            or subgroups is None
+            or notes is None
+            or sources is None
+        ):  # each None recorded a problem, which finish() raised
+            raise RuntimeError(f"{self.doc.source}: a required section was not read, yet no problem was recorded")
         return TrialDesign(
             name=name,
             aliases=aliases,
@@ -621,7 +636,7 @@ class _Reader:
             notes=notes,
             sources=MappingProxyType(sources),
             path=self.doc.source,
-        )  # type: ignore[arg-type]
+        )
 
     def finish(self) -> None:
         """Raise the problems recorded, if any."""
@@ -732,7 +747,8 @@ class _Reader:
         )
 
     def arms(self, data: Any) -> tuple[Arm, ...]:
-        out, labels = [], {}
+        out: list[Arm] = []
+        labels: dict[str, int] = {}
         for i, raw in enumerate(self.listed(data, ("arms",), "arms")):
             arm = self.attempt(self.arm, raw, ("arms", i))
             if arm is None:
@@ -780,11 +796,12 @@ class _Reader:
             if len(options) < 2:
                 raise self.fail((*path, "one_of"), "one_of lists two or more schedules")
             items = [self.given(o, (*path, "one_of", k), source) for k, o in enumerate(options)]
-            if any(isinstance(i, DrugChoice) for i in items):
+            plain = [i for i in items if isinstance(i, DrugItem)]
+            if len(plain) != len(items):
                 raise self.fail((*path, "one_of"), "a choice cannot hold another choice")
             return DrugChoice(
-                tuple(items), self.text(c["chosen_by"], (*path, "chosen_by")), source, str(c.get("note", ""))
-            )  # type: ignore[arg-type]
+                tuple(plain), self.text(c["chosen_by"], (*path, "chosen_by")), source, str(c.get("note", ""))
+            )
         spec = _DRUG if inherited is None else (("drug",), (*_DRUG[1], "source"))
         d = self.keys(raw, path, spec, "a schedule item")
         name, kind = self.drug(d["drug"], (*path, "drug"))
@@ -800,9 +817,9 @@ class _Reader:
             if "dose" in schedule:  # the PK layer's reading: units, words, the validated dose range
                 parsed = parse_schedule(schedule, lambda key, message, hint: self.fail((*path, key), message, hint))
                 self.dose_range(parsed, path)
-        source = self.source(d["source"], (*path, "source")) if "source" in d else inherited
+        item_source = self.source(d["source"], (*path, "source")) if "source" in d else inherited
         location = f"{self.doc.source}:{self.doc.line(path)}"
-        return DrugItem(name, kind, MappingProxyType(schedule), source or (), str(d.get("note", "")), location)
+        return DrugItem(name, kind, MappingProxyType(schedule), item_source or (), str(d.get("note", "")), location)
 
     def dose_range(self, schedule: Schedule, path: Path) -> None:
         """Warn, at the dose's line, when a dose lies outside the PK model's validated doses."""

@@ -956,6 +956,13 @@ class _System:
     def get(self, name: str) -> np.ndarray | None:
         return self.individuals.parameters.get(name)
 
+    def need(self, name: str) -> np.ndarray:
+        """A parameter the model's structure requires (V1 always, V2 with Q2, ka with a depot)."""
+        value = self.get(name)
+        if value is None:
+            raise ValueError(f"the PK model of {self.model.name} has no {name}")
+        return value
+
     @property
     def input(self) -> int:
         return self.central if self.depot is None else self.depot
@@ -967,21 +974,26 @@ class _System:
         """
         n, c, p = len(self.individuals), self.central, self.get
         k = np.zeros((n, self.size, self.size))
-        v1 = p("V1")
-        if p("CL") is not None:
-            k[:, c, c] = -p("CL") / v1
+        v1 = self.need("V1")
+        clearance = p("CL")
+        if clearance is not None:
+            k[:, c, c] = -clearance / v1
         for idx, q, v in ((self.p1, "Q2", "V2"), (self.p2, "Q3", "V3")):
-            if idx is not None and p(q) is not None:
-                k[:, c, c] -= p(q) / v1
-                k[:, idx, c] = p(q) / v1
-                k[:, c, idx] = p(q) / p(v)
-                k[:, idx, idx] = -p(q) / p(v)
-        if self.p1 is not None and p("k21") is not None:  # first-order return from a saturable peripheral
-            k[:, c, self.p1] = p("k21")
-            k[:, self.p1, self.p1] = -p("k21")
+            flow = p(q)
+            if idx is not None and flow is not None:
+                volume = self.need(v)
+                k[:, c, c] -= flow / v1
+                k[:, idx, c] = flow / v1
+                k[:, c, idx] = flow / volume
+                k[:, idx, idx] = -flow / volume
+        k21 = p("k21")
+        if self.p1 is not None and k21 is not None:  # first-order return from a saturable peripheral
+            k[:, c, self.p1] = k21
+            k[:, self.p1, self.p1] = -k21
         if self.depot is not None:
-            k[:, self.depot, self.depot] = -p("ka")
-            k[:, c, self.depot] = p("ka")
+            ka = self.need("ka")
+            k[:, self.depot, self.depot] = -ka
+            k[:, c, self.depot] = ka
         return k
 
 
@@ -1008,7 +1020,7 @@ def _superpose(
         if outs_at[g]:
             out[:, outs_at[g]] = engine.concentration()[:, None]
         for j in ends_at[g]:
-            rate -= amounts[:, j] / duration  # type: ignore[operator]
+            rate -= amounts[:, j] / duration
             active -= 1
         if duration and not active:
             rate[:] = 0.0
@@ -1035,7 +1047,7 @@ class _Linear:
         eigenvalues, vectors = np.linalg.eig(system.matrix())
         inverse = np.linalg.inv(vectors)
         self.rates = -eigenvalues.real  # > 0
-        v1 = system.get("V1")
+        v1 = system.need("V1")
         self.coefficients = (vectors[:, system.central, :] * inverse[:, :, system.input]).real / v1[:, None]
         self.state = np.zeros_like(self.rates)
         self._cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from matplotlib import rc_context
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -26,6 +27,10 @@ from her2sim.errors import ConfigError
 from her2sim.report._style import OKABE_ITO
 from her2sim.trials.analysis import SURVIVAL_COLUMNS, _check_survival, _require, _survival_data, km_table
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+
 __all__ = ["forest_figure", "km_figure", "swimmer_figure", "waterfall_figure"]
 
 #: Best overall response colours: blues for responses, grey for stable, vermillion for progression.
@@ -34,8 +39,9 @@ RESPONSE_NAMES = {"CR": "complete response", "PR": "partial response", "SD": "st
                   "PD": "progressive disease"}  # fmt: skip
 ENDPOINT_NAMES = {"pfs": ("Progression-free survival", "Progression-free (%)"), "os": ("Overall survival", "Alive (%)")}
 #: Base font sizes for slides.
-STYLE = {"font.size": 12, "axes.titlesize": 14, "axes.labelsize": 12, "xtick.labelsize": 11, "ytick.labelsize": 11,
-         "legend.fontsize": 11, "axes.spines.top": False, "axes.spines.right": False}  # fmt: skip
+STYLE: dict[RcKeyType, Any] = {"font.size": 12, "axes.titlesize": 14, "axes.labelsize": 12, "xtick.labelsize": 11,
+                                 "ytick.labelsize": 11, "legend.fontsize": 11, "axes.spines.top": False,
+                                 "axes.spines.right": False}  # fmt: skip
 #: Largest best change drawn; taller bars are cut and marked, so shrinkage stays readable.
 WATERFALL_CAP = 100.0
 
@@ -388,7 +394,7 @@ def swimmer_figure(table: pd.DataFrame, max_patients: int = 50) -> Figure:
     ax.set_yticks(y, [str(p) for p in rows["patient"]], fontsize=8 if len(rows) > 30 else 10)
     ax.set(xlabel="Months on study", ylabel="Patient", ylim=(-0.7, len(rows) - 0.3), xlim=(0, horizon * 1.3))
     ax.xaxis.set_major_locator(MultipleLocator(_month_step(horizon)))
-    handles = [Patch(color=c, label=str(a)) for a, c in colours.items()]
+    handles: list[Artist] = [Patch(color=c, label=str(a)) for a, c in colours.items()]
     handles.append(Line2D([], [], ls="none", marker="D", mfc="white", mec="black", label="progression"))
     if followed_for_os:
         handles.append(Line2D([], [], ls="none", marker="X", color="black", label="death"))
