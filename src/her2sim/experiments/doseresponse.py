@@ -64,7 +64,7 @@ class HillFit:
 _NAN2 = (math.nan, math.nan)
 
 
-def fit_hill(doses_nM: Sequence[float], effects: Sequence[float]) -> HillFit:
+def fit_hill(doses_nM: Sequence[float] | np.ndarray, effects: Sequence[float] | np.ndarray) -> HillFit:
     """Fit ``e = Emax d^h / (IC50^h + d^h)`` to positive doses; zero doses are left out.
 
     >>> d = np.geomspace(1, 1000, 8)

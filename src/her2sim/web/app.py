@@ -287,7 +287,8 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
     ``max_jobs`` API computations, with ``max_waiting`` more queued (more get a 503).
     """
     import diskcache
-    from dash import Dash, Input, Output, State, dash_table, dcc, html
+    from dash import Dash, Input, Output, State, dcc, html
+    from dash.dash_table.DataTable import DataTable
     from flask import jsonify, request
 
     from her2sim.her2.alterations import alteration_library
@@ -349,7 +350,7 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
     results = html.Div(
         [
             html.H3("ERBB2:amp | trastuzumab: not run yet", id="headline"),
-            dash_table.DataTable(
+            DataTable(
                 id="summary", style_cell={"fontFamily": "sans-serif", "fontSize": 13}, style_table={"overflowX": "auto"}
             ),
             html.Div(id="pathway"),
@@ -412,14 +413,14 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
             html.Div(
                 [
                     html.H4("Endpoints per arm"),
-                    dash_table.DataTable(id="trial-summary", style_cell=cells),
+                    DataTable(id="trial-summary", style_cell=cells),
                     html.H4("Published results against the simulation"),
                     html.P(
                         "Within: inside the tolerance (10 points of a percentage, 30% of a median, "
                         "0.15 of a hazard ratio).",
                         style={"fontSize": 12, "color": "#555"},
                     ),
-                    dash_table.DataTable(id="trial-comparison", style_cell=cells, style_data_conditional=within),
+                    DataTable(id="trial-comparison", style_cell=cells, style_data_conditional=within),
                 ],
                 id="trial-tables",
                 style=hidden,
@@ -433,7 +434,7 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
             ),
             dcc.Graph(id="trial-response", figure=placeholder("")),
             html.Div(
-                [html.H4("What drove progression"), dash_table.DataTable(id="trial-drivers", style_cell=cells)],
+                [html.H4("What drove progression"), DataTable(id="trial-drivers", style_cell=cells)],
                 id="trial-drivers-box",
                 style=hidden,
             ),

@@ -209,8 +209,8 @@ def _parse_one(name: str, text: str) -> Model:
         fmt = format_for(name)
     except ModelFormatError:
         raise ModelFormatError("unknown model file type", name, hint=f"upload a {_KINDS}") from None
-    parse = getattr(import_module(fmt.module), fmt.reader.replace("read_", "parse_", 1))
-    return parse(text, name)  # type: ignore[no-any-return]
+    parse: Callable[[str, str], Model] = getattr(import_module(fmt.module), fmt.reader.replace("read_", "parse_", 1))
+    return parse(text, name)
 
 
 @dataclass(frozen=True)

@@ -71,13 +71,17 @@ def _text_input(id_: str, value: str, label: str) -> list[Any]:
     """A labelled number field as text: a value out of range is sent as typed, and echoed."""
     from dash import dcc, html
 
-    return [html.Label(label, htmlFor=id_), dcc.Input(id=id_, type="text", inputMode="decimal", value=value,
-                                                      debounce=True, style={"width": "8em"})]  # fmt: skip
+    # "decimal" is a valid HTML inputmode (a keypad with a decimal point); dcc.Input's generated
+    # type hints list only the modes Dash's documentation names
+    field = dcc.Input(id=id_, type="text", inputMode="decimal", value=value,  # type: ignore[arg-type]
+                      debounce=True, style={"width": "8em"})  # fmt: skip
+    return [html.Label(label, htmlFor=id_), field]
 
 
 def own_tab(upload: Upload) -> tuple[Any, Any]:
     """The tab's controls and results, showing ``upload`` (the example) before any upload."""
-    from dash import dash_table, dcc, html
+    from dash import dcc, html
+    from dash.dash_table.DataTable import DataTable
 
     stored, status, names, rows, max_time = _model_state(upload)
     controls = html.Div(
@@ -109,9 +113,10 @@ def own_tab(upload: Upload) -> tuple[Any, Any]:
             html.Label("Fix OFF (knock-out)", htmlFor="own-off"),
             dcc.Dropdown(id="own-off", options=names, value=[], multi=True, placeholder="nodes held off"),
             html.Label("Parameters (click a value to change it)"),
-            dash_table.DataTable(
+            DataTable(
                 id="own-parameters",
-                data=rows,
+                # Dash's generated hint is an invariant dict[str | float | int, ...]: dict[str, str] rows fit it
+                data=rows,  # type: ignore[arg-type]
                 editable=True,
                 columns=[{"name": "parameter", "id": "parameter", "editable": False}, {"name": "value", "id": "value"}],
                 style_cell={"fontFamily": "sans-serif", "fontSize": 13, "textAlign": "left"},
@@ -218,7 +223,7 @@ def register_own(app: Any, results_dir: str) -> None:
                 samples: Any) -> Any:  # fmt: skip
         try:
             upload = Upload.from_json(stored)
-            model, _ = read_upload(upload)
+            model, _config = read_upload(upload)
             params = {"on": on, "off": off, "parameters": rows, "max_time": max_time, "samples": samples}
             answer = own_answer(upload, parse_own_request(model, params), results_dir,
                                 lambda i, what: set_progress((str(i), what)))  # fmt: skip

@@ -44,9 +44,12 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from her2sim.errors import ConfigError, Her2simWarning, UnknownNameError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "LIMITS",
@@ -65,10 +68,26 @@ __all__ = [
     "trial_answer",
 ]
 
+
+class _Limits(TypedDict):
+    """Bounds on one request (the doses are multiples, the rest whole numbers)."""
+
+    min_samples: int
+    max_samples: int
+    min_dose: float
+    max_dose: float
+    max_items: int
+    max_name: int
+    max_body: int
+    min_patients: int
+    max_patients: int
+    max_seed: int
+
+
 #: Bounds on one request: trajectories per scenario, the dose multiple of the standard dose,
 #: names per list and characters per name, bytes in a POST body, a trial's patients per arm
 #: and its seed.
-LIMITS = {
+LIMITS: _Limits = {
     "min_samples": 100,
     "max_samples": 4000,
     "min_dose": 0.01,
@@ -431,7 +450,7 @@ def _in_unit(nM: float, drug: Any, unit: str) -> str:
     return f"{value:.3g}x" if unit == "x" else f"{value:.3g} {unit}"
 
 
-def _ic50(ic50_nM: float, grid: Sequence[float], drug: Any, unit: str) -> dict[str, Any]:
+def _ic50(ic50_nM: float, grid: Sequence[float] | np.ndarray, drug: Any, unit: str) -> dict[str, Any]:
     """The fitted IC50 only inside the tested doses: ``ic50_nM`` (None outside) and a text in
     ``unit`` that says "< lowest dose" or "> top dose" instead of extrapolating."""
     tested = [float(d) for d in grid if d > 0]
@@ -499,7 +518,7 @@ def _km_curves(patients: Any, arms: Sequence[str]) -> dict[str, dict[str, list[f
     """Kaplan-Meier progression-free survival (%) per arm, as steps: months, survival, censored months."""
     from lifelines import KaplanMeierFitter
 
-    curves = {}
+    curves: dict[str, dict[str, list[float]]] = {}
     for arm in arms:
         part = patients[patients["arm"] == arm][["pfs_months", "progressed"]].dropna()
         if part.empty:
@@ -518,7 +537,7 @@ def _km_curves(patients: Any, arms: Sequence[str]) -> dict[str, dict[str, list[f
 def _waterfalls(patients: Any, arms: Sequence[str]) -> dict[str, dict[str, list[Any]]]:
     """Per arm, the best change of the target lesions (%) from the largest growth to the largest
     shrinkage, with each patient's best response; patients without measurable disease left out."""
-    out = {}
+    out: dict[str, dict[str, list[Any]]] = {}
     for arm in arms:
         part = patients[patients["arm"] == arm].dropna(subset=["best_change_pct"])
         part = part.sort_values("best_change_pct", ascending=False, kind="stable")
