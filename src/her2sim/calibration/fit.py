@@ -85,7 +85,8 @@ class Fittable(Protocol):
     measurements at a point (the loss is their mean square), with a fingerprint that tells two
     fits apart and the table of observed against predicted under a posterior."""
 
-    space: Space
+    @property
+    def space(self) -> Space: ...
 
     @property
     def names(self) -> list[str]: ...
@@ -226,8 +227,8 @@ def _bo(
     _polish(study, problem, settings.polish)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     values = np.array([[t.params[f.name] for f in space.factors] for t in complete])
-    losses = np.array([t.value for t in complete])
-    return _likelihood_ensemble(problem, values, losses, {"method": "bo", "evaluations": str(len(complete))})
+    final_losses = np.array([t.value for t in complete])
+    return _likelihood_ensemble(problem, values, final_losses, {"method": "bo", "evaluations": str(len(complete))})
 
 
 def _polish(study: Any, problem: Fittable, rounds: int) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from her2sim.cli import app, console
 from her2sim.cli._progress import progress
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @app.command()
@@ -107,7 +110,7 @@ def fit_progress(label: str) -> Iterator[Callable[[int, int, float], None]]:
         yield lambda done, total, best: update(done, total, f"best loss {best:.4g}")
 
 
-def _summary(table, label: str) -> None:  # type: ignore[no-untyped-def]
+def _summary(table: pd.DataFrame, label: str) -> None:
     """Right predictions per kind of measurement."""
     out = Table("measurements", "right", "of", "share", title=label)
     for kind, group in table.groupby("kind"):

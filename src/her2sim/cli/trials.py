@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -13,6 +13,11 @@ from rich.table import Table
 
 from her2sim.cli import app, console
 from her2sim.cli._progress import progress
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from her2sim.trials.design import TrialDesign
 
 trial_app = typer.Typer(
     name="trial",
@@ -76,7 +81,7 @@ def run(
                            progress=update, notice=lambda line: console.print(f"note: {line}"))  # fmt: skip
     write_table(result.patients, out / "patients.parquet")
     write_table(result.summary, out / "summary.csv")
-    figures = {}
+    figures: dict[str, Figure] = {}
     if "pfs_months" in result.patients:
         figures.update(km=km_figure(result.patients), waterfall=waterfall_figure(result.patients),
                        swimmer=swimmer_figure(result.patients))  # fmt: skip
@@ -176,7 +181,7 @@ def calibrate(
     console.print(f"wrote {output / 'posterior.tsv'} ({len(result.posterior)} members), {output / 'fit.tsv'}")
 
 
-def _design(name: str):  # type: ignore[no-untyped-def]
+def _design(name: str) -> TrialDesign:
     """A shipped design by name or alias, or a design file."""
     from her2sim.trials.design import design, read_design
 

@@ -51,13 +51,13 @@ def tumour(
     result = simulate_tumour(model, days, method="stochastic" if stochastic else "deterministic", seed=seed)
     console.print(f"[bold]{escape(result.tumour)}[/bold]: {len(model.clones)} clones, {model.cells:.3g} cells, "
                   f"doubling {model.doubling_time_days:g} days, {result.method}")  # fmt: skip
-    lines = Table("line", "therapy", "start", "stop", "ended by", "progression")
+    line_table = Table("line", "therapy", "start", "stop", "ended by", "progression")
     for row in result.lines.itertuples(index=False):
         progression = "" if math.isnan(row.progression_day) else f"day {row.progression_day:g}"
-        lines.add_row(
+        line_table.add_row(
             str(row.line), escape(str(row.therapy)), f"{row.start:g}", f"{row.stop:g}", row.ended_by, progression
         )
-    console.print(lines)
+    console.print(line_table)
     checkpoints = sorted(
         {0.0, *(d for d in (30.0, 90.0, 180.0, 365.0, 730.0) if d <= days), float(result.cells.index[-1])}
     )

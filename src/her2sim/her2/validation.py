@@ -146,13 +146,22 @@ def classify(e: float) -> str:
 
 class Compared(Protocol):
     """A row that names an effect and, optionally, what it is compared with (an expectation or a
-    measurement)."""
+    measurement); read-only, so frozen dataclasses fit."""
 
-    context: Context
-    regimen: Regimen
-    readout: str
-    compare_context: Context | None
-    compare_regimen: Regimen | None
+    @property
+    def context(self) -> Context: ...
+
+    @property
+    def regimen(self) -> Regimen: ...
+
+    @property
+    def readout(self) -> str: ...
+
+    @property
+    def compare_context(self) -> Context | None: ...
+
+    @property
+    def compare_regimen(self) -> Regimen | None: ...
 
 
 def compared_effects(rows: Sequence[Compared], simulator: Her2Simulator) -> list[tuple[float, float | None]]:
