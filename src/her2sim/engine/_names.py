@@ -40,7 +40,7 @@ def _pieces(names: tuple[str, ...], include: np.ndarray) -> tuple[np.ndarray, np
     ``b`` of a packed state contributes when it holds value ``v``, is
     ``piece_bytes[piece_ptr[i]:piece_ptr[i + 1]]``: the separator and name of each included
     node that is on among nodes ``8b .. 8b+7``."""
-    pieces = []
+    pieces: list[bytes] = []
     for byte in range((len(names) + 7) // 8):
         members = [(bit, name.encode("utf-8")) for bit, name in enumerate(names[8 * byte : 8 * byte + 8])]
         members = [(bit, name) for bit, name in members if include[8 * byte + bit]]
@@ -69,9 +69,10 @@ def _write_names(octets, piece_ptr, piece_bytes, separator_length, nil):
             piece = 256 * b + np.int64(octets[i, b])
             size = piece_ptr[piece + 1] - piece_ptr[piece] - skip
             if size > 0:
-                copy_bytes(data, at, piece_bytes, piece_ptr[piece] + skip, size)
+                # numba types an @intrinsic call with its typing context first; a call leaves it out
+                copy_bytes(data, at, piece_bytes, piece_ptr[piece] + skip, size)  # type: ignore[call-arg]
                 at += size
                 skip = 0
         if at == offsets[i]:
-            copy_bytes(data, at, nil, 0, nil.shape[0])
+            copy_bytes(data, at, nil, 0, nil.shape[0])  # type: ignore[call-arg]
     return offsets, data

@@ -245,7 +245,7 @@ def cluster_distributions(distributions: Sequence[Mapping[str, float]], threshol
     shared = dense @ (dense > 0).T  # shared[i, j]: what distribution i gives to j's states
     linked = shared * shared.T >= threshold - _SIMILARITY_SLACK
     label = np.full(len(distributions), -1)
-    clusters = []
+    clusters: list[Cluster] = []
     for first in range(len(distributions)):
         if label[first] >= 0:
             continue

@@ -214,8 +214,8 @@ def _check_consistent(alterations: list[Alteration]) -> None:
             by_group.setdefault(a.group, []).append(a.name)
     for gene, directions in by_gene.items():
         if {"gain", "loss"} <= directions:
-            names = ", ".join(a.name for a in alterations if a.gene == gene)
-            raise ConfigError(f"contradictory alterations: {gene} is both gained and lost ({names})")
+            named = ", ".join(a.name for a in alterations if a.gene == gene)
+            raise ConfigError(f"contradictory alterations: {gene} is both gained and lost ({named})")
     for group, names in by_group.items():
         if len(names) > 1:
             raise ConfigError(f"contradictory alterations: {', '.join(names)} are alternatives ({group}); keep one")

@@ -13,8 +13,7 @@ True
 60.0
 """
 
-from __future__ import annotations
-
+# no `from __future__ import annotations`: the module defines its own annotations()
 import functools
 from dataclasses import replace
 from importlib import resources

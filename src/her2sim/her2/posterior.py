@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,7 +108,7 @@ class Posterior:
         return pd.DataFrame.from_dict(rows, orient="index", columns=[f"q{round(100 * x):02d}" for x in q])
 
 
-def parse_posterior(text: str, source: str = "<posterior>", kinds: tuple[str, ...] = Perturbation.KINDS) -> Posterior:
+def parse_posterior(text: str, source: str = "<posterior>", kinds: Collection[str] = Perturbation.KINDS) -> Posterior:
     """A posterior from the text of a posterior file; malformed files are ``file:line`` errors.
     Factor columns are ``kind:target`` with a kind of ``kinds`` (the model's perturbations by
     default; a trial's population fit has its own)."""
@@ -151,7 +151,7 @@ def parse_posterior(text: str, source: str = "<posterior>", kinds: tuple[str, ..
         raise ModelFormatError(str(exc), source) from None
 
 
-def read_posterior(path: str | os.PathLike[str], kinds: tuple[str, ...] = Perturbation.KINDS) -> Posterior:
+def read_posterior(path: str | os.PathLike[str], kinds: Collection[str] = Perturbation.KINDS) -> Posterior:
     """Read a posterior file."""
     return parse_posterior(read_text(path), str(path), kinds)
 

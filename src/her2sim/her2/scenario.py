@@ -248,7 +248,7 @@ class Her2Simulator:
     def _runs(self, pairs: Sequence[tuple[Context, Regimen]], bystander: Sequence[float] | None = None) -> list[_Run]:
         """Simulate the pairs not yet cached (one batch), pooling clones by their fractions."""
         given = list(bystander) if bystander is not None else [None] * len(pairs)
-        keys = [(c.label, r.key, b) for (c, r), b in zip(pairs, given, strict=True)]
+        keys: list[tuple[object, ...]] = [(c.label, r.key, b) for (c, r), b in zip(pairs, given, strict=True)]
         todo: dict[tuple[object, ...], tuple[Context, Regimen, float | None]] = {}
         for key, (c, r), b in zip(keys, pairs, given, strict=True):
             if key not in self._cache:

@@ -145,7 +145,7 @@ class Node:
         def resolve(expr: Expr, rounds: int = 0) -> Expr:
             if rounds > len(attrs) + 1:
                 raise ModelValidationError([f"node {self.name}: attributes refer to each other in a cycle"])
-            mapping = {Attr(k): v for k, v in attrs.items()}
+            mapping: dict[Expr, Expr] = {Attr(k): v for k, v in attrs.items()}
             out = substitute(expr, mapping)
             if depth(out) > MAX_DEPTH:
                 raise ModelValidationError(
@@ -378,7 +378,7 @@ class Model:
         node = self.node(name)
         if not node.is_input:
             raise ModelValidationError([f"{name} is not an input node: it has a rule or rates"])
-        const = {Var(name): Const(float(value))}
+        const: dict[Expr, Expr] = {Var(name): Const(float(value))}
 
         def sub(e: Expr | None) -> Expr | None:
             return None if e is None else simplify(substitute(e, const))

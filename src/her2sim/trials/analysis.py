@@ -101,7 +101,7 @@ def wilson_interval(
     total = np.asarray(n, dtype=float)
     _check_level(level)
     if np.any(x < 0) or np.any(x > total):
-        raise ConfigError(f"a proportion needs 0 <= successes <= n, got {successes} of {n}")
+        raise ConfigError(f"a proportion needs 0 <= successes <= n, got {successes!s} of {n!s}")
     z = float(norm.ppf(0.5 + level / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         p = x / total
@@ -157,17 +157,17 @@ def proportion_table(
     for key, part in _groups(table, by):
         found = _proportion(part, endpoint, level)
         rows.append({**key, "value_pct": found.value, "ci_low_pct": found.low, "ci_high_pct": found.high,
-                     "count": found.count, "n": found.n, "note": found.note})  # fmt: skip
+                     "count": found.counted, "n": found.n, "note": found.note})  # fmt: skip
     return pd.DataFrame(rows, columns=[*by, "value_pct", "ci_low_pct", "ci_high_pct", "count", "n", "note"])
 
 
 class _Estimate(NamedTuple):
-    """A percentage or a median with its interval; ``count`` is responders or events."""
+    """A percentage or a median with its interval; ``counted`` is responders or events."""
 
     value: float
     low: float
     high: float
-    count: int
+    counted: int
     n: int
     note: str
 
@@ -250,7 +250,7 @@ def km_table(table: pd.DataFrame, by: Sequence[str] = ("arm",), level: float = 0
         for endpoint in endpoints:
             fit = _kaplan_meier(part, endpoint, level)
             rows.append({**key, "endpoint": endpoint.upper(), "median_months": fit.value, "ci_low_months": fit.low,
-                         "ci_high_months": fit.high, "events": fit.count, "n": fit.n, "note": fit.note})  # fmt: skip
+                         "ci_high_months": fit.high, "events": fit.counted, "n": fit.n, "note": fit.note})  # fmt: skip
     columns = ["endpoint", "median_months", "ci_low_months", "ci_high_months", "events", "n", "note"]
     return pd.DataFrame(rows, columns=[*by, *columns])
 

@@ -80,9 +80,9 @@ def kill_rates(fitted: Mapping[str, float], library: Mapping[str, Chemotherapy] 
     library = library if library is not None else chemotherapy_library()
     rates = {name: drug.kmax for name, drug in library.items()}
     for name, drug in library.items():
-        if name not in fitted and drug.kill_as in fitted:
-            reference = library[drug.kill_as]
-            rates[name] = drug.kmax * fitted[drug.kill_as] / reference.kmax
+        killed_as = drug.kill_as
+        if name not in fitted and killed_as is not None and killed_as in fitted:
+            rates[name] = drug.kmax * fitted[killed_as] / library[killed_as].kmax
     rates.update(fitted)
     return rates
 

@@ -404,7 +404,9 @@ class _Interval:
         high, closed = min((self.high, not self.high_open), (other.high, not other.high_open))
         return _Interval(low, low_open, high, not closed, self.integer)
 
-    def __contains__(self, value: float) -> bool:
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, (int, float)):  # a text is in no interval of numbers
+            return False
         return (value > self.low if self.low_open else value >= self.low) and (
             value < self.high if self.high_open else value <= self.high
         )
@@ -474,12 +476,11 @@ def _merge(a: _Box, b: _Box) -> _Box | None:
             out[name] = domain
             continue
         mine = out[name]
-        if isinstance(mine, _Interval) and isinstance(domain, _Interval):
-            both: _Domain = mine & domain
-        elif isinstance(mine, _Interval):
-            both = frozenset(v for v in domain if v in mine)  # type: ignore[operator]
+        both: _Domain
+        if isinstance(mine, _Interval):
+            both = mine & domain if isinstance(domain, _Interval) else frozenset(v for v in domain if v in mine)
         elif isinstance(domain, _Interval):
-            both = frozenset(v for v in mine if v in domain)  # type: ignore[operator]
+            both = frozenset(v for v in mine if v in domain)
         else:
             both = mine & domain
         if both.empty() if isinstance(both, _Interval) else not both:
@@ -516,7 +517,8 @@ def read_subgroups(path: str | os.PathLike[str]) -> SubgroupTable:
     doc = read_document(path)
     if not isinstance(doc.data, dict) or set(doc.data) != {"subgroups"} or not isinstance(doc.data["subgroups"], list):
         raise doc.error((), "expected one top-level 'subgroups:' list")
-    entries, seen = [], {}
+    entries: list[Subgroup] = []
+    seen: dict[str, int | None] = {}
     for i, raw in enumerate(doc.data["subgroups"]):
         where: Path = ("subgroups", i)
         if not isinstance(raw, dict):

@@ -37,7 +37,7 @@ from her2sim.errors import ConfigError
 from her2sim.her2.model import data_path
 from her2sim.her2.pharmacology import adcc_drive, epitope_access
 from her2sim.her2.scenario import Her2Simulator
-from her2sim.her2.therapies import Regimen
+from her2sim.her2.therapies import Regimen, TherapyLibrary
 
 __all__ = ["INTERPOLATION_ERROR", "ResponseTable", "build_tables", "cache_directory", "response_tables"]
 
@@ -128,7 +128,7 @@ class ResponseTable:
             arrays["bystander"] = self.bystander
         np.savez(tmp, proliferation=self.proliferation, apoptosis=self.apoptosis, adcc=self.adcc,
                  release=self.release, base=np.array([self.p0, self.a0]), drugs=np.array(self.drugs),
-                 context=np.array(self.context), **arrays)  # fmt: skip
+                 context=np.array(self.context), allow_pickle=True, **arrays)  # fmt: skip
         os.replace(tmp, path)
 
     @classmethod
@@ -234,7 +234,7 @@ def _axis(c: np.ndarray) -> np.ndarray:
     return np.log10(1.0 + np.asarray(c, dtype=float))
 
 
-def _regimen(library, names: Sequence[str], doses: np.ndarray) -> Regimen:  # type: ignore[no-untyped-def]
+def _regimen(library: TherapyLibrary, names: Sequence[str], doses: np.ndarray) -> Regimen:
     """The regimen of the drugs at the given nM doses (drugs at zero left out)."""
     parts = [f"{n}@{d:.6g}nM" for n, d in zip(names, doses, strict=True) if d > 0]
     return library.regimen("+".join(parts)) if parts else Regimen()

@@ -18,7 +18,7 @@ median not reached) counts as a miss of :data:`INESTIMABLE`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +30,7 @@ from her2sim.her2.ensemble import weighted_quantiles
 from her2sim.her2.posterior import Posterior
 from her2sim.trials.chemotherapy import chemotherapy_library, kill_rates
 from her2sim.trials.defaults import KINDS, split_values
-from her2sim.trials.design import DrugChoice, TrialDesign
+from her2sim.trials.design import DrugChoice, DrugItem, Given, TrialDesign
 from her2sim.trials.kinetics import Kinetics, kinetics
 from her2sim.trials.published import ResolvedRow
 from her2sim.trials.simulate import Prepared, TrialSettings, outcomes, prepare_arm, warm_tables
@@ -60,7 +60,7 @@ def _designs(rows: Sequence[ResolvedRow]) -> list[TrialDesign]:
     return list({r.design.name: r.design for r in rows}.values())
 
 
-def _items(drugs):  # type: ignore[no-untyped-def]
+def _items(drugs: Iterable[Given]) -> Iterator[DrugItem]:
     for given in drugs:
         yield from (given.options if isinstance(given, DrugChoice) else (given,))
 
@@ -73,7 +73,7 @@ def prepare(rows: Sequence[ResolvedRow], settings: TrialSettings, kin: Kinetics 
     simulator = settings.simulator()
     exposure = kin.parameters["antibody_exposure"]
     levels = tuple(np.geomspace(*exposure.prior, EXPOSURE_LEVELS)) if exposure.fit else None
-    out = []
+    out: list[Prepared] = []
     for design in _designs(rows):
         warm_tables(design, settings, kin, simulator)
         out.extend(prepare_arm(design, arm, settings, kin, simulator, levels=levels) for arm in design.arms)

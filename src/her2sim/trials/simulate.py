@@ -43,13 +43,13 @@ import numpy as np
 import pandas as pd
 
 from her2sim.errors import ConfigError, Her2simWarning
-from her2sim.her2.alterations import alteration_library, split_context
+from her2sim.her2.alterations import AlterationLibrary, alteration_library, split_context
 from her2sim.her2.model import load_config
 from her2sim.her2.scenario import Her2Simulator
 from her2sim.trials.analysis import summary
 from her2sim.trials.arm import arm_effects, daily_exposure
 from her2sim.trials.defaults import fitted_parameters
-from her2sim.trials.design import Arm, DrugChoice, TrialDesign
+from her2sim.trials.design import Arm, DrugChoice, DrugItem, Given, TrialDesign
 from her2sim.trials.dynamics import ArmEffects, Host, courses, detectable_cells, occult_deposits
 from her2sim.trials.exposure import response_tables
 from her2sim.trials.kinetics import Kinetics
@@ -184,7 +184,7 @@ def tumours(patients: pd.DataFrame, kin: Kinetics, seed: int, neoadjuvant: bool)
     return host, subclones
 
 
-def _subclone_options(library, context: str, mechanisms: Sequence[str]) -> list[str | None]:  # type: ignore[no-untyped-def]
+def _subclone_options(library: AlterationLibrary, context: str, mechanisms: Sequence[str]) -> list[str | None]:
     """Each mechanism's subclone of ``context`` (the mechanism added, replacing an alternative of
     its group), or None where the main clone has it already or it contradicts the context."""
     present = split_context(context)
@@ -326,7 +326,7 @@ def targeted_drugs(arm: Arm) -> tuple[str, ...]:
     return tuple(sorted({item.drug for given in arm.drugs for item in _options(given) if item.kind == "library"}))
 
 
-def _options(given):  # type: ignore[no-untyped-def]
+def _options(given: Given) -> tuple[DrugItem, ...]:
     return given.options if isinstance(given, DrugChoice) else (given,)
 
 

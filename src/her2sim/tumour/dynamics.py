@@ -113,7 +113,8 @@ def simulate_tumour(
     for step in range(steps):
         day = step * dt
         nxt = state.index + 1
-        if nxt < len(plan) and isinstance(plan[nxt][1].start, float) and plan[nxt][1].start <= day + 1e-9:
+        start = plan[nxt][1].start if nxt < len(plan) else None  # a day, or "progression"
+        if isinstance(start, float) and start <= day + 1e-9:
             state.begin(nxt, day, float(sizes.sum()), given, plan[nxt][1].therapy, "next line")
         line = plan[state.index][1] if state.index >= 0 else None
         if line is not None and state.on and line.stop is not None and day >= line.stop:
