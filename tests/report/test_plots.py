@@ -15,11 +15,11 @@ import pytest
 from matplotlib.collections import LineCollection
 from matplotlib.colors import TwoSlopeNorm
 
+from her2sim._figure_style import OKABE_ITO, cell_text
 from her2sim.errors import ConfigError
 from her2sim.experiments.doseresponse import DoseResponse, HillFit, fit_hill
 from her2sim.her2.scenario import READOUTS, ScenarioResult
 from her2sim.her2.therapies import NANOMOLAR, therapy_library
-from her2sim.report._style import OKABE_ITO, cell_text
 from her2sim.report.plots import (
     dose_response_figure,
     landscape_figure,

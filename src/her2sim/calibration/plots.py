@@ -11,10 +11,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter, NullLocator
 
+from her2sim._figure_style import OKABE_ITO, new_figure, styled
 from her2sim.experiments.sensitivity import Space, factor_label
 from her2sim.her2.posterior import Posterior
 from her2sim.her2.validation import THRESHOLDS
-from her2sim.report._style import OKABE_ITO, new_figure, styled
 
 __all__ = ["fit_figure", "marginals_figure"]
 

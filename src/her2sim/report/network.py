@@ -25,9 +25,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import ArrowStyle, FancyArrowPatch, Patch, Rectangle
 
+from her2sim._figure_style import OKABE_ITO, new_figure, styled
 from her2sim.errors import ConfigError
 from her2sim.model.graph import signed_edges
-from her2sim.report._style import OKABE_ITO, new_figure, styled
 
 if TYPE_CHECKING:
     from her2sim.model.network import Model

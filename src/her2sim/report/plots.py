@@ -5,7 +5,7 @@ that pyplot does not keep; write it with :func:`her2sim.formats._io.save_figure`
 built to not mislead: effects on a fixed 0-1 axis (a figure says so when it has to show
 more), error bars from the simulation's standard errors, what was given besides the drug in
 the title, doses in the unit the user gave, synergy on a scale centred at zero, and factors
-named in words. Colours and sizes are those of :mod:`her2sim.report._style`.
+named in words. Colours and sizes are those of :mod:`her2sim._figure_style`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from matplotlib import colormaps
 from matplotlib.colors import Colormap, Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from her2sim.report._style import (
+from her2sim._figure_style import (
     DIVERGING,
     OKABE_ITO,
     SEQUENTIAL,

@@ -3,9 +3,9 @@
 They are pyMaBoSS's ``plot_trajectory``, ``plot_piechart`` and ``plot_fixpoint``, drawn from
 the tables a :class:`~her2sim.engine.result.SimulationResult` returns (so a result read back
 from Parquet plots too). Each function returns a matplotlib :class:`~matplotlib.figure.Figure`
-that pyplot does not keep (:func:`~her2sim.report._style.new_figure`): a notebook shows it
+that pyplot does not keep (:func:`~her2sim._figure_style.new_figure`): a notebook shows it
 once, and :func:`her2sim.formats._io.save_figure` writes it. Colours and sizes are those of
-:mod:`her2sim.report._style` (colour-blind safe, legible on a slide).
+:mod:`her2sim._figure_style` (colour-blind safe, legible on a slide).
 
 Examples
 --------
@@ -27,8 +27,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from her2sim._figure_style import OKABE_ITO, OTHERS, STYLE, new_figure, styled
 from her2sim.errors import UnknownNameError
-from her2sim.report._style import OKABE_ITO, OTHERS, STYLE, new_figure, styled
 
 if TYPE_CHECKING:
     from her2sim.engine.result import SimulationResult

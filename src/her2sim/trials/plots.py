@@ -3,7 +3,7 @@
 Each function takes the per-patient table (or :func:`~her2sim.trials.analysis.subgroup_table`'s
 output) and returns a matplotlib :class:`~matplotlib.figure.Figure` that is not registered with
 pyplot; write it with :func:`her2sim.formats._io.save_figure`. Colours are the Okabe-Ito
-palette shared by every figure (:data:`her2sim.report._style.OKABE_ITO`, arms in its order),
+palette shared by every figure (:data:`her2sim._figure_style.OKABE_ITO`, arms in its order),
 which stays distinct under the common colour-vision deficiencies (Okabe & Ito 2008, *Color
 Universal Design*), and text is sized to be read on a projected slide.
 """
@@ -23,8 +23,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, MultipleLocator, NullFormatter, NullLocator
 
+from her2sim._figure_style import OKABE_ITO
 from her2sim.errors import ConfigError
-from her2sim.report._style import OKABE_ITO
 from her2sim.trials.analysis import SURVIVAL_COLUMNS, _check_survival, _require, _survival_data, km_table
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ import os
 
 from matplotlib.figure import Figure
 
+from her2sim._figure_style import OKABE_ITO, new_figure, styled, wrapped
 from her2sim.formats._io import save_figure
-from her2sim.report._style import OKABE_ITO, new_figure, styled, wrapped
 from her2sim.tumour.dynamics import TumourResult
 
 __all__ = ["plot_tumour", "tumour_figure"]

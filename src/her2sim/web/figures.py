@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from her2sim.report._style import OKABE_ITO, OTHERS
+from her2sim._figure_style import OKABE_ITO, OTHERS
 
 __all__ = [
     "TIME_LABEL",
