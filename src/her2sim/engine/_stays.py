@@ -334,19 +334,44 @@ def state_windows(rows, n_windows, tick):
 
 @njit(cache=True, nogil=True)
 def order_by_window(windows, values, n_windows):
-    """Order of entries by window, and within a window by value, largest first: a counting
-    sort on the windows, then a sort of each window's entries."""
+    """Order of entries by window, and within a window by value, largest first (ties in
+    entry order): a radix sort on the values' bits (non-negative floats order as their bits
+    do), then a counting sort on the windows, both stable."""
+    n = windows.shape[0]
+    keys = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        keys[i] = ~as_bits(values[i])  # largest value, smallest key
+    counts = np.zeros((8, 256), dtype=np.int64)
+    for i in range(n):
+        for b in range(8):
+            counts[b, (keys[i] >> np.uint64(8 * b)) & np.uint64(255)] += 1
+    order = np.arange(n)
+    other_keys = np.empty_like(keys)
+    other_order = np.empty_like(order)
+    offsets = np.empty(256, dtype=np.int64)
+    for b in range(8):
+        if counts[b].max() == n:
+            continue
+        shift = np.uint64(8 * b)
+        total = 0
+        for v in range(256):
+            offsets[v] = total
+            total += counts[b, v]
+        for i in range(n):
+            v = (keys[i] >> shift) & np.uint64(255)
+            at = offsets[v]
+            offsets[v] = at + 1
+            other_keys[at] = keys[i]
+            other_order[at] = order[i]
+        keys, other_keys = other_keys, keys
+        order, other_order = other_order, order
     starts = np.zeros(n_windows + 1, dtype=np.int64)
-    for row in range(windows.shape[0]):
-        starts[windows[row] + 1] += 1
+    for i in range(n):
+        starts[windows[i] + 1] += 1
     for w in range(n_windows):
         starts[w + 1] += starts[w]
-    filled = starts[:-1].copy()
-    order = np.empty(windows.shape[0], dtype=np.int64)
-    for row in range(windows.shape[0]):
-        order[filled[windows[row]]] = row
-        filled[windows[row]] += 1
-    for w in range(n_windows):
-        rows = order[starts[w] : starts[w + 1]]
-        order[starts[w] : starts[w + 1]] = rows[np.argsort(-values[rows], kind="mergesort")]
-    return order
+    for i in range(n):
+        row = order[i]
+        other_order[starts[windows[row]]] = row
+        starts[windows[row]] += 1
+    return other_order
