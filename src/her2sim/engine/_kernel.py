@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit
 
 from her2sim.engine._intrinsics import as_bits, as_float, prefetch_row
-from her2sim.engine._stays import flush_stays
+from her2sim.engine._stays import STAY_ROWS, buffer_for, flush_stays, keep_stay
 from her2sim.engine._windows import spread
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -292,21 +292,6 @@ def _walk_wide_readers(
     return n_active
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _keep_stay(stays, n_stays, state_info, words, mask, n_words, t0, t1, tick, n_windows, overflow_acc):
-    """Append the stay [t0, t1) in state ``words & mask`` to the buffer (which has room), or
-    once the thread's statistics are full (``state_info[1]``), add it to ``overflow_acc``."""
-    if state_info[1]:
-        spread(overflow_acc, 0, t0, t1, tick, n_windows)
-        return
-    at = n_stays[0]
-    for w in range(n_words):
-        stays[at, w] = words[w] & mask[w]
-    stays[at, n_words] = as_bits(t0)
-    stays[at, n_words + 1] = as_bits(t1)
-    n_stays[0] = at + 1
-
-
 @njit(cache=True, nogil=True)
 def run_trajectories(
     traj_start,
@@ -356,12 +341,13 @@ def run_trajectories(
     """Simulate trajectories ``traj_start`` to ``traj_end - 1`` into the accumulators.
 
     Node times go to the dense ``node_acc``. With ``keep_states``, every stay in a state
-    (internal nodes masked out) is appended to the buffer ``stays`` (``n_stays[0]`` in use),
-    which is sorted into the aggregate ``state_rows`` (``state_info``: rows in use, then 1
-    once a stay was refused) when full (see :mod:`her2sim.engine._stays`), and the state at
-    ``max_time`` goes to ``final_table``; fixed points reached go to ``fixed_table`` (all
-    nodes). The aggregate and tables grow as needed, each up to ``max_rows`` rows in use, and
-    are returned (they may be new arrays); stays that find no room go to ``overflow_acc``. ``counters`` receives
+    (internal nodes masked out) is appended as rows to the buffer ``stays`` (``n_stays``:
+    rows and stays in it), which is sorted into the aggregate ``state_rows`` (``state_info``:
+    rows in use, 1 once a stay was refused, the half in use) when full (see
+    :mod:`her2sim.engine._stays`), and the state at ``max_time`` goes to ``final_table``;
+    fixed points reached go to ``fixed_table`` (all nodes). The aggregate and tables grow as
+    needed, each up to ``max_rows`` rows in use, and are returned (they may be new arrays);
+    stays that find no room go to ``overflow_acc``. ``counters`` receives
     the flips, then the final states and fixed points that found no room. ``late_acc[k]``
     gathers, over trajectories, the fraction of [late_from, max_time) node ``k`` spent on
     and its square, so the late-time mean of a node comes with its standard error.
@@ -442,23 +428,15 @@ def run_trajectories(
             if keep_states and (state_mask[word_of[k]] & bit_of[k]) != 0:
                 # the visible state changes: its stay so far is complete
                 if stay_from < horizon and t > stay_from:
-                    if n_stays[0] == stays.shape[0]:
+                    if n_stays[0] + STAY_ROWS > stays.shape[1]:
                         state_rows = flush_stays(
-                            stays, n_stays, state_rows, state_info, max_rows, tick, n_windows, overflow_acc
+                            stays, n_stays, state_rows, state_info, max_rows, n_windows, overflow_acc
                         )
-                    _keep_stay(
-                        stays,
-                        n_stays,
-                        state_info,
-                        words,
-                        state_mask,
-                        n_words,
-                        stay_from,
-                        t,
-                        tick,
-                        n_windows,
+                        stays = buffer_for(stays, state_info)
+                    keep_stay(
+                        stays, n_stays, state_info, words, state_mask, n_words, stay_from, t, tick, n_windows,
                         overflow_acc,
-                    )
+                    )  # fmt: skip
                 stay_from = t
             words[word_of[k]] ^= bit_of[k]
             # the nodes that read k (k itself included) move to another entry of their table
@@ -494,17 +472,16 @@ def run_trajectories(
             late_on[k] = 0.0
         if keep_states:
             if stay_from < horizon and t > stay_from:
-                if n_stays[0] == stays.shape[0]:
-                    state_rows = flush_stays(
-                        stays, n_stays, state_rows, state_info, max_rows, tick, n_windows, overflow_acc
-                    )
-                _keep_stay(
+                if n_stays[0] + STAY_ROWS > stays.shape[1]:
+                    state_rows = flush_stays(stays, n_stays, state_rows, state_info, max_rows, n_windows, overflow_acc)
+                    stays = buffer_for(stays, state_info)
+                keep_stay(
                     stays, n_stays, state_info, words, state_mask, n_words, stay_from, t, tick, n_windows, overflow_acc
                 )
             if _crowded(final_table, final_used, 1):
                 final_table = with_room(final_table, final_used, 1, max_rows)
             _count(final_table, final_used, max_rows, words, state_mask, n_words, counters, 1)
-    return state_rows, final_table, fixed_table
+    return stays, state_rows, final_table, fixed_table
 
 
 @njit(cache=True, nogil=True)

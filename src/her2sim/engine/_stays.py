@@ -1,23 +1,24 @@
 """State statistics by buffered sort-merge: no hash probe in the flip loop.
 
-The flip loop appends each completed stay, (state words masked, start, end), to a fixed-size
-per-thread buffer (:func:`new_stays`). When the buffer is full, :func:`flush_stays` expands
-its stays into rows keyed by (state, column) — as the node accumulators do, a column below
-``n_windows`` is the time spent in a window and a column ``n_windows + a`` a +1/-1
-difference count of whole windows from ``a`` on — sorts them with a stable radix sort and
-merges them, in one linear pass, into the thread's aggregate: rows sorted by (state words,
-column), one per (state, column) visited. Memory is the buffer plus the aggregate, which
-grows with the distinct (state, column) pairs only, whatever the number of trajectories.
+The flip loop appends each completed stay as rows keyed by (state, column) to a fixed-size
+per-thread buffer (:func:`new_stays`): as for the node accumulators, a column below
+``n_windows`` holds the time spent in a window, a column ``n_windows + a`` a +1/-1
+difference count of whole windows from ``a`` on, so a stay is one to four rows. When the
+buffer is full, :func:`flush_stays` sorts it with a stable radix sort and merges it, in one
+linear pass, into the thread's aggregate: rows sorted by (state words, column), one per
+(state, column) visited. The buffer, its sorting twin and the aggregate's two halves are
+allocated once and reused, so memory is the buffer plus the aggregate, which grows with the
+distinct (state, column) pairs only, whatever the number of trajectories.
 
 After the run the threads' aggregates are merged in one linear pass each
 (:func:`merge_rows`) and read out by :func:`state_windows`, which folds the difference rows
 into window times and numbers the states in key order, with no hash table.
 
 A thread keeps at most ``max_rows`` aggregate rows, with the rule of the hash tables this
-replaces: a stay is refused when the rows in use plus
-four (the most one stay adds) would pass ``max_rows``, and from then on every stay of the
-thread is refused; refused stays go whole to the dense ``overflow_acc``. The flush finds the
-first refused stay of a buffer exactly, from the stay that first brings each new row.
+replaces: a stay is refused when the rows in use plus four (the most one stay adds) would
+pass ``max_rows``, and from then on every stay of the thread is refused; refused stays go
+whole to the dense ``overflow_acc``. The flush finds the first refused stay of a buffer
+exactly, from the stay that first brings each new row.
 """
 
 from __future__ import annotations
@@ -28,71 +29,82 @@ from numba import njit
 from her2sim.engine._intrinsics import as_bits, as_float
 from her2sim.engine._windows import split, spread
 
-#: Stays a thread buffers before sorting them into its aggregate (32 MB for states of one word).
-STAY_BUFFER = 1 << 20
-#: Largest number of rows one stay can add to an aggregate.
+#: Rows a thread buffers at first before sorting them into its aggregate (24 MB for states
+#: of one word, with the twin the sort moves them to); see :func:`buffer_for`.
+STAY_BUFFER = 1 << 19
+#: Largest number of rows one stay can add.
 STAY_ROWS = 4
 _LOW = np.uint64(0xFFFFFFFF)
 
 
 def new_stays(n_words: int, capacity: int = STAY_BUFFER) -> np.ndarray:
-    """An empty stay buffer: rows of (``n_words`` state words, start bits, end bits).
-
-    Its pages are only touched as stays arrive, so a short run costs little.
-    """
-    return np.empty((capacity, n_words + 2), dtype=np.uint64)
+    """An empty row buffer and the twin its sort moves rows to: (2, ``capacity``, ``n_words``
+    state words, column, value bits). Its pages are only touched as rows arrive."""
+    return np.empty((2, capacity, n_words + 2), dtype=np.uint64)
 
 
 def new_rows(n_words: int) -> np.ndarray:
-    """An empty aggregate: rows of (``n_words`` state words, column, value bits)."""
-    return np.empty((0, n_words + 2), dtype=np.uint64)
+    """An empty aggregate: two halves (the rows in use, the other a merge target) of rows
+    (``n_words`` state words, column, value bits)."""
+    return np.empty((2, 0, n_words + 2), dtype=np.uint64)
+
+
+def kept_rows(agg: np.ndarray, info: np.ndarray) -> np.ndarray:
+    """The rows in use of an aggregate (``info``: rows in use, refused flag, current half)."""
+    return agg[info[2], : info[0]]
+
+
+@njit(cache=True, nogil=True)
+def buffer_for(stays, agg_info):
+    """``stays`` (empty), or a larger buffer once the aggregate holds more than twice its
+    rows: a flush costs a pass over the aggregate, so the buffer grows with it to keep that
+    pass a few row copies per buffered row (memory stays a fraction of the aggregate's)."""
+    if agg_info[0] <= 2 * stays.shape[1]:
+        return stays
+    return np.empty((2, agg_info[0] // 2, stays.shape[2]), dtype=np.uint64)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _put(rows, r, stays, s, n_words, col, value):
+def _put(stays, r, words, mask, n_words, col, value):
     for w in range(n_words):
-        rows[r, w] = stays[s, w]
-    rows[r, n_words] = col
-    rows[r, n_words + 1] = as_bits(value)
+        stays[0, r, w] = words[w] & mask[w]
+    stays[0, r, n_words] = col
+    stays[0, r, n_words + 1] = as_bits(value)
 
 
-@njit(cache=True, nogil=True)
-def _expand(stays, count, tick, n_windows):
-    """The rows of the first ``count`` stays, in stay order; a row's column word carries its
-    stay's number in the upper 32 bits (the sort reads only the lower ones)."""
-    n_words = stays.shape[1] - 2
-    total = 0
-    for s in range(count):
-        w0, first, full0, full1, w1, last = split(
-            as_float(stays[s, n_words]), as_float(stays[s, n_words + 1]), tick, n_windows
-        )
-        total += 1 + (full1 > full0) + (full0 < full1 < n_windows) + (w1 < n_windows)
-    rows = np.empty((total, n_words + 2), dtype=np.uint64)
-    r = 0
-    for s in range(count):
-        w0, first, full0, full1, w1, last = split(
-            as_float(stays[s, n_words]), as_float(stays[s, n_words + 1]), tick, n_windows
-        )
-        tag = np.uint64(s) << np.uint64(32)
-        _put(rows, r, stays, s, n_words, tag | np.uint64(w0), first)
+@njit(cache=True, nogil=True, inline="always")
+def keep_stay(stays, n_stays, state_info, words, mask, n_words, t0, t1, tick, n_windows, overflow_acc):
+    """Append the rows of the stay [t0, t1) in state ``words & mask`` to the buffer (which has
+    room for them; ``n_stays``: rows, stays), or once the thread's statistics are full
+    (``state_info[1]``) add it to ``overflow_acc``. A row's column word carries its stay's
+    number in the buffer in its upper 32 bits (the sort reads only the lower ones)."""
+    if state_info[1]:
+        spread(overflow_acc, 0, t0, t1, tick, n_windows)
+        return
+    w0, first, full0, full1, w1, last = split(t0, t1, tick, n_windows)
+    tag = np.uint64(n_stays[1]) << np.uint64(32)
+    r = n_stays[0]
+    _put(stays, r, words, mask, n_words, tag | np.uint64(w0), first)
+    r += 1
+    if full1 > full0:
+        _put(stays, r, words, mask, n_words, tag | np.uint64(n_windows + full0), 1.0)
         r += 1
-        if full1 > full0:
-            _put(rows, r, stays, s, n_words, tag | np.uint64(n_windows + full0), 1.0)
+        if full1 < n_windows:  # a stay that lasts to the end needs no closing -1
+            _put(stays, r, words, mask, n_words, tag | np.uint64(n_windows + full1), -1.0)
             r += 1
-            if full1 < n_windows:  # a stay that lasts to the end needs no closing -1
-                _put(rows, r, stays, s, n_words, tag | np.uint64(n_windows + full1), -1.0)
-                r += 1
-        if w1 < n_windows:
-            _put(rows, r, stays, s, n_words, tag | np.uint64(w1), last)
-            r += 1
-    return rows
+    if w1 < n_windows:
+        _put(stays, r, words, mask, n_words, tag | np.uint64(w1), last)
+        r += 1
+    n_stays[0] = r
+    n_stays[1] += 1
 
 
 @njit(cache=True, nogil=True)
-def sort_rows(rows):
+def sort_rows(rows, dst):
     """``rows`` sorted by (state words, lower 32 bits of the column word), stably: a
     least-significant-digit radix sort on bytes, skipping the bytes all rows share (the
-    masked-out and never-changing nodes, the upper bytes of small columns)."""
+    masked-out and never-changing nodes, the upper bytes of small columns). The rows move
+    between ``rows`` and ``dst`` (of the same shape); returns the one that holds them sorted."""
     n_rows, width = rows.shape
     n_words = width - 2
     n_digits = 4 + 8 * n_words  # the column's 4 bytes, then the words from the last one
@@ -106,7 +118,6 @@ def sort_rows(rows):
             for b in range(8):
                 counts[4 + 8 * w + b, (word >> np.uint64(8 * b)) & np.uint64(255)] += 1
     src = rows
-    dst = np.empty_like(rows)
     offsets = np.empty(256, dtype=np.int64)
     for d in range(n_digits):
         if counts[d].max() == n_rows:
@@ -139,7 +150,7 @@ def _compare(a, i, b, j, n_words):
     return 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _group_end(rows, i, n_rows, n_words):
     """End of the run of rows equal to row ``i`` in (state, column)."""
     end = i + 1
@@ -172,45 +183,58 @@ def _first_refused(rows, agg, used, count, max_rows):
 
 
 @njit(cache=True, nogil=True)
-def flush_stays(stays, n_stays, agg, agg_info, max_rows, tick, n_windows, overflow_acc):
-    """Sort the ``n_stays[0]`` buffered stays into the aggregate ``agg`` (``agg_info``:
-    rows in use, then 1 once a stay was refused) and empty the buffer; returns the
-    aggregate, a new array. Refused stays go to ``overflow_acc``."""
-    count = n_stays[0]
-    n_stays[0] = 0
-    n_words = stays.shape[1] - 2
-    used = agg_info[0]
-    if count == 0:
+def _refuse(rows, cut, overflow_acc):
+    """Add the rows of the stays from ``cut`` on to ``overflow_acc``, stay by stay as
+    :func:`spread` would have (a stay's rows are in distinct columns)."""
+    n_words = rows.shape[1] - 2
+    stay = (rows[:, n_words] >> np.uint64(32)).astype(np.int64)
+    refused = np.flatnonzero(stay >= cut)
+    for r in refused[np.argsort(stay[refused], kind="mergesort")]:
+        overflow_acc[0, np.int64(rows[r, n_words] & _LOW)] += as_float(rows[r, n_words + 1])
+
+
+@njit(cache=True, nogil=True)
+def flush_stays(stays, n_stays, agg, agg_info, max_rows, n_windows, overflow_acc):
+    """Sort the buffered rows into the aggregate ``agg`` (``agg_info``: rows in use, 1 once a
+    stay was refused, the half in use) and empty the buffer; returns the aggregate (a new
+    array when it had to grow). Refused stays go to ``overflow_acc``."""
+    n_rows, count = n_stays[0], n_stays[1]
+    n_stays[0] = n_stays[1] = 0
+    if n_rows == 0:
         return agg
-    rows = sort_rows(_expand(stays, count, tick, n_windows))
-    n_rows = rows.shape[0]
+    n_words = stays.shape[2] - 2
+    rows = sort_rows(stays[0, :n_rows], stays[1, :n_rows])
+    used, cur = agg_info[0], agg_info[2]
     cut = count
     if used + n_rows + STAY_ROWS > max_rows:  # else no stay can be refused
-        cut = _first_refused(rows, agg, used, count, max_rows)
+        cut = _first_refused(rows, agg[cur], used, count, max_rows)
     if cut < count:
         agg_info[1] = 1
-        for s in range(cut, count):
-            spread(overflow_acc, 0, as_float(stays[s, n_words]), as_float(stays[s, n_words + 1]), tick, n_windows)
+        _refuse(rows, cut, overflow_acc)
     groups = 0
     i = 0
     while i < n_rows:
         i = _group_end(rows, i, n_rows, n_words)
         groups += 1
-    out = np.empty((used + groups, n_words + 2), dtype=np.uint64)
+    if used + groups > agg.shape[1]:
+        bigger = np.empty((2, max(used + groups, 2 * agg.shape[1]), n_words + 2), dtype=np.uint64)
+        bigger[cur, :used] = agg[cur, :used]
+        agg = bigger
+    src, out = agg[cur], agg[1 - cur]
     n = 0
     a = 0
     i = 0
     while a < used or i < n_rows:
-        order = -1 if i >= n_rows else (1 if a >= used else _compare(agg, a, rows, i, n_words))
+        order = -1 if i >= n_rows else (1 if a >= used else _compare(src, a, rows, i, n_words))
         if order < 0:
             for k in range(n_words + 2):
-                out[n, k] = agg[a, k]
+                out[n, k] = src[a, k]
             n += 1
             a += 1
             continue
         end = _group_end(rows, i, n_rows, n_words)
         kept = order == 0
-        value = as_float(agg[a, n_words + 1]) if kept else 0.0
+        value = as_float(src[a, n_words + 1]) if kept else 0.0
         if kept:
             a += 1
         for r in range(i, end):  # in stay order, as the stays came
@@ -225,7 +249,8 @@ def flush_stays(stays, n_stays, agg, agg_info, max_rows, tick, n_windows, overfl
             n += 1
         i = end
     agg_info[0] = n
-    return out[:n]
+    agg_info[2] = 1 - cur
+    return agg
 
 
 @njit(cache=True, nogil=True)

@@ -22,7 +22,7 @@ import numpy as np
 
 from her2sim.engine._kernel import empty_table
 from her2sim.engine._merge import merge_counts, merge_state_windows
-from her2sim.engine._stays import flush_stays, new_rows, new_stays
+from her2sim.engine._stays import flush_stays, kept_rows, new_rows, new_stays
 from her2sim.engine._windows import finish_spread
 from her2sim.engine.compile import CompiledModel, compile_model
 from her2sim.engine.result import NOT_KEPT, SimulationResult
@@ -71,9 +71,9 @@ class _Accumulators:
             node_acc=np.zeros((n, 2 * n_windows + 1)),
             overflow_acc=np.zeros((1, 2 * n_windows + 1)),
             stays=new_stays(n_words) if keep_states else new_stays(n_words, 0),
-            n_stays=np.zeros(1, dtype=np.int64),
+            n_stays=np.zeros(2, dtype=np.int64),
             state_rows=new_rows(n_words),
-            state_info=np.zeros(2, dtype=np.int64),
+            state_info=np.zeros(3, dtype=np.int64),
             final_table=empty_table(capacity, n_words),
             final_used=np.zeros(1, dtype=np.int64),
             fixed_table=empty_table(64, n_words),
@@ -99,7 +99,7 @@ def _run_range(
     # an empty range still calls the kernel once, which loads (or compiles) it
     for position in range(start, stop, _CHUNK) or (start,):
         chunk_end = min(stop, position + _CHUNK)
-        acc.state_rows, acc.final_table, acc.fixed_table = kernel(
+        acc.stays, acc.state_rows, acc.final_table, acc.fixed_table = kernel(
             position, chunk_end, config.seed,
             arrays.rate_table, structure.tab_ptr, structure.reg_ptr, structure.reg_idx,
             structure.dep_ptr, structure.dep_idx, structure.dep_bit,
@@ -119,7 +119,7 @@ def _run_range(
             progress(chunk_end - position)
     tick, n_windows = float(config.time_tick), config.n_windows
     acc.state_rows = flush_stays(
-        acc.stays, acc.n_stays, acc.state_rows, acc.state_info, config.max_states, tick, n_windows, acc.overflow_acc
+        acc.stays, acc.n_stays, acc.state_rows, acc.state_info, config.max_states, n_windows, acc.overflow_acc
     )
     for table in (acc.node_acc, acc.overflow_acc):
         finish_spread(table, tick, n_windows)
@@ -193,7 +193,7 @@ def _simulate_arrays(
     node_time = sum(p.node_acc[:, :w] for p in parts)
     states = finals = None
     if keep_states:
-        states = merge_state_windows([p.state_rows for p in parts], w, config.time_tick)
+        states = merge_state_windows([kept_rows(p.state_rows, p.state_info) for p in parts], w, config.time_tick)
         finals = merge_counts([p.final_table for p in parts], [int(p.final_used[0]) for p in parts])
     fixed = merge_counts([p.fixed_table for p in parts], [int(p.fixed_used[0]) for p in parts])
     overflow = sum(p.overflow_acc[:, :w] for p in parts)[0]
