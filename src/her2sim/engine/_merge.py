@@ -5,10 +5,13 @@ Final states and fixed points are per-thread hash tables keyed by state (see
 probabilities are per-thread aggregates sorted by (state, column) (see
 :mod:`her2sim.engine._stays`): they are merged in one linear pass per thread, read out with
 the whole windows folded in and the states numbered in key order, then ordered by window
-(a counting sort) and, within a window, by time.
+(a counting sort) and, within a window, by time. With several threads the merge and read-out
+run in parallel on ranges of states (the aggregates are split at the same states).
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -38,8 +41,27 @@ def merge_counts(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray,
     return keys, counts
 
 
+def _read_range(
+    parts: list[np.ndarray], n_windows: int, tick: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_stays.state_windows` of the merged ``parts`` (aggregate slices of one range of states)."""
+    rows = parts[0]
+    for other in parts[1:]:
+        rows = _stays.merge_rows(rows, other)
+    return _stays.state_windows(rows, n_windows, tick)
+
+
+def _state_ranges(aggregates: list[np.ndarray], parts: int) -> list[list[np.ndarray]]:
+    """``aggregates`` cut into ``parts`` ranges of states (each a list of one slice per
+    aggregate), at the states found at the quantiles of the largest one."""
+    largest = max(aggregates, key=len)
+    pivots = [largest[len(largest) * q // parts] for q in range(1, parts)] if len(largest) else []
+    cuts = [[0, *(_stays.state_bound(a, pivot) for pivot in pivots), len(a)] for a in aggregates]
+    return [[a[c[q] : c[q + 1]] for a, c in zip(aggregates, cuts, strict=True)] for q in range(len(pivots) + 1)]
+
+
 def merge_state_windows(
-    aggregates: list[np.ndarray], n_windows: int, tick: float
+    aggregates: list[np.ndarray], n_windows: int, tick: float, threads: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Add up per-thread (state, column) aggregates.
 
@@ -47,10 +69,19 @@ def merge_state_windows(
     a column ``n_windows + a`` holds a +1/-1 difference count of whole windows from ``a``
     on. Returns (distinct packed states, state index, window, time) with one entry per
     (state, window) visited, ordered by window and, within a window, by time, longest first.
+    With ``threads`` > 1 the states are split into that many ranges at the largest
+    aggregate's quantiles, merged and read out in parallel (all calls release the GIL).
     """
-    rows = aggregates[0]
-    for other in aggregates[1:]:
-        rows = _stays.merge_rows(rows, other)
-    keys, index, windows, times = _stays.state_windows(rows, n_windows, tick)
+    ranges = _state_ranges(aggregates, threads)
+    if len(ranges) > 1:
+        with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+            pieces = list(pool.map(lambda parts: _read_range(parts, n_windows, tick), ranges))
+    else:
+        pieces = [_read_range(ranges[0], n_windows, tick)]
+    offsets = np.cumsum([0, *(len(p[0]) for p in pieces)])
+    keys = np.concatenate([p[0] for p in pieces])
+    index = np.concatenate([p[1] + offset for p, offset in zip(pieces, offsets, strict=False)])
+    windows = np.concatenate([p[2] for p in pieces])
+    times = np.concatenate([p[3] for p in pieces])
     order = _stays.order_by_window(windows, times, n_windows)
     return keys, index[order], windows[order], times[order]

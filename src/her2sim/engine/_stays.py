@@ -280,6 +280,26 @@ def merge_rows(a, b):
 
 
 @njit(cache=True, nogil=True)
+def state_bound(rows, key):
+    """The first row of the sorted aggregate ``rows`` whose state is not below the state
+    ``key`` (a binary search on the state words)."""
+    n_words = rows.shape[1] - 2
+    low, high = 0, rows.shape[0]
+    while low < high:
+        mid = (low + high) // 2
+        below = False
+        for w in range(n_words):
+            if rows[mid, w] != key[w]:
+                below = rows[mid, w] < key[w]
+                break
+        if below:
+            low = mid + 1
+        else:
+            high = mid
+    return low
+
+
+@njit(cache=True, nogil=True)
 def _same_state(rows, i, j, n_words):
     for w in range(n_words):  # noqa: SIM110
         if rows[i, w] != rows[j, w]:

@@ -193,7 +193,9 @@ def _simulate_arrays(
     node_time = sum(p.node_acc[:, :w] for p in parts)
     states = finals = None
     if keep_states:
-        states = merge_state_windows([kept_rows(p.state_rows, p.state_info) for p in parts], w, config.time_tick)
+        states = merge_state_windows(
+            [kept_rows(p.state_rows, p.state_info) for p in parts], w, config.time_tick, threads
+        )
         finals = merge_counts([p.final_table for p in parts], [int(p.final_used[0]) for p in parts])
     fixed = merge_counts([p.fixed_table for p in parts], [int(p.fixed_used[0]) for p in parts])
     overflow = sum(p.overflow_acc[:, :w] for p in parts)[0]
