@@ -7,8 +7,8 @@ difference count of whole windows from ``a`` on, so a stay is one to four rows. 
 buffer is full, :func:`flush_stays` sorts it with a stable radix sort and merges it, in one
 linear pass, into the thread's aggregate: rows sorted by (state words, column), one per
 (state, column) visited. The buffer, its sorting twin and the aggregate's two halves are
-allocated once and reused, so memory is the buffer plus the aggregate, which grows with the
-distinct (state, column) pairs only, whatever the number of trajectories.
+reused from flush to flush and grow only with the aggregate, which grows with the distinct
+(state, column) pairs only: memory does not depend on the number of trajectories.
 
 After the run the threads' aggregates are merged in one linear pass each
 (:func:`merge_rows`) and read out by :func:`state_windows`, which folds the difference rows
