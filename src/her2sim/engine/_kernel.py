@@ -15,9 +15,10 @@ Shannon-expanded into tests and several tables, see :mod:`her2sim.engine.tables`
 it has its tests walked again instead, in a loop of its own that models without wide nodes
 never enter.
 
-State statistics go to open-addressing hash tables keyed by (state, column), one row per
-entry, grown inside the kernel; a stay is recorded when it ends, and its row is prefetched
-when it begins so that the memory access overlaps the flips in between.
+A stay in a state is appended, when it ends, to a per-thread buffer that is sorted into the
+thread's statistics when full (:mod:`her2sim.engine._stays`): no hash probe per flip. Final
+states and fixed points, one per trajectory, go to open-addressing hash tables keyed by
+(state, column), grown inside the kernel.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import numpy as np
 from numba import njit
 
 from her2sim.engine._intrinsics import as_bits, as_float, prefetch_row
+from her2sim.engine._stays import STAY_ROWS, buffer_for, flush_stays, keep_stay
+from her2sim.engine._windows import spread
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -39,8 +42,6 @@ EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)
 UNBOUNDED = 1 << 62
 #: How many rows ahead bulk table loops prefetch (enough to cover a main-memory access).
 PREFETCH_AHEAD = 16
-#: Largest number of new rows one stay can add to a statistics table (see :func:`_record_stay`).
-STAY_ROWS = 4
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -65,13 +66,10 @@ def _seed_stream(rng, seed, index):
 
 # ---------------------------------------------------------------- statistics tables
 #
-# State statistics live in open-addressing hash tables keyed by (state, column). A row is
-# ``n_words`` key words (the packed state, masked), the column (``EMPTY`` marks a free row)
-# and a float64 value stored in the last word's bits. One table serves every statistic:
-# for state probabilities the columns are windows (time spent in the state within the
-# window) and, past ``n_windows``, the +1/-1 difference counts of whole windows; for final
-# states and fixed points the column is 0 and the value a count. Keeping the key, column
-# and value in one row makes an update a single cache-line visit.
+# Final states and fixed points live in open-addressing hash tables keyed by (state, column).
+# A row is ``n_words`` key words (the packed state, masked), the column (``EMPTY`` marks a
+# free row; it is 0 for these counts) and a float64 value stored in the last word's bits.
+# Keeping the key, column and value in one row makes an update a single cache-line visit.
 
 
 @njit(cache=True, nogil=True)
@@ -119,7 +117,7 @@ def _slot(table, words, mask, n_words, col):
         slot = (slot + 1) & last
 
 
-# The table updates below (_add, _spread, _record_stay, _count) are left to LLVM's inliner:
+# The table updates below (_add, _count) are left to LLVM's inliner:
 # forcing Numba-level inlining of them made the kernel 10-25% slower (larger code), while
 # the small helpers above it (hashing, probing) are inlined.
 @njit(cache=True, nogil=True)
@@ -188,62 +186,6 @@ def with_room(table, used, rows, max_rows):
     return table
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _split(t0, t1, tick, n_windows):
-    """How [t0, t1) falls on the windows: (w0, time in w0, first whole window, end of the
-    whole windows, w1, time in w1). Whole windows are recorded as a +1/-1 difference pair,
-    so a long stay costs O(1) whatever the number of windows it covers."""
-    w0 = int(t0 / tick)
-    end0 = (w0 + 1) * tick
-    if t1 <= end0:
-        return w0, t1 - t0, 0, 0, n_windows, 0.0
-    w1 = min(int(t1 / tick), n_windows)
-    last = t1 - max(w1 * tick, end0) if w1 < n_windows else 0.0
-    return w0, end0 - t0, w0 + 1, w1, w1, last
-
-
-@njit(cache=True, nogil=True)
-def _spread(acc, row, t0, t1, tick, n_windows):
-    """Add the time spent in [t0, t1) to the windows of the dense row ``acc[row]``.
-
-    Columns ``0..n_windows-1`` hold times; columns ``n_windows..2*n_windows`` the
-    difference counts of whole windows, folded in by :func:`finish_spread`.
-    """
-    if t1 <= t0 or t0 >= n_windows * tick:
-        return
-    w0, first, full0, full1, w1, last = _split(t0, t1, tick, n_windows)
-    acc[row, w0] += first
-    if full1 > full0:
-        acc[row, n_windows + full0] += 1.0
-        if full1 < n_windows:  # a stay that lasts to the end needs no closing -1
-            acc[row, n_windows + full1] -= 1.0
-    if w1 < n_windows:
-        acc[row, w1] += last
-
-
-@njit(cache=True, nogil=True)
-def _record_stay(table, used, max_rows, words, mask, n_words, t0, t1, tick, n_windows, overflow_acc):
-    """Record the time ``[t0, t1)`` spent in state ``words & mask``.
-
-    The caller grows the table first (see :func:`_with_room`); a stay that could take the
-    table past ``max_rows`` rows goes whole to ``overflow_acc``, so that every state's
-    difference counts stay paired.
-    """
-    if t1 <= t0 or t0 >= n_windows * tick:
-        return
-    if used[0] + STAY_ROWS > max_rows:
-        _spread(overflow_acc, 0, t0, t1, tick, n_windows)
-        return
-    w0, first, full0, full1, w1, last = _split(t0, t1, tick, n_windows)
-    _add(table, used, words, mask, n_words, w0, first)
-    if full1 > full0:
-        _add(table, used, words, mask, n_words, n_windows + full0, 1.0)
-        if full1 < n_windows:  # a stay that lasts to the end (a fixed point, say) needs no closing -1
-            _add(table, used, words, mask, n_words, n_windows + full1, -1.0)
-    if w1 < n_windows:
-        _add(table, used, words, mask, n_words, w1, last)
-
-
 @njit(cache=True, nogil=True)
 def _count(table, used, max_rows, words, mask, n_words, refused, which):
     """Count one visit of state ``words & mask``; ``refused[which] += 1`` when the table
@@ -275,73 +217,6 @@ def read_rows(table, used, low, high):
     return keys[:count], cols[:count], values[:count]
 
 
-@njit(cache=True, nogil=True)
-def order_by_window(windows, values, n_windows):
-    """Order of rows by window, and within a window by value, largest first: a counting
-    sort on the windows, then a sort of each window's rows."""
-    starts = np.zeros(n_windows + 1, dtype=np.int64)
-    for row in range(windows.shape[0]):
-        starts[windows[row] + 1] += 1
-    for w in range(n_windows):
-        starts[w + 1] += starts[w]
-    filled = starts[:-1].copy()
-    order = np.empty(windows.shape[0], dtype=np.int64)
-    for row in range(windows.shape[0]):
-        order[filled[windows[row]]] = row
-        filled[windows[row]] += 1
-    for w in range(n_windows):
-        rows = order[starts[w] : starts[w + 1]]
-        order[starts[w] : starts[w + 1]] = rows[np.argsort(-values[rows])]
-    return order
-
-
-@njit(cache=True, nogil=True)
-def number_states(keys):
-    """(index of each row's state among the distinct states, first row of each state).
-
-    The hash table is one word per slot: the upper half of the key's hash and the state's
-    number + 1 (0 marks a free slot). Keys are compared, through the state's first row, only
-    when the hash halves agree, and the slots a few rows on are prefetched, so numbering
-    millions of rows costs about one cache miss each.
-    """
-    n_rows, n_words = keys.shape
-    capacity = 2
-    while capacity < 2 * n_rows + 2:
-        capacity *= 2
-    last = np.uint64(capacity - 1)
-    slots = np.zeros(capacity, dtype=np.uint64)
-    ids = np.empty(n_rows, dtype=np.int64)
-    first = np.empty(n_rows, dtype=np.int64)
-    key = np.empty(n_words, dtype=np.uint64)  # a copy, not a slice: slicing in the loop is slow
-    hashes = np.empty(PREFETCH_AHEAD, dtype=np.uint64)  # of rows row .. row + PREFETCH_AHEAD - 1
-    count = 0
-    for row in range(min(PREFETCH_AHEAD, n_rows)):
-        hashes[row] = _row_hash(keys, row, key, n_words, 0)
-    for row in range(n_rows):
-        h = hashes[row % PREFETCH_AHEAD]
-        if row + PREFETCH_AHEAD < n_rows:
-            ahead = _row_hash(keys, row + PREFETCH_AHEAD, key, n_words, 0)
-            hashes[row % PREFETCH_AHEAD] = ahead
-            prefetch_row(slots, np.int64(ahead & last))
-        tag = h & np.uint64(0xFFFFFFFF00000000)
-        slot = h & last
-        while True:
-            held = slots[slot]
-            if held == 0:
-                slots[slot] = tag | np.uint64(count + 1)
-                first[count] = row
-                ids[row] = count
-                count += 1
-                break
-            if held & np.uint64(0xFFFFFFFF00000000) == tag:
-                state = np.int64(held & np.uint64(0xFFFFFFFF)) - 1
-                if _same_rows(keys, row, first[state], n_words):
-                    ids[row] = state
-                    break
-            slot = (slot + np.uint64(1)) & last
-    return ids, first[:count]
-
-
 @njit(cache=True, nogil=True, inline="always")
 def _row_hash(keys, row, buffer, n_words, col):
     """:func:`_key_hash` of (row ``row`` of ``keys``, ``col``); the row is copied to
@@ -349,60 +224,6 @@ def _row_hash(keys, row, buffer, n_words, col):
     for w in range(n_words):
         buffer[w] = keys[row, w]
     return _key_hash(buffer, buffer, n_words, col)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _same_rows(keys, a, b, n_words):
-    """Whether rows ``a`` and ``b`` of ``keys`` are equal (a loop: Numba compiles no generators)."""
-    for w in range(n_words):  # noqa: SIM110
-        if keys[a, w] != keys[b, w]:
-            return False
-    return True
-
-
-@njit(cache=True, nogil=True)
-def fold_whole_windows(table, used, keys, cols, values, n_windows, tick):
-    """Add the whole windows described by difference rows to a state table's window times.
-
-    ``keys``, ``cols`` and ``values`` are the table's difference rows (column >= ``n_windows``),
-    grouped by state and sorted by column within a state. A +1 at column ``a`` and a -1 at
-    column ``b`` mean the windows ``a .. b-1`` were spent whole in the state, so ``tick`` is
-    added to each. Returns the table, grown if needed (its difference rows are left as
-    they are, to be skipped when read).
-    """
-    n_words = keys.shape[1]
-    full = np.full(n_words, EMPTY, dtype=np.uint64)
-    key = np.empty(n_words, dtype=np.uint64)
-    i = 0
-    while i < cols.shape[0]:
-        for w in range(n_words):
-            key[w] = keys[i, w]
-        end = i + 1
-        while end < cols.shape[0] and _same_rows(keys, end, i, n_words):
-            end += 1
-        level = 0.0
-        for j in range(i, end):
-            level += values[j]
-            start = cols[j] - n_windows
-            stop = cols[j + 1] - n_windows if j + 1 < end else n_windows
-            if level > 0.5 and stop > start:
-                table = with_room(table, used, stop - start, UNBOUNDED)
-                for win in range(start, stop):
-                    _add(table, used, key, full, n_words, win, level * tick)
-        i = end
-    return table
-
-
-@njit(cache=True, nogil=True)
-def finish_spread(acc, tick, n_windows):
-    """Fold the difference columns of :func:`_spread` into the window times, in place."""
-    for row in range(acc.shape[0]):
-        running = 0.0
-        for w in range(n_windows):
-            running += acc[row, n_windows + w]
-            acc[row, w] += running * tick
-            acc[row, n_windows + w] = 0.0
-        acc[row, 2 * n_windows] = 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -505,8 +326,10 @@ def run_trajectories(
     max_rows,
     node_acc,
     overflow_acc,
-    state_table,
-    state_used,
+    stays,
+    n_stays,
+    state_rows,
+    state_info,
     final_table,
     final_used,
     fixed_table,
@@ -518,10 +341,13 @@ def run_trajectories(
     """Simulate trajectories ``traj_start`` to ``traj_end - 1`` into the accumulators.
 
     Node times go to the dense ``node_acc``. With ``keep_states``, every stay in a state
-    (internal nodes masked out) goes to ``state_table`` by (state, window), and the state
-    at ``max_time`` to ``final_table``; fixed points reached go to ``fixed_table`` (all
-    nodes). The tables grow as needed, each up to ``max_rows`` rows in use, and are returned
-    (they may be new arrays); stays that find no room go to ``overflow_acc``. ``counters`` receives
+    (internal nodes masked out) is appended as rows to the buffer ``stays`` (``n_stays``:
+    rows and stays in it), which is sorted into the aggregate ``state_rows`` (``state_info``:
+    rows in use, 1 once a stay was refused, the half in use) when full (see
+    :mod:`her2sim.engine._stays`), and the state at ``max_time`` goes to ``final_table``;
+    fixed points reached go to ``fixed_table`` (all nodes). The aggregate and tables grow as
+    needed, each up to ``max_rows`` rows in use, and are returned (they may be new arrays);
+    stays that find no room go to ``overflow_acc``. ``counters`` receives
     the flips, then the final states and fixed points that found no room. ``late_acc[k]``
     gathers, over trajectories, the fraction of [late_from, max_time) node ``k`` spent on
     and its square, so the late-time mean of a node comes with its standard error.
@@ -538,6 +364,7 @@ def run_trajectories(
     on_since = np.zeros(n, dtype=np.float64)
     late_on = np.zeros(n, dtype=np.float64)
     late_span = max_time - late_from
+    horizon = n_windows * tick  # stays that begin later fall in no window
     any_wide = wide_idx.shape[0] > 0  # else the loop over wide readers is skipped whole
     rng = np.zeros(1, dtype=np.uint64)
     for traj in range(traj_start, traj_end):
@@ -549,8 +376,6 @@ def run_trajectories(
             if x[k]:
                 words[word_of[k]] |= bit_of[k]
                 on_since[k] = 0.0
-        if keep_states:
-            prefetch_row(state_table, _home(state_table, words, state_mask, n_words, 0))
         n_active = 0
         for k in range(n):
             index[k] = _table_index(k, x, reg_ptr, reg_idx)  # unused for a wide node
@@ -594,7 +419,7 @@ def run_trajectories(
             t = t_next
             counters[0] += 1
             if x[k]:
-                _spread(node_acc, k, on_since[k], t, tick, n_windows)
+                spread(node_acc, k, on_since[k], t, tick, n_windows)
                 late_on[k] += max(0.0, t - max(on_since[k], late_from))
                 x[k] = 0
             else:
@@ -602,17 +427,18 @@ def run_trajectories(
                 x[k] = 1
             if keep_states and (state_mask[word_of[k]] & bit_of[k]) != 0:
                 # the visible state changes: its stay so far is complete
-                if _crowded(state_table, state_used, STAY_ROWS):
-                    state_table = with_room(state_table, state_used, STAY_ROWS, max_rows)
-                _record_stay(
-                    state_table, state_used, max_rows, words, state_mask, n_words,
-                    stay_from, t, tick, n_windows, overflow_acc,
-                )  # fmt: skip
+                if stay_from < horizon and t > stay_from:
+                    if n_stays[0] + STAY_ROWS > stays.shape[1]:
+                        state_rows = flush_stays(
+                            stays, n_stays, state_rows, state_info, max_rows, n_windows, overflow_acc
+                        )
+                        stays = buffer_for(stays, state_info)
+                    keep_stay(
+                        stays, n_stays, state_info, words, state_mask, n_words, stay_from, t, tick, n_windows,
+                        overflow_acc,
+                    )  # fmt: skip
                 stay_from = t
             words[word_of[k]] ^= bit_of[k]
-            if keep_states and stay_from == t and t < n_windows * tick:
-                # this stay will be recorded when it ends: fetch its row meanwhile
-                prefetch_row(state_table, _home(state_table, words, state_mask, n_words, int(t / tick)))
             # the nodes that read k (k itself included) move to another entry of their table
             for d in range(dep_ptr[k], dep_ptr[k + 1]):
                 j = dep_idx[d]
@@ -637,7 +463,7 @@ def run_trajectories(
                 )  # fmt: skip
         for k in range(n):
             if x[k]:
-                _spread(node_acc, k, on_since[k], t, tick, n_windows)
+                spread(node_acc, k, on_since[k], t, tick, n_windows)
                 late_on[k] += max(0.0, t - max(on_since[k], late_from))
             if late_span > 0.0:
                 f = late_on[k] / late_span
@@ -645,16 +471,17 @@ def run_trajectories(
                 late_acc[k, 1] += f * f
             late_on[k] = 0.0
         if keep_states:
-            if _crowded(state_table, state_used, STAY_ROWS):
-                state_table = with_room(state_table, state_used, STAY_ROWS, max_rows)
-            _record_stay(
-                state_table, state_used, max_rows, words, state_mask, n_words,
-                stay_from, t, tick, n_windows, overflow_acc,
-            )  # fmt: skip
+            if stay_from < horizon and t > stay_from:
+                if n_stays[0] + STAY_ROWS > stays.shape[1]:
+                    state_rows = flush_stays(stays, n_stays, state_rows, state_info, max_rows, n_windows, overflow_acc)
+                    stays = buffer_for(stays, state_info)
+                keep_stay(
+                    stays, n_stays, state_info, words, state_mask, n_words, stay_from, t, tick, n_windows, overflow_acc
+                )
             if _crowded(final_table, final_used, 1):
                 final_table = with_room(final_table, final_used, 1, max_rows)
             _count(final_table, final_used, max_rows, words, state_mask, n_words, counters, 1)
-    return state_table, final_table, fixed_table
+    return stays, state_rows, final_table, fixed_table
 
 
 @njit(cache=True, nogil=True)

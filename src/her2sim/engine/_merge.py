@@ -1,11 +1,12 @@
-"""Add up the per-thread statistics tables of a simulation into plain arrays.
+"""Add up the per-thread statistics of a simulation into plain arrays.
 
-Each thread keeps its own hash tables keyed by (state, column) (see the statistics tables
-of :mod:`her2sim.engine._kernel`). Merging adds every thread's rows into one table, folds
-the difference rows of whole windows into per-window times, and reads the rows out as
-(states, state index, window, time) arrays, ordered by window and, within a window, by
-time. Every step is linear in the number of rows apart from the sorts: of each window's
-rows by time, and of the difference rows (at most one pair per long stay).
+Final states and fixed points are per-thread hash tables keyed by state (see
+:mod:`her2sim.engine._kernel`): their rows are added into one table and read out. State
+probabilities are per-thread aggregates sorted by (state, column) (see
+:mod:`her2sim.engine._stays`): they are merged in one linear pass per thread, read out with
+the whole windows folded in and the states numbered in key order, then ordered by window
+(a counting sort) and, within a window, by time. With several threads the merge and read-out
+run in parallel on ranges of states (the aggregates are split at the same states).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from her2sim.engine import _kernel
+from her2sim.engine import _kernel, _stays
 
 __all__ = ["merge_counts", "merge_state_windows"]
 
@@ -33,42 +34,54 @@ def _merged(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray, np.n
     return dest, count
 
 
-def _rows(table: np.ndarray, used: int, low: int, high: int = int(EMPTY)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(key words, column, value) of the table rows whose column is in [low, high)."""
-    return _kernel.read_rows(table, used, np.uint64(low), np.uint64(high))
-
-
 def merge_counts(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Add up per-thread tables of state counts: (packed states, total counts)."""
     table, count = _merged(tables, used)
-    keys, _, counts = _rows(table, int(count[0]), 0)
+    keys, _, counts = _kernel.read_rows(table, int(count[0]), np.uint64(0), EMPTY)
     return keys, counts
 
 
-def merge_state_windows(
-    tables: list[np.ndarray], used: list[int], n_windows: int, tick: float, threads: int = 1
+def _read_range(
+    parts: list[np.ndarray], n_windows: int, tick: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Add up per-thread (state, window) tables.
+    """:func:`_stays.state_windows` of the merged ``parts`` (aggregate slices of one range of states)."""
+    rows = parts[0]
+    for other in parts[1:]:
+        rows = _stays.merge_rows(rows, other)
+    return _stays.state_windows(rows, n_windows, tick)
+
+
+def _state_ranges(aggregates: list[np.ndarray], parts: int) -> list[list[np.ndarray]]:
+    """``aggregates`` cut into ``parts`` ranges of states (each a list of one slice per
+    aggregate), at the states found at the quantiles of the largest one."""
+    largest = max(aggregates, key=len)
+    pivots = [largest[len(largest) * q // parts] for q in range(1, parts)] if len(largest) else []
+    cuts = [[0, *(_stays.state_bound(a, pivot) for pivot in pivots), len(a)] for a in aggregates]
+    return [[a[c[q] : c[q + 1]] for a, c in zip(aggregates, cuts, strict=True)] for q in range(len(pivots) + 1)]
+
+
+def merge_state_windows(
+    aggregates: list[np.ndarray], n_windows: int, tick: float, threads: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Add up per-thread (state, column) aggregates.
 
     A row's column below ``n_windows`` is the time spent in the state within that window;
     a column ``n_windows + a`` holds a +1/-1 difference count of whole windows from ``a``
     on. Returns (distinct packed states, state index, window, time) with one entry per
     (state, window) visited, ordered by window and, within a window, by time, longest first.
-    With ``threads`` > 1 the states are numbered while the rows are ordered.
+    With ``threads`` > 1 the states are split into that many ranges at the largest
+    aggregate's quantiles, merged and read out in parallel (all calls release the GIL).
     """
-    table, count = _merged(tables, used)
-    keys, cols, values = _rows(table, int(count[0]), n_windows)
-    if len(cols):
-        order = np.lexsort((cols, *keys.T[::-1]))
-        keys, cols, values = keys[order], cols[order], values[order]
-        table = _kernel.fold_whole_windows(table, count, keys, cols, values, n_windows, tick)
-    keys, windows, times = _rows(table, int(count[0]), 0, n_windows)
-    if threads > 1:
-        with ThreadPoolExecutor(max_workers=2) as pool:  # both release the GIL
-            numbering = pool.submit(_kernel.number_states, keys)
-            order = _kernel.order_by_window(windows, times, n_windows)
-            index, first = numbering.result()
+    ranges = _state_ranges(aggregates, threads)
+    if len(ranges) > 1:
+        with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+            pieces = list(pool.map(lambda parts: _read_range(parts, n_windows, tick), ranges))
     else:
-        index, first = _kernel.number_states(keys)
-        order = _kernel.order_by_window(windows, times, n_windows)
-    return keys[first], index[order], windows[order], times[order]
+        pieces = [_read_range(ranges[0], n_windows, tick)]
+    offsets = np.cumsum([0, *(len(p[0]) for p in pieces)])
+    keys = np.concatenate([p[0] for p in pieces])
+    index = np.concatenate([p[1] + offset for p, offset in zip(pieces, offsets, strict=False)])
+    windows = np.concatenate([p[2] for p in pieces])
+    times = np.concatenate([p[3] for p in pieces])
+    order = _stays.order_by_window(windows, times, n_windows)
+    return keys, index[order], windows[order], times[order]

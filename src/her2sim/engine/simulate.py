@@ -22,6 +22,8 @@ import numpy as np
 
 from her2sim.engine._kernel import empty_table
 from her2sim.engine._merge import merge_counts, merge_state_windows
+from her2sim.engine._stays import flush_stays, kept_rows, new_rows, new_stays
+from her2sim.engine._windows import finish_spread
 from her2sim.engine.compile import CompiledModel, compile_model
 from her2sim.engine.result import NOT_KEPT, SimulationResult
 from her2sim.engine.scenario import RuntimeArrays, Scenario, runtime_arrays
@@ -41,17 +43,20 @@ ProgressFn = Callable[[int], None]
 class _Accumulators:
     """One thread's running sums.
 
-    ``node_acc`` is dense (node x window, plus difference columns). State statistics go to
-    hash tables keyed by (state, column), which the kernel grows as they fill (each up to
-    ``max_states`` rows in use) and hands back: ``state_table`` by (state, window),
-    ``final_table`` for the states at ``max_time`` and ``fixed_table`` for fixed points.
+    ``node_acc`` is dense (node x window, plus difference columns). Stays in states go to the
+    buffer ``stays``, sorted into the aggregate ``state_rows`` by (state, window) when full
+    (see :mod:`her2sim.engine._stays`); ``final_table`` (states at ``max_time``) and
+    ``fixed_table`` (fixed points) are hash tables. The kernel grows the aggregate and tables
+    as they fill (each up to ``max_states`` rows in use) and hands them back.
     ``counters`` holds the flips, then the final states and fixed points that found no room.
     """
 
     node_acc: np.ndarray
     overflow_acc: np.ndarray
-    state_table: np.ndarray
-    state_used: np.ndarray
+    stays: np.ndarray
+    n_stays: np.ndarray
+    state_rows: np.ndarray
+    state_info: np.ndarray
     final_table: np.ndarray
     final_used: np.ndarray
     fixed_table: np.ndarray
@@ -65,8 +70,10 @@ class _Accumulators:
         return cls(
             node_acc=np.zeros((n, 2 * n_windows + 1)),
             overflow_acc=np.zeros((1, 2 * n_windows + 1)),
-            state_table=empty_table(capacity, n_words),
-            state_used=np.zeros(1, dtype=np.int64),
+            stays=new_stays(n_words) if keep_states else new_stays(n_words, 0),
+            n_stays=np.zeros(2, dtype=np.int64),
+            state_rows=new_rows(n_words),
+            state_info=np.zeros(3, dtype=np.int64),
             final_table=empty_table(capacity, n_words),
             final_used=np.zeros(1, dtype=np.int64),
             fixed_table=empty_table(64, n_words),
@@ -92,7 +99,7 @@ def _run_range(
     # an empty range still calls the kernel once, which loads (or compiles) it
     for position in range(start, stop, _CHUNK) or (start,):
         chunk_end = min(stop, position + _CHUNK)
-        acc.state_table, acc.final_table, acc.fixed_table = kernel(
+        acc.stays, acc.state_rows, acc.final_table, acc.fixed_table = kernel(
             position, chunk_end, config.seed,
             arrays.rate_table, structure.tab_ptr, structure.reg_ptr, structure.reg_idx,
             structure.dep_ptr, structure.dep_idx, structure.dep_bit,
@@ -103,14 +110,19 @@ def _run_range(
             float(config.max_time), float(config.time_tick), config.n_windows, config.discrete_time,
             keep_states, config.max_states,
             acc.node_acc, acc.overflow_acc,
-            acc.state_table, acc.state_used, acc.final_table, acc.final_used, acc.fixed_table, acc.fixed_used,
+            acc.stays, acc.n_stays, acc.state_rows, acc.state_info,
+            acc.final_table, acc.final_used, acc.fixed_table, acc.fixed_used,
             float(late_from), acc.late_acc,
             acc.counters,
         )  # fmt: skip
         if progress is not None:
             progress(chunk_end - position)
+    tick, n_windows = float(config.time_tick), config.n_windows
+    acc.state_rows = flush_stays(
+        acc.stays, acc.n_stays, acc.state_rows, acc.state_info, config.max_states, n_windows, acc.overflow_acc
+    )
     for table in (acc.node_acc, acc.overflow_acc):
-        compiled.kernel.finish_spread(table, float(config.time_tick), config.n_windows)
+        finish_spread(table, tick, n_windows)
     return acc
 
 
@@ -182,7 +194,7 @@ def _simulate_arrays(
     states = finals = None
     if keep_states:
         states = merge_state_windows(
-            [p.state_table for p in parts], [int(p.state_used[0]) for p in parts], w, config.time_tick, threads
+            [kept_rows(p.state_rows, p.state_info) for p in parts], w, config.time_tick, threads
         )
         finals = merge_counts([p.final_table for p in parts], [int(p.final_used[0]) for p in parts])
     fixed = merge_counts([p.fixed_table for p in parts], [int(p.fixed_used[0]) for p in parts])
@@ -234,8 +246,8 @@ def simulate(
     scenario:
         Runtime changes (parameters, rate multipliers, fixed nodes, initial states).
     states:
-        Also keep full-state probabilities, final states and entropy (costs a hash look-up
-        per flip); node probabilities and fixed points are always kept.
+        Also keep full-state probabilities, final states and entropy (costs a buffered
+        record per flip, sorted in batches); node probabilities and fixed points are always kept.
     progress:
         Called with the number of trajectories just finished (from worker threads).
     late_from:
