@@ -190,7 +190,7 @@ def _simulate_arrays(
         parts = [f.result() for f in futures]
     elapsed = time.perf_counter() - started
     w = config.n_windows
-    node_time = sum(p.node_acc[:, :w] for p in parts)
+    node_time = np.sum([p.node_acc[:, :w] for p in parts], axis=0)
     states = finals = None
     if keep_states:
         states = merge_state_windows(
@@ -198,8 +198,8 @@ def _simulate_arrays(
         )
         finals = merge_counts([p.final_table for p in parts], [int(p.final_used[0]) for p in parts])
     fixed = merge_counts([p.fixed_table for p in parts], [int(p.fixed_used[0]) for p in parts])
-    overflow = sum(p.overflow_acc[:, :w] for p in parts)[0]
-    counters = sum(p.counters for p in parts)
+    overflow = np.sum([p.overflow_acc[:, :w] for p in parts], axis=0)[0]
+    counters = np.sum([p.counters for p in parts], axis=0)
     result = SimulationResult.from_sums(
         compiled.model,
         config,
@@ -213,7 +213,7 @@ def _simulate_arrays(
         flips=int(counters[0]),
         refused=(int(counters[1]), int(counters[2])),
         compile_s=compile_s,
-        late=(late_from, sum(p.late_acc for p in parts)),
+        late=(late_from, np.sum([p.late_acc for p in parts], axis=0)),
     )
     if result.state_overflow > 0:
         warnings.warn(
