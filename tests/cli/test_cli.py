@@ -23,6 +23,7 @@ from her2sim.cli import app
 from her2sim.examples import example_path
 from her2sim.formats import read_model
 from her2sim.formats.maboss import read_maboss
+from her2sim.model.config import MABOSS_DEFAULTS, SimulationConfig
 from her2sim.model.expr import Var, evaluate, variables
 from her2sim.model.network import Model
 from tests.conftest import shared_models
@@ -177,10 +178,12 @@ def test_convert_bnet_to_bnd_writes_the_cfg_beside_it(tmp_path: Path) -> None:
     model = read_model(source)
     assert out.strip() == f"wrote {target} ({len(model)} nodes)"
     assert listing(tmp_path) == ["out.bnd", "out.cfg"]
-    back, config = read_maboss(target)
+    back, config = read_maboss(target, defaults=MABOSS_DEFAULTS.with_(threads=None))
     assert back.names == model.names
     assert [n.rule for n in back.nodes] == [n.rule for n in model.nodes]  # exact trees
-    assert config.max_time == 1000.0  # MaBoSS's defaults
+    # the settings `simulate` uses for a .bnet, so both files run alike; no thread_count
+    assert config == SimulationConfig()
+    assert "thread_count" not in (tmp_path / "out.cfg").read_text()
 
 
 @pytest.mark.parametrize("suffix", [".sbml", ".booleannet"])

@@ -51,12 +51,16 @@ def _main(
 
 def _read(
     path: Path, cfg: Path | None = None, defaults: SimulationConfig | None = None
-) -> tuple[Model, SimulationConfig | None]:
-    """The model at ``path`` (or ``example:NAME``) and, for a MaBoSS pair, its run settings:
-    those the ``.cfg`` sets, ``defaults`` (MaBoSS's by default) for the rest."""
+) -> tuple[Model, SimulationConfig]:
+    """The model at ``path`` (or ``example:NAME``) and its run settings.
+
+    For a MaBoSS pair, those the ``.cfg`` sets and ``defaults`` (MaBoSS's by default) for the
+    rest; other formats hold no run settings and get :class:`SimulationConfig`'s defaults, so
+    that ``simulate`` runs a model and its ``convert``-ed ``.bnd`` + ``.cfg`` alike.
+    """
     from her2sim.formats import read_model
     from her2sim.formats.maboss import read_maboss
-    from her2sim.model.config import MABOSS_DEFAULTS
+    from her2sim.model.config import MABOSS_DEFAULTS, SimulationConfig
 
     if str(path).startswith("example:"):
         from her2sim.examples import example_path
@@ -66,7 +70,7 @@ def _read(
         return read_maboss(path, cfg, defaults or MABOSS_DEFAULTS)
     if cfg is not None:
         raise typer.BadParameter("a .cfg file goes with a MaBoSS .bnd network only")
-    return read_model(path), None
+    return read_model(path), SimulationConfig()
 
 
 @app.command()
@@ -102,10 +106,15 @@ def convert(
     target: Annotated[Path, typer.Argument(help="File to write; its suffix chooses the format")],
     lossy: Annotated[bool, typer.Option(help="Drop what the target format cannot hold (rates, parameters)")] = False,
 ) -> None:
-    """Convert a model between BoolNet, MaBoSS, SBML-qual and BooleanNet."""
-    from her2sim.formats import format_for
+    """Convert a model between BoolNet, MaBoSS, SBML-qual and BooleanNet.
 
-    m, config = _read(source)
+    A MaBoSS target's .cfg gets the source's run settings: those of its .cfg (a thread_count
+    only when it has one), or the settings simulate uses for a format that holds none.
+    """
+    from her2sim.formats import format_for
+    from her2sim.model.config import MABOSS_DEFAULTS
+
+    m, config = _read(source, defaults=MABOSS_DEFAULTS.with_(threads=None))
     format_for(target).write(m, target, lossy=lossy, config=config)
     console.print(f"wrote {target} ({len(m)} nodes)")
 
