@@ -309,7 +309,8 @@ def test_simulate_says_plainly_when_the_state_tables_overflow(tmp_path: Path) ->
     crowded = run_main(*args, "--max-states", "50", cwd=tmp_path)
     assert crowded.returncode == 0, crowded.stderr
     [line] = crowded.stderr.splitlines()
-    assert line.startswith("her2sim: warning: state statistics are incomplete: up to ") and "--max-states" in line
+    assert line.startswith("her2sim: warning: state statistics are incomplete (max_states 50 per thread): 5 of 5 ")
+    assert "--max-states" in line
     states = pd.read_parquet(tmp_path / "r.states.parquet")
     not_kept = states[states["state"] == "<not kept>"].set_index("time")["probability"]
     assert len(not_kept) == 5 and (not_kept > 0.5).all()

@@ -144,7 +144,8 @@ def simulate(
     ] = None,
     states: Annotated[bool, typer.Option(help="Keep full-state probabilities")] = True,
     max_states: Annotated[
-        int | None, typer.Option(help="Bound on the state-table entries kept per thread (default 1,048,576)")
+        int | None,
+        typer.Option(help="Bound on the state-table entries kept per thread (default: sized from available memory)"),
     ] = None,
     max_flips: Annotated[
         float | None, typer.Option(help="Refuse a run expected to make more flips than this (default 1e12)")

@@ -138,6 +138,7 @@ class SimulationResult:
             "seed": config.seed,
             "discrete_time": config.discrete_time,
             "threads": threads,
+            "max_states": config.max_states,
             "elapsed_s": elapsed,
             "flips": flips,
             "compile_s": compile_s,
@@ -282,6 +283,13 @@ class SimulationResult:
         terms = np.where(p > 0, -p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
         h = np.bincount(self.state_window, weights=terms, minlength=len(self.times))
         return pd.Series(h, index=pd.Index(self.times, name="time"), name="H")
+
+    def not_kept(self) -> pd.Series:
+        """Share of each window's probability that found no room in the bounded state
+        tables (the :data:`NOT_KEPT` rows of :meth:`states`; zero when every state was kept)."""
+        import pandas as pd
+
+        return pd.Series(self.overflow_prob, index=pd.Index(self.times, name="time"), name=NOT_KEPT)
 
     @property
     def state_overflow(self) -> float:
