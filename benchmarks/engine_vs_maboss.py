@@ -118,7 +118,7 @@ def bench_model(path: Path, config: SimulationConfig, work: Path, repeats: int) 
 
 
 def bench_cli(path: Path, config: SimulationConfig, work: Path, repeats: int) -> dict[str, float | str]:
-    """Whole processes: ``her2sim simulate MODEL.bnd MODEL.cfg -o out.parquet`` (which also
+    """Whole processes: ``her2sim simulate MODEL.bnd MODEL.cfg -o out.parquet --states`` (which
     writes the node and state tables) against a Python process that runs the same pair in
     cMaBoSS and reads its tables (her2sim's kernel is already in the disk cache)."""
     model = load(path)
@@ -128,7 +128,7 @@ def bench_cli(path: Path, config: SimulationConfig, work: Path, repeats: int) ->
     cfg_path.write_text(cfg)
     module = cmaboss_module(len(model)).__name__
     ours = [sys.executable, "-m", "her2sim.cli", "simulate", str(bnd_path), str(cfg_path),
-            "--max-states", str(config.max_states), "-o", str(work / "out.parquet")]  # fmt: skip
+            "--max-states", str(config.max_states), "-o", str(work / "out.parquet"), "--states"]  # fmt: skip
     theirs = [sys.executable, "-c",
               f"import {module} as m; r = m.MaBoSSSim(network={str(bnd_path)!r}, config={str(cfg_path)!r}).run(); "
               "r.get_nodes_probtraj(); r.get_probtraj()"]  # fmt: skip

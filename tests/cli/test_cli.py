@@ -23,6 +23,7 @@ from her2sim.cli import app
 from her2sim.examples import example_path
 from her2sim.formats import read_model
 from her2sim.formats.maboss import read_maboss
+from her2sim.model.config import MABOSS_DEFAULTS, SimulationConfig
 from her2sim.model.expr import Var, evaluate, variables
 from her2sim.model.network import Model
 from tests.conftest import shared_models
@@ -177,10 +178,12 @@ def test_convert_bnet_to_bnd_writes_the_cfg_beside_it(tmp_path: Path) -> None:
     model = read_model(source)
     assert out.strip() == f"wrote {target} ({len(model)} nodes)"
     assert listing(tmp_path) == ["out.bnd", "out.cfg"]
-    back, config = read_maboss(target)
+    back, config = read_maboss(target, defaults=MABOSS_DEFAULTS.with_(threads=None))
     assert back.names == model.names
     assert [n.rule for n in back.nodes] == [n.rule for n in model.nodes]  # exact trees
-    assert config.max_time == 1000.0  # MaBoSS's defaults
+    # the settings `simulate` uses for a .bnet, so both files run alike; no thread_count
+    assert config == SimulationConfig()
+    assert "thread_count" not in (tmp_path / "out.cfg").read_text()
 
 
 @pytest.mark.parametrize("suffix", [".sbml", ".booleannet"])
@@ -238,13 +241,13 @@ def test_convert_to_an_unknown_suffix_fails_and_writes_nothing(tmp_path: Path) -
 
 
 # ----------------------------------------------------------------- simulate
-def test_simulate_writes_parquet_states_and_a_png(tmp_path: Path) -> None:
+def test_simulate_writes_the_node_table_and_a_png(tmp_path: Path) -> None:
     out, png = tmp_path / "out.parquet", tmp_path / "out.png"
     result = run("simulate", "example:erbb_core", "-n", "2000", "-o", out, "--plot", png)
     model, config = read_maboss(example_path("erbb_core"))
     assert f"wrote {out}" in result.stdout
     assert "2000 trajectories" in result.stdout
-    assert listing(tmp_path) == ["out.parquet", "out.png", "out.states.parquet"]
+    assert listing(tmp_path) == ["out.parquet", "out.png"]  # no state table unless asked for
 
     nodes = pd.read_parquet(out)
     assert list(nodes.columns) == ["time", *model.names]
@@ -257,10 +260,6 @@ def test_simulate_writes_parquet_states_and_a_png(tmp_path: Path) -> None:
     assert (nodes["NRG1"] == 0.0).all()
     assert nodes["PI3K"].iloc[0] < 0.5  # [PI3K, AKT] start off together, so early windows are low
 
-    states = pd.read_parquet(tmp_path / "out.states.parquet")
-    assert list(states.columns) == ["time", "state", "probability"]
-    assert states.groupby("time")["probability"].sum().to_numpy() == pytest.approx(1.0)
-
     assert png.read_bytes()[:8] == PNG_SIGNATURE
     assert png.stat().st_size > 1000
 
@@ -268,7 +267,7 @@ def test_simulate_writes_parquet_states_and_a_png(tmp_path: Path) -> None:
 def test_simulate_writes_csv_with_its_metadata(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     run("simulate", "example:erbb_core", "-n", "300", "--seed", "11", "-o", out)
-    assert listing(tmp_path) == ["out.csv", "out.meta.json", "out.states.csv"]
+    assert listing(tmp_path) == ["out.csv", "out.meta.json"]
     nodes = pd.read_csv(out)
     assert nodes.columns[0] == "time"
     assert "Proliferation" in nodes.columns
@@ -297,20 +296,28 @@ def test_simulate_a_bnet_model(tmp_path: Path) -> None:
 
 
 def test_simulate_says_plainly_when_the_state_tables_overflow(tmp_path: Path) -> None:
-    """Exit 0, one warning line, and a state table whose '<not kept>' rows hold what is missing."""
+    """Exit 0, one warning line, the share lost in each window printed with the fix, and a
+    state table whose '<not kept>' rows hold what is missing."""
     model = tmp_path / "free.bnet"
     model.write_text("targets, factors\n" + "".join(f"N{i}, !N{i}\n" for i in range(16)))
-    args = ("simulate", model, "-n", "2000", "--max-time", "5", "--time-tick", "1", "-o", tmp_path / "r.parquet")
+    args = ("simulate", model, "-n", "2000", "--max-time", "5", "--time-tick", "1", "-o", tmp_path / "r.parquet",
+            "--states")  # fmt: skip
     roomy = run_main(*args, cwd=tmp_path)
     assert roomy.returncode == 0 and roomy.stderr == ""
+    assert "not kept" not in roomy.stdout
     crowded = run_main(*args, "--max-states", "50", cwd=tmp_path)
     assert crowded.returncode == 0, crowded.stderr
     [line] = crowded.stderr.splitlines()
-    assert line.startswith("her2sim: warning: state statistics are incomplete: up to ") and "--max-states" in line
+    assert line.startswith("her2sim: warning: state statistics are incomplete (max_states 50 per thread): 5 of 5 ")
+    assert "--max-states" in line
     states = pd.read_parquet(tmp_path / "r.states.parquet")
     not_kept = states[states["state"] == "<not kept>"].set_index("time")["probability"]
     assert len(not_kept) == 5 and (not_kept > 0.5).all()
     assert np.allclose(states.groupby("time")["probability"].sum(), 1.0)
+    printed = {t: f"{p:.1%}" for t, p in not_kept.items()}  # one row a window: time, share lost
+    rows = [line.split("│")[1:3] for line in crowded.stdout.splitlines() if line.count("│") == 3]
+    assert {float(t): share.strip() for t, share in rows if t.strip() != "node" and "%" in share} == printed
+    assert "to keep every state: raise --max-states" in crowded.stdout
 
 
 def test_simulate_refuses_an_unknown_output_type_before_running(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -338,23 +339,30 @@ def test_state_table_categories_are_the_distinct_names_of_the_states_visited() -
     assert checked.tolist() == column.tolist()
 
 
-@pytest.mark.parametrize("max_dictionary", [1 << 16, 1])
-def test_saved_state_table_reads_back_whether_or_not_its_states_are_dictionary_encoded(
-    tmp_path, monkeypatch, max_dictionary: int
+@pytest.mark.parametrize(("chunk_rows", "max_states"), [(1 << 20, None), (7, None), (7, 20), (1 << 20, 1)])
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_saved_state_table_reads_back_as_states_returns_it(
+    tmp_path, monkeypatch, chunk_rows: int, max_states: int | None, suffix: str
 ) -> None:
-    """A run visiting more states than are worth a Parquet dictionary writes their names as
-    plain strings; either way the file reads back as the table ``states()`` returned."""
+    """The state table is named and written a chunk of rows at a time; whatever the chunks,
+    and with '<not kept>' rows (a few states kept, or none), the file holds the rows of
+    ``states()``."""
     import pandas as pd
 
-    from her2sim.engine import result as result_module
+    from her2sim.engine import output
 
-    monkeypatch.setattr(result_module, "_MAX_DICTIONARY", max_dictionary)
-    result = simulate(_toggle(), SimulationConfig(max_time=4, time_tick=1, sample_count=500, seed=2, threads=1))
-    result.save(tmp_path / "run.parquet")
-    back = pd.read_parquet(tmp_path / "run.states.parquet")
+    monkeypatch.setattr(output, "CHUNK_ROWS", chunk_rows)
+    config = SimulationConfig(max_time=4, time_tick=1, sample_count=500, seed=2, threads=1, max_states=max_states)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Her2simWarning)
+        result = simulate(_toggle(), config)
+    result.save_states(tmp_path / f"run.states{suffix}")
+    back = (pd.read_parquet if suffix == ".parquet" else pd.read_csv)(tmp_path / f"run.states{suffix}")
     expected = result.states()
+    assert list(back.columns) == ["time", "state", "probability"]
     assert back["state"].astype(str).tolist() == expected["state"].astype(str).tolist()
-    assert np.allclose(back["probability"], expected["probability"])
+    assert np.allclose(back["time"], expected["time"]) and np.allclose(back["probability"], expected["probability"])
+    assert (NOT_KEPT in back["state"].tolist()) == (max_states is not None)
 
 
 @pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 130])

@@ -498,13 +498,21 @@ def test_written_text_is_maboss_syntax(grammar: tuple[Model, SimulationConfig]) 
     )
 
 
-def test_write_cfg_writes_the_thread_count_it_will_use() -> None:
+def test_write_cfg_writes_a_thread_count_only_when_one_is_set() -> None:
+    """Unset threads (every core of whichever machine runs the file) are left out, never
+    written as this machine's core count; a stated count is written as stated."""
     model = parse_bnd("A : A;")
     every_core = SimulationConfig(sample_count=1000, threads=None)
-    assert f"thread_count = {every_core.thread_count};" in write_cfg(model, every_core)
-    # never more threads than trajectories
-    assert "thread_count = 2;" in write_cfg(model, SimulationConfig(sample_count=2, threads=8))
-    assert "thread_count = 1;" in write_cfg(model)  # MaBoSS's default
+    assert "thread_count" not in write_cfg(model, every_core)
+    assert parse_maboss("A : A;", write_cfg(model, every_core), defaults=every_core)[1] == every_core
+    assert "thread_count = 8;" in write_cfg(model, SimulationConfig(sample_count=2, threads=8))
+    assert "thread_count = 1;" in write_cfg(model, MABOSS_DEFAULTS)  # MaBoSS's default, stated
+
+
+def test_write_cfg_without_settings_leaves_them_to_the_reader() -> None:
+    model = parse_bnd("Node A { rate_up = $k; rate_down = 0; }").with_parameters({"k": 2.0})
+    assert write_cfg(model) == "$k = 2;\n"
+    assert parse_maboss(write_bnd(model), write_cfg(model))[1] == MABOSS_DEFAULTS
 
 
 @pytest.mark.parametrize(

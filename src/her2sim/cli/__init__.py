@@ -18,6 +18,7 @@ from rich.table import Table
 from her2sim.errors import ConfigError, Her2simError, Her2simWarning
 
 if TYPE_CHECKING:
+    from her2sim.engine.result import SimulationResult
     from her2sim.model.config import SimulationConfig
     from her2sim.model.network import Model
 
@@ -51,12 +52,16 @@ def _main(
 
 def _read(
     path: Path, cfg: Path | None = None, defaults: SimulationConfig | None = None
-) -> tuple[Model, SimulationConfig | None]:
-    """The model at ``path`` (or ``example:NAME``) and, for a MaBoSS pair, its run settings:
-    those the ``.cfg`` sets, ``defaults`` (MaBoSS's by default) for the rest."""
+) -> tuple[Model, SimulationConfig]:
+    """The model at ``path`` (or ``example:NAME``) and its run settings.
+
+    For a MaBoSS pair, those the ``.cfg`` sets and ``defaults`` (MaBoSS's by default) for the
+    rest; other formats hold no run settings and get :class:`SimulationConfig`'s defaults, so
+    that ``simulate`` runs a model and its ``convert``-ed ``.bnd`` + ``.cfg`` alike.
+    """
     from her2sim.formats import read_model
     from her2sim.formats.maboss import read_maboss
-    from her2sim.model.config import MABOSS_DEFAULTS
+    from her2sim.model.config import MABOSS_DEFAULTS, SimulationConfig
 
     if str(path).startswith("example:"):
         from her2sim.examples import example_path
@@ -66,7 +71,7 @@ def _read(
         return read_maboss(path, cfg, defaults or MABOSS_DEFAULTS)
     if cfg is not None:
         raise typer.BadParameter("a .cfg file goes with a MaBoSS .bnd network only")
-    return read_model(path), None
+    return read_model(path), SimulationConfig()
 
 
 @app.command()
@@ -102,10 +107,15 @@ def convert(
     target: Annotated[Path, typer.Argument(help="File to write; its suffix chooses the format")],
     lossy: Annotated[bool, typer.Option(help="Drop what the target format cannot hold (rates, parameters)")] = False,
 ) -> None:
-    """Convert a model between BoolNet, MaBoSS, SBML-qual and BooleanNet."""
-    from her2sim.formats import format_for
+    """Convert a model between BoolNet, MaBoSS, SBML-qual and BooleanNet.
 
-    m, config = _read(source)
+    A MaBoSS target's .cfg gets the source's run settings: those of its .cfg (a thread_count
+    only when it has one), or the settings simulate uses for a format that holds none.
+    """
+    from her2sim.formats import format_for
+    from her2sim.model.config import MABOSS_DEFAULTS
+
+    m, config = _read(source, defaults=MABOSS_DEFAULTS.with_(threads=None))
     format_for(target).write(m, target, lossy=lossy, config=config)
     console.print(f"wrote {target} ({len(m)} nodes)")
 
@@ -133,14 +143,29 @@ def simulate(
         list[str] | None,
         typer.Option(metavar="NODE=P", help="Probability that a node starts on, 0 to 1; repeatable"),
     ] = None,
-    states: Annotated[bool, typer.Option(help="Keep full-state probabilities")] = True,
+    states: Annotated[
+        bool | None,
+        typer.Option(
+            help="Keep full-state probabilities: written beside --output as STEM.states.parquet and drawn by "
+            "--figures (default: only for --figures and --states-output)"
+        ),
+    ] = None,
+    states_output: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the full-state table here: .parquet, or .csv (several times larger); implies --states"
+        ),
+    ] = None,
     max_states: Annotated[
-        int | None, typer.Option(help="Bound on the state-table entries kept per thread (default 1,048,576)")
+        int | None,
+        typer.Option(help="Bound on the state-table entries kept per thread (default: sized from available memory)"),
     ] = None,
     max_flips: Annotated[
         float | None, typer.Option(help="Refuse a run expected to make more flips than this (default 1e12)")
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write results (.parquet or .csv)")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write node probabilities per window (.parquet or .csv)")
+    ] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of node trajectories")] = None,
     figures: Annotated[
         Path | None,
@@ -149,33 +174,36 @@ def simulate(
 ) -> None:
     """Simulate a model with MaBoSS semantics and print the node probabilities.
 
-    --mutate, --param and --istate change the model for this run, as pyMaBoSS's mutate,
-    update_parameters and set_istate do.
+    --output writes the node table; the state table, which can be gigabytes, is written only
+    on request (--states, --states-output), after an estimate of its size. --mutate, --param
+    and --istate change the model for this run, as pyMaBoSS's mutate, update_parameters and
+    set_istate do.
     """
     from her2sim.cli._edits import edit_model
     from her2sim.cli._progress import counting, progress
-    from her2sim.engine import SimulationConfig
     from her2sim.engine import simulate as run
     from her2sim.model.config import MABOSS_DEFAULTS
 
     # Refuse unwritable outputs before simulating, not after (the result writer knows two formats).
-    if output is not None and output.suffix not in (".parquet", ".csv"):
-        raise ConfigError(f"{output}: results are written as .parquet or .csv, not {output.suffix or 'no suffix'!r}")
+    for path in (output, states_output):
+        if path is not None and path.suffix not in (".parquet", ".csv"):
+            raise ConfigError(f"{path}: results are written as .parquet or .csv, not {path.suffix or 'no suffix'!r}")
     if plot is not None and plot.suffix.lower() != ".png":
         raise ConfigError(f"{plot}: the plot is written as PNG; name it *.png")
     if figures is not None and figures.exists() and not figures.is_dir():
         raise ConfigError(f"{figures}: --figures names a directory (made if needed), not a file")
+    states_path = _states_path(states, states_output, output, figures)
     # a .cfg without thread_count runs on every core; one that sets it is obeyed
-    m, config = _read(model, cfg, defaults=MABOSS_DEFAULTS.with_(threads=None))
+    m, base = _read(model, cfg, defaults=MABOSS_DEFAULTS.with_(threads=None))
     m = edit_model(m, mutate=mutate or [], param=param or [], istate=istate or [])
-    base = config or SimulationConfig(max_time=100.0, time_tick=1.0, sample_count=10_000)
     changes = {k: v for k, v in {"max_time": max_time, "time_tick": time_tick, "sample_count": samples,
                                  "seed": seed, "threads": threads, "max_states": max_states,
                                  "max_flips": max_flips}.items()
                if v is not None}  # fmt: skip
     base = base.with_(**changes)
+    keep_states = states if states is not None else (figures is not None or states_path is not None)
     with progress("simulate", "trajectories") as update:
-        result = run(m, base, states=states, progress=counting(update, base.sample_count))
+        result = run(m, base, states=keep_states, progress=counting(update, base.sample_count))
     table = Table("node", f"P(on) at t={result.times[-1]:g}")
     for name, p, internal in zip(result.node_names, result.node_prob[-1], result.internal, strict=True):
         if not internal:  # read off the arrays: printing needs no DataFrame
@@ -184,6 +212,11 @@ def simulate(
     loading = f", {result.meta['compile_s']:.1f} s loading the kernel" if result.meta["compile_s"] > 0.5 else ""
     threads_used = f"{result.meta['threads']} thread{'s' if result.meta['threads'] != 1 else ''}"
     console.print(f"{base.sample_count} trajectories in {result.meta['elapsed_s']:.2f} s ({threads_used}{loading})")
+    if result.state_overflow > 0:
+        _print_not_kept(result)
+    if states_path is not None:  # first: its size is checked, and a refusal leaves no file behind
+        result.save_states(states_path)
+        console.print(f"wrote {states_path}")
     if output is not None:
         result.save(output)
         console.print(f"wrote {output}")
@@ -198,6 +231,47 @@ def simulate(
 
         for path in write_figures(result, m, figures):
             console.print(f"wrote {path}")
+
+
+def _states_path(
+    states: bool | None, states_output: Path | None, output: Path | None, figures: Path | None
+) -> Path | None:
+    """Where ``simulate`` writes the state table: ``--states-output``, or beside ``--output``
+    (always Parquet) with ``--states``; refuses flags that ask for states and nothing to do with them."""
+    if states_output is not None:
+        if states is False:
+            raise ConfigError("--states-output writes the state table, which --no-states turns off: drop one of them")
+        return states_output
+    if states and output is not None:
+        return output.with_name(output.stem + ".states.parquet")
+    if states and figures is None:
+        raise ConfigError(
+            "--states keeps the state table for --output (as STEM.states.parquet) or --figures: add -o FILE, "
+            "or name the file with --states-output FILE"
+        )
+    return None
+
+
+def _print_not_kept(result: SimulationResult) -> None:
+    """How much state probability each window could not break down into states, and the fix."""
+    import numpy as np
+
+    lost = result.not_kept()
+    console.print(f"[yellow]state probability not kept[/yellow] (max_states {result.meta['max_states']:,} per "
+                  f"thread), the '<not kept>' rows of the state table:")  # fmt: skip
+    table = Table("time", "not kept")
+    # one row a window, or at most 20 rows of consecutive windows with their least and most lost
+    for group in np.array_split(np.arange(len(lost)), min(len(lost), 20)):
+        times, shares = lost.index[group], lost.iloc[group]
+        when = f"{times[0]:g}" if len(group) == 1 else f"{times[0]:g} to {times[-1]:g}"
+        low, high = f"{shares.min():.1%}", f"{shares.max():.1%}"
+        table.add_row(when, high if low == high else f"{low} to {high}")
+    console.print(table)
+    for key, what in (("final_overflow", "final states"), ("fixed_point_overflow", "fixed points")):
+        if result.meta[key] > 0:
+            console.print(f"not kept: {result.meta[key]:.1%} of the {what}")
+    console.print("to keep every state: raise --max-states if memory allows, or use a larger --time-tick or "
+                  "fewer trajectories (-n)")  # fmt: skip
 
 
 @app.command()

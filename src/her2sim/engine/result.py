@@ -13,10 +13,8 @@ sums to one and says, in the table itself, how much of it is not broken down int
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import os
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,9 +34,6 @@ __all__ = ["NOT_KEPT", "SimulationResult", "state_names"]
 #: The state-table row holding probability that found no room in the bounded tables; no
 #: node name can hold ``<``, so no state is named this way.
 NOT_KEPT = "<not kept>"
-
-#: Largest number of categories written with Parquet dictionary encoding.
-_MAX_DICTIONARY = 1 << 16
 
 
 def state_names(keys: np.ndarray, names: tuple[str, ...], include: np.ndarray | None = None) -> list[str]:
@@ -138,6 +133,7 @@ class SimulationResult:
             "seed": config.seed,
             "discrete_time": config.discrete_time,
             "threads": threads,
+            "max_states": config.max_states,
             "elapsed_s": elapsed,
             "flips": flips,
             "compile_s": compile_s,
@@ -218,7 +214,9 @@ class SimulationResult:
             used, state = unique[0], unique[1]
         names = pd.Index(_name_array(self.state_keys[used], self.node_names, ~self.internal), dtype="str")
         window, probability, state = self.state_window[keep], self.state_prob[keep], state.ravel()
-        window, probability, state, names = self._with_not_kept(window, probability, state, names)
+        window, probability, state = self._with_not_kept(window, probability, state, len(names))
+        if (self.overflow_prob > 0).any():
+            names = names.append(type(names)([NOT_KEPT], dtype=names.dtype))
         if wide:
             frame = pd.DataFrame({"time": self.times[window], "state": names[state], "probability": probability})
             frame = frame.pivot_table(
@@ -232,18 +230,18 @@ class SimulationResult:
         )
 
     def _with_not_kept(
-        self, window: np.ndarray, probability: np.ndarray, state: np.ndarray, names: pd.Index
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index]:
-        """The state rows with a :data:`NOT_KEPT` row last in each window that lost probability."""
+        self, window: np.ndarray, probability: np.ndarray, state: np.ndarray, code: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The state rows with a :data:`NOT_KEPT` row, state ``code``, last in each window
+        that lost probability."""
         lost = np.flatnonzero(self.overflow_prob > 0)
         if not len(lost):
-            return window, probability, state, names
+            return window, probability, state
         at = np.searchsorted(window, lost, side="right")  # rows come ordered by window
         return (
             np.insert(window, at, lost),
             np.insert(probability, at, self.overflow_prob[lost]),
-            np.insert(state, at, len(names)),
-            names.append(type(names)([NOT_KEPT], dtype=names.dtype)),
+            np.insert(state, at, code),
         )
 
     def final_states(self) -> pd.DataFrame:
@@ -283,6 +281,13 @@ class SimulationResult:
         terms = np.where(p > 0, -p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
         h = np.bincount(self.state_window, weights=terms, minlength=len(self.times))
         return pd.Series(h, index=pd.Index(self.times, name="time"), name="H")
+
+    def not_kept(self) -> pd.Series:
+        """Share of each window's probability that found no room in the bounded state
+        tables (the :data:`NOT_KEPT` rows of :meth:`states`; zero when every state was kept)."""
+        import pandas as pd
+
+        return pd.Series(self.overflow_prob, index=pd.Index(self.times, name="time"), name=NOT_KEPT)
 
     @property
     def state_overflow(self) -> float:
@@ -343,47 +348,22 @@ class SimulationResult:
 
     # ------------------------------------------------------------------ saving
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write node probabilities (and states when kept) as Parquet or CSV, by suffix.
+        """Write the node probabilities as Parquet or CSV, by suffix, with ``meta`` in the
+        Parquet schema (or in ``STEM.meta.json`` beside a CSV).
 
-        ``results.parquet`` also writes ``results.states.parquet``; metadata goes into the
-        Parquet schema (or a ``.meta.json`` beside a CSV).
+        The state table, which can be gigabytes, is written only by :meth:`save_states`.
         """
+        from her2sim.engine.output import write_nodes
 
-        import json
+        write_nodes(self, path)
 
-        from her2sim.formats._io import atomic_write
+    def save_states(self, path: str | os.PathLike[str]) -> None:
+        """Write the state probabilities (:meth:`states`) as Parquet or CSV, by suffix.
 
-        p = Path(path)
-        tables = {"": self.nodes().reset_index()}
-        if self.state_keys is not None:
-            tables[".states"] = self.states()
-        meta = {k: (v if not isinstance(v, float) or math.isfinite(v) else str(v)) for k, v in self.meta.items()}
-        meta["state_overflow"] = self.state_overflow
-        for suffix, table in tables.items():
-            target = p.with_name(p.stem + suffix + p.suffix)
-            if p.suffix == ".parquet":
-                import pyarrow as pa
-                import pyarrow.parquet as pq
+        Parquet is several times smaller and faster to write. The size is estimated first:
+        a table that would not fit on its disk or in memory is refused before anything is
+        written, and a large one is announced (see :func:`her2sim.engine.output.write_states`).
+        """
+        from her2sim.engine.output import write_states
 
-                arrow = pa.Table.from_pandas(table, preserve_index=False)
-                arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), b"her2sim": json.dumps(meta)})
-                tmp = target.with_name(f".{target.name}.tmp")
-                # a categorical with too many labels is written as plain strings (see _many_labels)
-                encoded = [str(name) for name in table.columns if not _many_labels(table[name])]
-                pq.write_table(arrow, tmp, use_dictionary=encoded)
-                os.replace(tmp, target)
-            elif p.suffix == ".csv":
-                atomic_write(target, table.to_csv(index=False))
-            else:
-                raise ValueError(f"unknown result format {p.suffix!r}: use .parquet or .csv")
-        if p.suffix == ".csv":
-            atomic_write(p.with_name(p.stem + ".meta.json"), json.dumps(meta, indent=2))
-
-
-def _many_labels(column: pd.Series) -> bool:
-    """Whether ``column`` is a categorical with more categories than are worth a dictionary
-    (a run that visits millions of states, each in a window or two): its dictionary would be
-    as big as the column, and may pass the 2 GB a Parquet dictionary page holds."""
-    import pandas as pd
-
-    return isinstance(column.dtype, pd.CategoricalDtype) and len(column.cat.categories) > _MAX_DICTIONARY
+        write_states(self, path)

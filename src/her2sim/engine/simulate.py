@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from her2sim.engine._merge import merge_counts, merge_state_windows
 from her2sim.engine._stays import flush_stays, kept_rows, new_rows, new_stays
 from her2sim.engine._windows import finish_spread
 from her2sim.engine.compile import CompiledModel, compile_model
+from her2sim.engine.memory import available_memory, default_max_states
 from her2sim.engine.result import NOT_KEPT, SimulationResult
 from her2sim.engine.scenario import RuntimeArrays, Scenario, runtime_arrays
 from her2sim.engine.work import check_work, estimate_work
@@ -144,16 +144,39 @@ def _late_start(config: SimulationConfig, late_from: float | None) -> float:
 
 def _check_memory(model: Model, config: SimulationConfig, threads: int) -> None:
     per_thread = 8 * config.n_windows * (len(model) + 2048)
-    try:
-        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return
-    if per_thread * threads > available:
+    available = available_memory()
+    if available is not None and per_thread * threads > available:
         raise ConfigError(
             f"{config.n_windows} windows x {len(model)} nodes x {threads} threads needs about "
             f"{per_thread * threads / 1e9:.1f} GB, more than the {available / 1e9:.1f} GB available; "
             "use a larger time_tick"
         )
+
+
+def _with_state_bound(config: SimulationConfig, n_nodes: int, threads: int) -> SimulationConfig:
+    """``config`` with ``max_states`` set: as given, or sized from the memory available now."""
+    if config.max_states is not None:
+        return config
+    return config.with_(max_states=default_max_states(n_nodes, threads))
+
+
+def _incomplete(result: SimulationResult, sized: bool) -> str:
+    """One line on the state probability a run could not break down into states, and the fix."""
+    lost = result.overflow_prob
+    parts = []
+    if lost.size and lost.max() > 0:
+        worst = int(lost.argmax())
+        parts.append(f"{np.count_nonzero(lost)} of {lost.size} windows lost up to {lost[worst]:.1%} of their "
+                     f"probability (t={result.times[worst]:g})")  # fmt: skip
+    for key, what in (("final_overflow", "final states"), ("fixed_point_overflow", "fixed points")):
+        if result.meta[key] > 0:
+            parts.append(f"{result.meta[key]:.1%} of the {what} were not kept")
+    bound = f"max_states {result.meta['max_states']:,} per thread{', sized from the memory available' if sized else ''}"
+    return (
+        f"state statistics are incomplete ({bound}): {'; '.join(parts)}; what was lost is the row '{NOT_KEPT}' "
+        "of the state tables. Raise max_states (--max-states) if memory allows, or use a larger time_tick "
+        "or fewer trajectories"
+    )
 
 
 def _simulate_arrays(
@@ -166,6 +189,8 @@ def _simulate_arrays(
 ) -> SimulationResult:
     late_from = _late_start(config, late_from)
     threads = config.thread_count
+    sized = config.max_states is None
+    config = _with_state_bound(config, len(compiled.model), threads)
     _check_memory(compiled.model, config, threads)
     bounds = np.linspace(0, config.sample_count, threads + 1).astype(np.int64)
     started = time.perf_counter()
@@ -216,13 +241,7 @@ def _simulate_arrays(
         late=(late_from, np.sum([p.late_acc for p in parts], axis=0)),
     )
     if result.state_overflow > 0:
-        warnings.warn(
-            f"state statistics are incomplete: up to {result.state_overflow:.1%} of a window's probability found "
-            f"no room (max_states {config.max_states:,} per thread) and is the row '{NOT_KEPT}' of the state "
-            "tables; raise max_states (--max-states) to keep every state",
-            Her2simWarning,
-            stacklevel=3,
-        )
+        warnings.warn(_incomplete(result, sized), Her2simWarning, stacklevel=3)
     return result
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ __all__ = [
     "parse_yaml",
     "read_text",
     "read_yaml",
+    "replace_when_written",
     "save_figure",
     "write_table",
 ]
@@ -99,18 +101,26 @@ def read_text(path: str | os.PathLike[str]) -> str:
 
 def atomic_write(path: str | os.PathLike[str], content: str | bytes) -> None:
     """Write ``content`` to ``path`` through a temporary file and a rename, so a failure
-    never leaves a partial file that looks complete.
+    never leaves a partial file that looks complete (see :func:`replace_when_written`)."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    with replace_when_written(path) as tmp:
+        tmp.write_bytes(data)
+
+
+@contextlib.contextmanager
+def replace_when_written(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A new temporary file beside ``path`` for the block to write; renamed to ``path`` when
+    the block ends, removed when it fails, so no partial file ever looks complete.
 
     The file gets the permissions any tool's output gets (``0o666`` less the user's umask),
     not the private ``0o600`` of :func:`tempfile.mkstemp`.
     """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
     fd, tmp = _new_temporary(p)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        yield tmp
         os.replace(tmp, p)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -638,8 +638,16 @@ def _number(v: float) -> str:
 
 
 def write_cfg(model: Model, config: SimulationConfig | None = None) -> str:
-    """MaBoSS configuration text: parameters, initial states, node settings and run settings."""
-    config = config or MABOSS_DEFAULTS
+    """MaBoSS configuration text: parameters, initial states, node settings and run settings.
+
+    Run settings are written as ``config`` states them; without a ``config`` none are, and
+    a reader takes its defaults. ``thread_count`` is written only when ``config.threads``
+    is set: unset (``None``, every core of whichever machine runs it) is left out rather
+    than written as this machine's core count.
+
+    >>> write_cfg(parse_bnd("A : A;"), MABOSS_DEFAULTS.with_(threads=None)).splitlines()[-1]
+    'seed_pseudorandom = 0;'
+    """
     lines = [f"${name} = {_number(v)};" for name, v in model.parameters]
     for group in model.istate:
         if len(group.nodes) == 1 and len(group.outcomes) == 1:
@@ -649,15 +657,17 @@ def write_cfg(model: Model, config: SimulationConfig | None = None) -> str:
             lines.append(f"[{', '.join(group.nodes)}].istate = {parts};")
     lines.extend(f"{n.name}.is_internal = 1;" for n in model.nodes if n.internal)
     lines.extend(f"{n.name}.refstate = {n.refstate};" for n in model.nodes if n.refstate is not None)
-    lines += [
-        f"time_tick = {_number(config.time_tick)};",
-        f"max_time = {_number(config.max_time)};",
-        f"sample_count = {config.sample_count};",
-        f"discrete_time = {int(config.discrete_time)};",
-        f"seed_pseudorandom = {config.seed};",
-        f"thread_count = {config.thread_count};",
-    ]
-    lines.extend(f"{k} = {_number(v)};" for k, v in config.extra)
+    if config is not None:
+        lines += [
+            f"time_tick = {_number(config.time_tick)};",
+            f"max_time = {_number(config.max_time)};",
+            f"sample_count = {config.sample_count};",
+            f"discrete_time = {int(config.discrete_time)};",
+            f"seed_pseudorandom = {config.seed};",
+        ]
+        if config.threads is not None:
+            lines.append(f"thread_count = {config.threads};")
+        lines.extend(f"{k} = {_number(v)};" for k, v in config.extra)
     return "\n".join(lines) + "\n"
 
 

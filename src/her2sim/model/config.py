@@ -51,6 +51,9 @@ class SimulationConfig:
         Bound on the state statistics each thread keeps: at most this many entries (a
         state in a time window, a final state, a fixed point) per table. Time that finds
         no room is counted as overflow and the result says so (``state_overflow``).
+        ``None`` (the default) sizes the bound when a run starts, from the memory then
+        available (see :func:`her2sim.engine.memory.default_max_states`), so that a run
+        keeps every state wherever memory allows; the result's ``meta`` records the bound used.
     max_flips:
         Refuse a run expected to make more flips than this (estimated before it starts,
         see :mod:`her2sim.engine.work`); the default is about a day of computing.
@@ -65,7 +68,7 @@ class SimulationConfig:
     seed: int = 0
     threads: int | None = None
     discrete_time: bool = False
-    max_states: int = 1 << 20
+    max_states: int | None = None
     max_flips: float = 1e12
     extra: tuple[tuple[str, float], ...] = ()
 
@@ -86,7 +89,7 @@ class SimulationConfig:
             raise ConfigError(f"threads must be a whole number from 1 to {MAX_THREADS}, got {self.threads}")
         if not (_whole(self.seed) and 0 <= self.seed < 2**63):
             raise ConfigError(f"seed must be a whole number in [0, 2**63), got {self.seed}")
-        if not (_whole(self.max_states) and 1 <= self.max_states < 2**62):
+        if self.max_states is not None and not (_whole(self.max_states) and 1 <= self.max_states < 2**62):
             raise ConfigError(f"max_states must be a whole number from 1 to 2**62, got {self.max_states}")
         if not (isinstance(self.max_flips, (int, float)) and self.max_flips > 0):
             raise ConfigError(f"max_flips must be a positive number, got {self.max_flips}")
