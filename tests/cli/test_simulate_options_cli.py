@@ -155,3 +155,12 @@ def test_the_command_of_the_pymaboss_tutorial_runs(tmp_path: Path, monkeypatch: 
     monkeypatch.chdir(tmp_path)
     run(*shlex.split(command)[1:])
     assert listing(tmp_path / "figs") == ["final_states.png", "fixed_points.png", "network.png", "trajectories.png"]
+
+
+def test_node_chooses_what_the_trajectory_figures_draw(own: Path, tmp_path: Path) -> None:
+    result = run("simulate", own, "-n", "50", "--node", "B", "--node", "C", "--plot", tmp_path / "p.png")
+    assert f"wrote {tmp_path / 'p.png'}" in result.stdout
+    assert (tmp_path / "p.png").read_bytes()[:8] == PNG_SIGNATURE
+    typo = run_main("simulate", own, "--node", "Q", "--plot", tmp_path / "q.png", cwd=tmp_path)
+    assert_one_line_error(typo, "unknown node 'Q'")
+    assert not (tmp_path / "q.png").exists()  # refused before the simulation, nothing written

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from her2sim.errors import ConfigError, Her2simError, Her2simWarning
+from her2sim.errors import ConfigError, Her2simError, Her2simWarning, UnknownNameError
 
 if TYPE_CHECKING:
     from her2sim.engine.result import SimulationResult
@@ -171,6 +171,10 @@ def simulate(
         Path | None,
         typer.Option(help="Directory for PNGs: trajectories, final states, fixed points, interaction graph"),
     ] = None,
+    node: Annotated[
+        list[str] | None,
+        typer.Option("--node", metavar="NODE", help="Node drawn in the --plot and --figures trajectories; repeatable"),
+    ] = None,
 ) -> None:
     """Simulate a model with MaBoSS semantics and print the node probabilities.
 
@@ -196,6 +200,9 @@ def simulate(
     # a .cfg without thread_count runs on every core; one that sets it is obeyed
     m, base = _read(model, cfg, defaults=MABOSS_DEFAULTS.with_(threads=None))
     m = edit_model(m, mutate=mutate or [], param=param or [], istate=istate or [])
+    for name in node or []:  # a mistyped node fails before the simulation, not after it
+        if name not in m.names:
+            raise UnknownNameError("node", name, m.names)
     changes = {k: v for k, v in {"max_time": max_time, "time_tick": time_tick, "sample_count": samples,
                                  "seed": seed, "threads": threads, "max_states": max_states,
                                  "max_flips": max_flips}.items()
@@ -224,12 +231,12 @@ def simulate(
         from her2sim.formats._io import save_figure
         from her2sim.report.simulation import trajectory_figure
 
-        save_figure(trajectory_figure(result.nodes(), title=f"{m.name or model.name}: node trajectories"), plot)
+        save_figure(trajectory_figure(result.nodes(), node, title=f"{m.name or model.name}: node trajectories"), plot)
         console.print(f"wrote {plot}")
     if figures is not None:
         from her2sim.report.simulation import write_figures
 
-        for path in write_figures(result, m, figures):
+        for path in write_figures(result, m, figures, nodes=node):
             console.print(f"wrote {path}")
 
 
@@ -284,7 +291,6 @@ def attractors(
 ) -> None:
     """List the attractors of a model's Boolean rules (through biobalm or mpbn)."""
     from her2sim.engine import async_attractors, fixed_points, trap_spaces
-    from her2sim.errors import UnknownNameError
 
     methods = {"asynchronous": async_attractors, "trapspaces": trap_spaces, "fixedpoints": fixed_points}
     if method not in methods:

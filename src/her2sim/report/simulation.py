@@ -278,16 +278,19 @@ def _pie_figure(
     return fig
 
 
-def write_figures(result: SimulationResult, model: Model, directory: str | os.PathLike[str]) -> list[Path]:
-    """Write ``trajectories.png``, ``final_states.png`` (when states were kept),
-    ``fixed_points.png`` and ``network.png`` into ``directory`` (made if needed); return their paths."""
+def write_figures(
+    result: SimulationResult, model: Model, directory: str | os.PathLike[str], nodes: Sequence[str] | None = None
+) -> list[Path]:
+    """Write ``trajectories.png`` (of ``nodes``, default every node), ``final_states.png`` (when
+    states were kept), ``fixed_points.png`` and ``network.png`` into ``directory`` (made if
+    needed); return their paths."""
     from her2sim.formats._io import save_figure
     from her2sim.report.network import network_figure
 
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     title = f"{model.name}: node trajectories" if model.name else ""
-    figures = {"trajectories": trajectory_figure(result.nodes(), title=title)}
+    figures = {"trajectories": trajectory_figure(result.nodes(), nodes, title=title)}
     if result.state_keys is not None:
         figures["final_states"] = final_state_figure(result.final_states())
     figures["fixed_points"] = fixed_point_figure(result.fixed_points())
