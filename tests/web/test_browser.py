@@ -153,7 +153,8 @@ def test_out_of_range_input_and_cancel_are_stated(server: str) -> None:
         page.fill("#samples", "4000")
         choose(page, "#therapies", "lapatinib")
         page.click("#run")
-        page.wait_for_function("document.querySelector('#status').innerText.startsWith('simulating')")
+        busy = "['error', 'done', 'cancelled'].every(w => !document.querySelector('#status').innerText.startsWith(w))"
+        page.wait_for_function(busy)  # a step of the run ('simulating ...', 'dose-response ...') is shown
         page.click("#cancel")
         page.wait_for_function("document.querySelector('#status').innerText === 'cancelled'")
         page.wait_for_function("!document.querySelector('#run').disabled")

@@ -163,6 +163,32 @@ def _regimen_text(doses: Sequence[tuple[str, float]]) -> str:
     return "+".join(f"{name}@{dose!r}nM" for name, dose in doses)
 
 
+#: Deepest nesting of arrays and objects a request may have (a request is one flat object); checked
+#: before parsing, so the answer does not depend on the interpreter's recursion limit.
+MAX_NESTING = 16
+
+
+def _nesting(text: str) -> int:
+    """The deepest nesting of JSON arrays and objects in ``text`` (brackets inside strings ignored).
+
+    >>> _nesting('{"a": [1, {"b": "[[[\\"]"}]}')
+    3
+    """
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_body(body: bytes, example: str = _EXAMPLE) -> dict[str, Any]:
     """The parameters a POST body holds: one JSON object of at most ``LIMITS["max_body"]`` bytes.
 
@@ -174,10 +200,14 @@ def parse_body(body: bytes, example: str = _EXAMPLE) -> dict[str, Any]:
         raise BodyTooLarge(f"the body is over {LIMITS['max_body'] // 1024} KiB; a request is a few hundred bytes, "
                            f"such as {example}")  # fmt: skip
     try:
-        data = json.loads(body.decode("utf-8"))
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"the body is not UTF-8 text; send a JSON object such as {example}") from None
-    except RecursionError:
+    if _nesting(text) > MAX_NESTING:
+        raise ConfigError(f"the body nests too deeply; send one flat JSON object such as {example}")
+    try:
+        data = json.loads(text)
+    except RecursionError:  # a bound of the parser below ours (a lowered recursion limit)
         raise ConfigError(f"the body nests too deeply; send one flat JSON object such as {example}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"the body is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
