@@ -122,17 +122,16 @@ def test_ode_sbml_is_refused_with_a_clear_message(path: Path) -> None:
     assert str(err.value).startswith(str(path))
 
 
-def test_truncated_published_file_names_a_line(tmp_path: Path) -> None:
-    files = shared_models("*.sbml")
-    if not files:
-        pytest.skip("../shared/models is not present")
-    text = files[-1].read_text(encoding="utf-8")
+@pytest.mark.parametrize("path", model_params("*.sbml"))
+def test_truncated_published_file_names_where_it_breaks(path: Path, tmp_path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
     cut = tmp_path / "half.sbml"
     cut.write_text(text[: len(text) // 2], encoding="utf-8")
     with pytest.raises(ModelFormatError, match="cannot read the XML") as err:
         read_sbmlqual(cut)
-    assert err.value.line is not None and err.value.line > 1
-    assert f"half.sbml:{err.value.line}:" in str(err.value)
+    line, col = err.value.line, err.value.col
+    assert line is not None and col is not None and (line, col) > (1, 1)  # past the start (one-line files too)
+    assert f"half.sbml:{line}:{col}:" in str(err.value)
 
 
 # ----------------------------------------------------------------------------- installed packages
