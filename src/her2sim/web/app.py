@@ -500,15 +500,6 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
                 tumour_figure(answer["tumour"]), f"done ({answer['samples']} trajectories per scenario)")  # fmt: skip
 
     @app.callback(
-        Output("status", "children", allow_duplicate=True),
-        Output("progress", "value", allow_duplicate=True),
-        Input("cancel", "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def cancelled(_: int) -> tuple[str, str]:
-        return "cancelled", "0"
-
-    @app.callback(
         Output("network", "elements"),
         Output("network-caption", "children"),
         Input("scenario-answer", "data"),
@@ -520,6 +511,8 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
 
     register_zoom(app, "network")
     register_own(app, results_dir)
+    for tab in ("", "trial-", "own-"):
+        _register_cancel(app, tab)
 
     @app.callback(
         Output("trial-headline", "children"),
@@ -568,15 +561,6 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
         return (headline, summary, summary_columns, comparison, comparison_columns, {}, km, response, drivers,
                 driver_columns, {"display": "none"} if neoadjuvant else {}, notes, done)  # fmt: skip
 
-    @app.callback(
-        Output("trial-status", "children", allow_duplicate=True),
-        Output("trial-progress", "value", allow_duplicate=True),
-        Input("trial-cancel", "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def trial_cancelled(_: int) -> tuple[str, str]:
-        return "cancelled", "0"
-
     def answered(
         parse: Callable[[Any], Any], body: Callable[[bytes], dict[str, Any]], compute: Callable[..., Any]
     ) -> Any:
@@ -604,3 +588,18 @@ def create_app(cache_dir: str | os.PathLike[str] | None = None, max_jobs: int = 
         return answered(parse_trial_request, parse_trial_body, trial_answer)
 
     return app
+
+
+def _register_cancel(app: Any, prefix: str) -> None:
+    """The tab's Cancel button (``{prefix}cancel``) leaves a visible "cancelled" in its status line
+    and empties its progress bar (the background job itself is cancelled by Dash)."""
+    from dash import Input, Output
+
+    @app.callback(
+        Output(f"{prefix}status", "children", allow_duplicate=True),
+        Output(f"{prefix}progress", "value", allow_duplicate=True),
+        Input(f"{prefix}cancel", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def cancelled(_: int) -> tuple[str, str]:
+        return "cancelled", "0"

@@ -232,15 +232,6 @@ def register_own(app: Any, results_dir: str) -> None:
         return answer, f"done ({answer['samples']} trajectories to time {answer['max_time']:g})"
 
     @app.callback(
-        Output("own-status", "children", allow_duplicate=True),
-        Output("own-progress", "value", allow_duplicate=True),
-        Input("own-cancel", "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def own_cancelled(_: int) -> tuple[str, str]:
-        return "cancelled", "0"
-
-    @app.callback(
         Output("own-plot-nodes", "options"),
         Output("own-plot-nodes", "value"),
         Input("own-answer", "data"),
