@@ -23,7 +23,7 @@ from her2sim.engine.tables import rate_structure
 from her2sim.errors import Her2simError
 from her2sim.examples import example_path
 from her2sim.experiments.profiles import read_profiles
-from her2sim.formats._io import decode
+from her2sim.files import decode
 from her2sim.formats.bnet import parse_bnet, write_bnet
 from her2sim.formats.booleannet import parse_booleannet, write_booleannet
 from her2sim.formats.figure import parse_figure_record

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from her2sim.errors import ModelFormatError
+from her2sim.files import MAX_MODEL_BYTES, atomic_write, read_text
 from her2sim.formats import read_model, write_model
-from her2sim.formats._io import MAX_MODEL_BYTES, atomic_write, read_text
 from her2sim.model.expr import evaluate, variables
 from her2sim.model.network import Model
 from tests.conftest import model_params
@@ -57,7 +57,7 @@ def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path: Path, monkeypat
     def fail(*_args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("her2sim.formats._io.os.replace", fail)
+    monkeypatch.setattr("her2sim.files.os.replace", fail)
     with pytest.raises(OSError, match="disk full"):
         atomic_write(target, "A, A\n")
     assert list(tmp_path.iterdir()) == []

@@ -12,7 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from her2sim.errors import ConfigError, Her2simWarning, UnknownNameError
-from her2sim.formats._io import save_figure
+from her2sim.report.figures import save_figure
 from her2sim.trials import plots
 from her2sim.trials.analysis import (
     hazard_ratio,

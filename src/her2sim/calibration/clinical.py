@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from her2sim.errors import ModelFormatError
-from her2sim.formats._io import read_text, read_yaml
+from her2sim.files import read_text, read_yaml
 
 __all__ = ["ENDPOINTS", "measurement_table", "subgroup_ratios"]
 

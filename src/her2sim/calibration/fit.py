@@ -36,7 +36,7 @@ from her2sim.calibration.measurements import Measurement
 from her2sim.calibration.objective import loss, predict
 from her2sim.errors import ConfigError
 from her2sim.experiments.sensitivity import Space
-from her2sim.formats._io import atomic_write
+from her2sim.files import atomic_write
 from her2sim.her2.ensemble import weighted_quantiles
 from her2sim.her2.model import data_path, load_config
 from her2sim.her2.posterior import Posterior

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from her2sim.errors import ConfigError, Her2simError, ModelFormatError, ModelValidationError
-from her2sim.formats._io import read_text, tsv_rows
+from her2sim.files import read_text, tsv_rows
 from her2sim.her2.alterations import Context, alteration_library
 from her2sim.her2.scenario import readout_name
 from her2sim.her2.therapies import Regimen, therapy_library

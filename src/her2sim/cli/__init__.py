@@ -228,7 +228,7 @@ def simulate(
         result.save(output)
         console.print(f"wrote {output}")
     if plot is not None:
-        from her2sim.formats._io import save_figure
+        from her2sim.report.figures import save_figure
         from her2sim.report.simulation import trajectory_figure
 
         save_figure(trajectory_figure(result.nodes(), node, title=f"{m.name or model.name}: node trajectories"), plot)
@@ -303,7 +303,7 @@ def attractors(
         show.add_row(*[str(v) for v in row])
     console.print(show)
     if output is not None:
-        from her2sim.formats._io import write_table
+        from her2sim.files import write_table
 
         write_table(table.astype(str) if output.suffix == ".parquet" else table, output)  # Parquet: one type a column
         console.print(f"wrote {output}")
@@ -354,7 +354,7 @@ def figure(
     console.print(f"[bold]covered {len(cov.covered)}/{len(cov.genes)} genes ({share})[/bold] "
                   f"by {escape(m.name or (model.name if model else 'the HER2 model'))}")  # fmt: skip
     if output is not None:
-        from her2sim.formats._io import write_table
+        from her2sim.files import write_table
 
         write_table(cov.table(), output)
         console.print(f"wrote {output}")

@@ -62,8 +62,8 @@ def calibrate(
     )
     from her2sim.calibration.plots import fit_figure, marginals_figure
     from her2sim.experiments.sensitivity import her2_space
-    from her2sim.formats._io import save_figure
     from her2sim.her2.posterior import read_posterior
+    from her2sim.report.figures import save_figure
 
     settings = FitSettings(
         method=method, budget=budget, samples=samples, seed=seed, population=population, polish=polish
@@ -88,7 +88,7 @@ def calibrate(
         fold_settings = replace(settings, budget=cv_budget or budget)
         held = cross_validate(problem, output, cv, fold_settings, client=client,
                               progress=lambda line: console.print(line))  # fmt: skip
-        from her2sim.formats._io import write_table
+        from her2sim.files import write_table
 
         write_table(held, output / "cv.csv")
         _summary(held, f"out of sample ({cv} cross-validation)")

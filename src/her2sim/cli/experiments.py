@@ -169,7 +169,7 @@ def dose_response_command(
     if output is not None:
         _write_table(curve.table(), output)
     if plot is not None:
-        from her2sim.formats._io import save_figure
+        from her2sim.report.figures import save_figure
         from her2sim.report.plots import dose_response_figure
 
         save_figure(dose_response_figure(curve), plot)
@@ -221,7 +221,7 @@ def landscape(
     """Every resistance mechanism against every therapy: which fails, and what restores response."""
     from her2sim.experiments.landscape import landscape_cells, landscape_spec, rescues
     from her2sim.experiments.runner import run_cells
-    from her2sim.formats._io import save_figure
+    from her2sim.report.figures import save_figure
     from her2sim.report.plots import landscape_figure
 
     layout = landscape_spec(spec)
@@ -403,7 +403,7 @@ def sensitivity(
     if output is not None:
         _write_table(table, output)
     if plot is not None:
-        from her2sim.formats._io import save_figure
+        from her2sim.report.figures import save_figure
         from her2sim.report.plots import sensitivity_figure
 
         save_figure(sensitivity_figure(table, what), plot)

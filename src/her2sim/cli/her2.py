@@ -24,7 +24,7 @@ def _check_suffix(path: Path | None, allowed: tuple[str, ...], what: str) -> Non
 
 
 def _write_table(table: pd.DataFrame, path: Path) -> None:
-    from her2sim.formats._io import write_table
+    from her2sim.files import write_table
 
     write_table(table, path)
     console.print(f"wrote {path}")
@@ -104,7 +104,7 @@ def run(
     if output is not None:
         _write_table(result.timecourse, output)
     if plot is not None:
-        from her2sim.formats._io import save_figure
+        from her2sim.report.figures import save_figure
         from her2sim.report.plots import PHENOTYPES, timecourse_figure
 
         save_figure(timecourse_figure(result, node or PHENOTYPES), plot)

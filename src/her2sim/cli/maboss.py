@@ -268,8 +268,8 @@ def _note(text: str, quiet: bool) -> None:
 
 def _run(args: MabossArguments, quiet: bool) -> None:
     """Read the network and configuration, then do what the flags ask, as MaBoSS's main does."""
+    from her2sim.files import read_text
     from her2sim.formats._expr import MABOSS, format_expr
-    from her2sim.formats._io import read_text
     from her2sim.formats.maboss import parse_bnd, parse_cfgs, write_bnd, write_cfg
     from her2sim.model.config import MABOSS_DEFAULTS
 
@@ -306,7 +306,7 @@ def _run(args: MabossArguments, quiet: bool) -> None:
         typer.echo(write_bnd(model), nl=False)
         return
     if args.export_sbml is not None:
-        from her2sim.formats._io import atomic_write
+        from her2sim.files import atomic_write
         from her2sim.formats.sbmlqual import write_sbmlqual
 
         atomic_write(args.export_sbml, write_sbmlqual(model, lossy=True))
@@ -323,7 +323,7 @@ def _simulate(
     model: Model, config: SimulationConfig, prefix: str, flags: set[str], pieces: list[tuple[str, str]]
 ) -> None:
     """Simulate and write MaBoSS's files (only ``_finalprob.csv`` with ``--final``)."""
-    from her2sim.formats._io import atomic_write
+    from her2sim.files import atomic_write
     from her2sim.formats.maboss_output import finalprob_csv, write_maboss_outputs
 
     quiet, hexa = "quiet" in flags, "hexfloat" in flags

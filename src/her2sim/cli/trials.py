@@ -66,7 +66,8 @@ def run(
 ) -> None:
     """Simulate a trial: per-patient and per-arm tables, Kaplan-Meier, waterfall, swimmer and forest plots."""
     from her2sim.experiments.runner import output_dir
-    from her2sim.formats._io import save_figure, write_table
+    from her2sim.files import write_table
+    from her2sim.report.figures import save_figure
     from her2sim.trials.analysis import subgroup_table
     from her2sim.trials.plots import forest_figure, km_figure, swimmer_figure, waterfall_figure
     from her2sim.trials.simulate import TrialSettings, run_trial
@@ -111,7 +112,7 @@ def validate(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the comparison (CSV or Parquet)")] = None,
 ) -> None:
     """Simulate the trials of a results table and compare every row: within tolerance, ordering."""
-    from her2sim.formats._io import write_table
+    from her2sim.files import write_table
     from her2sim.trials.published import resolve_trials_table, shipped_table
     from her2sim.trials.simulate import TrialSettings, run_trial
     from her2sim.trials.validate import compare

@@ -34,8 +34,9 @@ def tumour(
     plot: Annotated[Path | None, typer.Option(help="Write a PNG: burden and clone composition")] = None,
 ) -> None:
     """Simulate a tumour's clones under a schedule: burden, composition, response, progression."""
+    from her2sim.report.figures import save_figure
     from her2sim.tumour.dynamics import simulate_tumour
-    from her2sim.tumour.plots import plot_tumour
+    from her2sim.tumour.plots import tumour_figure
     from her2sim.tumour.spec import Line, read_tumour
 
     _check_suffix(output, (".csv", ".parquet"), "the clone table")
@@ -72,5 +73,5 @@ def tumour(
     if output is not None:
         _write_table(result.tidy(), output)
     if plot is not None:
-        plot_tumour(result, plot)
+        save_figure(tumour_figure(result), plot)
         console.print(f"wrote {plot}")

@@ -26,8 +26,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from her2sim.formats._expr import BNET, format_expr
-from her2sim.model.expr import Var
+from her2sim.formats.bnet import bnet_rules
 from her2sim.model.network import Model
 
 __all__ = ["async_attractors", "fixed_points", "reachable", "trap_spaces"]
@@ -36,7 +35,7 @@ __all__ = ["async_attractors", "fixed_points", "reachable", "trap_spaces"]
 def _rules(model: Model) -> dict[str, str]:
     """The model's rules in BoolNet syntax, as mpbn and biobalm read them."""
     model.check(model.name or None)
-    return {n.name: format_expr(n.rule if n.rule is not None else Var(n.name), BNET) for n in model.nodes}
+    return bnet_rules(model)
 
 
 def _frame(states: list[Mapping[str, int | str]], names: tuple[str, ...]) -> pd.DataFrame:

@@ -66,7 +66,7 @@ def _write_parquet(table: pd.DataFrame, target: Path, meta: str) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from her2sim.formats._io import replace_when_written
+    from her2sim.files import replace_when_written
 
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), b"her2sim": meta})
@@ -75,7 +75,7 @@ def _write_parquet(table: pd.DataFrame, target: Path, meta: str) -> None:
 
 
 def _write_csv(table: pd.DataFrame, target: Path) -> None:
-    from her2sim.formats._io import replace_when_written
+    from her2sim.files import replace_when_written
 
     with replace_when_written(target) as tmp:
         table.to_csv(tmp, index=False)
@@ -95,7 +95,7 @@ def write_nodes(result: SimulationResult, path: str | os.PathLike[str]) -> None:
 
 def _write_meta_json(target: Path, meta: str) -> None:
     """The metadata a CSV cannot hold, in ``STEM.meta.json`` beside it."""
-    from her2sim.formats._io import atomic_write
+    from her2sim.files import atomic_write
 
     atomic_write(target.with_name(target.stem + ".meta.json"), json.dumps(json.loads(meta), indent=2))
 
@@ -219,7 +219,7 @@ def _chunks(result: SimulationResult, rows: tuple[np.ndarray, np.ndarray, np.nda
 def _stream_parquet(chunks: Iterator[pa.Table], target: Path, meta: str) -> None:
     import pyarrow.parquet as pq
 
-    from her2sim.formats._io import replace_when_written
+    from her2sim.files import replace_when_written
 
     with replace_when_written(target) as tmp, pq.ParquetWriter(tmp, _schema().with_metadata({"her2sim": meta})) as out:
         for chunk in chunks:
@@ -227,7 +227,7 @@ def _stream_parquet(chunks: Iterator[pa.Table], target: Path, meta: str) -> None
 
 
 def _stream_csv(chunks: Iterator[pa.Table], target: Path) -> None:
-    from her2sim.formats._io import replace_when_written
+    from her2sim.files import replace_when_written
 
     with replace_when_written(target) as tmp, open(tmp, "wb") as fh:
         _csv(chunks, fh)

@@ -30,7 +30,7 @@ import pandas as pd
 
 from her2sim.errors import ConfigError, ModelFormatError
 from her2sim.experiments.cells import Cell
-from her2sim.formats._io import read_yaml
+from her2sim.files import read_yaml
 
 __all__ = ["LandscapeSpec", "dose_multiples", "landscape_cells", "landscape_spec", "rescues"]
 

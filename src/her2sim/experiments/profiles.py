@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from her2sim.errors import ConfigError, ModelFormatError
-from her2sim.formats._io import check_file
+from her2sim.files import check_file
 from her2sim.her2.alterations import alteration_library
 
 __all__ = ["MAX_TABLE_BYTES", "Profile", "read_profiles", "samples_of"]

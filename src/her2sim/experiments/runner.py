@@ -34,7 +34,7 @@ import pandas as pd
 
 from her2sim.errors import ConfigError
 from her2sim.experiments.cells import Cell, evaluate_cells
-from her2sim.formats._io import atomic_write
+from her2sim.files import atomic_write
 from her2sim.her2.scenario import READOUTS
 
 __all__ = ["Job", "close_client", "dask_client", "output_dir", "run_cells", "run_parts"]

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from her2sim.errors import ConfigError, Her2simError, ModelFormatError
-from her2sim.formats._io import read_yaml
+from her2sim.files import read_yaml
 from her2sim.her2.model import data_path, load_config, load_model
 from her2sim.her2.perturbation import Perturbation
 from her2sim.her2.posterior import default_posterior

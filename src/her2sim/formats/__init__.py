@@ -14,7 +14,7 @@ from importlib import import_module
 from pathlib import Path
 
 from her2sim.errors import ModelFormatError
-from her2sim.formats._io import atomic_write
+from her2sim.files import atomic_write
 from her2sim.model.config import SimulationConfig
 from her2sim.model.network import Model
 

@@ -24,12 +24,12 @@ import re
 from dataclasses import replace
 
 from her2sim.errors import ModelFormatError
+from her2sim.files import read_text
 from her2sim.formats._expr import BNET, format_expr, parse_expr
-from her2sim.formats._io import read_text
 from her2sim.model.expr import Expr, Var, variables
 from her2sim.model.network import Model, Node
 
-__all__ = ["parse_bnet", "read_bnet", "write_bnet"]
+__all__ = ["bnet_rules", "parse_bnet", "read_bnet", "write_bnet"]
 
 
 def parse_bnet(text: str, source: str = "<string>") -> Model:
@@ -103,6 +103,18 @@ def _rule_for_bnet(node: Node) -> Expr:
     return node.rule
 
 
+def bnet_rules(model: Model) -> dict[str, str]:
+    """Each node's rule in BoolNet syntax (an input as its own self-loop), as BoolNet, mpbn
+    and biobalm read them; rates and parameters are not part of a rule and are left out."""
+    rules = {}
+    for node in model.nodes:
+        try:
+            rules[node.name] = format_expr(_rule_for_bnet(node), BNET)
+        except ValueError as exc:
+            raise ModelFormatError(f"rule of {node.name}: {exc}", model.name or None) from None
+    return rules
+
+
 def write_bnet(model: Model, lossy: bool = False) -> str:
     """BoolNet text for ``model``.
 
@@ -123,11 +135,5 @@ def write_bnet(model: Model, lossy: bool = False) -> str:
                     model.name or None,
                     hint="write MaBoSS .bnd/.cfg or SBML-qual, or pass lossy=True",
                 )
-    lines = ["targets, factors"]
-    for node in model.nodes:
-        try:
-            text = format_expr(_rule_for_bnet(node), BNET)
-        except ValueError as exc:
-            raise ModelFormatError(f"rule of {node.name}: {exc}", model.name or None) from None
-        lines.append(f"{node.name}, {text}")
+    lines = ["targets, factors", *(f"{name}, {text}" for name, text in bnet_rules(model).items())]
     return "\n".join(lines) + "\n"

@@ -45,8 +45,8 @@ import re
 import warnings
 
 from her2sim.errors import ModelFormatError, location
+from her2sim.files import read_text
 from her2sim.formats._expr import BOOLEANNET, format_expr, parse_expr
-from her2sim.formats._io import read_text
 from her2sim.formats.bnet import _implicit_inputs
 from her2sim.model.expr import Expr, variables
 from her2sim.model.network import IStateGroup, Model, Node

@@ -45,7 +45,7 @@ from typing import Any
 import yaml
 
 from her2sim.errors import ModelFormatError
-from her2sim.formats._io import read_text
+from her2sim.files import read_text
 
 __all__ = [
     "FigureRecord",

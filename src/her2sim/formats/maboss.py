@@ -28,8 +28,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from her2sim.errors import ConfigError, Her2simWarning, ModelFormatError, closest
+from her2sim.files import read_text
 from her2sim.formats._expr import MABOSS, format_expr, parse_expr
-from her2sim.formats._io import read_text
 from her2sim.model.config import MABOSS_DEFAULTS, SimulationConfig
 from her2sim.model.expr import Expr, attributes, evaluate, parameters, variables
 from her2sim.model.network import IStateGroup, Model, Node

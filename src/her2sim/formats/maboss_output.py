@@ -30,7 +30,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from her2sim.formats._io import atomic_write
+from her2sim.files import atomic_write
 from her2sim.formats.maboss import write_bnd
 
 if TYPE_CHECKING:

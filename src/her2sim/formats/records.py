@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from her2sim.errors import ModelFormatError
-from her2sim.formats._io import read_text
+from her2sim.files import read_text
 
 __all__ = ["Document", "Path", "parse_document", "read_document"]
 

@@ -51,7 +51,7 @@ from xml.parsers import expat
 import libsbml
 
 from her2sim.errors import ModelFormatError
-from her2sim.formats._io import decode, read_text
+from her2sim.files import decode, read_text
 from her2sim.model.expr import (
     FALSE,
     MAX_DEPTH,

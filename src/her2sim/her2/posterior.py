@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from her2sim.errors import ConfigError, ModelFormatError
-from her2sim.formats._io import atomic_write, read_text
+from her2sim.files import atomic_write, read_text
 from her2sim.her2.perturbation import Perturbation
 
 __all__ = ["Posterior", "default_posterior", "read_posterior"]

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from her2sim.errors import ConfigError, ModelFormatError
-from her2sim.formats._io import read_yaml
+from her2sim.files import read_yaml
 from her2sim.her2._library import NamedLibrary
 
 __all__ = [

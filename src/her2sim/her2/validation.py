@@ -37,7 +37,7 @@ from typing import Protocol
 import pandas as pd
 
 from her2sim.errors import ConfigError, Her2simError, ModelValidationError
-from her2sim.formats._io import read_text, tsv_rows
+from her2sim.files import read_text, tsv_rows
 from her2sim.her2.alterations import Context
 from her2sim.her2.scenario import Her2Simulator, effect, readout_name
 from her2sim.her2.therapies import Regimen

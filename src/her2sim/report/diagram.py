@@ -16,9 +16,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from her2sim._figure_style import SEQUENTIAL, ink_on, new_figure, styled
-from her2sim.formats._io import save_figure
 from her2sim.her2.model import data_path, load_model
 from her2sim.model.graph import signed_edges
+from her2sim.report.figures import save_figure
 from her2sim.report.network import EDGE_STYLES
 
 __all__ = ["draw_network", "layout_positions", "network_activity_figure"]

@@ -22,7 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from her2sim.formats._io import atomic_write, figure_bytes
+from her2sim.files import atomic_write
+from her2sim.report.figures import figure_bytes
 
 __all__ = ["HtmlReport"]
 

@@ -1,7 +1,7 @@
 """Figures of the HER2 experiments, shared by the command line and the report.
 
 Each function takes a result and returns a matplotlib :class:`~matplotlib.figure.Figure`
-that pyplot does not keep; write it with :func:`her2sim.formats._io.save_figure`. They are
+that pyplot does not keep; write it with :func:`her2sim.report.figures.save_figure`. They are
 built to not mislead: effects on a fixed 0-1 axis (a figure says so when it has to show
 more), error bars from the simulation's standard errors, what was given besides the drug in
 the title, doses in the unit the user gave, synergy on a scale centred at zero, and factors

@@ -4,7 +4,7 @@ They are pyMaBoSS's ``plot_trajectory``, ``plot_piechart`` and ``plot_fixpoint``
 the tables a :class:`~her2sim.engine.result.SimulationResult` returns (so a result read back
 from Parquet plots too). Each function returns a matplotlib :class:`~matplotlib.figure.Figure`
 that pyplot does not keep (:func:`~her2sim._figure_style.new_figure`): a notebook shows it
-once, and :func:`her2sim.formats._io.save_figure` writes it. Colours and sizes are those of
+once, and :func:`her2sim.report.figures.save_figure` writes it. Colours and sizes are those of
 :mod:`her2sim._figure_style` (colour-blind safe, legible on a slide).
 
 Examples
@@ -284,7 +284,7 @@ def write_figures(
     """Write ``trajectories.png`` (of ``nodes``, default every node), ``final_states.png`` (when
     states were kept), ``fixed_points.png`` and ``network.png`` into ``directory`` (made if
     needed); return their paths."""
-    from her2sim.formats._io import save_figure
+    from her2sim.report.figures import save_figure
     from her2sim.report.network import network_figure
 
     folder = Path(directory)

@@ -2,7 +2,7 @@
 
 Each function takes the per-patient table (or :func:`~her2sim.trials.analysis.subgroup_table`'s
 output) and returns a matplotlib :class:`~matplotlib.figure.Figure` that is not registered with
-pyplot; write it with :func:`her2sim.formats._io.save_figure`. Colours are the Okabe-Ito
+pyplot; write it with :func:`her2sim.report.figures.save_figure`. Colours are the Okabe-Ito
 palette shared by every figure (:data:`her2sim._figure_style.OKABE_ITO`, arms in its order),
 which stays distinct under the common colour-vision deficiencies (Okabe & Ito 2008, *Color
 Universal Design*), and text is sized to be read on a projected slide.

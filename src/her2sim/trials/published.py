@@ -27,7 +27,7 @@ import os
 from dataclasses import dataclass
 
 from her2sim.errors import Her2simError, ModelValidationError, UnknownNameError
-from her2sim.formats._io import read_text, tsv_rows
+from her2sim.files import read_text, tsv_rows
 from her2sim.trials.conditions import Subgroup, subgroup_table
 from her2sim.trials.design import Arm, Endpoint, TrialDesign, design
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
 
 from matplotlib.figure import Figure
 
 from her2sim._figure_style import OKABE_ITO, new_figure, styled, wrapped
-from her2sim.formats._io import save_figure
 from her2sim.tumour.dynamics import TumourResult
 
-__all__ = ["plot_tumour", "tumour_figure"]
+__all__ = ["tumour_figure"]
 
 
 @styled
@@ -49,8 +47,3 @@ def tumour_figure(result: TumourResult) -> Figure:
     bottom.set(ylim=(0, 1), xlim=(days[0], days[-1]), xlabel="day", ylabel="share of the tumour")
     bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="clone", alignment="left")
     return fig
-
-
-def plot_tumour(result: TumourResult, path: str | os.PathLike[str]) -> None:
-    """Write :func:`tumour_figure` as a PNG (or SVG, by suffix)."""
-    save_figure(tumour_figure(result), path, dpi=120)

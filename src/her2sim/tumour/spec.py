@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from her2sim.errors import ConfigError, Her2simError, ModelFormatError
-from her2sim.formats._io import parse_yaml, read_text
+from her2sim.files import parse_yaml, read_text
 
 __all__ = ["HER2_LEVELS", "Clone", "Line", "Tumour", "example_names", "parse_tumour", "read_tumour"]
 

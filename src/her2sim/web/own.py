@@ -125,7 +125,7 @@ def decode_upload(names: Sequence[Any], contents: Sequence[Any]) -> Upload:
     Refused with one line: nothing uploaded, a file that is not base64 text, more than
     :data:`MAX_UPLOAD` bytes in all (named with the size), binary files (the formats' decoder).
     """
-    from her2sim.formats._io import decode
+    from her2sim.files import decode
 
     if not names or not contents or len(names) != len(contents):
         raise ConfigError(f"choose a model file to upload: {_KINDS}")

@@ -1,4 +1,8 @@
-"""File input and output shared by every format: decoding, size limits, atomic writes."""
+"""Reading and writing files, shared by every layer: decoding, size limits, YAML and
+tab-separated tables, atomic writes that never leave partial output behind.
+
+Figures are written by :mod:`her2sim.report.figures`; this module knows nothing of plotting.
+"""
 
 from __future__ import annotations
 
@@ -18,12 +22,11 @@ __all__ = [
     "atomic_write",
     "check_file",
     "decode",
-    "figure_bytes",
     "parse_yaml",
     "read_text",
     "read_yaml",
     "replace_when_written",
-    "save_figure",
+    "tsv_rows",
     "write_table",
 ]
 
@@ -144,24 +147,6 @@ def write_table(table: Any, path: str | os.PathLike[str]) -> None:
     target = Path(path)
     data = table.to_parquet(None, index=False) if target.suffix.lower() == ".parquet" else table.to_csv(index=False)
     atomic_write(target, data)
-
-
-def figure_bytes(fig: Any, fmt: str = "png", dpi: int = 120, tight: bool = False) -> bytes:
-    """A matplotlib figure rendered to bytes (PNG, SVG, ... by ``fmt``); the figure is closed."""
-    import io
-
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=dpi, **({"bbox_inches": "tight"} if tight else {}))
-    plt.close(fig)
-    return buffer.getvalue()
-
-
-def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 120) -> None:
-    """Write a matplotlib figure (format from the suffix) atomically, and close it."""
-    target = Path(path)
-    atomic_write(target, figure_bytes(fig, target.suffix.lstrip(".").lower() or "png", dpi))
 
 
 def tsv_rows(
