@@ -1,6 +1,7 @@
-"""Reading and writing files, shared by every layer: decoding, size limits, YAML and
-tab-separated tables, atomic writes that never leave partial output behind.
+"""Reading and writing files, shared by every layer: decoding, size limits, tab-separated
+tables, atomic writes that never leave partial output behind.
 
+YAML data files are read by :mod:`her2sim.formats.records`, which keeps each value's line.
 Figures are written by :mod:`her2sim.report.figures`; this module knows nothing of plotting.
 """
 
@@ -22,9 +23,7 @@ __all__ = [
     "atomic_write",
     "check_file",
     "decode",
-    "parse_yaml",
     "read_text",
-    "read_yaml",
     "replace_when_written",
     "tsv_rows",
     "write_table",
@@ -47,27 +46,6 @@ def decode(data: bytes, source: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
-
-
-def parse_yaml(text: str, source: str) -> Any:
-    """YAML data from text; a syntax error becomes one ``source:line`` error.
-
-    >>> parse_yaml("a: [1, 2]", "x.yaml")
-    {'a': [1, 2]}
-    """
-    import yaml
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ModelFormatError(f"not valid YAML ({getattr(exc, 'problem', exc)})", source, line) from None
-
-
-def read_yaml(path: str | os.PathLike[str]) -> Any:
-    """YAML data from a file, with :func:`read_text`'s checks and :func:`parse_yaml`'s errors."""
-    return parse_yaml(read_text(path), str(path))
 
 
 def check_file(path: Path, limit: int, kind: str, hint: str | None = None) -> None:

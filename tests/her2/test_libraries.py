@@ -171,7 +171,7 @@ def test_only_membrane_permeable_payloads_reach_neighbours() -> None:
 def test_broken_library_files_give_located_errors(tmp_path: Path) -> None:
     bad = tmp_path / "alterations.yaml"
     bad.write_text("alterations:\n  - name: X:y\n    parameters: {HER2_surface: -1}\n")
-    with pytest.raises(ModelFormatError, match=r"alterations.yaml: X:y: parameter values"):
+    with pytest.raises(ModelFormatError, match=r"alterations.yaml:3: X:y: parameter values"):
         read_alterations(bad)
     bad.write_text("alterations: [\n")
     with pytest.raises(ModelFormatError, match=r"alterations.yaml:\d+: not valid YAML"):
@@ -179,7 +179,7 @@ def test_broken_library_files_give_located_errors(tmp_path: Path) -> None:
     drugs = tmp_path / "therapies.yaml"
     drugs.write_text("therapies:\n  - name: d\n    molecular_weight: 300 g/mol\n    standard_dose: 1 uM\n"
                      "    actions: [{type: bind, site: inh_MEK, potency: 5}]\n")  # fmt: skip
-    with pytest.raises(ModelFormatError, match=r"therapies\.yaml: d: dose '5' has no unit"):
+    with pytest.raises(ModelFormatError, match=r"therapies\.yaml:5: d: dose '5' has no unit"):
         read_therapies(drugs)
 
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from her2sim.errors import ConfigError, UnknownNameError
+from her2sim.errors import ConfigError, ModelFormatError, UnknownNameError
 from her2sim.her2.scenario import Her2Simulator
 from her2sim.tumour.dynamics import simulate_tumour
 from her2sim.tumour.spec import Line, Tumour, example_names, parse_tumour, read_tumour
@@ -119,27 +119,33 @@ ONE = "clones: [{name: a, fraction: 1}]\n"
 
 
 @pytest.mark.parametrize(
-    ("text", "field"),
+    ("text", "line", "field"),
     [
-        ("clones: [{name: a, fraction: 0.5, her2: '3+'}]", "clones[].fraction"),
-        ("clones: [{name: a, fraction: -1, her2: '3+'}, {name: b, fraction: 2, her2: '3+'}]", "clones[0].fraction"),
-        ("cells: -5\nclones: [{name: a, fraction: 1, her2: '3+'}]", "cells"),
-        ("clones: [{name: a, fraction: 1, her2: '4+'}]", "clones[0].her2"),
-        ("clones: [{name: a, fraction: 1, her2: '3+', alterations: [FOO:bar]}]", "clones[0].alterations"),
-        ("clones: [{name: a, fraction: 1, her2: '3+', alterations: [ERBB2:zero]}]", "clones[0].alterations"),
-        (ONE + "schedule: [{therapy: trastuzumab, start: 10}, {therapy: T-DM1, start: 5}]", "schedule[1].start"),
-        (ONE + "schedule: [{therapy: trastuzumab, start: 10, stop: 5}]", "schedule[0].stop"),
-        (ONE + "schedule: [{therapy: trastuzumab, start: 0, stop: 50}, {therapy: T-DM1, start: 20}]",
+        ("clones: [{name: a, fraction: 0.5, her2: '3+'}]", 1, "clones[].fraction"),
+        ("clones: [{name: a, fraction: -1, her2: '3+'}, {name: b, fraction: 2, her2: '3+'}]", 1, "clones[0].fraction"),
+        ("cells: -5\nclones: [{name: a, fraction: 1, her2: '3+'}]", 1, "cells"),
+        ("clones: [{name: a, fraction: 1, her2: '4+'}]", 1, "clones[0].her2"),
+        ("clones: [{name: a, fraction: 1, her2: '3+', alterations: [FOO:bar]}]", 1, "clones[0].alterations"),
+        ("clones: [{name: a, fraction: 1, her2: '3+', alterations: [ERBB2:zero]}]", 1, "clones[0].alterations"),
+        (ONE + "schedule: [{therapy: trastuzumab, start: 10}, {therapy: T-DM1, start: 5}]", 2, "schedule[1].start"),
+        (ONE + "schedule: [{therapy: trastuzumab, start: 10, stop: 5}]", 2, "schedule[0].stop"),
+        (ONE + "schedule: [{therapy: trastuzumab, start: 0, stop: 50}, {therapy: T-DM1, start: 20}]", 2,
          "schedule[1].start"),
-        (ONE + "schedule: [{therapy: trastuzumabb, start: 0}]", "schedule[0].therapy"),
-        (ONE + "schedule: [{therapy: T-DM1, start: progression}]", "schedule[0].start"),
-        ("clones: [{name: a, fraction: 1, colour: red}]", "clones[0].colour"),
+        (ONE + "schedule: [{therapy: trastuzumabb, start: 0}]", 2, "schedule[0].therapy"),
+        (ONE + "schedule: [{therapy: T-DM1, start: progression}]", 2, "schedule[0].start"),
+        ("clones: [{name: a, fraction: 1, colour: red}]", 1, "clones[0].colour"),
     ],
 )  # fmt: skip
-def test_bad_tumour_files_name_the_field(text: str, field: str) -> None:
-    with pytest.raises(ConfigError) as info:
+def test_bad_tumour_files_name_the_line_and_field(text: str, line: int, field: str) -> None:
+    with pytest.raises(ModelFormatError) as info:
         parse_tumour(text, "t.yaml")
-    assert str(info.value).startswith(f"t.yaml: {field}:"), str(info.value)
+    assert str(info.value).startswith(f"t.yaml:{line}: {field}:"), str(info.value)
+
+
+def test_a_schedule_given_in_code_names_the_tumour_and_the_field() -> None:
+    tumour = read_tumour("example:homogeneous_3plus")
+    with pytest.raises(ConfigError, match=r"homogeneous_3plus\.yaml: schedule\[1\]\.start: day 5 is not after"):
+        tumour.with_schedule((Line("trastuzumab", 10.0), Line("T-DM1", 5.0)))
 
 
 def test_examples_load_and_unknown_examples_suggest() -> None:

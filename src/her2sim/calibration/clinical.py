@@ -33,7 +33,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from her2sim.errors import ModelFormatError
-from her2sim.files import read_text, read_yaml
+from her2sim.files import read_text
+from her2sim.formats.records import Document, read_document
 
 __all__ = ["ENDPOINTS", "measurement_table", "subgroup_ratios"]
 
@@ -96,10 +97,44 @@ def _sd(row: Mapping[str, str], other: Mapping[str, str]) -> float:
     return max(0.05, math.sqrt(1 / n1 + 1 / n2))
 
 
+def _read_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A subgroup mapping (the format of ``her2/data/measurements/trial_subgroups.yaml``), its
+    shape checked so that every problem names ``file:line``; an empty file maps nothing."""
+    doc = read_document(path)
+    if doc.data is None:
+        return {}
+    if not isinstance(doc.data, dict):
+        raise doc.error((), "a subgroup mapping is a YAML mapping with arms, subgroups and contexts")
+    unknown = sorted(set(doc.data) - {"arms", "subgroups", "contexts"})
+    if unknown:
+        raise doc.error((unknown[0],), "unknown section", hint="sections: arms, subgroups, contexts")
+    for section, meaning in (("arms", "the arm's library therapies"), ("contexts", "an alteration context")):
+        for name, value in _section(doc, section).items():
+            if not isinstance(value, str):
+                raise doc.error((section, name), f"expected {meaning} as text")
+    for name, spec in _section(doc, "subgroups").items():
+        if not isinstance(spec, dict) or set(spec) != {"versus", "contexts"}:
+            raise doc.error(("subgroups", name), "a subgroup is a mapping with versus and contexts")
+        if not isinstance(spec["versus"], str):
+            raise doc.error(("subgroups", name, "versus"), "versus names the subgroup compared with")
+        contexts = spec["contexts"]
+        if not isinstance(contexts, list) or not contexts or not all(isinstance(c, str) for c in contexts):
+            raise doc.error(("subgroups", name, "contexts"), "contexts is a list of alteration contexts")
+    return dict(doc.data)
+
+
+def _section(doc: Document, name: str) -> dict[str, Any]:
+    """One section of a subgroup mapping: entries by name (none when it is absent)."""
+    entries = doc.data.get(name) or {}
+    if not isinstance(entries, dict):
+        raise doc.error((name,), "expected a mapping by name")
+    return entries
+
+
 def measurement_table(trials_path: str | os.PathLike[str], mapping_path: str | os.PathLike[str]) -> str:
     """The ratios of a trials table (the format of ``../shared/biology/trials.tsv``) as the
     text of a measurement table."""
-    rows = subgroup_ratios(read_text(trials_path), read_yaml(mapping_path) or {}, str(trials_path))
+    rows = subgroup_ratios(read_text(trials_path), _read_mapping(mapping_path), str(trials_path))
     columns = ["id", "kind", "context", "therapy", "value", "sd", "compare_to", "source"]
     lines = ["\t".join(columns)] + ["\t".join(r[c] for c in columns) for r in rows]
     return "\n".join(lines) + "\n"

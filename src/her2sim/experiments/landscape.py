@@ -24,13 +24,14 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from her2sim.errors import ConfigError, ModelFormatError
+from her2sim.errors import ConfigError, Her2simError
 from her2sim.experiments.cells import Cell
-from her2sim.files import read_yaml
+from her2sim.formats.records import Document, read_document
 
 __all__ = ["LandscapeSpec", "dose_multiples", "landscape_cells", "landscape_spec", "rescues"]
 
@@ -44,24 +45,40 @@ class LandscapeSpec:
 
 
 def landscape_spec(path: str | os.PathLike[str] | None = None) -> LandscapeSpec:
-    """Read a landscape file (default: the shipped ``data/landscape.yaml``), names checked."""
+    """Read a landscape file (default: the shipped ``data/landscape.yaml``), names checked; a
+    problem names ``file:line``."""
     from her2sim.her2.alterations import alteration_library
     from her2sim.her2.therapies import therapy_library
 
     path = Path(path) if path else Path(str(resources.files("her2sim.experiments") / "data" / "landscape.yaml"))
-    data = read_yaml(path)
-    try:
-        contexts = tuple((str(c["label"]), str(c["alterations"]), str(c.get("figure", ""))) for c in data["contexts"])
-        therapies = tuple(str(t) for t in data["therapies"])
-    except (KeyError, TypeError) as exc:
-        raise ModelFormatError(f"not a landscape file ({exc})", str(path)) from None
-    for _, alterations, _ in contexts:
-        alteration_library().context(alterations)
-    for therapy in therapies:
-        therapy_library().regimen(therapy)
+    doc = read_document(path)
+    contexts = []
+    for i, raw in enumerate(_entries(doc, "contexts")):
+        try:
+            contexts.append((str(raw["label"]), str(raw["alterations"]), str(raw.get("figure", ""))))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise doc.located(("contexts", i), f"not a landscape file ({exc})") from None
+        try:
+            alteration_library().context(contexts[-1][1])
+        except Her2simError as exc:
+            raise doc.error(("contexts", i, "alterations"), str(exc)) from None
+    therapies = tuple(str(t) for t in _entries(doc, "therapies"))
+    for i, therapy in enumerate(therapies):
+        try:
+            therapy_library().regimen(therapy)
+        except Her2simError as exc:
+            raise doc.error(("therapies", i), str(exc)) from None
     if not contexts or not therapies:
-        raise ModelFormatError("a landscape needs contexts and therapies", str(path))
-    return LandscapeSpec(contexts, therapies)
+        raise doc.located(("contexts",) if not contexts else ("therapies",), "a landscape needs contexts and therapies")
+    return LandscapeSpec(tuple(contexts), therapies)
+
+
+def _entries(doc: Document, key: str) -> list[Any]:
+    """The list a landscape file holds under ``key``."""
+    entries = doc.data.get(key) if isinstance(doc.data, dict) else None
+    if not isinstance(entries, list):
+        raise doc.located((key,), f"not a landscape file (no {key!r} list)")
+    return entries
 
 
 #: The dose grid's range, as multiples of each drug's standard dose.

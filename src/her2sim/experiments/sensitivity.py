@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from her2sim.errors import ConfigError, Her2simError, ModelFormatError
-from her2sim.files import read_yaml
+from her2sim.formats.records import Document, Path, dotted, read_document
 from her2sim.her2.model import data_path, load_config, load_model
 from her2sim.her2.perturbation import Perturbation
 from her2sim.her2.posterior import default_posterior
@@ -151,13 +151,14 @@ def factor_label(name: str) -> str:
     return f"{target} {_KIND_WORDS[kind]}" if kind in _KIND_WORDS and target else name
 
 
-def _factor(raw: Any, i: int, spread: float, source: str) -> Factor:
-    where = f"factors[{i}]"
+def _factor(doc: Document, i: int, raw: Any, spread: float) -> Factor:
+    at: Path = ("factors", i)
+    where = dotted(at)
     if not isinstance(raw, dict):
-        raise ModelFormatError(f"{where}: a factor is a mapping such as {{parameter: EGF}}", source)
+        raise doc.error(at, "a factor is a mapping such as {parameter: EGF}")
     kinds = [k for k in _KINDS if k in raw]
     if len(kinds) != 1:
-        raise ModelFormatError(f"{where}: give exactly one of {', '.join(_KINDS)}", source)
+        raise doc.error(at, f"give exactly one of {', '.join(_KINDS)}")
     kind, target = kinds[0], str(raw[kinds[0]])
     model = load_model()
     if kind == "parameter":
@@ -166,7 +167,7 @@ def _factor(raw: Any, i: int, spread: float, source: str) -> Factor:
             from her2sim.errors import closest
 
             hint = ", ".join(closest(target, values)) or "see her2.cfg"
-            raise ModelFormatError(f"{where}: unknown model parameter {target!r} (did you mean {hint}?)", source)
+            raise doc.located((*at, kind), f"{where}: unknown model parameter {target!r} (did you mean {hint}?)")
         nominal = float(values[target])
     else:
         try:
@@ -181,7 +182,7 @@ def _factor(raw: Any, i: int, spread: float, source: str) -> Factor:
 
                 target = alteration_library().get(target).name
         except (Her2simError, KeyError) as exc:
-            raise ModelFormatError(f"{where}: {exc}", source) from None
+            raise doc.located((*at, kind), f"{where}: {exc}") from None
         nominal = 1.0
     cap = float(raw.get("max", math.inf))
     if kind == "alteration":
@@ -193,28 +194,30 @@ def _factor(raw: Any, i: int, spread: float, source: str) -> Factor:
     high = float(raw.get("high", min(nominal * spread, cap)))
     log = bool(raw.get("log", True))
     if not (math.isfinite(low) and math.isfinite(high) and low < high and (low > 0 or not log)):
-        raise ModelFormatError(f"{where} ({kind}: {target}): bounds must be finite with low < high"
-                               + (" and low > 0 for log-uniform sampling" if log else ""), source)  # fmt: skip
+        raise doc.located(at, f"{where} ({kind}: {target}): bounds must be finite with low < high"
+                          + (" and low > 0 for log-uniform sampling" if log else ""))  # fmt: skip
     if nominal <= 0 and log:
-        raise ModelFormatError(f"{where} ({kind}: {target}): nominal value {nominal} cannot be log-sampled", source)
+        raise doc.located(at, f"{where} ({kind}: {target}): nominal value {nominal} cannot be log-sampled")
     return Factor(kind, target, nominal, low, high, log, cap)
 
 
 def read_space(path: str | os.PathLike[str], spread: float | None = None) -> Space:
-    """Read a space file (the format of ``her2/data/uncertainty.yaml``), every entry checked."""
-    source = str(path)
-    data = read_yaml(path)
+    """Read a space file (the format of ``her2/data/uncertainty.yaml``), every entry checked;
+    a problem names ``file:line``."""
+    doc = read_document(path)
+    data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("factors"), list) or not data["factors"]:
-        raise ModelFormatError("expected 'factors:' with at least one factor", source)
+        raise doc.located(("factors",), "expected 'factors:' with at least one factor")
     default = float(spread if spread is not None else data.get("spread", 3.0))
     if not default > 1:
-        raise ModelFormatError(f"spread must be > 1, got {default}", source)
-    factors = tuple(_factor(raw, i, default, source) for i, raw in enumerate(data["factors"]))
+        line = doc.line(("spread",)) if spread is None else None  # a spread given by the caller is no line's
+        raise ModelFormatError(f"spread must be > 1, got {default}", doc.source, line)
+    factors = tuple(_factor(doc, i, raw, default) for i, raw in enumerate(data["factors"]))
     names = [f.name for f in factors]
-    if len(set(names)) != len(names):
-        raise ModelFormatError(
-            f"a factor is declared twice: {sorted({n for n in names if names.count(n) > 1})}", source
-        )
+    twice = next((i for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:
+        declared = sorted({n for n in names if names.count(n) > 1})
+        raise doc.located(("factors", twice), f"a factor is declared twice: {declared}")
     return Space(factors)
 
 

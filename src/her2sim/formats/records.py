@@ -2,8 +2,10 @@
 
 :func:`read_document` parses a YAML file into plain Python values (dicts, lists, strings,
 numbers) and keeps, beside them, the line of every mapping key and list item by its path
-(``("arms", 0, "schedule")``). Readers of data files (trial designs, populations, PK models)
-check the plain values and report a problem with :meth:`Document.error`, which locates it.
+(``("arms", 0, "schedule")``). Readers of data files (the HER2 libraries, experiment and
+tumour files, trial designs, populations, PK models) check the plain values and report a
+problem with :meth:`Document.error`, which locates it and names its path, or with
+:meth:`Document.located`, which locates a message that names the entry its own way.
 
 Examples
 --------
@@ -51,7 +53,19 @@ class Document:
     def error(self, path: Path, message: str, hint: str | None = None) -> ModelFormatError:
         """``file:line: a.b[2].c: message (hint)`` for a problem at ``path``."""
         where = dotted(path)
-        return ModelFormatError(f"{where}: {message}" if where else message, self.source, self.line(path), hint=hint)
+        return self.located(path, f"{where}: {message}" if where else message, hint)
+
+    def located(self, path: Path, message: str, hint: str | None = None) -> ModelFormatError:
+        """``file:line: message (hint)`` for a problem at ``path``, the message as written.
+
+        For readers whose messages name the entry their own way (``ERBB2:amp: ...``,
+        ``alteration #3 ...``) rather than by its path, as :meth:`error` does.
+
+        >>> doc = parse_document("drugs:\\n  - name: d\\n    dose: 5\\n", "l.yaml")
+        >>> str(doc.located(("drugs", 0, "dose"), "d: dose '5' has no unit"))
+        "l.yaml:3: d: dose '5' has no unit"
+        """
+        return ModelFormatError(message, self.source, self.line(path), hint=hint)
 
 
 def dotted(path: Sequence[str | int]) -> str:

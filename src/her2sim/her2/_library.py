@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from her2sim.errors import ModelFormatError, UnknownNameError
@@ -24,22 +24,29 @@ T = TypeVar("T", bound=_Named)
 class NamedLibrary(Generic[T]):
     """Entries looked up by name or alias, case-insensitively; a name used twice is refused.
 
-    Subclasses set ``kind`` (used in messages) and ``suggest_aliases`` (whether an unknown
-    name is answered with close aliases as well as close names).
+    ``lines`` holds each entry's line when the library was read from a file, so an error about
+    an entry names ``file:line``. Subclasses set ``kind`` (used in messages) and
+    ``suggest_aliases`` (whether an unknown name is answered with close aliases as well as
+    close names).
     """
 
     kind = "entry"
     suggest_aliases = False
 
-    def __init__(self, items: Iterable[T], source: str) -> None:
+    def __init__(self, items: Iterable[T], source: str, lines: Sequence[int | None] = ()) -> None:
         self._items = tuple(items)
         self.source = source
+        self._lines = tuple(lines)
         self._by_key: dict[str, T] = {}
-        for item in self._items:
+        for index, item in enumerate(self._items):
             for key in (item.name, *item.aliases):
                 if key.lower() in self._by_key:
-                    raise ModelFormatError(f"{self.kind} name {key!r} is used twice", source)
+                    raise ModelFormatError(f"{self.kind} name {key!r} is used twice", source, self.line_of(index))
                 self._by_key[key.lower()] = item
+
+    def line_of(self, index: int) -> int | None:
+        """The line of the ``index``-th entry in :attr:`source` (None when not read from a file)."""
+        return self._lines[index] if index < len(self._lines) else None
 
     def __iter__(self) -> Iterator[T]:
         return iter(self._items)

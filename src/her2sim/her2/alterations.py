@@ -23,15 +23,15 @@ import functools
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from her2sim.errors import ConfigError, ModelFormatError
-from her2sim.files import read_yaml
+from her2sim.formats.records import Document, Path, read_document
 from her2sim.her2._library import NamedLibrary
 
 __all__ = [
@@ -123,13 +123,16 @@ class AlterationLibrary(NamedLibrary[Alteration]):
 
     kind = "alteration"
 
-    def __init__(self, alterations: Iterable[Alteration], source: str = "<alterations>") -> None:
-        super().__init__(alterations, source)
-        for alteration in self:
+    def __init__(
+        self, alterations: Iterable[Alteration], source: str = "<alterations>", lines: Sequence[int | None] = ()
+    ) -> None:
+        super().__init__(alterations, source, lines)
+        for index, alteration in enumerate(self):
             for clone in alteration.clones:
                 for name in clone.alterations:
                     if self.get(name).clones:
-                        raise ModelFormatError(f"{alteration.name}: a clone cannot be heterogeneous itself", source)
+                        raise ModelFormatError(f"{alteration.name}: a clone cannot be heterogeneous itself", source,
+                                               self.line_of(index))  # fmt: skip
 
     def for_variant(self, gene: str, change: str) -> Alteration | None:
         """The alteration a protein change stands for (``ERBB2``, ``L755S`` or ``p.L755S``), if any.
@@ -224,52 +227,78 @@ def _check_consistent(alterations: list[Alteration]) -> None:
 # ----------------------------------------------------------------------------- reading
 
 
-def _entry(raw: Any, index: int, source: str) -> Alteration:
-    where = f"alteration #{index + 1}"
+_KEYS = ("name", "aliases", "gene", "direction", "group", "parameters", "fixed", "potency", "potency_sites",
+         "clones", "variants", "figure", "description", "references")  # fmt: skip
+_MALFORMED = (TypeError, ValueError, KeyError, AttributeError, re.error)
+T = TypeVar("T")
+
+
+def _effect(doc: Document, at: Path, raw: dict[str, Any], key: str, read: Callable[[Any], T]) -> T:
+    """``read`` applied to the entry's ``key``; a value it cannot read is an error at that key's line."""
+    try:
+        return read(raw.get(key))
+    except _MALFORMED as exc:
+        raise doc.located((*at, key), f"{raw['name']}: malformed effect ({exc})") from None
+
+
+def _numbers(raw: Any) -> dict[str, float]:
+    return {str(k): float(v) for k, v in (raw or {}).items()}
+
+
+def _switches(raw: Any) -> dict[str, bool]:
+    return {str(k): bool(int(v)) for k, v in (raw or {}).items()}
+
+
+def _texts(raw: Any) -> tuple[str, ...]:
+    return tuple(str(x) for x in raw or ())
+
+
+def _clones(raw: Any) -> tuple[Clone, ...]:
+    return tuple(Clone(float(c["fraction"]), _texts(c["alterations"])) for c in raw or ())
+
+
+def _variants(raw: Any) -> tuple[str, ...]:
+    variants = _texts(raw)
+    for pattern in variants:
+        re.compile(pattern)
+    return variants
+
+
+def _entry(doc: Document, index: int, raw: Any) -> Alteration:
+    at: Path = ("alterations", index)
     if not isinstance(raw, dict) or "name" not in raw:
-        raise ModelFormatError(f"{where} is not a mapping with a name", source)
+        raise doc.located(at, f"alteration #{index + 1} is not a mapping with a name")
     name = str(raw["name"])
-    known = {"name", "aliases", "gene", "direction", "group", "parameters", "fixed", "potency", "potency_sites"}
-    known |= {"clones", "variants"}
-    known |= {"figure", "description", "references"}
-    unknown = sorted(set(raw) - known)
+    unknown = sorted(set(raw) - set(_KEYS))
     if unknown:
-        raise ModelFormatError(
-            f"{name}: unknown key(s) {', '.join(unknown)}", source, hint=f"keys: {', '.join(sorted(known))}"
-        )
+        raise doc.located((*at, unknown[0]), f"{name}: unknown key(s) {', '.join(unknown)}",
+                          hint=f"keys: {', '.join(sorted(_KEYS))}")  # fmt: skip
     direction = str(raw.get("direction", "gain"))
     if direction not in _DIRECTIONS:
-        raise ModelFormatError(f"{name}: direction must be one of {', '.join(_DIRECTIONS)}", source)
-    try:
-        parameters = {str(k): float(v) for k, v in (raw.get("parameters") or {}).items()}
-        fixed = {str(k): bool(int(v)) for k, v in (raw.get("fixed") or {}).items()}
-        potency = {str(k): float(v) for k, v in (raw.get("potency") or {}).items()}
-        potency_sites = tuple(str(x) for x in raw.get("potency_sites") or ())
-        clones = tuple(
-            Clone(float(c["fraction"]), tuple(str(x) for x in c["alterations"])) for c in raw.get("clones") or ()
-        )
-        variants = tuple(str(v) for v in raw.get("variants") or ())
-        for pattern in variants:
-            re.compile(pattern)
-    except (TypeError, ValueError, KeyError, re.error) as exc:
-        raise ModelFormatError(f"{name}: malformed effect ({exc})", source) from None
-    if any(not math.isfinite(v) or v < 0 for v in parameters.values()):
-        raise ModelFormatError(f"{name}: parameter values must be finite and >= 0", source)
-    if any(not math.isfinite(v) or v <= 0 for v in potency.values()):
-        raise ModelFormatError(f"{name}: potency fold changes must be finite and > 0", source)
+        raise doc.located((*at, "direction"), f"{name}: direction must be one of {', '.join(_DIRECTIONS)}")
+    parameters = _effect(doc, at, raw, "parameters", _numbers)
+    fixed = _effect(doc, at, raw, "fixed", _switches)
+    potency = _effect(doc, at, raw, "potency", _numbers)
+    potency_sites = _effect(doc, at, raw, "potency_sites", _texts)
+    clones = _effect(doc, at, raw, "clones", _clones)
+    variants = _effect(doc, at, raw, "variants", _variants)
+    negative = next((k for k, v in parameters.items() if not math.isfinite(v) or v < 0), None)
+    if negative is not None:
+        raise doc.located((*at, "parameters", negative), f"{name}: parameter values must be finite and >= 0")
+    weak = next((k for k, v in potency.items() if not math.isfinite(v) or v <= 0), None)
+    if weak is not None:
+        raise doc.located((*at, "potency", weak), f"{name}: potency fold changes must be finite and > 0")
     if bool(potency) != bool(potency_sites):
-        raise ModelFormatError(
-            f"{name}: potency and potency_sites go together",
-            source,
-            hint="name the sites that carry the altered protein",
-        )
+        raise doc.located((*at, "potency" if potency else "potency_sites"),
+                          f"{name}: potency and potency_sites go together",
+                          hint="name the sites that carry the altered protein")  # fmt: skip
     if clones and (any(c.fraction <= 0 for c in clones) or abs(sum(c.fraction for c in clones) - 1) > 1e-6):
-        raise ModelFormatError(f"{name}: clone fractions must be > 0 and sum to 1", source)
+        raise doc.located((*at, "clones"), f"{name}: clone fractions must be > 0 and sum to 1")
     return Alteration(
         name=name,
         gene=str(raw.get("gene", name.split(":")[0])),
         direction=direction,
-        aliases=tuple(str(a) for a in raw.get("aliases") or ()),
+        aliases=_texts(raw.get("aliases")),
         group=str(raw.get("group", "")),
         parameters=MappingProxyType(parameters),
         fixed=MappingProxyType(fixed),
@@ -279,17 +308,19 @@ def _entry(raw: Any, index: int, source: str) -> Alteration:
         variants=variants,
         figure=str(raw.get("figure", "")),
         description=str(raw.get("description", "")),
-        references=tuple(str(r) for r in raw.get("references") or ()),
+        references=_texts(raw.get("references")),
     )
 
 
 def read_alterations(path: str | os.PathLike[str]) -> AlterationLibrary:
-    """Read an alteration library file (the format of ``data/alterations.yaml``)."""
-    source = str(path)
-    data = read_yaml(path)
-    if not isinstance(data, dict) or not isinstance(data.get("alterations"), list):
-        raise ModelFormatError("expected a top-level 'alterations:' list", source)
-    return AlterationLibrary((_entry(raw, i, source) for i, raw in enumerate(data["alterations"])), source)
+    """Read an alteration library file (the format of ``data/alterations.yaml``); every problem
+    names ``file:line``."""
+    doc = read_document(path)
+    if not isinstance(doc.data, dict) or not isinstance(doc.data.get("alterations"), list):
+        raise doc.located(("alterations",), "expected a top-level 'alterations:' list")
+    entries = doc.data["alterations"]
+    lines = [doc.line(("alterations", i)) for i in range(len(entries))]
+    return AlterationLibrary((_entry(doc, i, raw) for i, raw in enumerate(entries)), doc.source, lines)
 
 
 @functools.cache

@@ -23,14 +23,14 @@ import functools
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from her2sim.errors import ConfigError, ModelFormatError
-from her2sim.files import read_yaml
+from her2sim.formats.records import Document, Path, read_document
 from her2sim.her2._library import NamedLibrary
 
 __all__ = [
@@ -248,8 +248,8 @@ class TherapyLibrary(NamedLibrary[Drug]):
     kind = "therapy"
     suggest_aliases = True
 
-    def __init__(self, drugs: Iterable[Drug], source: str = "<therapies>") -> None:
-        super().__init__(drugs, source)
+    def __init__(self, drugs: Iterable[Drug], source: str = "<therapies>", lines: Sequence[int | None] = ()) -> None:
+        super().__init__(drugs, source, lines)
 
     def regimen(self, therapies: str | Mapping[str, str | float | None] | Iterable[str] | None = None) -> Regimen:
         """Build a regimen from ``"a+b@1uM"``, ``{"a": "1uM", "b": None}`` or ``["a", "b@2x"]``.
@@ -338,34 +338,55 @@ def _binding(raw: Mapping[str, Any], mw: float) -> Binding:
     return binding
 
 
-def _drug(raw: Any, index: int, source: str) -> Drug:
+#: What a malformed value raises while it is read (a dose's ConfigError is a ValueError).
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError)
+
+
+def _action(raw: Any, mw: float) -> Binding | float | Payload:
+    """What one action of a drug adds: a binding, an ADCC strength or a payload."""
+    kind = raw.get("type")
+    if kind == "bind":
+        return _binding(raw, mw)
+    if kind == "adcc":
+        return float(raw["strength"])
+    if kind == "payload":
+        return Payload(
+            float(raw["drug_to_antibody_ratio"]),
+            float(raw["ec50"]),
+            float(raw["max"]),
+            float(raw.get("bystander", 0.0)),
+        )
+    raise ValueError(f"unknown action type {kind!r} (bind, adcc or payload)")
+
+
+def _drug(doc: Document, index: int, raw: Any) -> Drug:
+    at: Path = ("therapies", index)
     if not isinstance(raw, dict) or "name" not in raw:
-        raise ModelFormatError(f"therapy #{index + 1} is not a mapping with a name", source)
+        raise doc.located(at, f"therapy #{index + 1} is not a mapping with a name")
     name = str(raw["name"])
     try:
         mw = _molecular_weight(raw["molecular_weight"])
-        bindings, adcc, payload = [], 0.0, None
-        for action in raw.get("actions") or ():
-            kind = action.get("type")
-            if kind == "bind":
-                bindings.append(_binding(action, mw))
-            elif kind == "adcc":
-                adcc = float(action["strength"])
-            elif kind == "payload":
-                payload = Payload(
-                    float(action["drug_to_antibody_ratio"]),
-                    float(action["ec50"]),
-                    float(action["max"]),
-                    float(action.get("bystander", 0.0)),
-                )
-            else:
-                raise ValueError(f"unknown action type {kind!r} (bind, adcc or payload)")
-        if (adcc or payload) and not bindings:
-            raise ValueError("ADCC and payloads need an epitope: give a bind action first")
+    except _MALFORMED as exc:
+        raise doc.located((*at, "molecular_weight"), f"{name}: {exc}") from None
+    bindings, adcc, payload = [], 0.0, None
+    for i, action in enumerate(raw.get("actions") or ()):
+        try:
+            effect = _action(action, mw)
+        except _MALFORMED as exc:
+            raise doc.located((*at, "actions", i), f"{name}: {exc}") from None
+        if isinstance(effect, Binding):
+            bindings.append(effect)
+        elif isinstance(effect, Payload):
+            payload = effect
+        else:
+            adcc = effect
+    if (adcc or payload) and not bindings:
+        raise doc.located((*at, "actions"), f"{name}: ADCC and payloads need an epitope: give a bind action first")
+    try:
         dose_text = str(raw["standard_dose"])
         standard = parse_concentration(dose_text, mw)
-    except (KeyError, TypeError, ValueError, ConfigError) as exc:
-        raise ModelFormatError(f"{name}: {exc}", source) from None
+    except _MALFORMED as exc:
+        raise doc.located((*at, "standard_dose"), f"{name}: {exc}") from None
     return Drug(
         name=name,
         aliases=tuple(str(a) for a in raw.get("aliases") or ()),
@@ -382,12 +403,14 @@ def _drug(raw: Any, index: int, source: str) -> Drug:
 
 
 def read_therapies(path: str | os.PathLike[str]) -> TherapyLibrary:
-    """Read a therapy library file (the format of ``data/therapies.yaml``)."""
-    source = str(path)
-    data = read_yaml(path)
-    if not isinstance(data, dict) or not isinstance(data.get("therapies"), list):
-        raise ModelFormatError("expected a top-level 'therapies:' list", source)
-    return TherapyLibrary((_drug(raw, i, source) for i, raw in enumerate(data["therapies"])), source)
+    """Read a therapy library file (the format of ``data/therapies.yaml``); every problem names
+    ``file:line``."""
+    doc = read_document(path)
+    if not isinstance(doc.data, dict) or not isinstance(doc.data.get("therapies"), list):
+        raise doc.located(("therapies",), "expected a top-level 'therapies:' list")
+    entries = doc.data["therapies"]
+    lines = [doc.line(("therapies", i)) for i in range(len(entries))]
+    return TherapyLibrary((_drug(doc, i, raw) for i, raw in enumerate(entries)), doc.source, lines)
 
 
 @functools.cache
