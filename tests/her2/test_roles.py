@@ -45,6 +45,7 @@ def test_report_drugs_are_library_names() -> None:
 #: (text of roles.yaml, its broken replacement, the error, the text of the line the error names)
 BROKEN = [
     ("    effect: rise\n", "    effect: up\n", r"readouts\.apoptosis\.effect: must be fall or rise", "effect: up"),
+    ("    effect: rise\n", "    effect: [rise]\n", r"readouts\.apoptosis\.effect: must be fall or rise", "effect:"),
     ("  pERK:\n    node: ERK\n", "  pERK:\n    nodes: ERK\n", r"readouts\.pERK\.nodes: unknown field", "nodes: ERK"),
     ('    source: "doi:10.1056/NEJMoa2203690 (IHC 0)"\n', "", r"her2_levels\.0: missing field 'source'", '"0":'),
     ("[alpelisib, lapatinib]", "[alpelisib]", r"report\.synergy\.partners: name at least two drugs", "partners:"),

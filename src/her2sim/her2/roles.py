@@ -129,9 +129,10 @@ def _readout(doc: Document, name: str, raw: object) -> Readout:
     complement = entry.get("complement", False)
     if not isinstance(complement, bool):
         raise doc.error((*where, "complement"), f"must be true or false, not {complement!r}")
-    if entry["effect"] not in _EFFECTS:
-        raise doc.error((*where, "effect"), f"must be fall or rise, not {entry['effect']!r}")
-    return Readout(name, _text(doc, (*where, "node"), entry["node"]), complement, _EFFECTS[entry["effect"]])
+    effect = entry["effect"]
+    if not isinstance(effect, str) or effect not in _EFFECTS:
+        raise doc.error((*where, "effect"), f"must be fall or rise, not {effect!r}")
+    return Readout(name, _text(doc, (*where, "node"), entry["node"]), complement, _EFFECTS[effect])
 
 
 def _pharmacology(doc: Document, raw: object) -> Pharmacology:
