@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,35 @@ import pytest
 from her2sim.errors import ModelFormatError
 from her2sim.files import MAX_MODEL_BYTES, atomic_write, read_text
 from her2sim.formats import read_model, write_model
-from her2sim.model.expr import evaluate, variables
-from her2sim.model.network import Model
+from her2sim.formats.bnet import write_bnet
+from her2sim.formats.booleannet import write_booleannet
+from her2sim.formats.sbmlqual import write_sbmlqual
+from her2sim.model.expr import Const, Var, evaluate, variables
+from her2sim.model.network import Model, Node
 from tests.conftest import model_params
+
+
+@pytest.mark.parametrize(
+    ("write", "format_name", "hint"),
+    [
+        (write_bnet, ".bnet", "write MaBoSS .bnd/.cfg or SBML-qual, or pass lossy=True"),
+        (write_booleannet, "BooleanNet", "write MaBoSS .bnd/.cfg or SBML-qual, or pass lossy=True"),
+        (write_sbmlqual, "SBML-qual", "write MaBoSS .bnd/.cfg, or pass lossy=True"),
+    ],
+)
+def test_formats_without_rates_refuse_them_in_one_wording_with_their_own_hint(
+    write: Callable[..., str], format_name: str, hint: str
+) -> None:
+    base = Model((Node("A", None), Node("B", Var("A"))), name="m")
+    both = base.with_parameters({"k": 1.0, "d": 2.0}).with_rates("B", up=Const(2.0))
+    with pytest.raises(ModelFormatError) as rates:
+        write(both)  # the node is named before the parameters
+    assert str(rates.value) == f"m: node B has custom rates or attributes, which {format_name} cannot hold ({hint})"
+    with pytest.raises(ModelFormatError) as parameters:
+        write(base.with_parameters({"k": 1.0, "d": 2.0}))
+    assert parameters.value.message == f"the model has parameters ($k, $d), which {format_name} cannot hold"
+    assert parameters.value.hint == hint
+    assert write(both, lossy=True) == write(base)
 
 
 def test_a_file_over_the_size_limit_is_refused_without_reading_it(tmp_path: Path) -> None:

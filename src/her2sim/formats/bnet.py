@@ -26,6 +26,7 @@ from dataclasses import replace
 from her2sim.errors import ModelFormatError
 from her2sim.files import read_text
 from her2sim.formats._expr import BNET, format_expr, parse_expr
+from her2sim.formats._refusal import refuse_rates
 from her2sim.model.expr import Expr, Var, variables
 from her2sim.model.network import Model, Node
 
@@ -122,18 +123,6 @@ def write_bnet(model: Model, lossy: bool = False) -> str:
     :class:`ModelFormatError` rather than vanish silently.
     """
     if not lossy:
-        if model.parameters:
-            raise ModelFormatError(
-                f"the model has parameters (${', $'.join(dict(model.parameters))}), which .bnet cannot hold",
-                model.name or None,
-                hint="write MaBoSS .bnd/.cfg, or pass lossy=True",
-            )
-        for node in model.nodes:
-            if node.rate_up is not None or node.rate_down is not None or node.attributes:
-                raise ModelFormatError(
-                    f"node {node.name} has custom rates or attributes, which .bnet cannot hold",
-                    model.name or None,
-                    hint="write MaBoSS .bnd/.cfg or SBML-qual, or pass lossy=True",
-                )
+        refuse_rates(model, ".bnet", "write MaBoSS .bnd/.cfg or SBML-qual, or pass lossy=True")
     lines = ["targets, factors", *(f"{name}, {text}" for name, text in bnet_rules(model).items())]
     return "\n".join(lines) + "\n"

@@ -47,6 +47,7 @@ import warnings
 from her2sim.errors import ModelFormatError, location
 from her2sim.files import read_text
 from her2sim.formats._expr import BOOLEANNET, format_expr, parse_expr
+from her2sim.formats._refusal import refuse_rates
 from her2sim.formats.bnet import _implicit_inputs
 from her2sim.model.expr import Expr, variables
 from her2sim.model.network import IStateGroup, Model, Node
@@ -283,7 +284,7 @@ def write_booleannet(model: Model, lossy: bool = False) -> str:
     """
     where = model.name or None
     if not lossy:
-        _refuse_rates(model, where)
+        refuse_rates(model, "BooleanNet", "write MaBoSS .bnd/.cfg or SBML-qual, or pass lossy=True")
     ranks = {key[len(RANK_ANNOTATION) :]: value for key, value in model.annotations if key.startswith(RANK_ANNOTATION)}
     groups = {name: group for group in model.istate for name in group.nodes}
     lines: list[str] = []
@@ -304,17 +305,6 @@ def write_booleannet(model: Model, lossy: bool = False) -> str:
             raise ModelFormatError(f"rule of {node.name}: {exc}", where) from None
         lines.append(f"{rank + ': ' if rank is not None else ''}{node.name}* = {text}")
     return "\n".join(lines) + "\n"
-
-
-def _refuse_rates(model: Model, where: str | None) -> None:
-    hint = "write MaBoSS .bnd/.cfg or SBML-qual, or pass lossy=True"
-    for node in model.nodes:
-        if node.rate_up is not None or node.rate_down is not None or node.attributes:
-            message = f"node {node.name} has custom rates or attributes, which BooleanNet cannot hold"
-            raise ModelFormatError(message, where, hint=hint)
-    if model.parameters:
-        names = ", ".join("$" + name for name, _ in model.parameters)
-        raise ModelFormatError(f"BooleanNet cannot hold the parameters {names}", where, hint=hint)
 
 
 def _initial_word(node: Node, group: IStateGroup | None, lossy: bool, where: str | None) -> str | None:

@@ -52,6 +52,7 @@ import libsbml
 
 from her2sim.errors import ModelFormatError
 from her2sim.files import decode, read_text
+from her2sim.formats._refusal import refuse_rates
 from her2sim.model.expr import (
     FALSE,
     MAX_DEPTH,
@@ -602,22 +603,17 @@ def write_sbmlqual(model: Model, lossy: bool = False) -> str:
 
 
 def _check_expressible(model: Model) -> None:
-    """Raise when the model holds what SBML-qual cannot: rates, parameters, random initial states."""
+    """Raise when the model holds what SBML-qual cannot: rates, parameters, references that are
+    not PubMed, DOI or URIs, random initial states."""
     where = model.name or None
     hint = "write MaBoSS .bnd/.cfg, or pass lossy=True"
+    refuse_rates(model, "SBML-qual", hint)
     for node in model.nodes:
-        if node.rate_up is not None or node.rate_down is not None or node.attributes:
-            raise ModelFormatError(
-                f"node {node.name} has custom rates or attributes, which SBML-qual cannot hold", where, hint=hint
-            )
         for ref in node.references:
             if _reference_uri(ref) is None:
                 raise ModelFormatError(
                     f"reference {ref!r} of node {node.name} is not a PMID, DOI or URI", where, hint=hint
                 )
-    if model.parameters:
-        names = ", ".join(f"${name}" for name, _ in model.parameters)
-        raise ModelFormatError(f"parameters ({names}) have no SBML-qual spelling", where, hint=hint)
     for group in model.istate:
         deterministic = sum(p > 0 for p in group.effective_probabilities()) == 1
         if not deterministic and (len(group.nodes) > 1 or group.p_on(group.nodes[0]) != 0.5):

@@ -2,8 +2,10 @@
 
 Everything biological is data in ``her2sim/her2/data``: the network (``her2.bnd``,
 ``her2.cfg``), the evidence for each rule (``annotations.tsv``), the tumour alterations
-(``alterations.yaml``) and the drugs (``therapies.yaml``). The modules here read those files,
-turn alterations and doses into the model's runtime parameters, and run scenarios.
+(``alterations.yaml``), the drugs (``therapies.yaml``) and the roles the code gives parts of
+them: readouts, HER2 IHC levels, the pharmacology's parameters (``roles.yaml``). The modules
+here read those files, turn alterations and doses into the model's runtime parameters, and run
+scenarios.
 """
 
 from __future__ import annotations

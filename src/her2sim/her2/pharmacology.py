@@ -5,6 +5,7 @@ term for a reversible binder, inactivation against resynthesis for a covalent on
 affinity divided by the context's mutant-specific fold change); drugs on one site compete:
 ``site = sum(emax_i x_i) / (1 + sum x_i)``. The model turns site values into rates, and
 reduces antibody action where the epitope is missing (p95HER2) or masked (MUC4, CD44-HA).
+The ``her2.cfg`` parameters read and written here are named in ``her2/data/roles.yaml``.
 
 Examples
 --------
@@ -28,6 +29,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from her2sim.her2.alterations import Context
+from her2sim.her2.roles import roles
 from her2sim.her2.therapies import Drug, Regimen
 
 __all__ = ["adcc_drive", "drug_parameters", "epitope_access", "epitope_shares", "population_uptake"]
@@ -78,12 +80,13 @@ def population_uptake(
     Each clone releases in proportion to its share, its uptake, its HER2 density and its mean
     conjugate access (the Damage node's masking term averaged over the masking nodes' levels).
     """
+    names = roles().pharmacology
     total = 0.0
     for fraction, clone in clones:
         p = {**defaults, **clone.parameters}
-        access = 1 - p["masking_ADC_share"] * (1 - epitope_access(clone, defaults))
+        access = 1 - p[names.conjugate_masking_share] * (1 - epitope_access(clone, defaults))
         shares = epitope_shares(regimen, clone)
-        total += fraction * _uptake(regimen, shares, bystander=True) * p["HER2_surface"] * access
+        total += fraction * _uptake(regimen, shares, bystander=True) * p[names.her2_density] * access
     return total
 
 
@@ -91,7 +94,10 @@ def epitope_access(context: Context, defaults: Mapping[str, float]) -> float:
     """Share of HER2 epitopes an antibody reaches in ``context``, averaged over the masking
     nodes' levels (the model's ``@access`` term at the MUC4 and CD44-HA levels it sets)."""
     p = {**defaults, **context.parameters}
-    return (1 - p["masking_MUC4"] * p["MUC4"]) * (1 - p["masking_HA"] * p["CD44_HA"])
+    access = 1.0
+    for mask in roles().pharmacology.epitope_masks:
+        access *= 1 - p[mask.masking] * p[mask.level]
+    return access
 
 
 def adcc_drive(regimen: Regimen, context: Context) -> float:
@@ -118,8 +124,9 @@ def drug_parameters(regimen: Regimen, context: Context, bystander_uptake: float 
     shares = epitope_shares(regimen, context)
     payloads = [drug.payload.max for drug, _ in regimen.doses if drug.payload is not None]
     if payloads:
-        params["adc_uptake"] = _uptake(regimen, shares, bystander=False)
-        params["payload_max"] = max(payloads)
-        params["payload_ec50"] = 1.0
-        params["payload_bystander"] = bystander_uptake
+        names = roles().pharmacology
+        params[names.payload_uptake] = _uptake(regimen, shares, bystander=False)
+        params[names.payload_max] = max(payloads)
+        params[names.payload_ec50] = 1.0  # uptake is in units of each payload's EC50
+        params[names.payload_bystander] = bystander_uptake
     return params

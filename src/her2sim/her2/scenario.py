@@ -5,11 +5,11 @@ parameters and fixed nodes of one compiled kernel, so any number of scenarios re
 Treated and untreated runs share their random streams (same seed), so differences between
 them are not blurred by independent noise.
 
-Readouts (``READOUTS``) are node probabilities: ``proliferation`` (E2F in a living cell),
-``apoptosis``, ``survival`` (1 - apoptosis), ``pAKT`` and ``pERK``. The steady-state value of a
-readout is its mean over the second half of the simulated time, with a standard error from the
-spread of the per-trajectory averages. The effect of a therapy is
-the fractional change it causes (:func:`effect`).
+Readouts (``READOUTS``) are node probabilities, defined in ``her2/data/roles.yaml``:
+``proliferation`` (E2F in a living cell), ``apoptosis``, ``survival`` (1 - apoptosis), ``pAKT``
+and ``pERK``. The steady-state value of a readout is its mean over the second half of the
+simulated time, with a standard error from the spread of the per-trajectory averages. The effect
+of a therapy is the fractional change it causes (:func:`effect`).
 
 Examples
 --------
@@ -36,6 +36,7 @@ from her2sim.her2.alterations import Context, alteration_library
 from her2sim.her2.model import load_config, load_model
 from her2sim.her2.perturbation import Perturbation
 from her2sim.her2.pharmacology import drug_parameters, population_uptake
+from her2sim.her2.roles import Readout, roles
 from her2sim.her2.therapies import Regimen, therapy_library
 from her2sim.model.config import SimulationConfig
 
@@ -50,14 +51,9 @@ __all__ = [
     "still_on",
 ]
 
-#: Readout name -> (node, whether the readout is 1 - the node's probability).
-READOUTS: dict[str, tuple[str, bool]] = {
-    "proliferation": ("Proliferation", False),
-    "apoptosis": ("Apoptosis", False),
-    "survival": ("Apoptosis", True),
-    "pAKT": ("AKT", False),
-    "pERK": ("ERK", False),
-}
+#: Readout name -> its node, whether it is 1 - the node's probability, and whether a therapy
+#: works by raising it (``her2/data/roles.yaml``), in the order of every readout table.
+READOUTS: dict[str, Readout] = roles().readouts
 
 
 def calibrated_default() -> Perturbation:
@@ -77,12 +73,13 @@ def readout_name(name: str) -> str:
 
 
 def effect(readout: str, treated: float, untreated: float) -> float:
-    """Fractional change a therapy causes: ``1 - r/r0``, or ``(r - r0)/(1 - r0)`` for apoptosis.
+    """Fractional change a therapy causes: ``1 - r/r0``, or ``(r - r0)/(1 - r0)`` for a readout
+    a therapy works by raising (apoptosis).
 
     >>> effect("proliferation", 0.2, 0.8), round(effect("apoptosis", 0.55, 0.1), 6)
     (0.75, 0.5)
     """
-    if readout_name(readout) == "apoptosis":
+    if READOUTS[readout_name(readout)].rises:
         return 0.0 if untreated >= 1.0 else (treated - untreated) / (1.0 - untreated)
     return 0.0 if untreated <= 0.0 else 1.0 - treated / untreated
 
@@ -96,7 +93,7 @@ def effect_se(readout: str, treated: float, untreated: float, treated_se: float,
     >>> round(effect_se("proliferation", 0.2, 0.8, 0.01, 0.01), 4), round(effect_se("apoptosis", 0.55, 0.1, 0.01, 0), 4)
     (0.0129, 0.0111)
     """
-    if readout_name(readout) == "apoptosis":
+    if READOUTS[readout_name(readout)].rises:
         if untreated >= 1.0:
             return 0.0
         rest = 1.0 - untreated
@@ -121,7 +118,7 @@ def still_on(treated: pd.Series, untreated: pd.Series, threshold: float = 0.5) -
 def _not_signalling() -> frozenset[str]:
     """The phenotypes, and the nodes no other node regulates (levels set from outside)."""
     model = load_model()
-    return frozenset({"Proliferation", "Apoptosis"} | {n for n in model.names if model.regulators(n) <= {n}})
+    return roles().phenotypes | {n for n in model.names if model.regulators(n) <= {n}}
 
 
 @dataclass(frozen=True)
@@ -301,9 +298,7 @@ class Her2Simulator:
 
     def readout_errors(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[dict[str, float]]:
         """Standard errors of the steady-state readouts (from the per-trajectory spread)."""
-        return [
-            {k: math.sqrt(float(run.late_var[node])) for k, (node, _) in READOUTS.items()} for run in self._runs(pairs)
-        ]
+        return [{k: math.sqrt(float(run.late_var[r.node])) for k, r in READOUTS.items()} for run in self._runs(pairs)]
 
     def run(
         self,
@@ -343,15 +338,15 @@ class Her2Simulator:
 
 
 def _readout_series(frame: pd.DataFrame, name: str) -> pd.Series:
-    node, complement = READOUTS[name]
-    return 1.0 - frame[node] if complement else frame[node]
+    readout = READOUTS[name]
+    return 1.0 - frame[readout.node] if readout.complement else frame[readout.node]
 
 
 def _readouts(nodes: pd.Series) -> dict[str, float]:
     out = {}
-    for name, (node, complement) in READOUTS.items():
-        value = float(nodes[node])
-        out[name] = 1.0 - value if complement else value
+    for name, readout in READOUTS.items():
+        value = float(nodes[readout.node])
+        out[name] = 1.0 - value if readout.complement else value
     return out
 
 

@@ -57,6 +57,7 @@ def build_report(
     from her2sim.experiments.sensitivity import Target, her2_space, morris
     from her2sim.her2.ensemble import members as posterior_members
     from her2sim.her2.ensemble import scenario_ensemble, validate_ensemble
+    from her2sim.her2.roles import roles
     from her2sim.her2.scenario import Her2Simulator
     from her2sim.her2.validation import read_expectations, validate
     from her2sim.report.diagram import network_activity_figure
@@ -80,6 +81,7 @@ def build_report(
         elif progress is not None:  # the end
             progress(len(sections), len(sections), "")
 
+    own_drugs = roles().report  # the synergy partners and the therapy at progression
     sim = Her2Simulator(load_config(samples=samples))
     regimen = sim.regimen(therapy)
     tumour_spec = read_tumour(tumour)  # read everything the user named before simulating
@@ -132,9 +134,7 @@ def build_report(
     doc.table(rescues(table))
 
     say("synergy")
-    pair = [d.name for d, _ in regimen.doses][:2]
-    if len(pair) < 2:
-        pair = [pair[0] if pair else "trastuzumab", "alpelisib" if "alpelisib" not in pair else "lapatinib"]
+    pair = own_drugs.synergy_pair([d.name for d, _ in regimen.doses])
     matrix = evaluate_cells(combination_cells([alterations], pair, 4), samples=samples, readouts=("proliferation",))
     doc.heading("Synergy")
     scores = score_matrix(matrix)
@@ -152,9 +152,9 @@ def build_report(
 
     say("tumour")
     doc.heading("Tumour")
-    lines = (Line(therapy, 0.0), Line("T-DXd", "progression"))
+    lines = (Line(therapy, 0.0), Line(own_drugs.next_line, "progression"))
     course = simulate_tumour(tumour_spec.with_schedule(lines), 730, simulator=sim)
-    doc.figure(tumour_figure(course), f"{course.tumour}: {therapy}, then T-DXd at progression")
+    doc.figure(tumour_figure(course), f"{course.tumour}: {therapy}, then {own_drugs.next_line} at progression")
     doc.table(course.lines)
     doc.text(f"Best response {course.best_response}; time to progression {course.time_to_progression:g} days.")
 

@@ -37,11 +37,12 @@ from her2sim.errors import ConfigError, Her2simError
 from her2sim.files import read_text
 from her2sim.formats import records
 from her2sim.formats.records import Document, dotted, parse_document
+from her2sim.her2.roles import roles
 
 __all__ = ["HER2_LEVELS", "Clone", "Line", "Tumour", "example_names", "parse_tumour", "read_tumour"]
 
-#: IHC score -> alteration of the library setting that HER2 level.
-HER2_LEVELS = {"3+": "ERBB2:amp", "2+": "ERBB2:2+", "1+": "ERBB2:low", "0": "ERBB2:zero"}
+#: IHC score -> alteration of the library setting that HER2 level (``her2/data/roles.yaml``).
+HER2_LEVELS = roles().her2_levels
 
 
 @dataclass(frozen=True)
