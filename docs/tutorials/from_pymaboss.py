@@ -30,7 +30,8 @@ model
 # %% [markdown]
 # A notebook shows the model as a table of nodes and rules. `her2sim.read_model(path)` reads any
 # format by its suffix (`.bnd` with the `.cfg` beside it, `.bnet`, SBML-qual, BooleanNet) and
-# returns the model alone; run settings then come from `her2sim.SimulationConfig(...)`.
+# returns the model alone; `her2sim.read_model_and_config(path)` returns its run settings too
+# (the defaults for a format that holds none), or they come from `her2sim.SimulationConfig(...)`.
 
 # %%
 print(her2sim.read_model(bnd).names)

@@ -35,6 +35,7 @@ _EXPORTS = {
     "trap_spaces": "her2sim.engine.attractors",
     "async_attractors": "her2sim.engine.attractors",
     "read_model": "her2sim.formats",
+    "read_model_and_config": "her2sim.formats",
     "write_model": "her2sim.formats",
     "read_maboss": "her2sim.formats.maboss",
     "parse_bnet": "her2sim.formats.bnet",

@@ -96,6 +96,31 @@ def test_without_thread_count_every_core_is_used(own: Path, tmp_path: Path) -> N
     assert threads_used(out) == min(os.cpu_count() or 1, 400)
 
 
+def test_a_thread_count_of_one_in_a_cfg_given_by_name_is_obeyed(own: Path, tmp_path: Path) -> None:
+    """Stated at MaBoSS's default value, it is still stated: no machine default replaces it."""
+    out, cfg = tmp_path / "r.csv", tmp_path / "elsewhere.cfg"
+    cfg.write_text(CFG + "thread_count = 1;\n")
+    run("simulate", own, cfg, "-o", out)
+    assert threads_used(out) == 1
+
+
+def test_a_cfg_that_sets_nothing_runs_with_the_defaults(own: Path, tmp_path: Path) -> None:
+    """MaBoSS's defaults for what changes results, every core for the threads."""
+    out = tmp_path / "r.csv"
+    (tmp_path / "own.cfg").write_text("$u_B = 1;\n$d_B = 1;\n")
+    run("simulate", own, "-o", out, "-n", "20")
+    meta = json.loads(out.with_name(out.stem + ".meta.json").read_text())
+    assert (meta["max_time"], meta["time_tick"], meta["seed"], meta["discrete_time"]) == (1000.0, 0.5, 0, False)
+    assert meta["threads"] == min(os.cpu_count() or 1, 20)
+
+
+def test_a_cfg_given_with_a_format_without_run_settings_fails_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "m.bnet").write_text("targets, factors\nA, A\n")
+    (tmp_path / "m.cfg").write_text("max_time = 5;\n")
+    proc = run_main("simulate", tmp_path / "m.bnet", tmp_path / "m.cfg", cwd=tmp_path)
+    assert_one_line_error(proc, f"{tmp_path / 'm.cfg'}: a .cfg goes with a MaBoSS .bnd network")
+
+
 # ------------------------------------------------------------------- errors
 @pytest.fixture(scope="module")
 def model() -> Model:

@@ -13,12 +13,13 @@ from types import ModuleType
 
 import pytest
 
-from her2sim.errors import Her2simWarning, ModelFormatError, ModelValidationError
-from her2sim.formats import format_for, read_model, write_model
+from her2sim.errors import ConfigError, Her2simWarning, ModelFormatError, ModelValidationError
+from her2sim.formats import format_for, read_model, read_model_and_config, write_model
 from her2sim.formats import maboss as maboss_module
 from her2sim.formats.maboss import (
     parse_bnd,
     parse_cfg,
+    parse_cfgs,
     parse_maboss,
     read_maboss,
     write_bnd,
@@ -306,24 +307,34 @@ def test_cfg_settings_are_case_insensitive_and_stray_semicolons_pass() -> None:
     assert (config.max_time, config.sample_count) == (3.0, 7)
 
 
-def test_cfg_defaults_are_maboss_defaults() -> None:
+def test_a_cfg_that_sets_nothing_leaves_every_setting_unset() -> None:
+    """Unset: MaBoSS's defaults for what changes results, every core for the threads."""
     model, config = parse_maboss("A : A;", "")
-    assert config == MABOSS_DEFAULTS
+    assert config == MABOSS_DEFAULTS.with_(threads=None)
+    assert config.explicit == frozenset()
     assert model.istate == ()
-    assert parse_maboss("A : A;")[1] == MABOSS_DEFAULTS
+    _, no_cfg = parse_maboss("A : A;")
+    assert (no_cfg, no_cfg.explicit) == (config, frozenset())
 
 
-def test_settings_a_cfg_leaves_out_take_the_given_defaults(tmp_path: Path) -> None:
-    """The command line reads with threads=None: only a stated thread_count pins the threads."""
-    every_core = MABOSS_DEFAULTS.with_(threads=None, max_time=7.0)
-    assert parse_maboss("A : A;", "thread_count = 1;", defaults=every_core)[1].threads == 1
-    _, config = parse_maboss("A : A;", "sample_count = 20;", defaults=every_core)
-    assert (config.threads, config.max_time, config.sample_count) == (None, 7.0, 20)
-    assert parse_maboss("A : A;", defaults=every_core)[1] == every_core  # no .cfg at all
+def test_settings_a_cfg_states_are_explicit_even_at_a_default_value(tmp_path: Path) -> None:
+    _, config = parse_maboss("A : A;", "thread_count = 1;\nmax_time = 1000;\nstatdist_traj_count = 5;")
+    assert (config.threads, config.max_time, dict(config.extra)) == (1, 1000.0, {"statdist_traj_count": 5.0})
+    assert config.explicit == {"threads", "max_time", "extra"}
+    # laid over other defaults, what the file states wins and the rest is theirs
+    laid = config.over(SimulationConfig(max_time=7, sample_count=20, threads=4))
+    assert (laid.threads, laid.max_time, laid.sample_count) == (1, 1000.0, 20)
     (tmp_path / "m.bnd").write_text("A : A;")
     (tmp_path / "m.cfg").write_text("thread_count = 3;")
-    assert read_maboss(tmp_path / "m.bnd", defaults=every_core)[1].threads == 3
-    assert read_maboss(tmp_path / "m.bnd")[1] == MABOSS_DEFAULTS.with_(threads=3)
+    _, beside = read_maboss(tmp_path / "m.bnd")
+    assert (beside, beside.explicit) == (MABOSS_DEFAULTS.with_(threads=3), {"threads"})
+
+
+def test_settings_of_several_pieces_are_explicit_when_any_piece_states_them() -> None:
+    model = parse_bnd("A : A;")
+    _, config = parse_cfgs([("max_time = 5;", "a.cfg"), ("seed_pseudorandom = 0;", "-e")], model)
+    assert (config.max_time, config.seed, config.explicit) == (5.0, 0, {"max_time", "seed"})
+    assert parse_cfgs([], model)[1].explicit == frozenset()
 
 
 @pytest.mark.parametrize(
@@ -504,15 +515,28 @@ def test_write_cfg_writes_a_thread_count_only_when_one_is_set() -> None:
     model = parse_bnd("A : A;")
     every_core = SimulationConfig(sample_count=1000, threads=None)
     assert "thread_count" not in write_cfg(model, every_core)
-    assert parse_maboss("A : A;", write_cfg(model, every_core), defaults=every_core)[1] == every_core
+    _, again = parse_maboss("A : A;", write_cfg(model, every_core))
+    assert (again, again.threads) == (every_core, None)
     assert "thread_count = 8;" in write_cfg(model, SimulationConfig(sample_count=2, threads=8))
     assert "thread_count = 1;" in write_cfg(model, MABOSS_DEFAULTS)  # MaBoSS's default, stated
+
+
+def test_write_cfg_writes_the_settings_a_cfg_stated_and_no_others() -> None:
+    model = parse_bnd("A : A;")
+    cfg = "sample_count = 10000;\nthread_count = 1;\nstatdist_traj_count = 2;\n"
+    _, config = parse_maboss("A : A;", cfg)
+    assert write_cfg(model, config) == cfg  # the default values it states included
+    assert f"\nseed_pseudorandom = {2**62 + 1};\n" in write_cfg(model, config.with_(seed=2**62 + 1))
+    nothing = write_cfg(model, parse_maboss("A : A;", "")[1])
+    assert nothing.endswith("\n;\n")  # MaBoSS refuses a configuration without a statement
+    assert parse_maboss("A : A;", nothing)[1].explicit == frozenset()
 
 
 def test_write_cfg_without_settings_leaves_them_to_the_reader() -> None:
     model = parse_bnd("Node A { rate_up = $k; rate_down = 0; }").with_parameters({"k": 2.0})
     assert write_cfg(model) == "$k = 2;\n"
-    assert parse_maboss(write_bnd(model), write_cfg(model))[1] == MABOSS_DEFAULTS
+    _, config = parse_maboss(write_bnd(model), write_cfg(model))
+    assert (config, config.explicit) == (MABOSS_DEFAULTS.with_(threads=None), frozenset())
 
 
 @pytest.mark.parametrize(
@@ -561,6 +585,34 @@ def test_shipped_example_round_trips() -> None:
 
 
 # ------------------------------------------------------------------ registry
+def test_registry_reads_every_format_with_a_configuration(tmp_path: Path) -> None:
+    """A .bnd brings its .cfg's settings; formats without run settings bring the defaults."""
+    model, config = read_model_and_config(SMALL_BND)
+    assert model == read_model(SMALL_BND)
+    assert config == read_maboss(SMALL_BND)[1]
+    sources = {".bnet": "targets, factors\nA, !B\nB, A\n", ".booleannet": "A* = not B\nB* = A\n"}
+    for suffix, text in sources.items():
+        (tmp_path / f"m{suffix}").write_text(text)
+    write_model(read_model(tmp_path / "m.bnet"), tmp_path / "m.sbml")
+    for name in ("m.bnet", "m.booleannet", "m.sbml"):
+        model, config = read_model_and_config(tmp_path / name)
+        assert model.names == ("A", "B")
+        assert (config, config.explicit) == (SimulationConfig(), SimulationConfig().explicit)
+    with pytest.raises(ConfigError, match=r"m\.cfg: a \.cfg goes with a MaBoSS \.bnd network; .*m\.bnet is a bnet"):
+        read_model_and_config(tmp_path / "m.bnet", tmp_path / "m.cfg")
+
+
+def test_registry_copies_a_bnd_with_the_settings_its_cfg_states(tmp_path: Path) -> None:
+    (tmp_path / "m.bnd").write_text("A : A;\n")
+    (tmp_path / "m.cfg").write_text("$k = 2;\nthread_count = 1;\nmax_time = 1000;\n")
+    model, config = read_model_and_config(tmp_path / "m.bnd")
+    write_model(model, tmp_path / "copy.bnd", config=config)
+    assert (tmp_path / "copy.cfg").read_text() == "$k = 2;\nmax_time = 1000;\nthread_count = 1;\n"
+    copy, copy_config = read_model_and_config(tmp_path / "copy.bnd")
+    assert_same_model(copy, model)
+    assert (copy_config, copy_config.explicit) == (config, config.explicit)
+
+
 def test_registry_reads_bnd_with_its_cfg_and_writes_both(tmp_path: Path) -> None:
     assert format_for(SMALL_BND).name == "MaBoSS"
     model = read_model(SMALL_BND)
@@ -597,7 +649,7 @@ def check_with_cmaboss(model: Model, config: SimulationConfig | None, folder: Pa
     assert sorted(sim.get_nodes()) == sorted(model.names)
     settings = dict(sim.param.items())
     assert {k[1:]: v for k, v in settings.items() if k.startswith("$")} == model.parameter_values
-    config = config or MABOSS_DEFAULTS
+    config = MABOSS_DEFAULTS if config is None else config.over(MABOSS_DEFAULTS)  # what cMaBoSS runs
     assert (settings["max_time"], settings["time_tick"]) == (config.max_time, config.time_tick)
     assert (settings["sample_count"], settings["seed_pseudorandom"]) == (config.sample_count, config.seed)
     assert settings["thread_count"] == config.thread_count

@@ -50,28 +50,16 @@ def _main(
     """her2sim command line."""
 
 
-def _read(
-    path: Path, cfg: Path | None = None, defaults: SimulationConfig | None = None
-) -> tuple[Model, SimulationConfig]:
-    """The model at ``path`` (or ``example:NAME``) and its run settings.
-
-    For a MaBoSS pair, those the ``.cfg`` sets and ``defaults`` (MaBoSS's by default) for the
-    rest; other formats hold no run settings and get :class:`SimulationConfig`'s defaults, so
-    that ``simulate`` runs a model and its ``convert``-ed ``.bnd`` + ``.cfg`` alike.
-    """
-    from her2sim.formats import read_model
-    from her2sim.formats.maboss import read_maboss
-    from her2sim.model.config import MABOSS_DEFAULTS, SimulationConfig
+def _read(path: Path, cfg: Path | None = None) -> tuple[Model, SimulationConfig]:
+    """The model at ``path`` (or ``example:NAME``) and its run settings, as
+    :func:`~her2sim.formats.read_model_and_config` reads them."""
+    from her2sim.formats import read_model_and_config
 
     if str(path).startswith("example:"):
         from her2sim.examples import example_path
 
         path = example_path(str(path).split(":", 1)[1])
-    if path.suffix.lower() == ".bnd":
-        return read_maboss(path, cfg, defaults or MABOSS_DEFAULTS)
-    if cfg is not None:
-        raise typer.BadParameter("a .cfg file goes with a MaBoSS .bnd network only")
-    return read_model(path), SimulationConfig()
+    return read_model_and_config(path, cfg)
 
 
 @app.command()
@@ -109,14 +97,14 @@ def convert(
 ) -> None:
     """Convert a model between BoolNet, MaBoSS, SBML-qual and BooleanNet.
 
-    A MaBoSS target's .cfg gets the source's run settings: those of its .cfg (a thread_count
-    only when it has one), or the settings simulate uses for a format that holds none.
+    A MaBoSS target's .cfg gets the source's run settings: those its .cfg states and no
+    others (a thread_count only when it has one), or the settings simulate uses for a
+    format that holds none.
     """
-    from her2sim.formats import format_for
-    from her2sim.model.config import MABOSS_DEFAULTS
+    from her2sim.formats import write_model
 
-    m, config = _read(source, defaults=MABOSS_DEFAULTS.with_(threads=None))
-    format_for(target).write(m, target, lossy=lossy, config=config)
+    m, config = _read(source)
+    write_model(m, target, lossy=lossy, config=config)
     console.print(f"wrote {target} ({len(m)} nodes)")
 
 
@@ -186,7 +174,6 @@ def simulate(
     from her2sim.cli._edits import edit_model
     from her2sim.cli._progress import counting, progress
     from her2sim.engine import simulate as run
-    from her2sim.model.config import MABOSS_DEFAULTS
 
     # Refuse unwritable outputs before simulating, not after (the result writer knows two formats).
     for path in (output, states_output):
@@ -198,7 +185,7 @@ def simulate(
         raise ConfigError(f"{figures}: --figures names a directory (made if needed), not a file")
     states_path = _states_path(states, states_output, output, figures)
     # a .cfg without thread_count runs on every core; one that sets it is obeyed
-    m, base = _read(model, cfg, defaults=MABOSS_DEFAULTS.with_(threads=None))
+    m, base = _read(model, cfg)
     m = edit_model(m, mutate=mutate or [], param=param or [], istate=istate or [])
     for name in node or []:  # a mistyped node fails before the simulation, not after it
         if name not in m.names:

@@ -294,7 +294,8 @@ def _run(args: MabossArguments, quiet: bool) -> None:
     pieces = [(f"${name} = {value!r};", "-v") for name, value in args.config_vars.items()]
     for kind, value in args.configs:
         pieces.append((read_text(value), value) if kind == "config" else (value + ";", f"-e '{value}'"))
-    model, config = parse_cfgs(pieces, model)
+    model, stated = parse_cfgs(pieces, model)
+    config = stated.over(MABOSS_DEFAULTS)  # as MaBoSS runs it: one thread unless thread_count says otherwise
     model = model.with_parameters(args.config_vars).check(str(network))
     if "check" in args.flags:
         return

@@ -69,6 +69,11 @@ _SETTINGS = {
     "init_pop": None,
     "pop_base": None,
 }
+#: The run settings of a .cfg that sets none: MaBoSS's defaults for all that change results, but
+#: ``thread_count`` unset (every core), since results do not depend on it. None is explicit.
+_UNSET = replace(MABOSS_DEFAULTS, threads=None, explicit=frozenset())
+#: The run settings :func:`write_cfg` writes, in MaBoSS's order: (.cfg key, SimulationConfig field).
+_WRITTEN = tuple((key, name) for key, name in _SETTINGS.items() if name is not None)
 
 
 def _blank_comments(text: str) -> str:
@@ -329,20 +334,23 @@ def _node_block(sc: _Scanner, name: str, origin: str) -> tuple[Node, list[tuple[
 
 
 # ------------------------------------------------------------------------------- .cfg
-def parse_cfg(
-    text: str, model: Model, source: str = "<string>", defaults: SimulationConfig = MABOSS_DEFAULTS
-) -> tuple[Model, SimulationConfig]:
+def parse_cfg(text: str, model: Model, source: str = "<string>") -> tuple[Model, SimulationConfig]:
     """Apply a MaBoSS configuration to ``model``: parameters, initial states, node settings.
 
-    Returns the completed model and the run settings: those the text sets, ``defaults``
-    (MaBoSS's own) for the rest. Other defaults let a caller tell a setting the file states
-    from one it leaves out: the command line reads with ``threads=None``, so a ``.cfg``
-    without ``thread_count`` runs on every core while ``thread_count = 1`` keeps one thread.
+    Returns the completed model and the run settings. The settings the text sets are
+    :attr:`~her2sim.model.config.SimulationConfig.explicit`, even those set to a default
+    value, so that no other default replaces them. A setting it leaves out is unset: it takes
+    MaBoSS's default (:data:`~her2sim.model.config.MABOSS_DEFAULTS`), except
+    ``thread_count``, which stays ``None`` (every core, as results do not depend on it)
+    rather than MaBoSS's one thread. :meth:`~her2sim.model.config.SimulationConfig.over`
+    lays the explicit settings over other defaults.
 
-    >>> parse_cfg("thread_count = 1;", parse_bnd("A : A;"), defaults=MABOSS_DEFAULTS.with_(threads=None))[1].threads
-    1
-    >>> parse_cfg("", parse_bnd("A : A;"), defaults=MABOSS_DEFAULTS.with_(threads=None))[1].threads is None
-    True
+    >>> config = parse_cfg("thread_count = 1; max_time = 1000;", parse_bnd("A : A;"))[1]
+    >>> config.threads, config.max_time, sorted(config.explicit)
+    (1, 1000.0, ['max_time', 'threads'])
+    >>> config = parse_cfg("", parse_bnd("A : A;"))[1]
+    >>> config.threads is None, config.max_time, config.explicit
+    (True, 1000.0, frozenset())
     """
     sc = _Scanner(text, source)
     params = dict(model.parameters)
@@ -433,7 +441,7 @@ def parse_cfg(
         parameters=tuple(params.items()),
         istate=istate,
     )
-    return completed, _config(settings, sc, defaults)
+    return completed, _config(settings, sc)
 
 
 def _constant(sc: _Scanner, expr: Expr, what: str, pos: int, params: dict[str, float]) -> float:
@@ -495,7 +503,8 @@ def _warn_unless_normalised(sc: _Scanner, pos: int, names: list[str], probabilit
                   Her2simWarning, stacklevel=2)  # fmt: skip
 
 
-def _config(settings: dict[str, tuple[float, int]], sc: _Scanner, defaults: SimulationConfig) -> SimulationConfig:
+def _config(settings: dict[str, tuple[float, int]], sc: _Scanner) -> SimulationConfig:
+    """The run settings the text states (explicit), over :data:`_UNSET` for the rest."""
     kwargs: dict[str, object] = {}
     extra = []
     for key, (v, pos) in settings.items():
@@ -511,11 +520,13 @@ def _config(settings: dict[str, tuple[float, int]], sc: _Scanner, defaults: Simu
         else:
             kwargs[target] = float(v)
         try:  # check each setting alone first, so an error names its line
-            defaults.with_(**{k: w for k, w in kwargs.items() if k == target})
+            _UNSET.with_(**{k: w for k, w in kwargs.items() if k == target})
         except ConfigError as exc:
             raise sc.error(str(exc), pos) from None
+    if extra:
+        kwargs["extra"] = tuple(extra)
     try:
-        return defaults.with_(**kwargs, extra=tuple(extra))
+        return _UNSET.with_(**kwargs)
     except ConfigError as exc:  # settings that contradict each other (time_tick > max_time)
         raise ModelFormatError(str(exc), sc.source) from None
 
@@ -525,10 +536,11 @@ def parse_cfgs(pieces: Sequence[tuple[str, str]], model: Model) -> tuple[Model, 
 
     ``pieces`` are (text, source) pairs. They are read as one text, so a piece may use the
     parameters of the pieces before it and a later setting or parameter replaces an earlier
-    one; errors and warnings name the piece and the line within it.
+    one; errors and warnings name the piece and the line within it. Run settings no piece
+    sets are unset, as in :func:`parse_cfg`.
     """
     if len(pieces) <= 1:
-        return parse_cfg(pieces[0][0], model, pieces[0][1]) if pieces else (model, MABOSS_DEFAULTS)
+        return parse_cfg(pieces[0][0], model, pieces[0][1]) if pieces else (model, _UNSET)
     starts: list[tuple[int, str]] = []  # (first line in the joined text, source) per piece
     texts: list[str] = []
     line = 1
@@ -566,16 +578,16 @@ def parse_maboss(
     cfg: str | None = None,
     bnd_source: str = "<bnd>",
     cfg_source: str = "<cfg>",
-    defaults: SimulationConfig = MABOSS_DEFAULTS,
 ) -> tuple[Model, SimulationConfig]:
     """Read a network and (optionally) its configuration, and validate the result.
 
-    Run settings the configuration leaves out take ``defaults`` (see :func:`parse_cfg`).
+    Run settings the configuration leaves out, or all of them without one, are unset (see
+    :func:`parse_cfg`).
     """
     model = parse_bnd(bnd, bnd_source)
-    config = defaults
+    config = _UNSET
     if cfg is not None:
-        model, config = parse_cfg(cfg, model, cfg_source, defaults)
+        model, config = parse_cfg(cfg, model, cfg_source)
     model.check(bnd_source)
     return model, config
 
@@ -583,11 +595,10 @@ def parse_maboss(
 def read_maboss(
     bnd_path: str | os.PathLike[str],
     cfg_path: str | os.PathLike[str] | None = None,
-    defaults: SimulationConfig = MABOSS_DEFAULTS,
 ) -> tuple[Model, SimulationConfig]:
     """Read ``MODEL.bnd`` and its ``.cfg`` (by default the file beside it with the same stem, if any).
 
-    Run settings the configuration leaves out take ``defaults`` (see :func:`parse_cfg`).
+    Run settings the configuration leaves out are unset (see :func:`parse_cfg`).
     """
     bnd_path = Path(bnd_path)
     if cfg_path is None:
@@ -595,7 +606,7 @@ def read_maboss(
         cfg_path = guess if guess.exists() else None
     cfg_text = read_text(cfg_path) if cfg_path is not None else None
     cfg_source = str(cfg_path) if cfg_path else "<cfg>"
-    return parse_maboss(read_text(bnd_path), cfg_text, str(bnd_path), cfg_source, defaults)
+    return parse_maboss(read_text(bnd_path), cfg_text, str(bnd_path), cfg_source)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -637,16 +648,26 @@ def _number(v: float) -> str:
     return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(float(v))
 
 
+#: A configuration that sets nothing, as MaBoSS reads it: it refuses a file with no statement.
+_NOTHING_SET = ["// nothing set: every setting takes its default", ";"]
+
+
 def write_cfg(model: Model, config: SimulationConfig | None = None) -> str:
     """MaBoSS configuration text: parameters, initial states, node settings and run settings.
 
-    Run settings are written as ``config`` states them; without a ``config`` none are, and
-    a reader takes its defaults. ``thread_count`` is written only when ``config.threads``
-    is set: unset (``None``, every core of whichever machine runs it) is left out rather
-    than written as this machine's core count.
+    The run settings written are those ``config`` states
+    (:attr:`~her2sim.model.config.SimulationConfig.explicit`), so a configuration read from a
+    ``.cfg`` is written back with the settings the file set and no others; the rest stay
+    unset for the reader. Without a ``config`` none are written. ``thread_count`` is never
+    written as ``None`` (every core of whichever machine runs the file) nor as this
+    machine's core count: only a stated number of threads is written. A configuration
+    that sets nothing is written as an empty statement, since MaBoSS refuses an empty file.
 
     >>> write_cfg(parse_bnd("A : A;"), MABOSS_DEFAULTS.with_(threads=None)).splitlines()[-1]
     'seed_pseudorandom = 0;'
+    >>> _, stated = parse_maboss("A : A;", "sample_count = 10000; thread_count = 1;")
+    >>> write_cfg(parse_bnd("A : A;"), stated).splitlines()
+    ['sample_count = 10000;', 'thread_count = 1;']
     """
     lines = [f"${name} = {_number(v)};" for name, v in model.parameters]
     for group in model.istate:
@@ -658,17 +679,19 @@ def write_cfg(model: Model, config: SimulationConfig | None = None) -> str:
     lines.extend(f"{n.name}.is_internal = 1;" for n in model.nodes if n.internal)
     lines.extend(f"{n.name}.refstate = {n.refstate};" for n in model.nodes if n.refstate is not None)
     if config is not None:
-        lines += [
-            f"time_tick = {_number(config.time_tick)};",
-            f"max_time = {_number(config.max_time)};",
-            f"sample_count = {config.sample_count};",
-            f"discrete_time = {int(config.discrete_time)};",
-            f"seed_pseudorandom = {config.seed};",
-        ]
-        if config.threads is not None:
-            lines.append(f"thread_count = {config.threads};")
-        lines.extend(f"{k} = {_number(v)};" for k, v in config.extra)
-    return "\n".join(lines) + "\n"
+        for key, name in _WRITTEN:
+            value = getattr(config, name)
+            if name in config.explicit and value is not None:
+                lines.append(f"{key} = {_setting(name, value)};")
+        if "extra" in config.explicit:
+            lines.extend(f"{k} = {_number(v)};" for k, v in config.extra)
+    return "\n".join(lines or _NOTHING_SET) + "\n"
+
+
+def _setting(name: str, value: float) -> str:
+    """A run setting as MaBoSS reads it: a time as :func:`_number` writes it, a count, seed
+    or flag as the digits of a whole number (a seed past 1e15 keeps every digit)."""
+    return _number(value) if name in ("max_time", "time_tick") else str(int(value))
 
 
 def write_maboss(model: Model, config: SimulationConfig | None = None) -> tuple[str, str]:

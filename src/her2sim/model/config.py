@@ -8,6 +8,14 @@ Examples
 Traceback (most recent call last):
 ...
 her2sim.errors.ConfigError: sample_count must be a whole number from 1 to 1,000,000,000, got 0
+
+A configuration remembers which settings were chosen (:attr:`SimulationConfig.explicit`), so
+that a file that states only some of them is written back with those only, and so that its
+choices can be laid over other defaults (:meth:`SimulationConfig.over`):
+
+>>> stated = SimulationConfig(explicit=frozenset()).with_(sample_count=50)
+>>> sorted(stated.explicit), stated.over(MABOSS_DEFAULTS).max_time
+(['sample_count'], 1000.0)
 """
 
 from __future__ import annotations
@@ -15,11 +23,11 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 
 from her2sim.errors import ConfigError
 
-__all__ = ["MABOSS_DEFAULTS", "MAX_SAMPLE_COUNT", "MAX_THREADS", "SimulationConfig"]
+__all__ = ["MABOSS_DEFAULTS", "MAX_SAMPLE_COUNT", "MAX_THREADS", "SETTINGS", "SimulationConfig"]
 
 #: Most trajectories one run may ask for (memory does not grow with them; time does).
 MAX_SAMPLE_COUNT = 10**9
@@ -60,6 +68,13 @@ class SimulationConfig:
     extra:
         Other MaBoSS settings (``statdist_traj_count``, ``display_traj``...), kept so that a
         configuration read from a ``.cfg`` file is written back unchanged.
+    explicit:
+        The settings (field names) chosen on purpose rather than left to a default. A
+        configuration built in code states every setting (the default); one read from a
+        ``.cfg`` file states those the file sets, even at their default value, and
+        :meth:`with_` adds the settings it changes. Writers write the stated settings only, and
+        :meth:`over` lays them over other defaults. It is provenance, not a setting: two
+        configurations with the same settings are equal whatever they state.
     """
 
     max_time: float = 100.0
@@ -71,6 +86,7 @@ class SimulationConfig:
     max_states: int | None = None
     max_flips: float = 1e12
     extra: tuple[tuple[str, float], ...] = ()
+    explicit: frozenset[str] = field(default_factory=lambda: SETTINGS, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not (isinstance(self.max_time, (int, float)) and math.isfinite(self.max_time) and self.max_time > 0):
@@ -93,6 +109,9 @@ class SimulationConfig:
             raise ConfigError(f"max_states must be a whole number from 1 to 2**62, got {self.max_states}")
         if not (isinstance(self.max_flips, (int, float)) and self.max_flips > 0):
             raise ConfigError(f"max_flips must be a positive number, got {self.max_flips}")
+        if not self.explicit <= SETTINGS:
+            unknown = ", ".join(sorted(self.explicit - SETTINGS))
+            raise ConfigError(f"explicit names settings a configuration does not have: {unknown}")
 
     @property
     def n_windows(self) -> int:
@@ -106,8 +125,26 @@ class SimulationConfig:
         return max(1, min(wanted, self.sample_count))
 
     def with_(self, **changes: object) -> SimulationConfig:
-        """A copy with some fields changed (validated again)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        """A copy with some settings changed (validated again); the changed settings are explicit."""
+        return replace(self, **changes, explicit=self.explicit.union(changes))  # type: ignore[arg-type]
+
+    def over(self, defaults: SimulationConfig) -> SimulationConfig:
+        """This configuration's explicit settings laid over ``defaults``.
+
+        A setting this configuration states keeps its value, even one equal to a default; a
+        setting it leaves unset takes the value of ``defaults``. This is how a ``.cfg`` read
+        without some settings meets defaults other than the reader's: MaBoSS's own for its
+        command line, the explorer's for an uploaded model.
+
+        Examples
+        --------
+        >>> file = SimulationConfig(explicit=frozenset()).with_(threads=1, max_time=5)
+        >>> laid = file.over(SimulationConfig(max_time=50, time_tick=2, threads=4))
+        >>> laid.threads, laid.max_time, laid.time_tick
+        (1, 5, 2)
+        """
+        stated = {name: getattr(self, name) for name in self.explicit}
+        return replace(defaults, **stated, explicit=defaults.explicit | self.explicit)
 
 
 def _whole(value: object) -> bool:
@@ -115,5 +152,10 @@ def _whole(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-#: MaBoSS's own defaults (RunConfig), used when a ``.cfg`` leaves a setting out.
+#: The settings of a :class:`SimulationConfig`, by field name (what :attr:`~SimulationConfig.explicit` may hold).
+SETTINGS: frozenset[str] = frozenset(f.name for f in fields(SimulationConfig)) - {"explicit"}
+
+#: MaBoSS's own defaults (RunConfig): what MaBoSS runs when a ``.cfg`` leaves a setting out.
+#: her2sim's ``.cfg`` reader takes them too, except for ``thread_count`` (see
+#: :func:`her2sim.formats.maboss.parse_cfg`); its command line ``her2sim maboss`` takes all of them.
 MABOSS_DEFAULTS = SimulationConfig(max_time=1000.0, time_tick=0.5, sample_count=10_000, seed=0, threads=1)

@@ -180,8 +180,9 @@ def read_upload(upload: Upload) -> tuple[Model, SimulationConfig]:
     cfg = [name for name in names if suffix[name] == ".cfg"]
     texts = dict(upload.files)
     if len(bnd) == 1 and len(names) == len(bnd) + len(cfg) and len(cfg) <= 1:
-        model, config = parse_maboss(texts[bnd[0]], texts[cfg[0]] if cfg else None, bnd[0],
-                                     cfg[0] if cfg else "<cfg>", defaults)  # fmt: skip
+        model, stated = parse_maboss(texts[bnd[0]], texts[cfg[0]] if cfg else None, bnd[0],
+                                     cfg[0] if cfg else "<cfg>")  # fmt: skip
+        config = stated.over(defaults)
     elif cfg and not bnd:
         raise ConfigError(f"{cfg[0]} is a MaBoSS configuration: choose it together with its .bnd network")
     elif len(names) != 1:
