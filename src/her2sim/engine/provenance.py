@@ -4,9 +4,11 @@ the scenario, as plain data that a file can hold and give back.
 Examples
 --------
 >>> from her2sim.formats.bnet import parse_bnet
->>> model = parse_bnet("A, A\\nB, A")
->>> model_hash(model) == model_hash(parse_bnet("A, A\\nB, A", source="elsewhere.bnet"))
+>>> model = parse_bnet("A, A\\nB, A", source="here/toy.bnet")
+>>> model_hash(model) == model_hash(parse_bnet("A, A\\nB, A", source="there/toy.bnet"))
 True
+>>> model_hash(model) == model_hash(model.with_fixed("A", True))
+False
 >>> record = scenario_record(Scenario("on", rate_scale={"B": (0.5, 1.0)}))
 >>> record["rate_scale"], scenario_from_record(record) == Scenario("on", rate_scale={"B": (0.5, 1.0)})
 ({'B': [0.5, 1.0]}, True)
