@@ -100,8 +100,9 @@ class StateStatistics:
     """The full-state statistics of a run, kept when it was simulated with ``states=True``.
 
     States are packed as the kernel packs them (node ``k`` is bit ``k % 64`` of word
-    ``k // 64``), internal nodes included. The rows of the state table are one per (state,
-    window) visited, ordered by window and, within a window, the likeliest state first.
+    ``k // 64``), the bits of internal nodes zero (left out, as MaBoSS leaves them). The
+    rows of the state table are one per (state, window) visited, ordered by window and,
+    within a window, the likeliest state first.
 
     Attributes
     ----------
@@ -179,9 +180,9 @@ class SimulationResult:
 
         ``states`` are the full-state sums (None when states were not kept); ``late`` is
         the start of the late-time interval and the per-node sums over it; ``scenario`` is
-        the one the run received (None: an empty one). ``refused``
-        counts the final states and the fixed points that found no room in their bounded
-        tables; their fractions of the trajectories go into ``meta``.
+        the one the run received (None: an empty one). ``refused`` counts the final states
+        and the fixed points that found no room in their bounded tables; their fractions of
+        the trajectories go into ``meta``.
         """
         from her2sim import __version__
 

@@ -104,9 +104,9 @@ def save_result(result: SimulationResult, path: str | os.PathLike[str]) -> None:
 
     folder = Path(path)
     _check_target(folder)
+    tables = _tables(result)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MANIFEST).unlink(missing_ok=True)
-    tables = _tables(result)
     for name, table in tables.items():
         with replace_when_written(folder / name) as tmp:
             pq.write_table(table, tmp)
