@@ -87,8 +87,8 @@ def _toggle(cfg: str = "") -> Model:
 
 def _arrays(result) -> list[np.ndarray]:
     out = [result.node_prob, result.fixed_prob]
-    if result.state_prob is not None:
-        out += [result.state_prob, result.final_prob]
+    if result.state_statistics is not None:
+        out += [result.state_statistics.probability, result.state_statistics.final_probability]
     return out
 
 
@@ -135,10 +135,11 @@ def test_bounded_state_tables_report_overflow_and_keep_totals(max_states: int) -
     with pytest.warns(Her2simWarning, match="state statistics are incomplete"):
         result = simulate(_free_nodes(20), config)
     assert result.state_overflow > 0.05
-    assert len(result.state_keys) <= 2 * max_states  # each of the two threads keeps at most max_states entries
-    per_window = np.bincount(result.state_window, weights=result.state_prob, minlength=5)
+    kept = result.require_states()
+    assert len(kept.keys) <= 2 * max_states  # each of the two threads keeps at most max_states entries
+    per_window = np.bincount(kept.window, weights=kept.probability, minlength=5)
     assert np.allclose(per_window + result.overflow_prob, 1.0, atol=1e-9)
-    assert result.final_prob.sum() + result.meta["final_overflow"] == pytest.approx(1.0)
+    assert kept.final_probability.sum() + result.meta["final_overflow"] == pytest.approx(1.0)
 
 
 def test_a_truncated_state_table_says_so_in_its_own_rows() -> None:
@@ -162,8 +163,9 @@ def test_state_tables_grow_without_overflow_below_the_bound() -> None:
     config = SimulationConfig(max_time=5, time_tick=1, sample_count=20000, seed=3, threads=2)
     result = simulate(_free_nodes(20), config)
     assert result.state_overflow == 0.0
-    assert len(result.state_keys) > 100_000  # the tables grew far past their first size
-    wide = np.bincount(result.state_window, weights=result.state_prob, minlength=5)
+    kept = result.require_states()
+    assert len(kept.keys) > 100_000  # the tables grew far past their first size
+    wide = np.bincount(kept.window, weights=kept.probability, minlength=5)
     assert np.allclose(wide, 1.0, atol=1e-9)
 
 
@@ -211,7 +213,7 @@ def test_batch_with_fixed_node() -> None:
     )
     assert np.all(on.nodes()["A"].to_numpy() == 1.0)
     assert np.all(off.nodes()["A"].to_numpy() == 0.0)
-    assert on.meta["scenario"] == "on"
+    assert on.scenario == Scenario("on", fixed={"A": True})
     # A on forces B off in the toggle switch eventually
     assert on.nodes()["B"].iloc[-1] < 0.05
     assert 0.0 < plain.nodes()["A"].iloc[-1] < 1.0

@@ -212,7 +212,7 @@ def simulate(
         result.save_states(states_path)
         console.print(f"wrote {states_path}")
     if output is not None:
-        result.save(output)
+        result.save_nodes(output)
         console.print(f"wrote {output}")
     if plot is not None:
         from her2sim.report.figures import save_figure

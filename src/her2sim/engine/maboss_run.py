@@ -135,15 +135,14 @@ def run_maboss(model: Model, config: SimulationConfig, progress: ProgressFn | No
     full = compile_model(model.with_nodes(replace(n, internal=False) for n in model.nodes if n.internal))
     result = simulate(full, config, states=True, progress=progress)
     core_cpu = time.process_time() - cpu
-    assert result.state_keys is not None and result.state_index is not None
-    assert result.state_window is not None and result.state_prob is not None
+    kept = result.require_states()
 
     clock = time.perf_counter()
     internal = np.array([n.internal for n in model.nodes], dtype=bool)
-    keys = result.state_keys
+    keys = kept.keys
     bits = _unpack(keys, len(model))
     th_of_state = transition_entropy(_flip_rates(full, bits), internal)
-    rows_state, rows_window, rows_prob = result.state_index.ravel(), result.state_window, result.state_prob
+    rows_state, rows_window, rows_prob = kept.index, kept.window, kept.probability
     n_windows, n = len(result.times), result.sample_count
     th = np.bincount(rows_window, weights=rows_prob * th_of_state[rows_state], minlength=n_windows)
     th_error = _th_error_bound(th, th_of_state[rows_state], rows_window, n_windows, n)
@@ -278,9 +277,9 @@ def _stationary_distributions(
     for k in range(count):
         seed = int(np.random.SeedSequence([config.seed, k]).generate_state(1, np.uint64)[0] >> np.uint64(1))
         one = simulate(full, config.with_(sample_count=1, threads=1, seed=seed), states=True)
-        assert one.state_keys is not None and one.state_index is not None and one.state_prob is not None
-        shown, code = np.unique(one.state_keys & reference, axis=0, return_inverse=True)
-        time_in = np.bincount(code.ravel()[one.state_index.ravel()], weights=one.state_prob, minlength=len(shown))
+        kept = one.require_states()
+        shown, code = np.unique(kept.keys & reference, axis=0, return_inverse=True)
+        time_in = np.bincount(code.ravel()[kept.index], weights=kept.probability, minlength=len(shown))
         names = state_names(shown, model.names)
         order = np.argsort(-time_in, kind="stable")
         out.append({names[j]: float(time_in[j] / time_in.sum()) for j in order if time_in[j] > 0})

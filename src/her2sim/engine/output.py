@@ -56,8 +56,11 @@ def _suffix(path: Path) -> str:
 
 
 def _meta(result: SimulationResult) -> str:
-    """The result's metadata as JSON (non-finite numbers as text)."""
+    """The result's metadata and scenario as JSON (non-finite numbers as text)."""
+    from her2sim.engine.provenance import scenario_record
+
     meta = {k: (v if not isinstance(v, float) or math.isfinite(v) else str(v)) for k, v in result.meta.items()}
+    meta["scenario"] = scenario_record(result.scenario)
     meta["state_overflow"] = result.state_overflow
     return json.dumps(meta)
 
@@ -127,13 +130,12 @@ def state_table_size(
 
     from her2sim.engine.result import state_names
 
-    result._require_states()
-    assert result.state_keys is not None and result.state_index is not None
+    kept = result.require_states()
     window, probability, state = rows or _state_rows(result)
-    n_rows, states = len(state), len(result.state_keys) + bool(len(state) > len(result.state_index))
+    n_rows, states = len(state), len(kept.keys) + bool(len(state) > len(kept.index))
     sample = np.sort(np.random.default_rng(0).integers(0, max(n_rows, 1), min(_SAMPLE, n_rows)))
-    kept = state[sample][state[sample] < len(result.state_keys)]
-    names = state_names(result.state_keys[kept], result.node_names, ~result.internal)
+    named = state[sample][state[sample] < len(kept.keys)]
+    names = state_names(kept.keys[named], result.node_names, ~result.internal)
     row_name = float(np.mean([len(n) for n in names])) if names else 10.0
     if suffix == ".csv":
         text = io.BytesIO()
@@ -183,9 +185,8 @@ def _check_room(target: Path, size: StateTableSize, other: StateTableSize) -> No
 def _state_rows(result: SimulationResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(window, probability, state index) of every row of the state table, the
     :data:`~her2sim.engine.result.NOT_KEPT` rows (state index = number of states) included."""
-    assert result.state_keys is not None and result.state_index is not None
-    assert result.state_window is not None and result.state_prob is not None
-    return result._with_not_kept(result.state_window, result.state_prob, result.state_index, len(result.state_keys))
+    kept = result.require_states()
+    return result._with_not_kept(kept.window, kept.probability, kept.index, len(kept.keys))
 
 
 def _chunks(result: SimulationResult, rows: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Iterator[pa.Table]:
@@ -197,9 +198,8 @@ def _chunks(result: SimulationResult, rows: tuple[np.ndarray, np.ndarray, np.nda
     from her2sim.engine._names import state_name_array
     from her2sim.engine.result import NOT_KEPT
 
-    assert result.state_keys is not None
     window, probability, state = rows
-    keys, include = result.state_keys, ~result.internal
+    keys, include = result.require_states().keys, ~result.internal
     for start in range(0, max(len(state), 1), CHUNK_ROWS):
         part = state[start : start + CHUNK_ROWS]
         kept = part < len(keys)
@@ -261,7 +261,7 @@ def write_states(result: SimulationResult, path: str | os.PathLike[str]) -> None
     :class:`~her2sim.errors.ConfigError` before anything is written, and one larger than
     :data:`LARGE` is announced with a warning.
     """
-    result._require_states()
+    result.require_states()
     target = Path(path)
     suffix = _suffix(target)
     rows = _state_rows(result)

@@ -5,20 +5,30 @@ probability of a node or a state is the time trajectories spent in it within the
 divided by ``tick * sample_count``. States leave out internal nodes and are named as MaBoSS
 names them: active nodes joined by `` -- ``, or ``<nil>`` when none is active.
 
-State statistics are bounded (``max_states``). Probability that found no room is never
-dropped from a table: it is the row ``<not kept>`` (:data:`NOT_KEPT`), so every state table
-sums to one and says, in the table itself, how much of it is not broken down into states.
+State statistics (:class:`StateStatistics`) are kept on request (``simulate(states=True)``)
+and bounded (``max_states``). Probability that found no room is never dropped from a table:
+it is the row ``<not kept>`` (:data:`NOT_KEPT`), so every state table sums to one and says,
+in the table itself, how much of it is not broken down into states.
+
+A result records the content hash of its model (``meta["model_hash"]``) and the scenario it
+ran (:attr:`SimulationResult.scenario`); :meth:`SimulationResult.save` writes the whole
+result and :meth:`SimulationResult.load` reads it back (see :mod:`her2sim.engine.result_files`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import math
+import numbers
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from her2sim.engine.provenance import model_hash
+from her2sim.engine.scenario import Scenario
+from her2sim.errors import ConfigError
 from her2sim.model.config import SimulationConfig
 from her2sim.model.network import Model
 
@@ -29,11 +39,25 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from matplotlib.figure import Figure
 
-__all__ = ["NOT_KEPT", "SimulationResult", "state_names"]
+__all__ = ["NOT_KEPT", "SimulationResult", "StateStatistics", "check_fraction", "state_names"]
 
 #: The state-table row holding probability that found no room in the bounded tables; no
 #: node name can hold ``<``, so no state is named this way.
 NOT_KEPT = "<not kept>"
+
+
+def check_fraction(value: object, what: str, example: float) -> float:
+    """``value`` as a float when it is a number in [0, 1], else a
+    :class:`~her2sim.errors.ConfigError` naming ``what`` and suggesting ``example``.
+
+    >>> check_fraction(0.05, "min_probability", 0.01)
+    0.05
+    """
+    number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    fraction = float(value) if number else math.nan  # type: ignore[arg-type]
+    if not 0 <= fraction <= 1:
+        raise ConfigError(f"{what} must be a number in [0, 1], got {value!r}: pass {example:g}, say")
+    return fraction
 
 
 def state_names(keys: np.ndarray, names: tuple[str, ...], include: np.ndarray | None = None) -> list[str]:
@@ -72,30 +96,67 @@ def _bits(keys: np.ndarray, n: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class StateStatistics:
+    """The full-state statistics of a run, kept when it was simulated with ``states=True``.
+
+    States are packed as the kernel packs them (node ``k`` is bit ``k % 64`` of word
+    ``k // 64``), the bits of internal nodes zero (left out, as MaBoSS leaves them). The
+    rows of the state table are one per (state, window) visited, ordered by window and,
+    within a window, the likeliest state first.
+
+    Attributes
+    ----------
+    keys
+        (states, words) uint64: the distinct states visited.
+    index
+        (rows,) int64: each row's state, a row of ``keys``.
+    window
+        (rows,) int64: each row's time window.
+    probability
+        (rows,) float64: each row's share of its window's trajectory time.
+    final_keys
+        (final states, words) uint64: the distinct states trajectories are in at ``max_time``.
+    final_probability
+        (final states,) float64: the fraction of trajectories in each final state.
+    """
+
+    keys: np.ndarray
+    index: np.ndarray
+    window: np.ndarray
+    probability: np.ndarray
+    final_keys: np.ndarray
+    final_probability: np.ndarray
+
+
+#: The kernel's sums of full states: (distinct states, row state, row window, row time) and
+#: (distinct final states, trajectories in each), as :mod:`her2sim.engine._merge` returns them.
+StateSums = tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
 class SimulationResult:
     """Node and state probabilities per time window, final states and fixed points.
 
     Use the methods, which return DataFrames: :meth:`nodes`, :meth:`states`,
-    :meth:`final_states`, :meth:`fixed_points`, :meth:`entropy`; ``meta`` records the model,
-    settings, seed, her2sim version and timing.
+    :meth:`final_states`, :meth:`fixed_points`, :meth:`entropy`, :meth:`late_nodes`.
+    ``state_statistics`` is None when the run did not keep states, and the state methods
+    then raise :class:`~her2sim.errors.ConfigError`. ``scenario`` is the scenario the run
+    received; ``meta`` records the model (name, size, ``model_hash``), settings, seed,
+    her2sim version and timing.
     """
 
     node_names: tuple[str, ...]
     internal: np.ndarray
     times: np.ndarray
     node_prob: np.ndarray
-    state_keys: np.ndarray | None
-    state_index: np.ndarray | None
-    state_window: np.ndarray | None
-    state_prob: np.ndarray | None
     overflow_prob: np.ndarray
-    final_keys: np.ndarray | None
-    final_prob: np.ndarray | None
     fixed_keys: np.ndarray
     fixed_prob: np.ndarray
-    meta: dict[str, Any] = field(default_factory=dict)
     #: per node: sum over trajectories of the late-time fraction on, and of its square
-    late_sums: np.ndarray | None = None
+    late_sums: np.ndarray
+    state_statistics: StateStatistics | None
+    scenario: Scenario = field(default_factory=Scenario)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_sums(
@@ -104,21 +165,24 @@ class SimulationResult:
         config: SimulationConfig,
         *,
         node_time: np.ndarray,
-        states: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
+        states: StateSums | None,
         overflow: np.ndarray,
-        finals: tuple[np.ndarray, np.ndarray] | None,
         fixed_points: tuple[np.ndarray, np.ndarray],
+        late: tuple[float, np.ndarray],
+        scenario: Scenario | None,
         elapsed: float,
         threads: int,
         flips: int = 0,
         compile_s: float = 0.0,
-        late: tuple[float, np.ndarray] | None = None,
         refused: tuple[int, int] = (0, 0),
     ) -> SimulationResult:
         """Normalise the kernel's time sums into probabilities.
 
-        ``refused`` counts the final states and the fixed points that found no room in
-        their bounded tables; their fractions of the trajectories go into ``meta``.
+        ``states`` are the full-state sums (None when states were not kept); ``late`` is
+        the start of the late-time interval and the per-node sums over it; ``scenario`` is
+        the one the run received (None: an empty one). ``refused`` counts the final states
+        and the fixed points that found no room in their bounded tables; their fractions of
+        the trajectories go into ``meta``.
         """
         from her2sim import __version__
 
@@ -126,6 +190,7 @@ class SimulationResult:
         times = np.arange(config.n_windows) * config.time_tick
         meta = {
             "model": model.name,
+            "model_hash": model_hash(model),
             "nodes": len(model),
             "max_time": config.max_time,
             "time_tick": config.time_tick,
@@ -137,34 +202,31 @@ class SimulationResult:
             "elapsed_s": elapsed,
             "flips": flips,
             "compile_s": compile_s,
-            "late_from": None if late is None else late[0],
+            "late_from": late[0],
             "final_overflow": refused[0] / config.sample_count,
             "fixed_point_overflow": refused[1] / config.sample_count,
             "her2sim": __version__,
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
+        statistics = None
+        if states is not None:
+            (keys, index, window, time), (final_keys, final_counts) = states
+            statistics = StateStatistics(
+                keys, index, window, time / norm, final_keys, final_counts / config.sample_count
+            )
         return cls(
             node_names=model.names,
             internal=np.array([n.internal for n in model.nodes], dtype=bool),
             times=times,
             node_prob=(node_time / norm).T.copy(),
-            state_keys=None if states is None else states[0],
-            state_index=None if states is None else states[1],
-            state_window=None if states is None else states[2],
-            state_prob=None if states is None else states[3] / norm,
             overflow_prob=overflow / norm,
-            final_keys=None if finals is None else finals[0],
-            final_prob=None if finals is None else finals[1] / config.sample_count,
             fixed_keys=fixed_points[0],
             fixed_prob=fixed_points[1] / config.sample_count,
+            late_sums=late[1],
+            state_statistics=statistics,
+            scenario=Scenario() if scenario is None else scenario,
             meta=meta,
-            late_sums=None if late is None else late[1],
         )
-
-    def with_scenario(self, scenario: object | None) -> SimulationResult:
-        """The same result with the scenario's name recorded in ``meta``."""
-        name = getattr(scenario, "name", "") if scenario is not None else ""
-        return replace(self, meta={**self.meta, "scenario": name})
 
     @property
     def sample_count(self) -> int:
@@ -189,9 +251,14 @@ class SimulationResult:
         p = self.nodes(include_internal)
         return np.sqrt((p * (1 - p)).clip(lower=0) / self.sample_count)
 
-    def _require_states(self) -> None:
-        if self.state_keys is None:
-            raise ValueError("state statistics were not kept: simulate with states=True")
+    def require_states(self) -> StateStatistics:
+        """The state statistics, or a :class:`~her2sim.errors.ConfigError` saying how to keep
+        them when the run did not."""
+        if self.state_statistics is None:
+            raise ConfigError(
+                "this result kept no state statistics: simulate with states=True (--states on the command line)"
+            )
+        return self.state_statistics
 
     def states(self, wide: bool = False, min_probability: float = 0.0) -> pd.DataFrame:
         """Probability of each full state (internal nodes left out) per window.
@@ -199,21 +266,24 @@ class SimulationResult:
         Long (tidy) by default: columns ``time``, ``state`` (categorical), ``probability``,
         one row per state visited in a window, the likeliest first within a window.
         ``wide=True`` gives one column per state, as MaBoSS's probtraj table (zeros where a
-        state was not visited).
+        state was not visited). Rows of ``min_probability`` or less are left out.
+
+        Raises
+        ------
+        ConfigError
+            When states were not kept, or ``min_probability`` is not a number in [0, 1].
         """
         import pandas as pd
 
-        self._require_states()
-        assert self.state_keys is not None and self.state_index is not None
-        assert self.state_window is not None and self.state_prob is not None
-        keep = self.state_prob > min_probability
+        kept = self.require_states()
+        keep = kept.probability > check_fraction(min_probability, "min_probability", 0.01)
         if keep.all():  # the state indices are already 0 .. states-1, each used
-            used, state = np.arange(len(self.state_keys)), self.state_index
+            used, state = np.arange(len(kept.keys)), kept.index
         else:
-            unique = np.unique(self.state_index[keep], return_inverse=True)
+            unique = np.unique(kept.index[keep], return_inverse=True)
             used, state = unique[0], unique[1]
-        names = pd.Index(_name_array(self.state_keys[used], self.node_names, ~self.internal), dtype="str")
-        window, probability, state = self.state_window[keep], self.state_prob[keep], state.ravel()
+        names = pd.Index(_name_array(kept.keys[used], self.node_names, ~self.internal), dtype="str")
+        window, probability, state = kept.window[keep], kept.probability[keep], state.ravel()
         window, probability, state = self._with_not_kept(window, probability, state, len(names))
         if (self.overflow_prob > 0).any():
             names = names.append(type(names)([NOT_KEPT], dtype=names.dtype))
@@ -249,10 +319,9 @@ class SimulationResult:
         :data:`NOT_KEPT` row for final states that found no room)."""
         import pandas as pd
 
-        self._require_states()
-        assert self.final_keys is not None and self.final_prob is not None
-        names = state_names(self.final_keys, self.node_names, ~self.internal)
-        probability = self.final_prob
+        kept = self.require_states()
+        names = state_names(kept.final_keys, self.node_names, ~self.internal)
+        probability = kept.final_probability
         lost = self.meta.get("final_overflow", 0.0)
         if lost > 0:
             names, probability = [*names, NOT_KEPT], np.append(probability, lost)
@@ -275,11 +344,10 @@ class SimulationResult:
         """State entropy ``H = -sum p log2 p`` per window (MaBoSS's ``H``)."""
         import pandas as pd
 
-        self._require_states()
-        assert self.state_window is not None and self.state_prob is not None
-        p = self.state_prob
+        kept = self.require_states()
+        p = kept.probability
         terms = np.where(p > 0, -p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
-        h = np.bincount(self.state_window, weights=terms, minlength=len(self.times))
+        h = np.bincount(kept.window, weights=terms, minlength=len(self.times))
         return pd.Series(h, index=pd.Index(self.times, name="time"), name="H")
 
     def not_kept(self) -> pd.Series:
@@ -305,8 +373,6 @@ class SimulationResult:
         """
         import pandas as pd
 
-        if self.late_sums is None:
-            raise ValueError("this result has no late-time statistics")
         n = self.sample_count
         mean = self.late_sums[:, 0] / n
         var = np.clip(self.late_sums[:, 1] / n - mean**2, 0.0, None) * (n / max(n - 1, 1))
@@ -348,6 +414,43 @@ class SimulationResult:
 
     # ------------------------------------------------------------------ saving
     def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the whole result into the directory ``path``, for :meth:`load` to read back.
+
+        The directory holds a few Parquet tables (the arrays the tables are made from) and
+        ``manifest.json`` (the format version, ``meta`` and the scenario), written last; see
+        :mod:`her2sim.engine.result_files` for the layout. ``path`` must be new, empty or a
+        result saved before (which it replaces).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from her2sim.formats.bnet import parse_bnet
+        >>> from her2sim.engine.simulate import simulate
+        >>> result = simulate(parse_bnet("A, !A"), SimulationConfig(max_time=2, time_tick=1, sample_count=50, seed=1))
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     result.save(folder + "/run")
+        ...     back = SimulationResult.load(folder + "/run")
+        >>> back.states().equals(result.states()), back.meta == result.meta
+        (True, True)
+        """
+        from her2sim.engine.result_files import save_result
+
+        save_result(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> SimulationResult:
+        """The result :meth:`save` wrote into the directory ``path``.
+
+        Raises
+        ------
+        ModelFormatError
+            When ``path`` holds no complete saved result, or one written by a newer her2sim.
+        """
+        from her2sim.engine.result_files import load_result
+
+        return load_result(path)
+
+    def save_nodes(self, path: str | os.PathLike[str]) -> None:
         """Write the node probabilities as Parquet or CSV, by suffix, with ``meta`` in the
         Parquet schema (or in ``STEM.meta.json`` beside a CSV).
 

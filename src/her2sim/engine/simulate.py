@@ -185,7 +185,8 @@ def _simulate_arrays(
     config: SimulationConfig,
     keep_states: bool,
     progress: ProgressFn | None,
-    late_from: float | None = None,
+    late_from: float | None,
+    scenario: Scenario | None,
 ) -> SimulationResult:
     late_from = _late_start(config, late_from)
     threads = config.thread_count
@@ -216,12 +217,12 @@ def _simulate_arrays(
     elapsed = time.perf_counter() - started
     w = config.n_windows
     node_time = np.sum([p.node_acc[:, :w] for p in parts], axis=0)
-    states = finals = None
+    states = None
     if keep_states:
-        states = merge_state_windows(
-            [kept_rows(p.state_rows, p.state_info) for p in parts], w, config.time_tick, threads
+        states = (
+            merge_state_windows([kept_rows(p.state_rows, p.state_info) for p in parts], w, config.time_tick, threads),
+            merge_counts([p.final_table for p in parts], [int(p.final_used[0]) for p in parts]),
         )
-        finals = merge_counts([p.final_table for p in parts], [int(p.final_used[0]) for p in parts])
     fixed = merge_counts([p.fixed_table for p in parts], [int(p.fixed_used[0]) for p in parts])
     overflow = np.sum([p.overflow_acc[:, :w] for p in parts], axis=0)[0]
     counters = np.sum([p.counters for p in parts], axis=0)
@@ -231,14 +232,14 @@ def _simulate_arrays(
         node_time=node_time,
         states=states,
         overflow=overflow,
-        finals=finals,
         fixed_points=fixed,
+        late=(late_from, np.sum([p.late_acc for p in parts], axis=0)),
+        scenario=scenario,
         elapsed=elapsed,
         threads=threads,
         flips=int(counters[0]),
         refused=(int(counters[1]), int(counters[2])),
         compile_s=compile_s,
-        late=(late_from, np.sum([p.late_acc for p in parts], axis=0)),
     )
     if result.state_overflow > 0:
         warnings.warn(_incomplete(result, sized), Her2simWarning, stacklevel=3)
@@ -263,10 +264,12 @@ def simulate(
     config:
         Run settings; the defaults of :class:`SimulationConfig` when omitted.
     scenario:
-        Runtime changes (parameters, rate multipliers, fixed nodes, initial states).
+        Runtime changes (parameters, rate multipliers, fixed nodes, initial states), recorded
+        as the result's ``scenario``.
     states:
-        Also keep full-state probabilities, final states and entropy (costs a buffered
-        record per flip, sorted in batches); node probabilities and fixed points are always kept.
+        Also keep full-state probabilities, final states and entropy (the result's
+        ``state_statistics``; costs a buffered record per flip, sorted in batches); node
+        probabilities and fixed points are always kept.
     progress:
         Called with the number of trajectories just finished (from worker threads).
     late_from:
@@ -284,8 +287,7 @@ def simulate(
     compiled = model if isinstance(model, CompiledModel) else compile_model(model)
     config = config or SimulationConfig()
     arrays = runtime_arrays(compiled.structure, scenario)
-    result = _simulate_arrays(compiled, arrays, config, states, progress, late_from)
-    return result.with_scenario(scenario)
+    return _simulate_arrays(compiled, arrays, config, states, progress, late_from, scenario)
 
 
 def simulate_batch(
@@ -306,6 +308,6 @@ def simulate_batch(
     config = config or SimulationConfig()
     arrays = [runtime_arrays(compiled.structure, s) for s in scenarios]
     return [
-        _simulate_arrays(compiled, a, config, states, progress, late_from).with_scenario(s)
+        _simulate_arrays(compiled, a, config, states, progress, late_from, s)
         for a, s in zip(arrays, scenarios, strict=True)
     ]

@@ -104,7 +104,7 @@ def result_html(result: SimulationResult, states: int = 5) -> str:
     rows = [[html.escape(str(node)), _bar(float(p))] for node, p in last.head(MAX_ROWS).items()]
     tail = f"at t = {result.times[-1]:g}"
     parts.append(_table(["node", f"P(on) {tail}"], rows, len(last), "nodes (<code>result.nodes()</code>)"))
-    if result.state_keys is not None:
+    if result.state_statistics is not None:
         finals = result.final_states()
         rows = [[html.escape(str(s)), f"{p:.3f}"] for s, p in finals.head(states).itertuples(index=False)]
         parts.append(f"<p>likeliest final states (of {len(finals):,}):</p>")

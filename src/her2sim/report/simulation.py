@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,7 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from her2sim._figure_style import OKABE_ITO, OTHERS, STYLE, new_figure, styled
-from her2sim.errors import UnknownNameError
+from her2sim.errors import ConfigError, UnknownNameError
 
 if TYPE_CHECKING:
     from her2sim.engine.result import SimulationResult
@@ -81,6 +82,8 @@ def trajectory_figure(
     >>> len(trajectory_figure(frame).axes), trajectory_figure(frame, ["N3"]).axes[0].get_ylabel()
     (20, 'P(node on)')
     """
+    if isinstance(nodes, str):  # a string is a sequence too: its letters are no nodes
+        raise ConfigError(f"nodes is a list of node names, not the string {nodes!r}: pass [{nodes!r}]")
     names = list(frame.columns) if nodes is None else list(nodes)
     for name in names:
         for table in (frame, reference):
@@ -159,8 +162,13 @@ def _state_label(state: str, width: int = 46, lines: int = 3) -> str:
 
 def _group(frame: pd.DataFrame, min_share: float, max_slices: int) -> tuple[list[str], list[float], int]:
     """(labels, probabilities, states grouped) with the small and the many folded into one slice."""
+    from her2sim.engine.result import check_fraction
+
+    share = check_fraction(min_share, "min_share", 0.02)
+    if isinstance(max_slices, bool) or not isinstance(max_slices, numbers.Integral) or max_slices < 1:
+        raise ConfigError(f"max_slices must be a whole number >= 1, got {max_slices!r}: pass 7, say")
     ordered = frame.sort_values("probability", ascending=False)
-    shown = ordered[ordered["probability"] >= min_share].head(max_slices)
+    shown = ordered[ordered["probability"] >= share].head(int(max_slices))
     rest = ordered.drop(shown.index)
     labels, values = list(shown["state"].astype(str)), list(shown["probability"].astype(float))
     if len(rest) and rest["probability"].sum() > 0:
@@ -291,7 +299,7 @@ def write_figures(
     folder.mkdir(parents=True, exist_ok=True)
     title = f"{model.name}: node trajectories" if model.name else ""
     figures = {"trajectories": trajectory_figure(result.nodes(), nodes, title=title)}
-    if result.state_keys is not None:
+    if result.state_statistics is not None:
         figures["final_states"] = final_state_figure(result.final_states())
     figures["fixed_points"] = fixed_point_figure(result.fixed_points())
     figures["network"] = network_figure(model)
