@@ -217,7 +217,7 @@ def test_write_bnet_refuses_rates_attributes_and_parameters_unless_lossy() -> No
     with_rates = base.with_rates("B", up=Const(2.0))
     with pytest.raises(ModelFormatError, match="node B has custom rates or attributes") as info:
         write_bnet(with_rates)
-    assert info.value.hint == "write MaBoSS .bnd/.cfg or SBML-qual, or pass lossy=True"
+    assert info.value.hint == "write MaBoSS .bnd/.cfg, or pass lossy=True"
     assert info.value.source == "m"
     assert write_bnet(with_rates, lossy=True) == plain
     with_attrs = base.with_node(Node("B", A, attributes=(("w", Const(1.0)),)))

@@ -24,8 +24,8 @@ from tests.conftest import model_params
 @pytest.mark.parametrize(
     ("write", "format_name", "hint"),
     [
-        (write_bnet, ".bnet", "write MaBoSS .bnd/.cfg or SBML-qual, or pass lossy=True"),
-        (write_booleannet, "BooleanNet", "write MaBoSS .bnd/.cfg or SBML-qual, or pass lossy=True"),
+        (write_bnet, ".bnet", "write MaBoSS .bnd/.cfg, or pass lossy=True"),
+        (write_booleannet, "BooleanNet", "write MaBoSS .bnd/.cfg, or pass lossy=True"),
         (write_sbmlqual, "SBML-qual", "write MaBoSS .bnd/.cfg, or pass lossy=True"),
     ],
 )

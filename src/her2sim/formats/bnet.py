@@ -123,6 +123,6 @@ def write_bnet(model: Model, lossy: bool = False) -> str:
     :class:`ModelFormatError` rather than vanish silently.
     """
     if not lossy:
-        refuse_rates(model, ".bnet", "write MaBoSS .bnd/.cfg or SBML-qual, or pass lossy=True")
+        refuse_rates(model, ".bnet", "write MaBoSS .bnd/.cfg, or pass lossy=True")
     lines = ["targets, factors", *(f"{name}, {text}" for name, text in bnet_rules(model).items())]
     return "\n".join(lines) + "\n"

@@ -284,7 +284,7 @@ def write_booleannet(model: Model, lossy: bool = False) -> str:
     """
     where = model.name or None
     if not lossy:
-        refuse_rates(model, "BooleanNet", "write MaBoSS .bnd/.cfg or SBML-qual, or pass lossy=True")
+        refuse_rates(model, "BooleanNet", "write MaBoSS .bnd/.cfg, or pass lossy=True")
     ranks = {key[len(RANK_ANNOTATION) :]: value for key, value in model.annotations if key.startswith(RANK_ANNOTATION)}
     groups = {name: group for group in model.istate for name in group.nodes}
     lines: list[str] = []
