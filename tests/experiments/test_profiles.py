@@ -13,6 +13,7 @@ from her2sim.errors import ConfigError, ModelFormatError
 from her2sim.experiments import profiles as profiles_module
 from her2sim.experiments.predict import rank_therapies
 from her2sim.experiments.profiles import read_profiles, samples_of
+from her2sim.her2.settings import RunSettings
 from tests.conftest import DATA
 from tests.twins import assert_every_twin_listed, assert_located_error
 
@@ -71,7 +72,9 @@ def test_empty_or_malformed_tables_fail_clearly(tmp_path: Path) -> None:
 
 def test_ranking_puts_the_rescue_first_and_names_the_pathway_left_on() -> None:
     table = rank_therapies(
-        "ERBB2:amp; PIK3CA:H1047R", ["trastuzumab", "alpelisib+trastuzumab", "lapatinib"], samples=400
+        "ERBB2:amp; PIK3CA:H1047R",
+        ["trastuzumab", "alpelisib+trastuzumab", "lapatinib"],
+        settings=RunSettings(samples=400),
     )
     assert table["rank"].tolist() == [1, 2, 3]
     assert table["therapy"].iloc[0] == "alpelisib + trastuzumab"

@@ -42,7 +42,7 @@ from her2sim.errors import ConfigError, ModelFormatError
 from her2sim.files import check_file
 from her2sim.her2.alterations import alteration_library
 
-__all__ = ["MAX_TABLE_BYTES", "Profile", "read_profiles", "samples_of"]
+__all__ = ["MAX_TABLE_BYTES", "Profile", "read_profiles", "samples_of", "with_alterations"]
 
 #: Largest cBioPortal table read. Exports reach hundreds of MB (a MAF has about 120 columns per
 #: mutation); tables are streamed line by line and only the columns used are kept, so memory
@@ -357,3 +357,25 @@ def samples_of(profiles: dict[str, Profile], names: Sequence[str] | None) -> lis
     if missing:
         raise ConfigError(f"no sample {', '.join(missing)} in the tables (samples: {', '.join(profiles)})")
     return [profiles[n] for n in names]
+
+
+def with_alterations(profiles: dict[str, Profile], names: Sequence[str]) -> dict[str, Profile]:
+    """The profiles with the alterations ``names`` added to every one (each once), as when
+    IHC shows HER2 amplification that the sequencing tables do not.
+
+    Names are the alteration library's (close ones suggested for a typo). A sample whose
+    alterations then contradict each other (a gene both amplified and deleted) is an error
+    naming the clash, since the added alteration is the user's, not a row to leave out.
+
+    >>> base = {"s1": Profile("s1", ("PIK3CA:H1047R",))}
+    >>> with_alterations(base, ["ERBB2:amp"])["s1"].alterations
+    ('PIK3CA:H1047R', 'ERBB2:amp')
+    """
+    library = alteration_library()
+    added = [library.get(name).name for name in names]
+    out = {}
+    for sample, profile in profiles.items():
+        alterations = profile.alterations + tuple(a for a in dict.fromkeys(added) if a not in profile.alterations)
+        library.context(alterations)
+        out[sample] = Profile(profile.sample, alterations, profile.unmapped)
+    return out

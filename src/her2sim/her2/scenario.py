@@ -13,7 +13,7 @@ the fractional change it causes (:func:`effect`).
 
 Examples
 --------
->>> result = scenario(["ERBB2:amp"], {"lapatinib": "1uM"}, samples=500, max_time=40)
+>>> result = scenario(["ERBB2:amp"], {"lapatinib": "1uM"}, settings=RunSettings(samples=500, max_time=40))
 >>> bool(result.summary.loc["proliferation", "effect"] > 0.5)
 True
 """
@@ -36,6 +36,7 @@ from her2sim.her2.alterations import Context, alteration_library
 from her2sim.her2.model import load_config, load_model
 from her2sim.her2.perturbation import Perturbation
 from her2sim.her2.pharmacology import drug_parameters, population_uptake
+from her2sim.her2.settings import DEFAULT_SETTINGS, RunSettings
 from her2sim.her2.therapies import Regimen, therapy_library
 from her2sim.model.config import SimulationConfig
 
@@ -211,8 +212,8 @@ class Her2Simulator:
     def context(self, alterations: str | Iterable[str] | Context = ()) -> Context:
         return alterations if isinstance(alterations, Context) else self.alterations.context(alterations)
 
-    def regimen(self, therapies: str | Mapping[str, str | float | None] | Iterable[str] | Regimen | None) -> Regimen:
-        return therapies if isinstance(therapies, Regimen) else self.therapies.regimen(therapies)
+    def regimen(self, therapy: str | Mapping[str, str | float | None] | Iterable[str] | Regimen | None) -> Regimen:
+        return therapy if isinstance(therapy, Regimen) else self.therapies.regimen(therapy)
 
     def engine_scenarios(
         self, context: Context, regimen: Regimen, bystander: float | None = None
@@ -308,10 +309,10 @@ class Her2Simulator:
     def run(
         self,
         alterations: str | Iterable[str] | Context = (),
-        therapies: str | Mapping[str, str | float | None] | Iterable[str] | Regimen | None = None,
+        therapy: str | Mapping[str, str | float | None] | Iterable[str] | Regimen | None = None,
     ) -> ScenarioResult:
         """Simulate one context treated and untreated."""
-        context, regimen = self.context(alterations), self.regimen(therapies)
+        context, regimen = self.context(alterations), self.regimen(therapy)
         treated_run, untreated_run = self._runs([(context, regimen), (context, Regimen())])
         treated_tc, untreated_tc = treated_run.timecourse, untreated_run.timecourse
         treated, untreated = treated_run.late_mean, untreated_run.late_mean
@@ -357,25 +358,21 @@ def _readouts(nodes: pd.Series) -> dict[str, float]:
 
 def scenario(
     alterations: str | Iterable[str] = (),
-    therapies: str | Mapping[str, str | float | None] | Iterable[str] | None = None,
+    therapy: str | Mapping[str, str | float | None] | Iterable[str] | None = None,
     *,
-    samples: int | None = None,
-    max_time: float | None = None,
-    seed: int | None = None,
-    threads: int | None = None,
+    settings: RunSettings = DEFAULT_SETTINGS,
 ) -> ScenarioResult:
-    """Simulate the HER2 model for ``alterations`` under ``therapies`` and untreated.
+    """Simulate the HER2 model for ``alterations`` under ``therapy`` and untreated.
 
     Parameters
     ----------
     alterations:
         Names of the alteration library (``["ERBB2:amp", "PIK3CA:H1047R"]`` or
         ``"ERBB2:amp; PIK3CA:H1047R"``); none means a HER2-normal, unaltered cell.
-    therapies:
-        ``{"trastuzumab": None, "lapatinib": "250nM"}`` (None: standard dose),
+    therapy:
+        One regimen: ``{"trastuzumab": None, "lapatinib": "250nM"}`` (None: standard dose),
         ``"trastuzumab+pertuzumab"`` or a list of ``name[@dose]``.
-    samples, max_time, seed, threads:
-        Override the model's run settings (``her2.cfg``).
+    settings:
+        How to simulate (:class:`~her2sim.her2.settings.RunSettings`; by default ``her2.cfg``'s).
     """
-    config = load_config(samples=samples, max_time=max_time, seed=seed, threads=threads)
-    return Her2Simulator(config).run(alterations, therapies)
+    return Her2Simulator(settings.config()).run(alterations, therapy)
