@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from her2sim.errors import ConfigError, ModelFormatError
+from her2sim.errors import ConfigError, ModelFormatError, UnknownNameError
 from her2sim.experiments import profiles as profiles_module
 from her2sim.experiments.predict import rank_therapies
-from her2sim.experiments.profiles import read_profiles, samples_of
+from her2sim.experiments.profiles import Profile, read_profiles, samples_of, with_alterations
 from her2sim.her2.settings import RunSettings
 from tests.conftest import DATA
 from tests.twins import assert_every_twin_listed, assert_located_error
@@ -234,3 +234,20 @@ def test_an_invalid_byte_is_refused_at_its_line_and_offset(
     line_start = before.rfind(b"\n") + 1
     assert (info.value.line, info.value.col) == (before.count(b"\n") + 1, len(before) - line_start + 1)
     assert info.value.message == f"not UTF-8: byte 0xff at offset {len(before)}"
+
+
+def test_alterations_given_by_hand_join_every_profile_once() -> None:
+    profiles = {"a": Profile("a", ("PIK3CA:H1047R",), ["a: row left out"]), "b": Profile("b", ("ERBB2:amp",))}
+    added = with_alterations(profiles, ["ERBB2:amp", "ERBB2:amp"])
+    assert added["a"].alterations == ("PIK3CA:H1047R", "ERBB2:amp") and added["b"].alterations == ("ERBB2:amp",)
+    assert added["a"].unmapped == ["a: row left out"]
+    assert profiles["a"].alterations == ("PIK3CA:H1047R",)  # the profiles read are left as they were
+    assert with_alterations(profiles, []) == profiles
+
+
+def test_a_mistyped_or_contradicting_alteration_given_by_hand_is_refused() -> None:
+    profiles = {"a": Profile("a", ("ERBB2:amp",))}
+    with pytest.raises(UnknownNameError):
+        with_alterations(profiles, ["ERBB2:ampp"])
+    with pytest.raises(ConfigError, match="contradictory"):
+        with_alterations(profiles, ["ERBB2:zero"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -76,10 +76,10 @@ def test_a_failing_chunk_leaves_only_complete_parts(
 
     real = runner._evaluate_chunk
 
-    def flaky(cells: list[Cell], settings: dict[str, object]) -> pd.DataFrame:
+    def flaky(cells: list[Cell], settings: RunSettings, readouts: Sequence[str]) -> pd.DataFrame:
         if cells[0].context.endswith("PTEN:loss"):
             raise RuntimeError("worker lost")
-        return real(cells, settings)
+        return real(cells, settings, readouts)
 
     monkeypatch.setattr(runner, "_evaluate_chunk", flaky)
     with pytest.raises(RuntimeError, match="worker lost"):
@@ -194,3 +194,24 @@ def test_a_damaged_manifest_is_a_one_line_error(
     (tmp_path / "out" / "_manifest.json").write_bytes(content.encode("utf-8", "surrogateescape"))
     with pytest.raises(ConfigError, match=r"_manifest\.json: (unreadable manifest|the manifest names no run)"):
         run_cells(CELLS, tmp_path / "out", settings=RunSettings(samples=200))
+
+
+def test_a_given_client_is_lent_and_left_open(client: object) -> None:
+    from her2sim.experiments.runner import cluster_client, optional_cluster
+
+    with cluster_client(client=client) as lent:
+        assert lent is client
+    assert client.status == "running"  # type: ignore[attr-defined]
+    with optional_cluster() as none:  # no scheduler, no workers: work in this process
+        assert none is None
+
+
+def test_fingerprints_record_what_changes_results() -> None:
+    from her2sim.experiments.runner import _recorded
+
+    # as recorded before settings were one object, so directories of earlier runs resume
+    assert _recorded(RunSettings(samples=200), None) == {"samples": 200, "target_se": None, "seed": None}
+    assert _recorded(RunSettings(samples=200, threads=1), None) == _recorded(RunSettings(samples=200), None)
+    assert _recorded(RunSettings(max_time=30), ("proliferation",)) == {
+        "samples": None, "target_se": None, "seed": None, "max_time": 30, "readouts": ("proliferation",)
+    }  # fmt: skip
