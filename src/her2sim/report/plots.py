@@ -75,7 +75,8 @@ def timecourse_figure(result: ScenarioResult, names: Sequence[str] = PHENOTYPES,
     Examples
     --------
     >>> from her2sim.her2.scenario import scenario
-    >>> fig = timecourse_figure(scenario(["ERBB2:amp"], "lapatinib", samples=100, max_time=10))
+    >>> from her2sim.her2.settings import RunSettings
+    >>> fig = timecourse_figure(scenario(["ERBB2:amp"], "lapatinib", settings=RunSettings(samples=100, max_time=10)))
     >>> fig.axes[0].get_xlabel(), [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ('time (model rate units)', ['proliferation', 'apoptosis', 'treated', 'untreated'])
     """
