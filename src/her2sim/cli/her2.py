@@ -83,7 +83,7 @@ def run(
         _check_plotted(name)
     settings = RunSettings(samples=samples, max_time=max_time, seed=seed)
     result = scenario(alteration or [], therapy or [], settings=settings)
-    console.print(f"[bold]context[/bold] {escape(result.context)}   [bold]therapy[/bold] {escape(result.regimen)}")
+    console.print(f"[bold]context[/bold] {escape(result.context)}   [bold]therapy[/bold] {escape(result.therapy)}")
     table = Table("readout", "untreated", "treated", "effect", "class")
     for name, row in result.summary.iterrows():
         table.add_row(

@@ -127,18 +127,19 @@ def _not_signalling() -> frozenset[str]:
 
 @dataclass(frozen=True)
 class ScenarioResult:
-    """Phenotypes of one context under one regimen, next to the same context untreated.
+    """Phenotypes of one context under one therapy (a regimen), next to the same context untreated.
 
-    ``timecourse`` is tidy (time, readout, condition, probability); ``summary`` has one row
-    per readout with the steady-state ``untreated`` and ``treated`` values, the ``effect`` and
-    the values' standard errors;
+    ``context`` and ``therapy`` are the labels of the alterations and of the regimen (the
+    ``therapy`` column of every table); ``timecourse`` is tidy (time, readout, condition,
+    probability); ``summary`` has one row per readout with the steady-state ``untreated``
+    and ``treated`` values, the ``effect`` and the values' standard errors;
     ``nodes`` gives every node's steady-state probability in both conditions, which shows
     the pathway that stays on under treatment; ``node_timecourse`` every node's probability
     over time, columns (condition, node).
     """
 
     context: str
-    regimen: str
+    therapy: str
     timecourse: pd.DataFrame
     summary: pd.DataFrame
     nodes: pd.DataFrame

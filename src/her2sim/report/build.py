@@ -92,7 +92,7 @@ def build_report(
     say("scenario")
     result = sim.run(alterations, regimen)
     doc.heading("Scenario")
-    intro = f"Context {result.context}; therapy {result.regimen}."
+    intro = f"Context {result.context}; therapy {result.therapy}."
     doc.text(f"{intro} Steady-state readouts (mean over the second half of the run) with standard errors, "
              "and the effect against the context untreated.")  # fmt: skip
     doc.table(result.summary.reset_index())

@@ -83,7 +83,7 @@ def timecourse_figure(result: ScenarioResult, names: Sequence[str] = PHENOTYPES,
     from her2sim.report.simulation import trajectory_figure
 
     treated, untreated = result.trajectories("treated"), result.trajectories("untreated")
-    return trajectory_figure(treated, list(names), wrapped(title or f"{result.context} | {result.regimen}", 70),
+    return trajectory_figure(treated, list(names), wrapped(title or f"{result.context} | {result.therapy}", 70),
                              reference=untreated, ylabel="probability")  # fmt: skip
 
 
