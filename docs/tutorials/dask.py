@@ -13,6 +13,7 @@ from distributed import Client, LocalCluster
 
 from her2sim.experiments.cells import Cell
 from her2sim.experiments.runner import run_cells
+from her2sim.her2.settings import RunSettings
 
 cells = [
     Cell(context, therapy)
@@ -24,7 +25,9 @@ with (
     LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
     Client(cluster) as client,
 ):
-    table = run_cells(cells, out, client=client, chunk_size=2, samples=300, readouts=("proliferation",))
+    table = run_cells(
+        cells, out, client=client, chunk_size=2, readouts=("proliferation",), settings=RunSettings(samples=300)
+    )
 table[["context", "therapy", "effect", "samples"]]
 
 # %%

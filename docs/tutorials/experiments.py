@@ -4,6 +4,7 @@
 # %%
 from her2sim.experiments.combinations import combination_screen
 from her2sim.experiments.doseresponse import dose_response
+from her2sim.her2.settings import RunSettings
 from her2sim.report.plots import dose_response_figure, synergy_figure
 
 # %% [markdown]
@@ -14,9 +15,9 @@ from her2sim.report.plots import dose_response_figure, synergy_figure
 # %%
 for context in ("ERBB2:amp", "ERBB2:L755S"):
     for drug in ("lapatinib", "neratinib"):
-        curve = dose_response(context, drug, samples=400)
+        curve = dose_response(context, drug, settings=RunSettings(samples=400))
         print(f"{drug:10s} in {context:12s} IC50 {curve.fit.ic50_nM:8.1f} nM  Emax {curve.fit.emax:.2f}")
-dose_response_figure(dose_response("ERBB2:amp", "lapatinib", samples=400))
+dose_response_figure(dose_response("ERBB2:amp", "lapatinib", settings=RunSettings(samples=400)))
 
 # %% [markdown]
 # ## A combination screen scored for synergy
@@ -25,7 +26,9 @@ dose_response_figure(dose_response("ERBB2:amp", "lapatinib", samples=400))
 # scale centred at zero, how far each combination goes beyond Bliss independence.
 
 # %%
-screen = combination_screen(["ERBB2:amp; PIK3CA:H1047R"], ["trastuzumab", "alpelisib"], doses=4, samples=400)
+screen = combination_screen(
+    ["ERBB2:amp; PIK3CA:H1047R"], ["trastuzumab", "alpelisib"], doses=4, settings=RunSettings(samples=400)
+)
 print(screen.scores.round(3).to_string())
 synergy_figure(screen.matrix, "trastuzumab x alpelisib, PIK3CA H1047R")
 
@@ -39,6 +42,8 @@ from her2sim.experiments.cells import evaluate_cells
 from her2sim.experiments.landscape import landscape_cells, landscape_spec, rescues
 from her2sim.report.plots import landscape_figure
 
-table = evaluate_cells(landscape_cells(landscape_spec()), samples=300, readouts=("proliferation",))
+table = evaluate_cells(
+    landscape_cells(landscape_spec()), readouts=("proliferation",), settings=RunSettings(samples=300)
+)
 landscape_figure(table)
 rescues(table)[["mechanism", "best_single", "best_combination", "best_combination_effect"]]

@@ -9,6 +9,7 @@
 import pandas as pd
 
 from her2sim.her2.scenario import scenario
+from her2sim.her2.settings import RunSettings
 
 cases = [
     ("(1) HER2 L755S", ["ERBB2:L755S"], "lapatinib", "neratinib"),
@@ -23,8 +24,8 @@ cases = [
 ]
 rows = []
 for label, alterations, fails, rescues in cases:
-    failed = scenario(alterations, fails, samples=600)
-    rescued = scenario(alterations, rescues, samples=600)
+    failed = scenario(alterations, fails, settings=RunSettings(samples=600))
+    rescued = scenario(alterations, rescues, settings=RunSettings(samples=600))
     rows.append(
         {
             "mechanism": label,
@@ -43,5 +44,5 @@ pd.DataFrame(rows)
 # %%
 from her2sim.report.diagram import network_activity_figure
 
-result = scenario(["ERBB2:amp", "PIK3CA:H1047R"], "trastuzumab+pertuzumab", samples=600)
+result = scenario(["ERBB2:amp", "PIK3CA:H1047R"], "trastuzumab+pertuzumab", settings=RunSettings(samples=600))
 network_activity_figure(result.nodes["treated"], "PIK3CA H1047R under trastuzumab + pertuzumab")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from her2sim.experiments.predict import rank_therapies
 from her2sim.experiments.profiles import read_profiles
+from her2sim.her2.settings import RunSettings
 
 work = Path(tempfile.mkdtemp())
 (work / "mutations.tsv").write_text(
@@ -39,7 +40,7 @@ ranking = rank_therapies(
         "abemaciclib+trastuzumab",
         "lapatinib",
     ],
-    samples=400,
+    settings=RunSettings(samples=400),
 )
 ranking
 

@@ -10,9 +10,10 @@ import pytest
 from her2sim.calibration.clinical import measurement_table, subgroup_ratios
 from her2sim.errors import ConfigError, ModelFormatError
 from her2sim.her2.ensemble import rank_ensemble, scenario_ensemble, validate_ensemble, weighted_quantiles
-from her2sim.her2.model import data_path, load_config
+from her2sim.her2.model import data_path
 from her2sim.her2.perturbation import Perturbation
 from her2sim.her2.posterior import Posterior, parse_posterior, read_posterior
+from her2sim.her2.settings import RunSettings
 from her2sim.her2.validation import parse_expectations
 from tests.conftest import SHARED
 
@@ -68,23 +69,23 @@ def test_weighted_quantiles_respect_the_weights() -> None:
 
 
 MEMBERS = [(0.5, Perturbation()), (0.5, Perturbation(potency={"lapatinib": 30.0}))]
-CONFIG = load_config(samples=300)
+SETTINGS = RunSettings(samples=300)
 
 
 def test_a_scenario_over_an_ensemble_gives_intervals_and_class_shares() -> None:
-    table = scenario_ensemble("ERBB2:amp", "lapatinib", MEMBERS, CONFIG)
+    table = scenario_ensemble("ERBB2:amp", "lapatinib", MEMBERS, settings=SETTINGS)
     row = table.loc["proliferation"]
     assert row["effect_low"] < row["effect_high"]  # a 30-fold weaker lapatinib moves the effect
     assert row[["share_sensitive", "share_partial", "share_resistant"]].sum() == pytest.approx(1.0)
     with pytest.raises(ConfigError, match="at least one member"):
-        scenario_ensemble("ERBB2:amp", "lapatinib", [], CONFIG)
+        scenario_ensemble("ERBB2:amp", "lapatinib", [], settings=SETTINGS)
 
 
 def test_validation_and_ranking_over_an_ensemble() -> None:
     text = "id\tcontext\ttherapy\texpected\nE1\tERBB2:amp\tlapatinib\tsensitive\n"
-    table = validate_ensemble(parse_expectations(text), MEMBERS, CONFIG)
+    table = validate_ensemble(parse_expectations(text), MEMBERS, settings=SETTINGS)
     assert 0.0 <= table.loc[0, "pass_share"] <= 1.0 and table.loc[0, "effect_low"] <= table.loc[0, "effect_high"]
-    ranking = rank_ensemble("ERBB2:amp", ["lapatinib", "T-DXd"], MEMBERS, CONFIG)
+    ranking = rank_ensemble("ERBB2:amp", ["lapatinib", "T-DXd"], MEMBERS, settings=SETTINGS)
     assert ranking["therapy"].tolist()[0] == "trastuzumab deruxtecan" and list(ranking["rank"]) == [1, 2]
 
 

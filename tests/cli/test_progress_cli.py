@@ -13,6 +13,7 @@ from her2sim.cli import _progress
 from her2sim.cli._progress import _Lines, _mode, progress
 from her2sim.experiments.sensitivity import Factor, Space, Target, sobol
 from her2sim.her2.model import load_config
+from her2sim.her2.settings import RunSettings
 from tests.cli.test_cli import run, run_main
 
 LINE = re.compile(r"^her2sim: validate: +\d+% \([\d,]+/[\d,]+ trajectories\), \d+ s elapsed(, about .+ left)?$")
@@ -83,7 +84,9 @@ def test_sobol_of_a_target_no_factor_moves_warns_of_nothing() -> None:
     space = Space((Factor("parameter", "EGF", 0.1, 0.05, 0.2), Factor("parameter", "NRG1", 0.1, 0.05, 0.2)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        table = sobol(space, Target("ERBB2:amp", ""), base=2, samples=30)  # no therapy: an effect of 0 throughout
+        table = sobol(
+            space, Target("ERBB2:amp", ""), base=2, settings=RunSettings(samples=30)
+        )  # no therapy: an effect of 0 throughout
     assert np.allclose(table[["S1", "ST"]].fillna(0.0), 0.0)
 
 

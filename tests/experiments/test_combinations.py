@@ -7,6 +7,7 @@ import pytest
 
 from her2sim.errors import ConfigError, UnknownNameError
 from her2sim.experiments.combinations import combination_cells, combination_screen, synergy_scores
+from her2sim.her2.settings import RunSettings
 
 D = np.array([0.0, 1.0, 10.0, 100.0])
 D1, D2 = np.repeat(D, 4), np.tile(D, 4)
@@ -48,7 +49,7 @@ def test_bad_screens_fail_before_work(therapies: list[str], doses: int, error: t
 
 def test_pi3k_rescue_beats_either_drug_and_adds_more_where_pi3k_is_mutated() -> None:
     result = combination_screen(["ERBB2:amp; PIK3CA:H1047R", "ERBB2:amp"], ["trastuzumab", "alpelisib"], doses=3,
-                                samples=1000)  # fmt: skip
+                                settings=RunSettings(samples=1000))  # fmt: skip
     mutant, wild = result.scores.set_index("context").loc[["ERBB2:amp; PIK3CA:H1047R", "ERBB2:amp"]].itertuples()
     assert mutant.hsa > 0.05 and mutant.best_effect > 0.5  # better than the better drug alone
     assert mutant.bliss > wild.bliss  # alpelisib adds more to trastuzumab in the PIK3CA-mutant cells
@@ -56,8 +57,9 @@ def test_pi3k_rescue_beats_either_drug_and_adds_more_where_pi3k_is_mutated() -> 
 
 
 def test_triples_are_scored_with_higher_order_models() -> None:
-    result = combination_screen(["ERBB2:amp; PIK3CA:H1047R"], ["trastuzumab", "alpelisib"], doses=2, samples=200,
-                                triples=[["trastuzumab", "alpelisib", "palbociclib"]])  # fmt: skip
+    result = combination_screen(["ERBB2:amp; PIK3CA:H1047R"], ["trastuzumab", "alpelisib"], doses=2,
+                                triples=[["trastuzumab", "alpelisib", "palbociclib"]],
+                                settings=RunSettings(samples=200))  # fmt: skip
     triple = result.scores.set_index("combination").loc["trastuzumab + alpelisib + palbociclib"]
     assert np.isfinite(triple["bliss"]) and np.isfinite(triple["hsa"]) and np.isnan(triple["loewe"])
     assert triple["best_doses"].count("nM") == 3

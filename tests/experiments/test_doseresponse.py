@@ -7,6 +7,7 @@ import pytest
 
 from her2sim.errors import ConfigError
 from her2sim.experiments.doseresponse import dose_grid, dose_response, fit_hill
+from her2sim.her2.settings import RunSettings
 
 
 def test_fit_intervals_cover_the_true_parameters() -> None:
@@ -33,17 +34,17 @@ def test_dose_grid_needs_two_doses() -> None:
 
 def test_mutant_specific_potency_shows_in_the_ic50() -> None:
     doses = [0, 10, 30, 100, 300, 1000, 3000, 10000, 30000]
-    wt = dose_response("ERBB2:amp", "lapatinib", doses_nM=doses, samples=300).fit
-    mutant = dose_response("ERBB2:L755S", "lapatinib", doses_nM=doses, samples=300).fit
+    wt = dose_response("ERBB2:amp", "lapatinib", doses_nM=doses, settings=RunSettings(samples=300)).fit
+    mutant = dose_response("ERBB2:L755S", "lapatinib", doses_nM=doses, settings=RunSettings(samples=300)).fit
     assert mutant.ic50_nM > 5 * wt.ic50_nM
-    covalent_wt = dose_response("ERBB2:amp", "neratinib", doses_nM=doses, samples=300).fit
-    covalent_mutant = dose_response("ERBB2:L755S", "neratinib", doses_nM=doses, samples=300).fit
+    covalent_wt = dose_response("ERBB2:amp", "neratinib", doses_nM=doses, settings=RunSettings(samples=300)).fit
+    covalent_mutant = dose_response("ERBB2:L755S", "neratinib", doses_nM=doses, settings=RunSettings(samples=300)).fit
     assert covalent_mutant.ic50_nM < 3 * covalent_wt.ic50_nM
 
 
 def test_background_drug_is_given_in_every_cell() -> None:
     curve = dose_response("ERBB2:amp; PIK3CA:H1047R", "alpelisib", doses_nM=[0, 1000], background="trastuzumab",
-                          samples=300)  # fmt: skip
+                          settings=RunSettings(samples=300))  # fmt: skip
     at_zero = curve.curve.set_index("dose_nM").loc[0.0, "effect"]
     assert at_zero > 0.0  # trastuzumab alone already acts at zero alpelisib
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from her2sim.errors import ConfigError, ModelFormatError
+from her2sim.errors import ConfigError, ModelFormatError, UnknownNameError
 from her2sim.experiments.predict import rank_therapies
-from her2sim.experiments.profiles import read_profiles, samples_of
+from her2sim.experiments.profiles import Profile, read_profiles, samples_of, with_alterations
+from her2sim.her2.settings import RunSettings
 from tests.conftest import DATA
 from tests.twins import assert_located_error
 
@@ -68,7 +69,9 @@ def test_empty_or_malformed_tables_fail_clearly(tmp_path: Path) -> None:
 
 def test_ranking_puts_the_rescue_first_and_names_the_pathway_left_on() -> None:
     table = rank_therapies(
-        "ERBB2:amp; PIK3CA:H1047R", ["trastuzumab", "alpelisib+trastuzumab", "lapatinib"], samples=400
+        "ERBB2:amp; PIK3CA:H1047R",
+        ["trastuzumab", "alpelisib+trastuzumab", "lapatinib"],
+        settings=RunSettings(samples=400),
     )
     assert table["rank"].tolist() == [1, 2, 3]
     assert table["therapy"].iloc[0] == "alpelisib + trastuzumab"
@@ -116,3 +119,20 @@ def test_a_44_mb_maf_is_read_in_a_few_seconds(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 5
     assert profiles["S1"].alterations == ("PIK3CA:H1047R",)
     assert len(profiles["S2"].unmapped) == 44_000_000 // len(row)
+
+
+def test_alterations_given_by_hand_join_every_profile_once() -> None:
+    profiles = {"a": Profile("a", ("PIK3CA:H1047R",), ["a: row left out"]), "b": Profile("b", ("ERBB2:amp",))}
+    added = with_alterations(profiles, ["ERBB2:amp", "ERBB2:amp"])
+    assert added["a"].alterations == ("PIK3CA:H1047R", "ERBB2:amp") and added["b"].alterations == ("ERBB2:amp",)
+    assert added["a"].unmapped == ["a: row left out"]
+    assert profiles["a"].alterations == ("PIK3CA:H1047R",)  # the profiles read are left as they were
+    assert with_alterations(profiles, []) == profiles
+
+
+def test_a_mistyped_or_contradicting_alteration_given_by_hand_is_refused() -> None:
+    profiles = {"a": Profile("a", ("ERBB2:amp",))}
+    with pytest.raises(UnknownNameError):
+        with_alterations(profiles, ["ERBB2:ampp"])
+    with pytest.raises(ConfigError, match="contradictory"):
+        with_alterations(profiles, ["ERBB2:zero"])

@@ -12,6 +12,7 @@ from her2sim.errors import ModelFormatError
 from her2sim.experiments.sensitivity import Space, Target, her2_space, morris, read_space, robust_validation, sobol
 from her2sim.her2.perturbation import Perturbation
 from her2sim.her2.scenario import Her2Simulator
+from her2sim.her2.settings import RunSettings
 from her2sim.her2.validation import parse_expectations
 
 
@@ -82,11 +83,11 @@ def test_salib_wiring_reproduces_ishigami_indices() -> None:
 def test_morris_and_sobol_rank_the_factor_that_matters() -> None:
     space = Space(tuple(f for f in her2_space().factors if f.name in ("potency:lapatinib", "potency:everolimus")))
     target = Target("ERBB2:amp", "lapatinib")
-    screened = morris(space, target, trajectories=4, samples=200)
+    screened = morris(space, target, trajectories=4, settings=RunSettings(samples=200))
     assert screened["factor"].iloc[0] == "potency:lapatinib" and screened["mu_star"].iloc[1] == pytest.approx(
         0, abs=1e-9
     )  # everolimus is not given: its potency cannot matter
-    indices = sobol(space, target, base=8, samples=200)
+    indices = sobol(space, target, base=8, settings=RunSettings(samples=200))
     assert indices["factor"].iloc[0] == "potency:lapatinib" and set(indices.columns) >= {
         "S1",
         "S1_conf",
@@ -103,7 +104,7 @@ def test_robust_validation_reports_pass_fractions_and_deciding_factors() -> None
     space = Space(
         tuple(f for f in her2_space().factors if f.name in ("potency:lapatinib", "potency:alpelisib", "parameter:EGF"))
     )
-    table = robust_validation(rows, space, sets=3, trajectories=2, samples=200)
+    table = robust_validation(rows, space, sets=3, trajectories=2, settings=RunSettings(samples=200))
     assert list(table["id"]) == ["A", "B"]
     assert table["pass_fraction"].between(0, 1).all() and table["nominal_passed"].all()
     assert table.set_index("id").loc["A", "deciding"].startswith("potency:lapatinib")
@@ -117,14 +118,20 @@ def test_designs_run_on_dask_give_the_same_values() -> None:
     space = Space(tuple(f for f in her2_space().factors if f.name in ("potency:lapatinib", "parameter:EGF")))
     rows = np.array([[-1.0, 0.0], [-0.7, 0.3], [-1.2, -0.3]])  # log10 of (EGF, lapatinib potency fold)
     target = Target("ERBB2:amp; PIK3CA:H1047R", "lapatinib")
-    local = evaluate(space, rows, target, samples=200)
+    local = evaluate(space, rows, target, settings=RunSettings(samples=200))
     with (
         LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
         Client(cluster) as client,
     ):
         seen: list[int] = []
         remote = evaluate(
-            space, rows, target, samples=200, client=client, chunk_size=2, progress=lambda d, n: seen.append(d)
+            space,
+            rows,
+            target,
+            client=client,
+            chunk_size=2,
+            progress=lambda d, n: seen.append(d),
+            settings=RunSettings(samples=200),
         )
     np.testing.assert_allclose(remote, local)
     assert seen[-1] == 3

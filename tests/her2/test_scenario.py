@@ -6,6 +6,7 @@ import pytest
 
 from her2sim.her2.model import load_config
 from her2sim.her2.scenario import Her2Simulator, effect, scenario
+from her2sim.her2.settings import RunSettings
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ def e(sim: Her2Simulator, context: str, therapy: str, readout: str = "proliferat
 
 
 def test_scenario_returns_time_courses_summary_and_nodes() -> None:
-    result = scenario(["ERBB2:amp"], {"lapatinib": "1uM"}, samples=300, max_time=20, seed=3)
+    result = scenario(["ERBB2:amp"], {"lapatinib": "1uM"}, settings=RunSettings(samples=300, max_time=20, seed=3))
     assert set(result.timecourse.columns) == {"time", "readout", "condition", "probability"}
     assert set(result.timecourse["condition"]) == {"treated", "untreated"}
     assert list(result.summary.index) == ["proliferation", "apoptosis", "survival", "pAKT", "pERK"]
@@ -92,6 +93,6 @@ def test_her2_er_crosstalk_turns_tamoxifen_into_an_agonist(sim: Her2Simulator) -
 
 
 def test_results_are_reproducible(sim: Her2Simulator) -> None:
-    a = scenario(["ERBB2:amp"], "trastuzumab", samples=200, max_time=10, seed=11).summary
-    b = scenario(["ERBB2:amp"], "trastuzumab", samples=200, max_time=10, seed=11).summary
+    a = scenario(["ERBB2:amp"], "trastuzumab", settings=RunSettings(samples=200, max_time=10, seed=11)).summary
+    b = scenario(["ERBB2:amp"], "trastuzumab", settings=RunSettings(samples=200, max_time=10, seed=11)).summary
     assert a.equals(b)

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from her2sim.cli import calibration, experiments, her2, maboss, report, trials, tumour
+from her2sim.cli._console import console
 from her2sim.errors import ConfigError, Her2simError, Her2simWarning, UnknownNameError
 
 if TYPE_CHECKING:
@@ -29,8 +30,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# Piped output (files, pipes, test runners) gets wide lines so tables are not wrapped mid-rule.
-console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 def _version(value: bool) -> None:
@@ -173,7 +172,7 @@ def simulate(
     """
     from her2sim.cli._edits import edit_model
     from her2sim.cli._progress import counting, progress
-    from her2sim.engine import simulate as run
+    from her2sim.engine import simulate as simulate_model
 
     # Refuse unwritable outputs before simulating, not after (the result writer knows two formats).
     for path in (output, states_output):
@@ -197,7 +196,7 @@ def simulate(
     base = base.with_(**changes)
     keep_states = states if states is not None else (figures is not None or states_path is not None)
     with progress("simulate", "trajectories") as update:
-        result = run(m, base, states=keep_states, progress=counting(update, base.sample_count))
+        result = simulate_model(m, base, states=keep_states, progress=counting(update, base.sample_count))
     table = Table("node", f"P(on) at t={result.times[-1]:g}")
     for name, p, internal in zip(result.node_names, result.node_prob[-1], result.internal, strict=True):
         if not internal:  # read off the arrays: printing needs no DataFrame
@@ -388,10 +387,6 @@ def main() -> None:
         raise
 
 
-from her2sim.cli import calibration as _calibration  # noqa: E402,F401  (registers calibrate)
-from her2sim.cli import experiments as _experiments  # noqa: E402,F401  (registers the experiment commands)
-from her2sim.cli import her2 as _her2  # noqa: E402,F401  (registers the HER2 model commands)
-from her2sim.cli import maboss as _maboss  # noqa: E402,F401  (registers maboss, MaBoSS's command line)
-from her2sim.cli import report as _report  # noqa: E402,F401  (registers report and serve)
-from her2sim.cli import trials as _trials  # noqa: E402,F401  (registers the trial commands)
-from her2sim.cli import tumour as _tumour  # noqa: E402,F401  (registers the tumour command)
+# The command groups, each module adding its own commands after the model commands above.
+for _commands in (calibration, her2, experiments, maboss, report, trials, tumour):
+    _commands.register(app)

@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from her2sim.cli import app, console
+from her2sim.cli._console import console
 from her2sim.cli._progress import progress
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-@app.command()
 def calibrate(
     measurements: Annotated[
         list[Path] | None,
@@ -61,6 +60,7 @@ def calibrate(
         unexpressed_report,
     )
     from her2sim.calibration.plots import fit_figure, marginals_figure
+    from her2sim.experiments.runner import optional_cluster
     from her2sim.experiments.sensitivity import her2_space
     from her2sim.her2.posterior import read_posterior
     from her2sim.report.figures import save_figure
@@ -75,32 +75,24 @@ def calibrate(
     problem = Problem(tuple(rows), her2_space(calibrated=False), samples=samples, seed=seed)
     console.print(f"fitting {len(problem.space.factors)} factors to {len(rows)} measurements "
                   f"({method}, {budget} evaluations, {samples} trajectories a scenario) in {output}")  # fmt: skip
-    client = _client(scheduler)
     earlier = read_posterior(start) if start is not None else None
-    with fit_progress("calibrate") as report:
-        result = fit(problem, output, settings, progress=report, client=client, ensemble=ensemble, start=earlier)
-    save_figure(marginals_figure(result.posterior, problem.space), output / "marginals.png")
-    save_figure(fit_figure(result.table), output / "fit.png")
-    _summary(result.table, "in-sample (best set)")
-    console.print(f"wrote {output / 'posterior.tsv'} ({len(result.posterior)} members), {output / 'fit.tsv'}, "
-                  f"{output / 'marginals.png'}, {output / 'fit.png'}")  # fmt: skip
-    if cv is not None:
-        fold_settings = replace(settings, budget=cv_budget or budget)
-        held = cross_validate(problem, output, cv, fold_settings, client=client,
-                              progress=lambda line: console.print(line))  # fmt: skip
-        from her2sim.files import write_table
+    with optional_cluster(scheduler) as client:
+        with fit_progress("calibrate") as report:
+            result = fit(problem, output, settings, progress=report, client=client, ensemble=ensemble, start=earlier)
+        save_figure(marginals_figure(result.posterior, problem.space), output / "marginals.png")
+        save_figure(fit_figure(result.table), output / "fit.png")
+        _summary(result.table, "in-sample (best set)")
+        console.print(f"wrote {output / 'posterior.tsv'} ({len(result.posterior)} members), {output / 'fit.tsv'}, "
+                      f"{output / 'marginals.png'}, {output / 'fit.png'}")  # fmt: skip
+        if cv is not None:
+            fold_settings = replace(settings, budget=cv_budget or budget)
+            held = cross_validate(problem, output, cv, fold_settings, client=client,
+                                  progress=lambda line: console.print(line))  # fmt: skip
+            from her2sim.files import write_table
 
-        write_table(held, output / "cv.csv")
-        _summary(held, f"out of sample ({cv} cross-validation)")
-        console.print(f"wrote {output / 'cv.csv'}")
-
-
-def _client(scheduler: str | None) -> object | None:
-    if scheduler is None:
-        return None
-    from distributed import Client
-
-    return Client(scheduler)
+            write_table(held, output / "cv.csv")
+            _summary(held, f"out of sample ({cv} cross-validation)")
+            console.print(f"wrote {output / 'cv.csv'}")
 
 
 @contextmanager
@@ -117,3 +109,8 @@ def _summary(table: pd.DataFrame, label: str) -> None:
         out.add_row(str(kind), str(int(group["correct"].sum())), str(len(group)), f"{group['correct'].mean():.0%}")
     out.add_row("all", str(int(table["correct"].sum())), str(len(table)), f"{table['correct'].mean():.0%}")
     console.print(out)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``calibrate`` to ``app``."""
+    app.command()(calibrate)

@@ -19,7 +19,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from her2sim.cli import app, console
+from her2sim.cli._console import console
 from her2sim.cli._progress import progress
 from her2sim.cli.her2 import _check_suffix, _write_table
 from her2sim.errors import ConfigError
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from her2sim.experiments.profiles import Profile
+    from her2sim.her2.settings import RunSettings
 
 Scheduler = Annotated[str | None, typer.Option(help="Dask scheduler (tcp://host:port); default: local")]
 Workers = Annotated[int | None, typer.Option(help="Local worker processes (default: one per core)")]
@@ -114,7 +115,6 @@ def _resumable(label: str, out_dir: Path, parts: Path, unit: str = "cells") -> I
             raise typer.Exit(128 + signal.SIGTERM) from None
 
 
-@app.command("dose-response")
 def dose_response_command(
     therapy: Annotated[str, typer.Option("--therapy", "-t", help="The drug whose dose varies")],
     alteration: Annotated[list[str] | None, typer.Option("--alteration", "-a", help="Alteration (repeat)")] = None,
@@ -142,6 +142,7 @@ def dose_response_command(
     """A dose-response curve of one therapy in one context, with its Hill fit (IC50, Emax, slope)."""
     from her2sim.experiments.doseresponse import dose_response
     from her2sim.her2.scenario import readout_name
+    from her2sim.her2.settings import RunSettings
     from her2sim.her2.therapies import therapy_library
 
     _check_suffix(output, (".csv", ".parquet"), "the curve")
@@ -149,8 +150,8 @@ def dose_response_command(
     drug = therapy_library().get(therapy)
     doses = [drug.dose(d) for d in dose] if dose else None
     curve = dose_response("; ".join(alteration or []), drug.name, doses_nM=doses, background=background,
-                          readout=readout_name(readout), samples=samples, target_se=target_se, seed=seed,
-                          unit=drug.unit(dose[0]) if dose else None)  # fmt: skip
+                          readout=readout_name(readout), unit=drug.unit(dose[0]) if dose else None,
+                          settings=RunSettings(samples=samples, seed=seed, target_se=target_se))  # fmt: skip
     console.print(f"[bold]{escape(curve.therapy)}[/bold] in {escape(curve.context)}"
                   + (f" with {escape(curve.background)} throughout" if curve.background else "")
                   + f", readout {curve.readout}")  # fmt: skip
@@ -176,7 +177,6 @@ def dose_response_command(
         console.print(f"wrote {plot}")
 
 
-@app.command()
 def screen(
     out_dir: Annotated[Path, typer.Argument(help="Directory for the results (Parquet parts; resumable)")],
     therapy: Annotated[list[str], typer.Option("--therapy", "-t", help="Therapy (repeat; every pair is screened)")],
@@ -194,20 +194,21 @@ def screen(
     """Screen every pair of therapies over a dose matrix in each context, scored for synergy."""
     from her2sim.experiments.combinations import combination_cells, score_matrix
     from her2sim.experiments.runner import run_cells
+    from her2sim.her2.settings import RunSettings
 
     contexts = context or ["ERBB2:amp"]
     triples = [t.split("+") for t in triple or []]
     cells = combination_cells(contexts, therapy, doses, triples)
+    settings = RunSettings(samples=samples, seed=seed, target_se=target_se)
     with _resumable("screening", out_dir, out_dir) as hooks:
-        matrix = run_cells(cells, out_dir, scheduler=scheduler, workers=workers, samples=samples,
-                           target_se=target_se, readouts=("proliferation",), seed=seed, **hooks)  # fmt: skip
+        matrix = run_cells(cells, out_dir, settings=settings, readouts=("proliferation",), scheduler=scheduler,
+                           workers=workers, **hooks)  # fmt: skip
     scores = score_matrix(matrix)
     _show(scores, ["context", "combination", "bliss", "hsa", "loewe", "zip", "best_effect", "best_doses"])
     _write_table(scores, out_dir / "synergy.csv")
     console.print(f"{len(cells)} cells in {out_dir}")
 
 
-@app.command()
 def landscape(
     out_dir: Annotated[Path, typer.Argument(help="Directory for the results (Parquet parts, table, heatmap)")],
     spec: Annotated[Path | None, typer.Option(help="Landscape file (default: the shipped one)")] = None,
@@ -221,14 +222,16 @@ def landscape(
     """Every resistance mechanism against every therapy: which fails, and what restores response."""
     from her2sim.experiments.landscape import landscape_cells, landscape_spec, rescues
     from her2sim.experiments.runner import run_cells
+    from her2sim.her2.settings import RunSettings
     from her2sim.report.figures import save_figure
     from her2sim.report.plots import landscape_figure
 
     layout = landscape_spec(spec)
     cells = landscape_cells(layout, doses)
+    settings = RunSettings(samples=samples, seed=seed, target_se=target_se)
     with _resumable("landscape", out_dir, out_dir / "cells") as hooks:
-        table = run_cells(cells, out_dir / "cells", scheduler=scheduler, workers=workers, samples=samples,
-                          target_se=target_se, readouts=("proliferation",), seed=seed, **hooks)  # fmt: skip
+        table = run_cells(cells, out_dir / "cells", settings=settings, readouts=("proliferation",),
+                          scheduler=scheduler, workers=workers, **hooks)  # fmt: skip
     summary = rescues(table)
     _show(summary, ["mechanism", "best_single", "best_single_effect", "best_combination", "best_combination_effect"])
     _write_table(table, out_dir / "landscape.parquet")
@@ -238,18 +241,9 @@ def landscape(
 
 
 def _profiles(mutations: Path | None, cna: Path | None, extra: list[str] | None) -> dict[str, Profile]:
-    from her2sim.experiments.profiles import read_profiles
-    from her2sim.her2.alterations import alteration_library
+    from her2sim.experiments.profiles import read_profiles, with_alterations
 
-    profiles = read_profiles(mutations, cna)
-    for name in extra or []:
-        added = alteration_library().get(name).name
-        for profile in profiles.values():
-            if added not in profile.alterations:
-                profile.alterations = (*profile.alterations, added)
-    for profile in profiles.values():
-        alteration_library().context(profile.alterations)  # contradictions with --alteration fail here
-    return profiles
+    return with_alterations(read_profiles(mutations, cna), extra or [])
 
 
 def _report_unmapped(profile: Profile) -> None:
@@ -257,7 +251,6 @@ def _report_unmapped(profile: Profile) -> None:
         console.print(f"[yellow]not used[/yellow] {escape(line)}")
 
 
-@app.command()
 def predict(
     mutations: Annotated[Path | None, typer.Option(help="cBioPortal mutation table (Hugo_Symbol, HGVSp_Short)")] = None,
     cna: Annotated[Path | None, typer.Option(help="cBioPortal copy-number table (data_CNA.txt or long)")] = None,
@@ -280,19 +273,21 @@ def predict(
 
     from her2sim.experiments.predict import rank_therapies
     from her2sim.experiments.profiles import samples_of
+    from her2sim.her2.settings import RunSettings
 
     _check_suffix(output, (".csv", ".parquet"), "the ranking")
+    settings = RunSettings(samples=samples, seed=seed)
     profiles = _profiles(mutations, cna, alteration)
     tables = []
     for profile in samples_of(profiles, [sample] if sample else None):
         console.print(f"[bold]{escape(profile.sample)}[/bold]: {escape(profile.context or 'no modelled alteration')}")
         _report_unmapped(profile)
         if ensemble:
-            ranking = _rank_ensemble(profile.context, therapy, ensemble, samples, seed)
+            ranking = _rank_ensemble(profile.context, therapy, ensemble, settings)
             _show(ranking, ["rank", "therapy", "effect", "effect_low", "effect_high", "share_sensitive",
                             "share_resistant"], limit=15)  # fmt: skip
         else:
-            ranking = rank_therapies(profile.context, therapy, samples=samples, seed=seed)
+            ranking = rank_therapies(profile.context, therapy, settings=settings)
             _show(ranking, ["rank", "therapy", "proliferation_effect", "apoptosis_effect", "class", "still_on"],
                   limit=15)  # fmt: skip
         ranking.insert(0, "sample", profile.sample)
@@ -301,18 +296,15 @@ def predict(
         _write_table(pd.concat(tables, ignore_index=True), output)
 
 
-def _rank_ensemble(context: str, therapy: list[str] | None, n: int, samples: int | None,
-                   seed: int | None) -> pd.DataFrame:  # fmt: skip
+def _rank_ensemble(context: str, therapy: list[str] | None, n: int, settings: RunSettings) -> pd.DataFrame:
     """Candidate regimens ranked over ``n`` posterior members (median effect, 90% interval)."""
     from her2sim.experiments.landscape import landscape_spec
     from her2sim.her2.ensemble import members, rank_ensemble
-    from her2sim.her2.model import load_config
 
     candidates = list(therapy or landscape_spec().therapies)
-    return rank_ensemble(context, candidates, members(n), load_config(samples=samples, seed=seed))
+    return rank_ensemble(context, candidates, members(n), settings=settings)
 
 
-@app.command("cohort")
 def cohort_command(
     out_dir: Annotated[Path, typer.Argument(help="Directory for the results (Parquet parts; resumable)")],
     mutations: Annotated[Path | None, typer.Option(help="cBioPortal mutation table")] = None,
@@ -326,12 +318,14 @@ def cohort_command(
 ) -> None:
     """Rank therapies for every sample of cBioPortal tables, on Dask."""
     from her2sim.experiments.predict import cohort
+    from her2sim.her2.settings import RunSettings
 
+    settings = RunSettings(samples=samples, seed=seed)
     profiles = _profiles(mutations, cna, alteration)
     unmapped = sum(len(p.unmapped) for p in profiles.values())
     with _resumable("cohort", out_dir, out_dir / "cells") as hooks:
-        table = cohort(list(profiles.values()), out_dir / "cells", therapy, scheduler=scheduler,
-                       workers=workers, samples=samples, seed=seed, **hooks)  # fmt: skip
+        table = cohort(list(profiles.values()), out_dir / "cells", therapy, settings=settings,
+                       scheduler=scheduler, workers=workers, **hooks)  # fmt: skip
     best = table[table["rank"] == 1]
     _show(best, ["sample", "context", "therapy", "effect", "class"])
     _write_table(table, out_dir / "cohort.parquet")
@@ -340,7 +334,6 @@ def cohort_command(
     console.print(f"{len(profiles)} samples; {unmapped} input rows not used (listed in {report})")
 
 
-@app.command()
 def sensitivity(
     alteration: Annotated[list[str] | None, typer.Option("--alteration", "-a", help="Alteration (repeat)")] = None,
     therapy: Annotated[str, typer.Option("--therapy", "-t", help="Regimen, e.g. trastuzumab+alpelisib")] = "",
@@ -362,8 +355,10 @@ def sensitivity(
     workers: Annotated[int | None, typer.Option(help="Run on a local Dask cluster of this many processes")] = None,
 ) -> None:
     """Which assumptions decide a readout or a therapy's effect (Morris or Sobol, through SALib)."""
+    from her2sim.experiments.runner import optional_cluster
     from her2sim.experiments.sensitivity import Target, her2_space, morris, read_space, sobol
     from her2sim.her2.scenario import readout_name
+    from her2sim.her2.settings import RunSettings
     from her2sim.her2.therapies import therapy_library
 
     _check_suffix(output, (".csv", ".parquet"), "the indices")
@@ -379,22 +374,12 @@ def sensitivity(
     whole = read_space(space, spread) if space else her2_space(spread)
     declared = whole.for_target(target)
     left_out = len(whole.factors) - len(declared.factors)
-    client = None
-    if scheduler or workers:
-        from her2sim.experiments.runner import dask_client
-
-        client = dask_client(scheduler, workers)
-    try:
-        with progress(f"sensitivity ({method})", "model runs") as update:
-            if method == "morris":
-                table = morris(declared, target, trajectories, samples or 1000, progress=update, client=client)
-            else:
-                table = sobol(declared, target, base, samples or 1000, progress=update, client=client)
-    finally:
-        if client is not None:
-            from her2sim.experiments.runner import close_client
-
-            close_client(client, cluster=not scheduler)
+    settings = RunSettings(samples=samples or 1000)
+    with optional_cluster(scheduler, workers) as client, progress(f"sensitivity ({method})", "model runs") as update:
+        if method == "morris":
+            table = morris(declared, target, trajectories, settings, progress=update, client=client)
+        else:
+            table = sobol(declared, target, base, settings, progress=update, client=client)
     what = f"{'effect on ' if target.effect else ''}{target.readout}: {target.context} | {therapy or 'untreated'}"
     console.print(f"[bold]{escape(what)}[/bold] ({len(declared.factors)} factors, {method}"
                   + (f"; {left_out} of drugs or alterations not in this scenario left out" if left_out else "")
@@ -408,3 +393,13 @@ def sensitivity(
 
         save_figure(sensitivity_figure(table, what), plot)
         console.print(f"wrote {plot}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``dose-response``, ``screen``, ``landscape``, ``predict``, ``cohort`` and ``sensitivity`` to ``app``."""
+    app.command("dose-response")(dose_response_command)
+    app.command()(screen)
+    app.command()(landscape)
+    app.command()(predict)
+    app.command("cohort")(cohort_command)
+    app.command()(sensitivity)

@@ -10,12 +10,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from her2sim.cli import app, console
+from her2sim.cli._console import console
 from her2sim.cli._progress import progress
 from her2sim.errors import ConfigError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from her2sim.her2.settings import RunSettings
 
 
 def _check_suffix(path: Path | None, allowed: tuple[str, ...], what: str) -> None:
@@ -40,7 +42,6 @@ def _class(effect: float) -> str:
     return f"[{_COLOUR[label]}]{label}[/{_COLOUR[label]}]"
 
 
-@app.command()
 def run(
     alteration: Annotated[
         list[str] | None,
@@ -72,6 +73,7 @@ def run(
 ) -> None:
     """Simulate the HER2 model for a tumour's alterations under a therapy, against untreated."""
     from her2sim.her2.scenario import scenario
+    from her2sim.her2.settings import RunSettings
 
     _check_suffix(output, (".csv", ".parquet"), "the time course")
     _check_suffix(plot, (".png",), "the plot")
@@ -79,8 +81,9 @@ def run(
         raise ConfigError("--node chooses what --plot draws; give --plot too")
     for name in node or []:  # a typo fails before the simulation, not after
         _check_plotted(name)
-    result = scenario(alteration or [], therapy or [], samples=samples, max_time=max_time, seed=seed)
-    console.print(f"[bold]context[/bold] {escape(result.context)}   [bold]therapy[/bold] {escape(result.regimen)}")
+    settings = RunSettings(samples=samples, max_time=max_time, seed=seed)
+    result = scenario(alteration or [], therapy or [], settings=settings)
+    console.print(f"[bold]context[/bold] {escape(result.context)}   [bold]therapy[/bold] {escape(result.therapy)}")
     table = Table("readout", "untreated", "treated", "effect", "class")
     for name, row in result.summary.iterrows():
         table.add_row(
@@ -100,7 +103,7 @@ def run(
     on = result.still_on()
     console.print(f"still on under treatment: {', '.join(f'{n} {p:.2f}' for n, p in on.items()) or 'none'}")
     if ensemble:
-        _run_ensemble(alteration or [], therapy or [], ensemble, samples, max_time, seed)
+        _run_ensemble(alteration or [], therapy or [], ensemble, settings)
     if output is not None:
         _write_table(result.timecourse, output)
     if plot is not None:
@@ -122,14 +125,11 @@ def _check_plotted(name: str) -> None:
         raise UnknownNameError("readout or node", name, known)
 
 
-def _run_ensemble(alterations: list[str], therapies: list[str], n: int, samples: int | None,
-                  max_time: float | None, seed: int | None) -> None:  # fmt: skip
+def _run_ensemble(alterations: list[str], therapies: list[str], n: int, settings: RunSettings) -> None:
     """The run's readouts over ``n`` posterior members: medians, 90% intervals, class shares."""
     from her2sim.her2.ensemble import members, scenario_ensemble
-    from her2sim.her2.model import load_config
 
-    config = load_config(samples=samples, max_time=max_time, seed=seed)
-    table = scenario_ensemble("; ".join(alterations), "+".join(therapies) or None, members(n), config)
+    table = scenario_ensemble("; ".join(alterations), "+".join(therapies) or None, members(n), settings=settings)
     show = Table("readout", "untreated", "treated", "effect (90% credible interval)", "sensitive / partial / resistant",
                  title=f"over {n} members of the calibrated posterior")  # fmt: skip
     for name, row in table.iterrows():
@@ -139,7 +139,6 @@ def _run_ensemble(alterations: list[str], therapies: list[str], n: int, samples:
     console.print(show)
 
 
-@app.command()
 def validate(
     table: Annotated[
         Path | None,
@@ -159,16 +158,18 @@ def validate(
 ) -> None:
     """Run every row of an expectations table through the HER2 model and judge it."""
 
-    from her2sim.her2.model import data_path, load_config
+    from her2sim.her2.model import data_path
     from her2sim.her2.scenario import Her2Simulator
+    from her2sim.her2.settings import RunSettings
     from her2sim.her2.validation import read_expectations
     from her2sim.her2.validation import validate as judge
 
     _check_suffix(output, (".csv", ".parquet"), "the result table")
     if not 0 <= min_pass <= 1:
         raise ConfigError(f"--min-pass must be a fraction in [0, 1], got {min_pass}")
+    settings = RunSettings(samples=samples, seed=seed)
     with progress("validate", "trajectories") as update:
-        simulator = Her2Simulator(load_config(samples=samples, seed=seed), progress=update)
+        simulator = Her2Simulator(settings.config(), progress=update)
         rows = read_expectations(table or data_path("expectations.tsv"), simulator)
         results = judge(rows, simulator)
     show = Table("id", "context", "therapy", "readout", "expected", "effect", "compared", "observed", "")
@@ -195,22 +196,20 @@ def validate(
     share = passed / total if total else 0.0
     console.print(f"[bold]passed {passed}/{total} ({share:.0%})[/bold]")
     if ensemble:
-        results = _validate_ensemble(rows, results, ensemble, samples, seed)
+        results = _validate_ensemble(rows, results, ensemble, settings)
     if robustness > 0:
-        _robustness(rows, robustness, spread, morris, space, samples, output)
+        _robustness(rows, robustness, spread, morris, space, RunSettings(samples=samples or 1000), output)
     elif output is not None:
         _write_table(results, output)
     if share < min_pass:
         raise typer.Exit(1)
 
 
-def _validate_ensemble(rows: list, results: pd.DataFrame, n: int, samples: int | None,
-                       seed: int | None) -> pd.DataFrame:  # fmt: skip
+def _validate_ensemble(rows: list, results: pd.DataFrame, n: int, settings: RunSettings) -> pd.DataFrame:
     """Each row over ``n`` posterior members: effect interval and the share in which it passes."""
     from her2sim.her2.ensemble import members, validate_ensemble
-    from her2sim.her2.model import load_config
 
-    table = validate_ensemble(rows, members(n), load_config(samples=samples, seed=seed))
+    table = validate_ensemble(rows, members(n), settings=settings)
     show = Table("id", "expected", "effect (90% credible interval)", "passes in", title=f"over {n} posterior members")
     for r in table.itertuples(index=False):
         share = f"{r.pass_share:.0%}" if r.pass_share >= 0.9 else f"[red]{r.pass_share:.0%}[/red]"
@@ -223,13 +222,13 @@ def _validate_ensemble(rows: list, results: pd.DataFrame, n: int, samples: int |
 
 
 def _robustness(rows: list, sets: int, spread: float | None, trajectories: int, space: Path | None,
-                samples: int | None, output: Path | None) -> None:  # fmt: skip
+                settings: RunSettings, output: Path | None) -> None:  # fmt: skip
     """The robust validation: each row under ``sets`` parameter sets, with its deciding parameters."""
     from her2sim.experiments.sensitivity import her2_space, read_space, robust_validation
 
     declared = read_space(space, spread) if space else her2_space(spread)
     with progress("robustness", "parameter sets") as update:
-        table = robust_validation(rows, declared, sets=sets, trajectories=trajectories, samples=samples or 1000,
+        table = robust_validation(rows, declared, sets=sets, trajectories=trajectories, settings=settings,
                                   progress=update)  # fmt: skip
     show = Table("id", "expected", "nominal", "passes", "robust", "deciding parameters (Morris mu*)")
     for r in table.itertuples(index=False):
@@ -243,3 +242,9 @@ def _robustness(rows: list, sets: int, spread: float | None, trajectories: int, 
                   f"[/bold]; {sets} parameter sets, {len(declared.factors)} factors")  # fmt: skip
     if output is not None:
         _write_table(table, output)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``run`` and ``validate`` to ``app``."""
+    app.command()(run)
+    app.command()(validate)

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from her2sim.cli import app
 from her2sim.errors import ConfigError, Her2simWarning
 from her2sim.formats.maboss_output import MABOSS_VERSION
 
@@ -236,11 +235,6 @@ def _check_combinations(args: MabossArguments) -> None:
             args.notes.append(note)
 
 
-@app.command(
-    "maboss",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
-    add_help_option=False,
-)
 def maboss_command(ctx: typer.Context) -> None:
     """Run MaBoSS's command line: -c MODEL.cfg -o PREFIX MODEL.bnd writes MaBoSS's output files."""
     args = parse_arguments(list(ctx.args))
@@ -349,3 +343,12 @@ def _check_writable(prefix: str) -> None:
     folder = Path(prefix).parent
     if not folder.is_dir():
         raise ConfigError(f"maboss: cannot write {prefix}_*: folder {folder} does not exist")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``maboss`` command to ``app``: it takes MaBoSS's options itself, so click passes them on."""
+    app.command(
+        "maboss",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+        add_help_option=False,
+    )(maboss_command)

@@ -8,12 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from her2sim.cli import app, console
+from her2sim.cli._console import console
 from her2sim.cli._progress import progress
 from her2sim.errors import ConfigError
 
 
-@app.command()
 def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write")] = Path("report.html"),
     alteration: Annotated[list[str] | None, typer.Option("--alteration", "-a", help="Alteration (repeat)")] = None,
@@ -45,7 +44,6 @@ def report(
     console.print(f"wrote {output}")
 
 
-@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind (default: this machine only)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8050,
@@ -65,3 +63,9 @@ def serve(
     app = create_app(cache, max_jobs=max_jobs, max_waiting=max_waiting)
     console.print(f"her2sim explorer on http://{host}:{port}/  (Ctrl-C to stop)")
     app.run(host=host, port=port, debug=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report`` and ``serve`` to ``app``."""
+    app.command()(report)
+    app.command()(serve)

@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from her2sim.cli import app, console
+from her2sim.cli._console import console
 from her2sim.cli._progress import progress
 
 if TYPE_CHECKING:
@@ -24,7 +24,6 @@ trial_app = typer.Typer(
     help="Virtual clinical trials of HER2-targeted therapy: the published designs they follow.",
     no_args_is_help=True,
 )
-app.add_typer(trial_app, name="trial")
 
 
 @trial_app.command("list")
@@ -200,3 +199,8 @@ def _print_summary(summary: pd.DataFrame) -> None:
         value = "" if pd.isna(r["value"]) else f"{r['value']:.3g}"
         out.add_row(str(r["arm"]), str(r["subgroup"]), str(r["endpoint"]), value, ci, str(r["n"]), str(r["note"]))
     console.print(out)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``trial`` command group to ``app``."""
+    app.add_typer(trial_app, name="trial")

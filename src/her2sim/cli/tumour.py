@@ -10,12 +10,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from her2sim.cli import app, console
+from her2sim.cli._console import console
 from her2sim.cli.her2 import _check_suffix, _write_table
 from her2sim.errors import ConfigError
 
 
-@app.command()
 def tumour(
     spec: Annotated[
         str, typer.Argument(help="Tumour YAML file, or example:NAME (homogeneous_3plus, heterogeneous, ...)")
@@ -75,3 +74,8 @@ def tumour(
     if plot is not None:
         save_figure(tumour_figure(result), plot)
         console.print(f"wrote {plot}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``tumour`` to ``app``."""
+    app.command()(tumour)

@@ -9,7 +9,7 @@ target (see :func:`required_samples`).
 
 Examples
 --------
->>> table = evaluate_cells([Cell("ERBB2:amp", "lapatinib"), Cell("ERBB2:amp", "")], samples=300)
+>>> table = evaluate_cells([Cell("ERBB2:amp", "lapatinib"), Cell("ERBB2:amp", "")], settings=RunSettings(samples=300))
 >>> sorted(table["therapy"].unique())
 ['lapatinib', 'untreated']
 >>> bool(table.query("therapy == 'untreated'")["effect"].eq(0).all())
@@ -25,14 +25,16 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from her2sim.errors import ConfigError
-from her2sim.her2.model import load_config
 from her2sim.her2.scenario import READOUTS, Her2Simulator, effect, effect_se
+from her2sim.her2.settings import DEFAULT_SETTINGS, RunSettings
 from her2sim.her2.therapies import Regimen
 
 __all__ = ["MAX_SAMPLES", "Cell", "evaluate_cells", "required_samples"]
 
 #: Upper bound of trajectories per cell in adaptive sampling.
 MAX_SAMPLES = 10_000
+#: Trajectories of the pilot run of adaptive sampling when the settings give none.
+_PILOT = 1000
 
 
 @dataclass(frozen=True)
@@ -63,26 +65,22 @@ def required_samples(se: float, samples: int, target_se: float, maximum: int = M
 
 
 def evaluate_cells(
-    cells: Sequence[Cell],
-    *,
-    samples: int | None = None,
-    target_se: float | None = None,
-    readouts: Sequence[str] = tuple(READOUTS),
-    seed: int | None = None,
-    threads: int | None = None,
+    cells: Sequence[Cell], *, settings: RunSettings = DEFAULT_SETTINGS, readouts: Sequence[str] = tuple(READOUTS)
 ) -> pd.DataFrame:
     """Simulate ``cells`` (and each context untreated) and return one row per cell and readout.
 
-    With ``target_se``, a pilot run at ``samples`` (default 1,000) trajectories measures each
-    readout's standard error; cells needing more trajectories (:func:`required_samples`, at
-    most :data:`MAX_SAMPLES`) get only the missing ones, from independent random streams,
-    pooled with the pilot. Columns: the cell's
-    labels, ``context``, ``therapy``, ``readout``, ``treated``, ``untreated``, ``effect``,
+    With ``settings.target_se``, a pilot run at ``settings.samples`` (default 1,000)
+    trajectories measures each readout's standard error; cells needing more trajectories
+    (:func:`required_samples`, at most :data:`MAX_SAMPLES`) get only the missing ones, from
+    independent random streams, pooled with the pilot. Columns: the cell's labels, ``context``,
+    ``therapy``, ``readout``, ``treated``, ``untreated``, ``effect``,
     ``effect_se`` (its standard error, from the per-trajectory spread of both values),
     ``samples`` (trajectories of the treated cell).
     """
-    pilot = samples or (1000 if target_se else None)
-    sim = Her2Simulator(load_config(samples=pilot, seed=seed, threads=threads))
+    target_se = settings.target_se
+    if target_se is not None and settings.samples is None:
+        settings = settings.with_(samples=_PILOT)
+    sim = Her2Simulator(settings.config())
     resolved = [(sim.context(c.context), sim.regimen(c.therapy or None)) for c in cells]
     untreated = Regimen()
     pairs = [p for context, regimen in resolved for p in ((context, regimen), (context, untreated))]

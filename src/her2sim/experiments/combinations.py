@@ -8,7 +8,8 @@ zero-interaction potency (ZIP). Positive scores mean synergy, negative antagonis
 
 Examples
 --------
->>> screen = combination_screen(["ERBB2:amp; PIK3CA:H1047R"], ["trastuzumab", "alpelisib"], doses=3, samples=200)
+>>> screen = combination_screen(["ERBB2:amp; PIK3CA:H1047R"], ["trastuzumab", "alpelisib"], doses=3,
+...                             settings=RunSettings(samples=200))
 >>> sorted(screen.scores.columns.intersection(["bliss", "hsa", "loewe", "zip"]))
 ['bliss', 'hsa', 'loewe', 'zip']
 """
@@ -25,6 +26,7 @@ import pandas as pd
 
 from her2sim.errors import ConfigError
 from her2sim.experiments.cells import Cell, evaluate_cells
+from her2sim.her2.settings import DEFAULT_SETTINGS, RunSettings
 from her2sim.her2.therapies import therapy_library
 
 __all__ = [
@@ -110,14 +112,12 @@ def combination_screen(
     *,
     doses: int = 4,
     readout: str = "proliferation",
-    samples: int | None = None,
-    target_se: float | None = None,
-    seed: int | None = None,
     triples: Sequence[Sequence[str]] = (),
+    settings: RunSettings = DEFAULT_SETTINGS,
 ) -> ComboScreen:
     """Screen every pair of ``therapies`` (and each of ``triples``) in every context, scored for synergy."""
     cells = combination_cells(contexts, therapies, doses, triples)
-    matrix = evaluate_cells(cells, samples=samples, target_se=target_se, readouts=(readout,), seed=seed)
+    matrix = evaluate_cells(cells, settings=settings, readouts=(readout,))
     return ComboScreen(matrix, score_matrix(matrix))
 
 

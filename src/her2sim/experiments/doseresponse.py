@@ -8,7 +8,7 @@ on log IC50, so it stays positive).
 
 Examples
 --------
->>> curve = dose_response("ERBB2:amp", "lapatinib", samples=300)
+>>> curve = dose_response("ERBB2:amp", "lapatinib", settings=RunSettings(samples=300))
 >>> curve.fit.ic50_nM < 1000 and curve.fit.emax > 0.5
 True
 """
@@ -25,6 +25,7 @@ import pandas as pd
 
 from her2sim.errors import ConfigError
 from her2sim.experiments.cells import Cell, evaluate_cells
+from her2sim.her2.settings import DEFAULT_SETTINGS, RunSettings
 from her2sim.her2.therapies import NANOMOLAR, DoseUnit, therapy_library
 
 __all__ = ["DoseResponse", "HillFit", "dose_grid", "dose_response", "fit_hill"]
@@ -184,10 +185,8 @@ def dose_response(
     doses_nM: Sequence[float] | None = None,
     background: str = "",
     readout: str = "proliferation",
-    samples: int | None = None,
-    target_se: float | None = None,
-    seed: int | None = None,
     unit: DoseUnit | None = None,
+    settings: RunSettings = DEFAULT_SETTINGS,
 ) -> DoseResponse:
     """The effect of ``therapy`` over a dose grid in ``context``.
 
@@ -202,7 +201,7 @@ def dose_response(
         raise ConfigError("doses must be finite numbers >= 0, and at least one")
     extra = f"+{background}" if background else ""
     cells = [Cell(context, f"{drug.name}@{d:g}nM{extra}", {"dose_nM": float(d)}) for d in grid]
-    table = evaluate_cells(cells, samples=samples, target_se=target_se, readouts=(readout,), seed=seed)
+    table = evaluate_cells(cells, settings=settings, readouts=(readout,))
     fit = fit_hill(table["dose_nM"], table["effect"])
     background = therapy_library().regimen(background or None).label if background else ""
     return DoseResponse(table["context"].iloc[0], drug.name, readout, table.drop(columns="therapy"), fit, background,

@@ -6,7 +6,8 @@ signalling nodes it fails to switch off (:func:`her2sim.her2.scenario.still_on`)
 
 Examples
 --------
->>> ranking = rank_therapies("ERBB2:amp; PIK3CA:H1047R", ["trastuzumab", "alpelisib+trastuzumab"], samples=300)
+>>> ranking = rank_therapies("ERBB2:amp; PIK3CA:H1047R", ["trastuzumab", "alpelisib+trastuzumab"],
+...                          settings=RunSettings(samples=300))
 >>> ranking["therapy"].tolist()
 ['alpelisib + trastuzumab', 'trastuzumab']
 >>> "AKT" in ranking.set_index("therapy").loc["trastuzumab", "still_on"]
@@ -23,8 +24,8 @@ import pandas as pd
 from her2sim.experiments.cells import Cell
 from her2sim.experiments.landscape import landscape_spec
 from her2sim.experiments.profiles import Profile
-from her2sim.her2.model import load_config
 from her2sim.her2.scenario import Her2Simulator, effect, still_on
+from her2sim.her2.settings import DEFAULT_SETTINGS, RunSettings
 from her2sim.her2.therapies import Regimen
 from her2sim.her2.validation import classify
 
@@ -35,15 +36,14 @@ def rank_therapies(
     context: str,
     therapies: Sequence[str] | None = None,
     *,
-    samples: int | None = None,
-    seed: int | None = None,
+    settings: RunSettings = DEFAULT_SETTINGS,
 ) -> pd.DataFrame:
     """Candidate regimens ranked by effect on proliferation in ``context``, best first.
 
     Columns: rank, therapy, proliferation effect, apoptosis effect, class, still_on (the
     pathway left active under the regimen).
     """
-    sim = Her2Simulator(load_config(samples=samples, seed=seed))
+    sim = Her2Simulator(settings.config())
     ctx = sim.context(context)
     regimens = [sim.regimen(t) for t in (therapies or landscape_spec().therapies)]
     nodes = sim.steady_nodes([(ctx, r) for r in regimens] + [(ctx, Regimen())])
@@ -73,8 +73,7 @@ def cohort(
     scheduler: str | None = None,
     workers: int | None = None,
     client: object | None = None,
-    samples: int | None = None,
-    seed: int | None = None,
+    settings: RunSettings = DEFAULT_SETTINGS,
     progress: Callable[[int, int], None] | None = None,
     notice: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
@@ -87,8 +86,8 @@ def cohort(
     regimens = list(therapies or landscape_spec().therapies)
     cells = [Cell(p.context, t, {"sample": p.sample}) for p in profiles for t in regimens]
     table = run_cells(
-        cells, out_dir, scheduler=scheduler, workers=workers, client=client, samples=samples,
-        readouts=("proliferation",), seed=seed, progress=progress, notice=notice,
+        cells, out_dir, settings=settings, readouts=("proliferation",), scheduler=scheduler, workers=workers,
+        client=client, progress=progress, notice=notice,
     )  # fmt: skip
     table = table.sort_values(["sample", "effect"], ascending=[True, False], kind="stable")
     table["rank"] = table.groupby("sample").cumcount() + 1

@@ -27,7 +27,7 @@ from her2sim.errors import ConfigError, ModelFormatError
 from her2sim.formats.cbioportal import CopyNumber, TableSource, read_copy_number, read_mutations, table_name
 from her2sim.her2.alterations import alteration_library
 
-__all__ = ["Profile", "read_profiles", "samples_of"]
+__all__ = ["Profile", "read_profiles", "samples_of", "with_alterations"]
 
 _PROTEIN = re.compile(r"^p\.(?:[A-Z*][0-9]+|[A-Z][0-9]+_[A-Z][0-9]+)\S*$")
 
@@ -149,3 +149,25 @@ def samples_of(profiles: dict[str, Profile], names: Sequence[str] | None) -> lis
     if missing:
         raise ConfigError(f"no sample {', '.join(missing)} in the tables (samples: {', '.join(profiles)})")
     return [profiles[n] for n in names]
+
+
+def with_alterations(profiles: dict[str, Profile], names: Sequence[str]) -> dict[str, Profile]:
+    """The profiles with the alterations ``names`` added to every one (each once), as when
+    IHC shows HER2 amplification that the sequencing tables do not.
+
+    Names are the alteration library's (close ones suggested for a typo). A sample whose
+    alterations then contradict each other (a gene both amplified and deleted) is an error
+    naming the clash, since the added alteration is the user's, not a row to leave out.
+
+    >>> base = {"s1": Profile("s1", ("PIK3CA:H1047R",))}
+    >>> with_alterations(base, ["ERBB2:amp"])["s1"].alterations
+    ('PIK3CA:H1047R', 'ERBB2:amp')
+    """
+    library = alteration_library()
+    added = [library.get(name).name for name in names]
+    out = {}
+    for sample, profile in profiles.items():
+        alterations = profile.alterations + tuple(a for a in dict.fromkeys(added) if a not in profile.alterations)
+        library.context(alterations)
+        out[sample] = Profile(profile.sample, alterations, profile.unmapped)
+    return out

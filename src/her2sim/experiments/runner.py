@@ -25,7 +25,8 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,9 @@ from her2sim.errors import ConfigError
 from her2sim.experiments.cells import Cell, evaluate_cells
 from her2sim.files import atomic_write
 from her2sim.her2.scenario import READOUTS
+from her2sim.her2.settings import DEFAULT_SETTINGS, RunSettings
 
-__all__ = ["Job", "close_client", "dask_client", "output_dir", "run_cells", "run_parts"]
+__all__ = ["Job", "cluster_client", "optional_cluster", "output_dir", "run_cells", "run_parts"]
 
 _MANIFEST = "_manifest.json"
 #: The key-value metadata entry of a part that holds its chunk's fingerprint.
@@ -52,12 +54,27 @@ def _chunks(cells: Sequence[Cell], size: int) -> list[list[Cell]]:
     return [group[i : i + size] for group in by_context.values() for i in range(0, len(group), size)]
 
 
-def _fingerprint(cells: Sequence[Cell], settings: dict[str, Any]) -> str:
+def _fingerprint(cells: Sequence[Cell], run: dict[str, Any]) -> str:
     text = json.dumps(
-        [[c.context, c.therapy, sorted((k, str(v)) for k, v in c.labels.items())] for c in cells] + [settings],
+        [[c.context, c.therapy, sorted((k, str(v)) for k, v in c.labels.items())] for c in cells] + [run],
         sort_keys=True,
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _recorded(settings: RunSettings, readouts: Sequence[str] | None) -> dict[str, Any]:
+    """What of a run's settings and readouts changes its results, for its fingerprint.
+
+    Threads change nothing (trajectory streams are keyed by trajectory); ``max_time`` and the
+    readouts are recorded only when given, so a directory written before either could be
+    given is resumed rather than refused.
+    """
+    recorded: dict[str, Any] = {"samples": settings.samples, "target_se": settings.target_se, "seed": settings.seed}
+    if settings.max_time is not None:
+        recorded["max_time"] = settings.max_time
+    if readouts is not None:
+        recorded["readouts"] = tuple(readouts)
+    return recorded
 
 
 def _write_part(table: pd.DataFrame, path: Path, key: str) -> None:
@@ -118,12 +135,12 @@ def _check_names(cells: Sequence[Cell]) -> None:
         therapy_library().regimen(therapy or None)
 
 
-def _evaluate_chunk(cells: list[Cell], settings: dict[str, Any]) -> pd.DataFrame:
-    """Worker side: one chunk, one engine thread."""
-    return evaluate_cells(cells, threads=1, **settings)
+def _evaluate_chunk(cells: list[Cell], settings: RunSettings, readouts: Sequence[str]) -> pd.DataFrame:
+    """Worker side: one chunk, one engine thread (the cluster gives the parallelism)."""
+    return evaluate_cells(cells, settings=settings.with_(threads=1), readouts=readouts)
 
 
-def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any:
+def _dask_client(scheduler: str | None, workers: int | None) -> Any:
     """A client of the cluster at ``scheduler``, or of a new local one (one single-threaded process per core)."""
     from distributed import Client, LocalCluster
 
@@ -138,8 +155,8 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Any
     return Client(cluster)
 
 
-def close_client(client: Any, cluster: bool = True) -> None:
-    """Close a Dask client and, with ``cluster``, the local cluster it made.
+def _close_client(client: Any) -> None:
+    """Close a Dask client and the local cluster it made, if it made one.
 
     Shutting a local cluster down may log that a worker process was still alive and had to
     be killed (``distributed.nanny``), or that connections closed under it: routine at the
@@ -148,7 +165,7 @@ def close_client(client: Any, cluster: bool = True) -> None:
     """
     loggers = [logging.getLogger(name) for name in ("distributed", "distributed.nanny", "distributed.worker")]
     levels = [logger.level for logger in loggers]
-    local = getattr(client, "cluster", None) if cluster else None
+    local = getattr(client, "cluster", None)
     try:
         for logger in loggers:
             logger.setLevel(logging.ERROR)
@@ -158,6 +175,37 @@ def close_client(client: Any, cluster: bool = True) -> None:
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
+
+
+@contextmanager
+def cluster_client(
+    scheduler: str | None = None, workers: int | None = None, client: Any | None = None
+) -> Iterator[Any]:
+    """A Dask client for the length of a ``with`` block.
+
+    ``client`` itself when given (it stays open: its owner closes it); otherwise a client of
+    the cluster at ``scheduler``, or of a new local cluster of ``workers`` single-threaded
+    processes (default: one per core), closed at the end of the block with the local cluster.
+    """
+    if client is not None:
+        yield client
+        return
+    made = _dask_client(scheduler, workers)
+    try:
+        yield made
+    finally:
+        _close_client(made)
+
+
+@contextmanager
+def optional_cluster(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any | None]:
+    """A Dask client (:func:`cluster_client`) when ``scheduler`` or ``workers`` asks for one,
+    otherwise None: the work runs in this process, on the engine's threads."""
+    if not (scheduler or workers):
+        yield None
+        return
+    with cluster_client(scheduler, workers) as client:
+        yield client
 
 
 def output_dir(path: str | os.PathLike[str]) -> Path:
@@ -255,21 +303,16 @@ def run_parts(
     if progress:
         progress(done, total)
     if todo:
-        own = client is None
-        client = client or dask_client(scheduler, workers)
-        try:
-            from distributed import as_completed
+        from distributed import as_completed
 
-            futures = {client.submit(jobs[i].function, *jobs[i].arguments, pure=False): i for i in todo}
+        with cluster_client(scheduler, workers, client) as dask:
+            futures = {dask.submit(jobs[i].function, *jobs[i].arguments, pure=False): i for i in todo}
             for future in as_completed(futures):
                 i = futures[future]
                 _write_part(future.result(), parts[i], jobs[i].key)
                 done += jobs[i].size
                 if progress:
                     progress(done, total)
-        finally:
-            if own:
-                close_client(client)
     return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
 
 
@@ -277,28 +320,27 @@ def run_cells(
     cells: Sequence[Cell],
     out_dir: str | os.PathLike[str],
     *,
-    chunk_size: int = 32,
-    samples: int | None = None,
-    target_se: float | None = None,
+    settings: RunSettings = DEFAULT_SETTINGS,
     readouts: Sequence[str] | None = None,
-    seed: int | None = None,
+    chunk_size: int = 32,
     **run: Any,
 ) -> pd.DataFrame:
-    """Evaluate ``cells`` in chunks on Dask (:func:`run_parts`; ``run`` takes its keyword
-    arguments: scheduler, workers, client, progress, notice), one part per chunk."""
+    """Evaluate ``cells`` under ``settings`` in chunks on Dask (:func:`run_parts`; ``run`` takes
+    its keyword arguments: scheduler, workers, client, progress, notice), one part per chunk.
+
+    Each worker runs one engine thread, whatever ``settings.threads`` says.
+    """
     if not cells:
         raise ConfigError("nothing to run: the experiment has no cells")
     if chunk_size < 1:
         raise ConfigError(f"chunk size must be >= 1, got {chunk_size}")
     _check_names(cells)
-    settings: dict[str, Any] = {"samples": samples, "target_se": target_se, "seed": seed}
-    if readouts is not None:
-        settings["readouts"] = tuple(readouts)
-    fingerprint = _fingerprint(cells, settings)
-    rows_per_cell = len(readouts if readouts is not None else READOUTS)
+    recorded = _recorded(settings, readouts)
+    fingerprint = _fingerprint(cells, recorded)
+    measured = tuple(readouts if readouts is not None else READOUTS)
     jobs = [
-        Job(_evaluate_chunk, (chunk, settings), _fingerprint(chunk, {**settings, "run": fingerprint}),
-            len(chunk) * rows_per_cell, len(chunk))
+        Job(_evaluate_chunk, (chunk, settings, measured), _fingerprint(chunk, {**recorded, "run": fingerprint}),
+            len(chunk) * len(measured), len(chunk))
         for chunk in _chunks(cells, chunk_size)
     ]  # fmt: skip
     return run_parts(jobs, out_dir, fingerprint, **run)

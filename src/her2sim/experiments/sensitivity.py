@@ -29,10 +29,11 @@ import pandas as pd
 
 from her2sim.errors import ConfigError, Her2simError, ModelFormatError
 from her2sim.formats.records import Document, Path, dotted, read_document
-from her2sim.her2.model import data_path, load_config, load_model
+from her2sim.her2.model import data_path, load_model
 from her2sim.her2.perturbation import Perturbation
 from her2sim.her2.posterior import default_posterior
 from her2sim.her2.scenario import calibrated_default
+from her2sim.her2.settings import RunSettings
 
 __all__ = [
     "Factor",
@@ -49,6 +50,8 @@ __all__ = [
 
 _KINDS = tuple(Perturbation.KINDS)
 Progress = Callable[[int, int], None]
+#: Trajectories per model run of an analysis unless its settings say otherwise.
+_DESIGN_POINT = RunSettings(samples=1000)
 
 
 @dataclass(frozen=True)
@@ -245,15 +248,13 @@ class Target:
     readout: str = "proliferation"
     effect: bool = True
 
-    def measure(
-        self, perturbation: Perturbation, samples: int, seed: int | None = None, threads: int | None = None
-    ) -> float:
+    def measure(self, perturbation: Perturbation, settings: RunSettings = _DESIGN_POINT) -> float:
+        """The target under ``perturbation``, simulated with ``settings``."""
         from her2sim.her2.scenario import Her2Simulator
         from her2sim.her2.scenario import effect as effect_of
         from her2sim.her2.therapies import Regimen
 
-        config = load_config(samples=samples, seed=seed, threads=threads)
-        sim = Her2Simulator(config, perturbation)
+        sim = Her2Simulator(settings.config(), perturbation)
         context, regimen = sim.context(self.context), sim.regimen(self.therapy or None)
         if not self.effect:
             return sim.readouts([(context, regimen)])[0][self.readout]
@@ -261,16 +262,17 @@ class Target:
         return effect_of(self.readout, treated[self.readout], base[self.readout])
 
 
-def _evaluate_rows(space: Space, rows: np.ndarray, target: Target, samples: int) -> np.ndarray:
+def _evaluate_rows(space: Space, rows: np.ndarray, target: Target, settings: RunSettings) -> np.ndarray:
     """Worker side: the target at each row, one engine thread (the cluster gives parallelism)."""
-    return np.array([target.measure(space.perturbation(space.natural(r)), samples, threads=1) for r in rows])
+    one_thread = settings.with_(threads=1)
+    return np.array([target.measure(space.perturbation(space.natural(r)), one_thread) for r in rows])
 
 
 def evaluate(
     space: Space,
     rows: np.ndarray,
     target: Target,
-    samples: int = 1000,
+    settings: RunSettings = _DESIGN_POINT,
     progress: Progress | None = None,
     client: Any | None = None,
     chunk_size: int = 64,
@@ -282,14 +284,14 @@ def evaluate(
     out = np.empty(len(rows))
     if client is None:
         for i, row in enumerate(rows):
-            out[i] = target.measure(space.perturbation(space.natural(row)), samples)
+            out[i] = target.measure(space.perturbation(space.natural(row)), settings)
             if progress:
                 progress(i + 1, len(rows))
         return out
     from distributed import as_completed
 
     starts = range(0, len(rows), chunk_size)
-    futures = {client.submit(_evaluate_rows, space, rows[a : a + chunk_size], target, samples, pure=False): a
+    futures = {client.submit(_evaluate_rows, space, rows[a : a + chunk_size], target, settings, pure=False): a
                for a in starts}  # fmt: skip
     done = 0
     for future in as_completed(futures):
@@ -302,15 +304,18 @@ def evaluate(
     return out
 
 
-def morris(space: Space, target: Target, trajectories: int = 10, samples: int = 1000, seed: int = 1,
-           progress: Progress | None = None, client: Any | None = None) -> pd.DataFrame:  # fmt: skip
-    """Morris elementary effects: mu*, its confidence interval and sigma per factor, most influential first."""
+def morris(space: Space, target: Target, trajectories: int = 10, settings: RunSettings = _DESIGN_POINT,
+           seed: int = 1, progress: Progress | None = None, client: Any | None = None) -> pd.DataFrame:  # fmt: skip
+    """Morris elementary effects: mu*, its confidence interval and sigma per factor, most influential first.
+
+    ``settings`` is how each design point is simulated; ``seed`` draws the design.
+    """
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
     problem = space.problem()
     rows = sample.sample(problem, trajectories, num_levels=4, seed=seed)
-    y = evaluate(space, rows, target, samples, progress, client)
+    y = evaluate(space, rows, target, settings, progress, client)
     with np.errstate(divide="ignore", invalid="ignore"):  # a target no factor moves gives indices of 0
         result = analyze.analyze(problem, rows, y, num_levels=4, seed=seed)
     frame = pd.DataFrame({"factor": problem["names"], "mu_star": result["mu_star"],
@@ -318,15 +323,18 @@ def morris(space: Space, target: Target, trajectories: int = 10, samples: int = 
     return frame.sort_values("mu_star", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def sobol(space: Space, target: Target, base: int = 64, samples: int = 1000, seed: int = 1,
+def sobol(space: Space, target: Target, base: int = 64, settings: RunSettings = _DESIGN_POINT, seed: int = 1,
           progress: Progress | None = None, client: Any | None = None) -> pd.DataFrame:  # fmt: skip
-    """Sobol first-order and total indices with 95% confidence intervals, most influential first."""
+    """Sobol first-order and total indices with 95% confidence intervals, most influential first.
+
+    ``settings`` is how each design point is simulated; ``seed`` draws the design.
+    """
     from SALib.analyze import sobol as analyze
     from SALib.sample import sobol as sample
 
     problem = space.problem()
     rows = sample.sample(problem, base, calc_second_order=False, seed=seed)
-    y = evaluate(space, rows, target, samples, progress, client)
+    y = evaluate(space, rows, target, settings, progress, client)
     with np.errstate(divide="ignore", invalid="ignore"):  # SALib normalises by the spread, 0 for a flat target
         result = analyze.analyze(problem, y, calc_second_order=False, seed=seed)
     frame = pd.DataFrame({"factor": problem["names"], "S1": result["S1"], "S1_conf": result["S1_conf"],
@@ -339,7 +347,7 @@ def robust_validation(
     space: Space,
     sets: int = 20,
     trajectories: int = 4,
-    samples: int = 1000,
+    settings: RunSettings = _DESIGN_POINT,
     seed: int = 1,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
@@ -347,7 +355,8 @@ def robust_validation(
 
     Returns one row per expectation: passed at the nominal parameters, the fraction of sets in
     which it passes, ``robust`` (at least 90%), and the three factors that move its effect most
-    (Morris mu* over ``trajectories`` trajectories).
+    (Morris mu* over ``trajectories`` trajectories). ``settings`` is how each parameter set
+    is simulated; ``seed`` draws the designs.
     """
     from SALib.analyze import morris as analyze_morris
     from SALib.sample import latin
@@ -359,7 +368,7 @@ def robust_validation(
     if sets < 1 or trajectories < 1:
         raise ConfigError("robustness needs at least one parameter set and one Morris trajectory")
     problem = space.problem()
-    config = load_config(samples=samples)
+    config = settings.config()
     hypercube = latin.sample(problem, sets, seed=seed)
     design = sample_morris.sample(problem, trajectories, num_levels=4, seed=seed)
     total, done = 1 + len(hypercube) + len(design), 0

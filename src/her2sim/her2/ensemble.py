@@ -8,7 +8,7 @@ a finding passing) the share of the ensemble that makes it.
 Examples
 --------
 >>> members = [(0.5, Perturbation()), (0.5, Perturbation(potency={"lapatinib": 3.0}))]
->>> table = scenario_ensemble("ERBB2:amp", "lapatinib", members, load_config(samples=300))
+>>> table = scenario_ensemble("ERBB2:amp", "lapatinib", members, settings=RunSettings(samples=300))
 >>> bool(table.loc["proliferation", "effect_low"] <= table.loc["proliferation", "effect_high"])
 True
 """
@@ -21,13 +21,12 @@ import numpy as np
 import pandas as pd
 
 from her2sim.errors import ConfigError
-from her2sim.her2.model import load_config
 from her2sim.her2.perturbation import Perturbation
 from her2sim.her2.posterior import Posterior, default_posterior
 from her2sim.her2.scenario import READOUTS, Her2Simulator, effect
+from her2sim.her2.settings import DEFAULT_SETTINGS, RunSettings
 from her2sim.her2.therapies import Regimen
 from her2sim.her2.validation import Expectation, classify, validate
-from her2sim.model.config import SimulationConfig
 
 __all__ = ["Members", "members", "rank_ensemble", "scenario_ensemble", "validate_ensemble", "weighted_quantiles"]
 
@@ -59,22 +58,22 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, q: Sequence[floa
     return out
 
 
-def _simulators(ensemble: Members, config: SimulationConfig | None) -> tuple[np.ndarray, list[Her2Simulator]]:
+def _simulators(ensemble: Members, settings: RunSettings) -> tuple[np.ndarray, list[Her2Simulator]]:
     if not ensemble:
         raise ConfigError("an ensemble needs at least one member")
-    config = config or load_config()
+    config = settings.config()
     return np.array([w for w, _ in ensemble]), [Her2Simulator(config, p) for _, p in ensemble]
 
 
 def scenario_ensemble(
-    alterations: str, therapies: str | None, ensemble: Members, config: SimulationConfig | None = None
+    alterations: str, therapy: str | None, ensemble: Members, *, settings: RunSettings = DEFAULT_SETTINGS
 ) -> pd.DataFrame:
     """Per readout: untreated, treated and effect as median with 5-95% interval over the
     ensemble, and the share of the ensemble calling it sensitive, partial or resistant."""
-    weights, sims = _simulators(ensemble, config)
+    weights, sims = _simulators(ensemble, settings)
     values = []
     for sim in sims:
-        context, regimen = sim.context(alterations), sim.regimen(therapies)
+        context, regimen = sim.context(alterations), sim.regimen(therapy)
         treated, untreated = sim.readouts([(context, regimen), (context, Regimen())])
         values.append([[untreated[k], treated[k], effect(k, treated[k], untreated[k])] for k in READOUTS])
     array = np.array(values)  # members x readouts x (untreated, treated, effect)
@@ -94,11 +93,11 @@ def scenario_ensemble(
 
 
 def validate_ensemble(
-    rows: Sequence[Expectation], ensemble: Members, config: SimulationConfig | None = None
+    rows: Sequence[Expectation], ensemble: Members, *, settings: RunSettings = DEFAULT_SETTINGS
 ) -> pd.DataFrame:
     """Every row of an expectations table under every member: effect median and 5-95%
     interval, and ``pass_share``, the weighted share of the ensemble in which the row passes."""
-    weights, sims = _simulators(ensemble, config)
+    weights, sims = _simulators(ensemble, settings)
     tables = [validate(rows, sim) for sim in sims]
     effects = np.array([t["effect"].to_numpy(dtype=float) for t in tables])
     passes = np.array([t["passed"].to_numpy(dtype=float) for t in tables])
@@ -110,11 +109,11 @@ def validate_ensemble(
 
 
 def rank_ensemble(
-    context: str, therapies: Sequence[str], ensemble: Members, config: SimulationConfig | None = None
+    context: str, therapies: Sequence[str], ensemble: Members, *, settings: RunSettings = DEFAULT_SETTINGS
 ) -> pd.DataFrame:
     """Regimens ranked by their median proliferation effect over the ensemble, with its
     5-95% interval and the share of the ensemble calling each class."""
-    weights, sims = _simulators(ensemble, config)
+    weights, sims = _simulators(ensemble, settings)
     effects = []
     for sim in sims:
         ctx = sim.context(context)

@@ -13,7 +13,7 @@ of a therapy is the fractional change it causes (:func:`effect`).
 
 Examples
 --------
->>> result = scenario(["ERBB2:amp"], {"lapatinib": "1uM"}, samples=500, max_time=40)
+>>> result = scenario(["ERBB2:amp"], {"lapatinib": "1uM"}, settings=RunSettings(samples=500, max_time=40))
 >>> bool(result.summary.loc["proliferation", "effect"] > 0.5)
 True
 """
@@ -37,6 +37,7 @@ from her2sim.her2.model import load_config, load_model
 from her2sim.her2.perturbation import Perturbation
 from her2sim.her2.pharmacology import drug_parameters, population_uptake
 from her2sim.her2.roles import Readout, roles
+from her2sim.her2.settings import DEFAULT_SETTINGS, RunSettings
 from her2sim.her2.therapies import Regimen, therapy_library
 from her2sim.model.config import SimulationConfig
 
@@ -123,18 +124,19 @@ def _not_signalling() -> frozenset[str]:
 
 @dataclass(frozen=True)
 class ScenarioResult:
-    """Phenotypes of one context under one regimen, next to the same context untreated.
+    """Phenotypes of one context under one therapy (a regimen), next to the same context untreated.
 
-    ``timecourse`` is tidy (time, readout, condition, probability); ``summary`` has one row
-    per readout with the steady-state ``untreated`` and ``treated`` values, the ``effect`` and
-    the values' standard errors;
+    ``context`` and ``therapy`` are the labels of the alterations and of the regimen (the
+    ``therapy`` column of every table); ``timecourse`` is tidy (time, readout, condition,
+    probability); ``summary`` has one row per readout with the steady-state ``untreated``
+    and ``treated`` values, the ``effect`` and the values' standard errors;
     ``nodes`` gives every node's steady-state probability in both conditions, which shows
     the pathway that stays on under treatment; ``node_timecourse`` every node's probability
     over time, columns (condition, node).
     """
 
     context: str
-    regimen: str
+    therapy: str
     timecourse: pd.DataFrame
     summary: pd.DataFrame
     nodes: pd.DataFrame
@@ -208,8 +210,8 @@ class Her2Simulator:
     def context(self, alterations: str | Iterable[str] | Context = ()) -> Context:
         return alterations if isinstance(alterations, Context) else self.alterations.context(alterations)
 
-    def regimen(self, therapies: str | Mapping[str, str | float | None] | Iterable[str] | Regimen | None) -> Regimen:
-        return therapies if isinstance(therapies, Regimen) else self.therapies.regimen(therapies)
+    def regimen(self, therapy: str | Mapping[str, str | float | None] | Iterable[str] | Regimen | None) -> Regimen:
+        return therapy if isinstance(therapy, Regimen) else self.therapies.regimen(therapy)
 
     def engine_scenarios(
         self, context: Context, regimen: Regimen, bystander: float | None = None
@@ -303,10 +305,10 @@ class Her2Simulator:
     def run(
         self,
         alterations: str | Iterable[str] | Context = (),
-        therapies: str | Mapping[str, str | float | None] | Iterable[str] | Regimen | None = None,
+        therapy: str | Mapping[str, str | float | None] | Iterable[str] | Regimen | None = None,
     ) -> ScenarioResult:
         """Simulate one context treated and untreated."""
-        context, regimen = self.context(alterations), self.regimen(therapies)
+        context, regimen = self.context(alterations), self.regimen(therapy)
         treated_run, untreated_run = self._runs([(context, regimen), (context, Regimen())])
         treated_tc, untreated_tc = treated_run.timecourse, untreated_run.timecourse
         treated, untreated = treated_run.late_mean, untreated_run.late_mean
@@ -352,25 +354,21 @@ def _readouts(nodes: pd.Series) -> dict[str, float]:
 
 def scenario(
     alterations: str | Iterable[str] = (),
-    therapies: str | Mapping[str, str | float | None] | Iterable[str] | None = None,
+    therapy: str | Mapping[str, str | float | None] | Iterable[str] | None = None,
     *,
-    samples: int | None = None,
-    max_time: float | None = None,
-    seed: int | None = None,
-    threads: int | None = None,
+    settings: RunSettings = DEFAULT_SETTINGS,
 ) -> ScenarioResult:
-    """Simulate the HER2 model for ``alterations`` under ``therapies`` and untreated.
+    """Simulate the HER2 model for ``alterations`` under ``therapy`` and untreated.
 
     Parameters
     ----------
     alterations:
         Names of the alteration library (``["ERBB2:amp", "PIK3CA:H1047R"]`` or
         ``"ERBB2:amp; PIK3CA:H1047R"``); none means a HER2-normal, unaltered cell.
-    therapies:
-        ``{"trastuzumab": None, "lapatinib": "250nM"}`` (None: standard dose),
+    therapy:
+        One regimen: ``{"trastuzumab": None, "lapatinib": "250nM"}`` (None: standard dose),
         ``"trastuzumab+pertuzumab"`` or a list of ``name[@dose]``.
-    samples, max_time, seed, threads:
-        Override the model's run settings (``her2.cfg``).
+    settings:
+        How to simulate (:class:`~her2sim.her2.settings.RunSettings`; by default ``her2.cfg``'s).
     """
-    config = load_config(samples=samples, max_time=max_time, seed=seed, threads=threads)
-    return Her2Simulator(config).run(alterations, therapies)
+    return Her2Simulator(settings.config()).run(alterations, therapy)

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from her2sim.her2.model import data_path, load_config
+from her2sim.her2.model import data_path
+from her2sim.her2.settings import RunSettings
 from her2sim.report.html import HtmlReport
 
 if TYPE_CHECKING:
@@ -82,7 +83,8 @@ def build_report(
             progress(len(sections), len(sections), "")
 
     own_drugs = roles().report  # the synergy partners and the therapy at progression
-    sim = Her2Simulator(load_config(samples=samples))
+    settings = RunSettings(samples=samples)
+    sim = Her2Simulator(settings.config())
     regimen = sim.regimen(therapy)
     tumour_spec = read_tumour(tumour)  # read everything the user named before simulating
     trial_design = _trial_design(trial)
@@ -92,7 +94,7 @@ def build_report(
     say("scenario")
     result = sim.run(alterations, regimen)
     doc.heading("Scenario")
-    intro = f"Context {result.context}; therapy {result.regimen}."
+    intro = f"Context {result.context}; therapy {result.therapy}."
     doc.text(f"{intro} Steady-state readouts (mean over the second half of the run) with standard errors, "
              "and the effect against the context untreated.")  # fmt: skip
     doc.table(result.summary.reset_index())
@@ -102,7 +104,7 @@ def build_report(
     if ensemble:
         say("ensemble")
         members = posterior_members(ensemble)
-        spread = scenario_ensemble(alterations, therapy, members, sim.config)
+        spread = scenario_ensemble(alterations, therapy, members, settings=settings)
         doc.text(f"Over {ensemble} members of the calibrated posterior: medians with 90% credible intervals "
                  "(low, high), and the share of the ensemble calling each class.")  # fmt: skip
         doc.table(spread.reset_index().round(3))
@@ -120,7 +122,7 @@ def build_report(
     doc.heading("Dose-response")
     fits = []
     for drug, _ in regimen.doses:
-        curve = dose_response(alterations, drug.name, samples=samples)
+        curve = dose_response(alterations, drug.name, settings=settings)
         doc.figure(dose_response_figure(curve), f"{drug.name} in {curve.context}")
         fits.append({"therapy": drug.name, **curve.fit.as_dict()})
     if fits:
@@ -128,14 +130,14 @@ def build_report(
 
     say("landscape")
     spec = landscape_spec()
-    table = evaluate_cells(landscape_cells(spec), samples=samples, readouts=("proliferation",))
+    table = evaluate_cells(landscape_cells(spec), settings=settings, readouts=("proliferation",))
     doc.heading("Resistance landscape")
     doc.figure(landscape_figure(table), "Effect of each therapy (columns) on each mechanism (rows)")
     doc.table(rescues(table))
 
     say("synergy")
     pair = own_drugs.synergy_pair([d.name for d, _ in regimen.doses])
-    matrix = evaluate_cells(combination_cells([alterations], pair, 4), samples=samples, readouts=("proliferation",))
+    matrix = evaluate_cells(combination_cells([alterations], pair, 4), settings=settings, readouts=("proliferation",))
     doc.heading("Synergy")
     scores = score_matrix(matrix)
     doc.figure(synergy_figure(matrix, f"{pair[0]} x {pair[1]} in {result.context}"),
@@ -145,7 +147,9 @@ def build_report(
     say("sensitivity")
     doc.heading("Sensitivity")
     target = Target(alterations, therapy)
-    screened = morris(her2_space().for_target(target), target, trajectories=4, samples=min(samples, 500))
+    screened = morris(
+        her2_space().for_target(target), target, trajectories=4, settings=settings.with_(samples=min(samples, 500))
+    )
     doc.figure(sensitivity_figure(screened, f"Effect of {regimen.label}: Morris screening"),
                "Assumptions that move the therapy's effect most (declared space, spread 3)")  # fmt: skip
     doc.table(screened.head(10))
@@ -169,7 +173,7 @@ def build_report(
     doc.text(f"{passed} of {len(checked)} findings reproduced ({Path(table_path).name}).")
     shown = checked.assign(result=checked["passed"].map({True: "pass", False: "FAIL"})).drop(columns="passed")
     if ensemble:
-        shares = validate_ensemble(rows, members, sim.config)[["id", "pass_share"]]
+        shares = validate_ensemble(rows, members, settings=settings)[["id", "pass_share"]]
         shown = shown.merge(shares, on="id")
         robust = int((shares["pass_share"] >= 0.9).sum())
         doc.text(f"{robust} of {len(shares)} findings pass in at least 90% of {ensemble} posterior members.")

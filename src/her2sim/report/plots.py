@@ -75,14 +75,15 @@ def timecourse_figure(result: ScenarioResult, names: Sequence[str] = PHENOTYPES,
     Examples
     --------
     >>> from her2sim.her2.scenario import scenario
-    >>> fig = timecourse_figure(scenario(["ERBB2:amp"], "lapatinib", samples=100, max_time=10))
+    >>> from her2sim.her2.settings import RunSettings
+    >>> fig = timecourse_figure(scenario(["ERBB2:amp"], "lapatinib", settings=RunSettings(samples=100, max_time=10)))
     >>> fig.axes[0].get_xlabel(), [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ('time (model rate units)', ['proliferation', 'apoptosis', 'treated', 'untreated'])
     """
     from her2sim.report.simulation import trajectory_figure
 
     treated, untreated = result.trajectories("treated"), result.trajectories("untreated")
-    return trajectory_figure(treated, list(names), wrapped(title or f"{result.context} | {result.regimen}", 70),
+    return trajectory_figure(treated, list(names), wrapped(title or f"{result.context} | {result.therapy}", 70),
                              reference=untreated, ylabel="probability")  # fmt: skip
 
 

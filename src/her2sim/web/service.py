@@ -409,7 +409,7 @@ def _compute(request: Request, step: Callable[[int, str], None]) -> dict[str, An
                                      row["untreated_se"])  # fmt: skip
     return {
         "context": result.context,
-        "therapy": result.regimen,
+        "therapy": result.therapy,
         "summary": summary,
         "growth_index": None if math.isnan(result.growth_index) else result.growth_index,
         "still_on": list(result.still_on().index),
