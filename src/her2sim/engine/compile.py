@@ -43,6 +43,8 @@ class CompiledModel:
     word_of: np.ndarray
     bit_of: np.ndarray
     state_mask: np.ndarray
+    #: The structure and layout as the kernel reads them, grouped once.
+    rules: _kernel.Rules
     kernel: ModuleType = _kernel
 
     def __reduce__(self) -> tuple[object, tuple[Model]]:
@@ -70,7 +72,12 @@ def compile_model(model: Model) -> CompiledModel:
     word_of = np.arange(n, dtype=np.int64) // 64
     bit_of = np.array([1 << (k % 64) for k in range(n)], dtype=np.uint64)
     state_mask = pack_flags(np.array([not node.internal for node in model.nodes], dtype=bool))
-    return CompiledModel(model, structure, word_of, bit_of, state_mask)
+    s = structure
+    rules = _kernel.Rules(
+        s.tab_ptr, s.reg_ptr, s.reg_idx, s.dep_ptr, s.dep_idx, s.dep_bit, s.wide_ptr, s.wide_idx, s.root, s.tests,
+        word_of, bit_of, state_mask,
+    )  # fmt: skip
+    return CompiledModel(model, structure, word_of, bit_of, state_mask, rules)
 
 
 def pack_flags(flags: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from her2sim.engine._kernel import empty_table
+from her2sim.engine._kernel import Clock, Start, Sums, empty_table
 from her2sim.engine._merge import merge_counts, merge_state_windows
 from her2sim.engine._stays import flush_stays, kept_rows, new_rows, new_stays
 from her2sim.engine._windows import finish_spread
@@ -43,43 +43,37 @@ ProgressFn = Callable[[int], None]
 class _Accumulators:
     """One thread's running sums.
 
-    ``node_acc`` is dense (node x window, plus difference columns). Stays in states go to the
-    buffer ``stays``, sorted into the aggregate ``state_rows`` by (state, window) when full
-    (see :mod:`her2sim.engine._stays`); ``final_table`` (states at ``max_time``) and
+    ``sums`` keep their size (see :class:`her2sim.engine._kernel.Sums`). Stays in states go
+    to the buffer ``stays``, sorted into the aggregate ``state_rows`` by (state, window) when
+    full (see :mod:`her2sim.engine._stays`); ``final_table`` (states at ``max_time``) and
     ``fixed_table`` (fixed points) are hash tables. The kernel grows the aggregate and tables
     as they fill (each up to ``max_states`` rows in use) and hands them back.
-    ``counters`` holds the flips, then the final states and fixed points that found no room.
     """
 
-    node_acc: np.ndarray
-    overflow_acc: np.ndarray
+    sums: Sums
     stays: np.ndarray
-    n_stays: np.ndarray
     state_rows: np.ndarray
-    state_info: np.ndarray
     final_table: np.ndarray
-    final_used: np.ndarray
     fixed_table: np.ndarray
-    fixed_used: np.ndarray
-    late_acc: np.ndarray
-    counters: np.ndarray
 
     @classmethod
     def new(cls, n: int, n_words: int, n_windows: int, keep_states: bool) -> _Accumulators:
-        capacity = _FIRST_CAPACITY if keep_states else 2
-        return cls(
+        sums = Sums(
             node_acc=np.zeros((n, 2 * n_windows + 1)),
             overflow_acc=np.zeros((1, 2 * n_windows + 1)),
-            stays=new_stays(n_words) if keep_states else new_stays(n_words, 0),
             n_stays=np.zeros(2, dtype=np.int64),
-            state_rows=new_rows(n_words),
             state_info=np.zeros(3, dtype=np.int64),
-            final_table=empty_table(capacity, n_words),
             final_used=np.zeros(1, dtype=np.int64),
-            fixed_table=empty_table(64, n_words),
             fixed_used=np.zeros(1, dtype=np.int64),
             late_acc=np.zeros((n, 2)),
             counters=np.zeros(3, dtype=np.int64),
+        )
+        return cls(
+            sums=sums,
+            stays=new_stays(n_words) if keep_states else new_stays(n_words, 0),
+            state_rows=new_rows(n_words),
+            final_table=empty_table(_FIRST_CAPACITY if keep_states else 2, n_words),
+            fixed_table=empty_table(64, n_words),
         )
 
 
@@ -95,34 +89,30 @@ def _run_range(
 ) -> _Accumulators:
     acc = _Accumulators.new(len(compiled.model), compiled.n_words, config.n_windows, keep_states)
     kernel = compiled.kernel.run_trajectories
-    structure = compiled.structure
+    scenario = Start(
+        arrays.rate_table, arrays.fixed, arrays.p_init,
+        arrays.grp_ptr, arrays.grp_nodes, arrays.out_ptr, arrays.out_cum, arrays.out_vals,
+    )  # fmt: skip
+    assert config.max_states is not None, "sized by _with_state_bound before any run"
+    clock = Clock(
+        float(config.max_time), float(config.time_tick), config.n_windows, config.discrete_time, keep_states,
+        config.max_states, float(late_from),
+    )  # fmt: skip
     # an empty range still calls the kernel once, which loads (or compiles) it
     for position in range(start, stop, _CHUNK) or (start,):
         chunk_end = min(stop, position + _CHUNK)
         acc.stays, acc.state_rows, acc.final_table, acc.fixed_table = kernel(
-            position, chunk_end, config.seed,
-            arrays.rate_table, structure.tab_ptr, structure.reg_ptr, structure.reg_idx,
-            structure.dep_ptr, structure.dep_idx, structure.dep_bit,
-            structure.wide_ptr, structure.wide_idx, structure.root, structure.tests,
-            arrays.fixed, arrays.p_init,
-            arrays.grp_ptr, arrays.grp_nodes, arrays.out_ptr, arrays.out_cum, arrays.out_vals,
-            compiled.word_of, compiled.bit_of, compiled.state_mask,
-            float(config.max_time), float(config.time_tick), config.n_windows, config.discrete_time,
-            keep_states, config.max_states,
-            acc.node_acc, acc.overflow_acc,
-            acc.stays, acc.n_stays, acc.state_rows, acc.state_info,
-            acc.final_table, acc.final_used, acc.fixed_table, acc.fixed_used,
-            float(late_from), acc.late_acc,
-            acc.counters,
+            position, chunk_end, config.seed, compiled.rules, scenario, clock, acc.sums,
+            acc.stays, acc.state_rows, acc.final_table, acc.fixed_table,
         )  # fmt: skip
         if progress is not None:
             progress(chunk_end - position)
-    tick, n_windows = float(config.time_tick), config.n_windows
+    sums = acc.sums
     acc.state_rows = flush_stays(
-        acc.stays, acc.n_stays, acc.state_rows, acc.state_info, config.max_states, n_windows, acc.overflow_acc
+        acc.stays, sums.n_stays, acc.state_rows, sums.state_info, config.max_states, config.n_windows, sums.overflow_acc
     )
-    for table in (acc.node_acc, acc.overflow_acc):
-        finish_spread(table, tick, n_windows)
+    for table in (sums.node_acc, sums.overflow_acc):
+        finish_spread(table, float(config.time_tick), config.n_windows)
     return acc
 
 
@@ -201,7 +191,7 @@ def _simulate_arrays(
     compile_s = time.perf_counter() - started
 
     def pilot(trial: SimulationConfig) -> int:
-        return int(_run_range(compiled, arrays, trial, 0, trial.sample_count, False, 0.0, None).counters[0])
+        return int(_run_range(compiled, arrays, trial, 0, trial.sample_count, False, 0.0, None).sums.counters[0])
 
     check_work(estimate_work(compiled, arrays, config, pilot), config)
     started = time.perf_counter()
@@ -216,16 +206,18 @@ def _simulate_arrays(
         parts = [f.result() for f in futures]
     elapsed = time.perf_counter() - started
     w = config.n_windows
-    node_time = np.sum([p.node_acc[:, :w] for p in parts], axis=0)
+    node_time = np.sum([p.sums.node_acc[:, :w] for p in parts], axis=0)
     states = None
     if keep_states:
         states = (
-            merge_state_windows([kept_rows(p.state_rows, p.state_info) for p in parts], w, config.time_tick, threads),
-            merge_counts([p.final_table for p in parts], [int(p.final_used[0]) for p in parts]),
+            merge_state_windows(
+                [kept_rows(p.state_rows, p.sums.state_info) for p in parts], w, config.time_tick, threads
+            ),
+            merge_counts([p.final_table for p in parts], [int(p.sums.final_used[0]) for p in parts]),
         )
-    fixed = merge_counts([p.fixed_table for p in parts], [int(p.fixed_used[0]) for p in parts])
-    overflow = np.sum([p.overflow_acc[:, :w] for p in parts], axis=0)[0]
-    counters = np.sum([p.counters for p in parts], axis=0)
+    fixed = merge_counts([p.fixed_table for p in parts], [int(p.sums.fixed_used[0]) for p in parts])
+    overflow = np.sum([p.sums.overflow_acc[:, :w] for p in parts], axis=0)[0]
+    counters = np.sum([p.sums.counters for p in parts], axis=0)
     result = SimulationResult.from_sums(
         compiled.model,
         config,
@@ -233,7 +225,7 @@ def _simulate_arrays(
         states=states,
         overflow=overflow,
         fixed_points=fixed,
-        late=(late_from, np.sum([p.late_acc for p in parts], axis=0)),
+        late=(late_from, np.sum([p.sums.late_acc for p in parts], axis=0)),
         scenario=scenario,
         elapsed=elapsed,
         threads=threads,
