@@ -485,20 +485,9 @@ def run_trajectories(
                 # the visible state changes: its stay so far is complete
                 if stay_from < horizon and t > stay_from:
                     stays, state_rows = _record_stay(
-                        stays,
-                        n_stays,
-                        state_rows,
-                        state_info,
-                        words,
-                        state_mask,
-                        n_words,
-                        stay_from,
-                        t,
-                        tick,
-                        n_windows,
-                        max_rows,
-                        overflow_acc,
-                    )
+                        stays, n_stays, state_rows, state_info, words, state_mask, n_words, stay_from, t, tick, n_windows,
+                        max_rows, overflow_acc,
+                    )  # fmt: skip
                 stay_from = t
             words[word_of[k]] ^= bit_of[k]
             # the nodes that read k (k itself included) move to another entry of their table
@@ -535,20 +524,9 @@ def run_trajectories(
         if keep_states:
             if stay_from < horizon and t > stay_from:
                 stays, state_rows = _record_stay(
-                    stays,
-                    n_stays,
-                    state_rows,
-                    state_info,
-                    words,
-                    state_mask,
-                    n_words,
-                    stay_from,
-                    t,
-                    tick,
-                    n_windows,
-                    max_rows,
-                    overflow_acc,
-                )
+                    stays, n_stays, state_rows, state_info, words, state_mask, n_words, stay_from, t, tick, n_windows,
+                    max_rows, overflow_acc,
+                )  # fmt: skip
             final_table = _count_grown(final_table, final_used, max_rows, words, state_mask, n_words, counters, 1)
     return stays, state_rows, final_table, fixed_table
 
