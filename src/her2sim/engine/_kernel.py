@@ -485,8 +485,8 @@ def run_trajectories(
                 # the visible state changes: its stay so far is complete
                 if stay_from < horizon and t > stay_from:
                     stays, state_rows = _record_stay(
-                        stays, n_stays, state_rows, state_info, words, state_mask, n_words, stay_from, t, tick, n_windows,
-                        max_rows, overflow_acc,
+                        stays, n_stays, state_rows, state_info, words, state_mask, n_words, stay_from, t, tick,
+                        n_windows, max_rows, overflow_acc,
                     )  # fmt: skip
                 stay_from = t
             words[word_of[k]] ^= bit_of[k]
