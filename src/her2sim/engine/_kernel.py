@@ -41,6 +41,8 @@ _HASH_SEED = np.uint64(0x243F6A8885A308D3)
 EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)
 #: A row bound that never binds (merging keeps every row the threads kept).
 UNBOUNDED = 1 << 62
+#: Flips between two exact sums of the total rate (kept up to date by differences in between).
+RESUM_FLIPS = 256
 #: How many rows ahead bulk table loops prefetch (enough to cover a main-memory access).
 PREFETCH_AHEAD = 16
 
@@ -337,7 +339,7 @@ def _entry(k, x, root, tests, tab_ptr, reg_ptr, reg_idx):
 
 @njit(cache=True, nogil=True)
 def _walk_wide_readers(
-    k, x, wide_ptr, wide_idx, root, tests, tab_ptr, reg_ptr, reg_idx, rate_table, rates, where, active, n_active
+    k, x, wide_ptr, wide_idx, root, tests, tab_ptr, reg_ptr, reg_idx, rate_table, rates, where, active, n_active, total
 ):
     """After node ``k`` flipped, look up again the rate of every wide node that reads it
     (walking its tests), keeping the list of active nodes; returns its new length. Apart from
@@ -351,6 +353,7 @@ def _walk_wide_readers(
     for d in range(wide_ptr[k], wide_ptr[k + 1]):
         j = wide_idx[d]
         r = rate_table[_entry(j, x, root, tests, tab_ptr, reg_ptr, reg_idx)]
+        total += r - rates[j]
         rates[j] = r
         if r > 0.0:
             if where[j] < 0:
@@ -363,7 +366,7 @@ def _walk_wide_readers(
             where[last] = where[j]
             where[j] = -1
             n_active -= 1
-    return n_active
+    return n_active, total
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -450,11 +453,17 @@ def run_trajectories(
                 where[k] = -1
         t = 0.0
         stay_from = 0.0
+        since_sum = RESUM_FLIPS  # the total rate is summed afresh at the first flip
+        total = 0.0
         while True:
-            total = 0.0
-            for a in range(n_active):
-                total += rates[active[a]]
-            if total <= 0.0:
+            if since_sum >= RESUM_FLIPS:
+                # kept up to date flip by flip; summed afresh now and then, so rounding cannot build up
+                total = 0.0
+                for a in range(n_active):
+                    total += rates[active[a]]
+                since_sum = 0
+            since_sum += 1
+            if n_active == 0:
                 t_next = max_time
                 fixed_table = _count_grown(fixed_table, fixed_used, max_rows, words, full_mask, n_words, counters, 2)
             elif discrete:
@@ -495,6 +504,7 @@ def run_trajectories(
                 j = dep_idx[d]
                 index[j] ^= dep_bit[d]
                 r = rate_table[tab_ptr[j] + index[j]]
+                total += r - rates[j]
                 rates[j] = r
                 if r > 0.0:
                     if where[j] < 0:
@@ -508,9 +518,9 @@ def run_trajectories(
                     where[j] = -1
                     n_active -= 1
             if any_wide:
-                n_active = _walk_wide_readers(
+                n_active, total = _walk_wide_readers(
                     k, x, wide_ptr, wide_idx, root, tests, tab_ptr, reg_ptr, reg_idx,
-                    rate_table, rates, where, active, n_active,
+                    rate_table, rates, where, active, n_active, total,
                 )  # fmt: skip
         for k in range(n):
             if x[k]:
