@@ -9,7 +9,10 @@ scenarios runs through one compiled kernel.
 Continuous-time semantics are MaBoSS's: in state ``x`` each node ``k`` flips at rate
 ``rate_up`` when off and ``rate_down`` when on; the time to the next flip is exponential
 with the total rate; the node that flips is drawn in proportion to its rate; a state whose
-total rate is zero is a fixed point, held until ``max_time``. After a flip only the table
+total rate is zero is a fixed point, held until ``max_time``. The total is kept up to date
+as rates change; the flipping node is drawn by rejection (a uniformly drawn active node kept
+with probability rate / the largest rate) while that needs few draws, as with the equal rates of
+most published models, and by a scan of the active nodes otherwise. After a flip only the table
 indices of the nodes that read the flipped node change (one XOR each); a wide node (one
 Shannon-expanded into tests and several tables, see :mod:`her2sim.engine.tables`) that reads
 it has its tests walked again instead, in a loop of its own that models without wide nodes
@@ -43,6 +46,9 @@ EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)
 UNBOUNDED = 1 << 62
 #: Flips between two exact sums of the total rate (kept up to date by differences in between).
 RESUM_FLIPS = 256
+#: Selection by rejection while the rate bound times the active nodes is at most this many
+#: times the total rate (so at most this many draws are expected); a scan of the active nodes else.
+REJECTION_SPAN = 2.0
 #: How many rows ahead bulk table loops prefetch (enough to cover a main-memory access).
 PREFETCH_AHEAD = 16
 
@@ -426,6 +432,7 @@ def run_trajectories(
     late_on = np.zeros(n, dtype=np.float64)
     late_span = max_time - late_from
     horizon = n_windows * tick  # stays that begin later fall in no window
+    rate_bound = rate_table.max() if rate_table.shape[0] > 0 else 0.0  # no node flips faster
     any_wide = wide_idx.shape[0] > 0  # else the loop over wide readers is skipped whole
     rng = np.zeros(1, dtype=np.uint64)
     for traj in range(traj_start, traj_end):
@@ -474,13 +481,23 @@ def run_trajectories(
                 t = max_time
                 break
             # choose the node that flips, in proportion to its rate
-            target = total * _uniform(rng)
-            k = active[n_active - 1]
-            for a in range(n_active):
-                target -= rates[active[a]]
-                if target < 0.0:
+            if rate_bound * n_active <= REJECTION_SPAN * total:
+                # an active node drawn uniformly is kept with probability rate / rate_bound (the
+                # draw's fractional part decides): at most REJECTION_SPAN draws are expected
+                while True:
+                    u = _uniform(rng) * n_active
+                    a = min(int(u), n_active - 1)
                     k = active[a]
-                    break
+                    if (u - a) * rate_bound < rates[k]:
+                        break
+            else:
+                target = total * _uniform(rng)
+                k = active[n_active - 1]
+                for a in range(n_active):
+                    target -= rates[active[a]]
+                    if target < 0.0:
+                        k = active[a]
+                        break
             t = t_next
             counters[0] += 1
             if x[k]:
