@@ -81,6 +81,19 @@ def test_asking_for_states_that_were_not_kept_says_how_to_keep_them(
         getattr(without_states, method)()
 
 
+def test_state_names_larger_than_free_memory_are_refused_before_any_is_written(
+    with_states: SimulationResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from her2sim.engine import _names
+
+    monkeypatch.setattr(_names, "available_memory", lambda: 16)  # bytes: fewer than the names take
+    with pytest.raises(ConfigError, match=r"the names of [\d,]+ states take .* save_states") as info:
+        with_states.states()
+    assert "\n" not in str(info.value)
+    monkeypatch.setattr(_names, "available_memory", lambda: None)  # unknown: nothing refused
+    assert len(with_states.states()) > 0
+
+
 def test_saving_states_that_were_not_kept_fails_before_writing(without_states: SimulationResult, tmp_path) -> None:
     with pytest.raises(ConfigError, match="states=True"):
         without_states.save_states(tmp_path / "s.parquet")

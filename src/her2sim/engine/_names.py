@@ -19,6 +19,8 @@ import pyarrow as pa
 from numba import njit
 
 from her2sim.engine._intrinsics import copy_bytes
+from her2sim.engine.memory import USABLE_SHARE, available_memory
+from her2sim.errors import ConfigError
 
 __all__ = ["state_name_array"]
 
@@ -28,11 +30,30 @@ _NIL = np.frombuffer(b"<nil>", dtype=np.uint8)
 
 def state_name_array(keys: np.ndarray, names: tuple[str, ...], include: np.ndarray) -> pa.LargeStringArray:
     """Names of the packed states ``keys`` (one row of 64-bit words per state), counting
-    only the nodes flagged in ``include``: node ``k`` is bit ``k % 64`` of word ``k // 64``."""
+    only the nodes flagged in ``include``: node ``k`` is bit ``k % 64`` of word ``k // 64``.
+
+    Raises
+    ------
+    ConfigError
+        When the names would take more memory than is free, before any is written.
+    """
     octets = np.ascontiguousarray(keys, dtype="<u8").view(np.uint8).reshape(len(keys), 8 * ((len(names) + 63) // 64))
     piece_ptr, piece_bytes = _pieces(names, include)
-    offsets, data = _write_names(octets, piece_ptr, piece_bytes, len(_SEPARATOR), _NIL)
+    offsets = _name_offsets(octets, piece_ptr, len(_SEPARATOR), len(_NIL))
+    _check_room(int(offsets[-1]) + offsets.nbytes, len(keys))
+    data = _write_names(octets, piece_ptr, piece_bytes, offsets, len(_SEPARATOR), _NIL)
     return pa.LargeStringArray.from_buffers(len(keys), pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _check_room(needed: int, n_states: int) -> None:
+    """Refuse names that would not fit in the usable share of the memory free now."""
+    available = available_memory()
+    if available is not None and needed > USABLE_SHARE * available:
+        raise ConfigError(
+            f"the names of {n_states:,} states take {needed / 1e9:.1f} GB, more than the "
+            f"{USABLE_SHARE * available / 1e9:.1f} GB this process may use; ask for fewer states "
+            "(states(min_probability=...)) or write them in chunks (result.save_states(path), --states-output)"
+        )
 
 
 def _pieces(names: tuple[str, ...], include: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -51,9 +72,9 @@ def _pieces(names: tuple[str, ...], include: np.ndarray) -> tuple[np.ndarray, np
 
 
 @njit(cache=True, nogil=True)
-def _write_names(octets, piece_ptr, piece_bytes, separator_length, nil):
-    """(offsets, bytes) of every state's name: lengths first, then the bytes in place. A
-    name is its pieces joined, less the separator that starts the first of them."""
+def _name_offsets(octets, piece_ptr, separator_length, nil_length):
+    """Where each state's name starts and ends in the byte buffer (its pieces joined, less
+    the separator that starts the first of them; ``<nil>`` when no node is on)."""
     n_states, n_bytes = octets.shape[0], (piece_ptr.shape[0] - 1) // 256
     offsets = np.zeros(n_states + 1, dtype=np.int64)
     for i in range(n_states):
@@ -61,7 +82,14 @@ def _write_names(octets, piece_ptr, piece_bytes, separator_length, nil):
         for b in range(n_bytes):
             piece = 256 * b + np.int64(octets[i, b])
             length += piece_ptr[piece + 1] - piece_ptr[piece]
-        offsets[i + 1] = offsets[i] + (length - separator_length if length else nil.shape[0])
+        offsets[i + 1] = offsets[i] + (length - separator_length if length else nil_length)
+    return offsets
+
+
+@njit(cache=True, nogil=True)
+def _write_names(octets, piece_ptr, piece_bytes, offsets, separator_length, nil):
+    """The bytes of every state's name, in place at ``offsets``."""
+    n_states, n_bytes = octets.shape[0], (piece_ptr.shape[0] - 1) // 256
     data = np.empty(offsets[n_states], dtype=np.uint8)
     for i in range(n_states):
         at, skip = offsets[i], separator_length
@@ -75,4 +103,4 @@ def _write_names(octets, piece_ptr, piece_bytes, separator_length, nil):
                 skip = 0
         if at == offsets[i]:
             copy_bytes(data, at, nil, 0, nil.shape[0])  # type: ignore[call-arg]
-    return offsets, data
+    return data
