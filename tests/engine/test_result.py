@@ -87,7 +87,7 @@ def test_state_names_larger_than_free_memory_are_refused_before_any_is_written(
     from her2sim.engine import _names
 
     monkeypatch.setattr(_names, "available_memory", lambda: 16)  # bytes: fewer than the names take
-    with pytest.raises(ConfigError, match=r"the names of [\d,]+ states take .* save_states") as info:
+    with pytest.raises(ConfigError, match=r"the names of [\d,]+ states take .*save_states") as info:
         with_states.states()
     assert "\n" not in str(info.value)
     monkeypatch.setattr(_names, "available_memory", lambda: None)  # unknown: nothing refused
