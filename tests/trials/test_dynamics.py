@@ -12,7 +12,7 @@ from her2sim.errors import ConfigError
 from her2sim.trials.dynamics import ArmEffects, Host, birth_and_loss, courses, initial_cells
 from her2sim.trials.kinetics import kinetics
 
-KIN = kinetics().with_values({"potential_doubling_days": 7.0, "subclone_fraction": 0.01})
+KIN = kinetics().with_values({"potential_doubling_days": 7.0, "subclone_fraction": 0.01, "loss_independent_share": 1.0})
 
 
 def host(n: int = 3, doubling: float = 100.0) -> Host:
@@ -39,6 +39,28 @@ def test_a_drug_that_halves_proliferation_follows_the_closed_form() -> None:
     expected = np.exp((0.5 * b0 - d0) * 50.0)
     assert np.allclose(cells[0, :, 1] / cells[0, :, 0], expected, rtol=1e-4)
     assert b0[0] == pytest.approx(math.log(2) / 7.0) and d0[0] == pytest.approx(b0[0] - math.log(2) / 100.0)
+
+
+@pytest.mark.parametrize("share", [1.0, 0.4, 0.01])
+def test_the_loss_that_falls_with_proliferation_follows_the_closed_form(share: float) -> None:
+    effects = ArmEffects.untreated(3, 51)
+    effects.proliferation[:] = 0.5
+    kin = KIN.with_values({"loss_independent_share": share})
+    b0, d0 = birth_and_loss(host(), kin)
+    cells = courses(effects, host(), kin, {}, np.array([0.0, 50.0]))
+    expected = np.exp((0.5 * b0 - d0 * (share + (1 - share) * 0.5)) * 50.0)
+    assert np.allclose(cells[0, :, 1] / cells[0, :, 0], expected, rtol=1e-4)
+
+
+def test_a_cytostatic_effect_shrinks_a_tumour_less_as_less_loss_goes_on_without_proliferation() -> None:
+    effects = ArmEffects.untreated(3, 61)
+    effects.proliferation[:] = 0.0
+    left = [
+        courses(effects, host(), KIN.with_values({"loss_independent_share": share}), {}, np.array([0.0, 60.0]))
+        for share in (1.0, 0.5, 0.01)
+    ]
+    ratios = [c[0, 0, 1] / c[0, 0, 0] for c in left]
+    assert ratios[0] < ratios[1] < ratios[2] <= 1.0
 
 
 def test_chemotherapy_kills_cycling_cells_only() -> None:

@@ -4,12 +4,15 @@ A patient's tumour is two clones: the main clone (the patient's context) and a r
 subclone (the main context plus one mechanism of :mod:`her2sim.trials.kinetics`), a small
 fraction of the cells at the start. A clone's cells change at the net rate (per day)
 
-``b0 * (rp - ra - adcc_kill * immune * adcc) - d0 - sum_c kmax_c * s_c * e_c * rp``
+``b0 * (rp - ra - adcc_kill * immune * adcc) - d0 * (l + (1 - l) * rp) - sum_c kmax_c * s_c * e_c * rp``
 
 * ``b0 = ln 2 / Tpot``: the birth rate of an untreated tumour, from its potential doubling
   time (cell production without loss, measured in patients by BrdU labelling);
 * ``d0 = b0 - ln 2 / Td``: the loss that makes the tumour double in its volume doubling time
   ``Td`` (the population's ``doubling_time_days``), so untreated clones grow as observed;
+* ``l``: the share of that loss that goes on when proliferation stops (``loss_independent_share``);
+  the rest falls with ``rp``, as apoptosis in breast carcinomas rises with mitotic activity, so a
+  purely cytostatic effect slows a tumour more than it shrinks it unless ``l`` is near 1;
 * ``rp``: the clone's proliferation in the cell model under that day's drug exposure, relative
   to the clone untreated; ``ra``: the apoptosis the drugs add, ``(A - A0) / (1 - A0)``;
 * ``adcc``: the antibodies' ADCC drive times the clone's epitope access, scaled by the
@@ -199,13 +202,15 @@ def courses(
     adcc_scale = kin.value("adcc_kill") * host.immune
     targeted = kin.value("drug_effect_scale") * np.exp(kin.value("drug_sensitivity_sigma") * host.z_sensitivity)
     targeted = targeted[:, None]
+    steady_loss = kin.value("loss_independent_share")
     chemo = np.exp(kin.value("chemo_sensitivity_sigma") * host.z_chemo)[:, None]
     out = np.empty((len(CLONES), effects.patients, len(at_days)))
     for k in range(len(CLONES)):
         chemo_k = chemo * (kin.value("subclone_chemo_factor") if CLONES[k] == "subclone" else 1.0)
         rp = np.clip(1.0 - targeted * (1.0 - effects.proliferation[k]), 0.0, None)
         ra = targeted * effects.apoptosis[k]
-        net = b0[:, None] * (rp - ra - adcc_scale[:, None] * effects.adcc[k]) - d0[:, None]
+        loss = d0[:, None] * (steady_loss + (1.0 - steady_loss) * rp)
+        net = b0[:, None] * (rp - ra - adcc_scale[:, None] * effects.adcc[k]) - loss
         for name, effect in effects.chemotherapy.items():
             net -= kmax[name] * chemo_k * effect * rp
         out[k] = clone_course(cells0[k], net, 1.0, at_days)

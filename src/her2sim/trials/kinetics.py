@@ -46,6 +46,7 @@ PARAMETERS = (
     "subclone_fraction_sigma",
     "antibody_exposure",
     "drug_sensitivity_sigma",
+    "loss_independent_share",
     "drug_effect_scale",
     "chemo_sensitivity_sigma",
     "pretreated_subclone_factor",
