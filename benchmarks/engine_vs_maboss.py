@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from her2sim.engine import Scenario, SimulationConfig, compile_model, simulate, simulate_batch
+from her2sim.errors import Her2simError
 from her2sim.formats import read_model
 from her2sim.formats.maboss import read_maboss, write_maboss
 
@@ -206,7 +207,11 @@ def main(argv: list[str] | None = None) -> None:
             if not path.exists():
                 print(f"skipped (missing): {path}", file=sys.stderr)
                 continue
-            row = bench_model(path, config, Path(tmp), args.repeats)
+            try:
+                row = bench_model(path, config, Path(tmp), args.repeats)
+            except Her2simError as exc:  # e.g. a state table larger than memory: say so, go on
+                print(f"skipped: {path.name}: {exc}", file=sys.stderr)
+                continue
             rows.append(row)
             print("  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
                   flush=True)  # fmt: skip
