@@ -51,6 +51,18 @@ def test_trial_validate_compares_every_row(tmp_path: Path) -> None:
     assert compared["id"].tolist() == ["A1", "A2"] and compared["simulated"].between(0, 100).all()
 
 
+def test_trial_validate_over_seeds_reports_each_rows_share_and_range(tmp_path: Path) -> None:
+    path = table(tmp_path, "A1\tNeoSphere\t\t\tTH\t\tall\tpCR_breast_pct\t29.0\t107\tGianni 2012")
+    args = ("trial", "validate", path, "--patients", "10", "--replicates", "2", "-o", tmp_path / "v.csv", *FAST)
+    proc = run_main(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "seeds 0 to 1" in proc.stdout and "within tolerance per seed:" in proc.stdout
+    compared = pd.read_csv(tmp_path / "v.csv")
+    assert compared["replicates"].tolist() == [2]
+    assert compared["low"].le(compared["simulated"]).all() and compared["simulated"].le(compared["high"]).all()
+    assert compared["within_share"].between(0, 1).all()
+
+
 def test_trial_calibrate_writes_a_population_posterior(tmp_path: Path) -> None:
     path = table(tmp_path, "A1\tNeoSphere\t\t\tTP\t\tall\tpCR_breast_pct\t24.0\t96\tGianni 2012")
     proc = run_main("trial", "calibrate", path, "--budget", "3", "--patients", "6", "--ensemble", "2",

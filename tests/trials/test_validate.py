@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from her2sim.errors import ConfigError
 from her2sim.trials.published import COLUMNS, parse_trials_table
-from her2sim.trials.validate import TOLERANCE, compare, contrast_misses, scaled_miss
+from her2sim.trials.validate import TOLERANCE, compare, contrast_misses, replicated, scaled_miss
 
 HEADER = "\t".join(COLUMNS) + "\n"
 
@@ -73,3 +74,11 @@ def test_medians_hazard_ratios_and_subgroups_are_computed_on_the_right_patients(
     assert table["simulated"][1] == pytest.approx(18.0, rel=0.12)
     assert table["simulated"][2] == pytest.approx(12.0 / 18.0, abs=0.06)
     assert table["within"].all()
+
+
+def test_replicates_of_different_rows_are_refused() -> None:
+    a = pd.DataFrame({"id": ["T1"], "simulated": [1.0], "within": [True], "ordering": [float("nan")]})
+    with pytest.raises(ConfigError, match="different rows"):
+        replicated([a, a.assign(id=["T2"])])
+    with pytest.raises(ConfigError, match="at least one seed"):
+        replicated([])

@@ -109,19 +109,31 @@ def validate(
     samples: Annotated[int, typer.Option(help="Cell-model trajectories per scenario of the response tables")] = 200,
     points: Annotated[int, typer.Option(help="Concentration grid points per drug of the response tables")] = 6,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the comparison (CSV or Parquet)")] = None,
+    replicates: Annotated[
+        int, typer.Option(min=1, help="Seeds to run (seed, seed+1, ...): each row's share within tolerance, and range")
+    ] = 1,
 ) -> None:
     """Simulate the trials of a results table and compare every row: within tolerance, ordering."""
     from her2sim.files import write_table
     from her2sim.trials.published import resolve_trials_table, shipped_table
     from her2sim.trials.simulate import TrialSettings, run_trial
-    from her2sim.trials.validate import compare
+    from her2sim.trials.validate import compare, replicated
 
     rows = resolve_trials_table(table or shipped_table())
-    settings = TrialSettings(patients=patients, seed=seed, samples=samples, points=points)
     designs = list({r.design.name: r.design for r in rows}.values())
-    console.print(f"{len(rows)} rows of {len(designs)} trials; {patients} patients per arm")
-    results = [run_trial(d, settings).patients for d in designs]
-    compared = compare(rows, pd.concat(results, ignore_index=True))
+    console.print(f"{len(rows)} rows of {len(designs)} trials; {patients} patients per arm"
+                  + (f"; seeds {seed} to {seed + replicates - 1}" if replicates > 1 else ""))  # fmt: skip
+    tables = []
+    for s in range(seed, seed + replicates):
+        settings = TrialSettings(patients=patients, seed=s, samples=samples, points=points)
+        tables.append(compare(rows, pd.concat([run_trial(d, settings).patients for d in designs], ignore_index=True)))
+    if replicates > 1:
+        _print_replicated(replicated(tables), tables)
+        if output is not None:
+            write_table(replicated(tables), output)
+            console.print(f"wrote {output}")
+        return
+    compared = tables[0]
     out = Table("id", "trial", "arm", "subgroup", "endpoint", "published", "simulated", "within", "ordering")
     for _, r in compared.iterrows():
         ordering = "" if pd.isna(r["ordering"]) else ("yes" if r["ordering"] else "NO")
@@ -134,6 +146,22 @@ def validate(
     if output is not None:
         write_table(compared, output)
         console.print(f"wrote {output}")
+
+
+def _print_replicated(table: pd.DataFrame, tables: list[pd.DataFrame]) -> None:
+    """Each row's mean and range over the seeds and how often it is met; the counts per seed."""
+    out = Table("id", "trial", "arm", "subgroup", "endpoint", "published", "simulated (range)", "within", "ordering")
+    for _, r in table.iterrows():
+        ordering = "" if pd.isna(r["ordering_share"]) else f"{r['ordering_share']:.0%}"
+        out.add_row(r["id"], r["trial"], r["arm"], r["subgroup"], r["endpoint"], f"{r['published']:.3g}",
+                    f"{r['simulated']:.3g} ({r['low']:.3g}-{r['high']:.3g})", f"{r['within_share']:.0%}",
+                    ordering)  # fmt: skip
+    console.print(out)
+    within = [int(t["within"].sum()) for t in tables]
+    ordered = [int(t["ordering"].dropna().sum()) for t in tables]
+    n_ordered = len(tables[0]["ordering"].dropna())
+    console.print(f"within tolerance per seed: {', '.join(map(str, within))} of {len(table)}; "
+                  f"orderings right: {', '.join(map(str, ordered))} of {n_ordered}")  # fmt: skip
 
 
 @trial_app.command()

@@ -27,10 +27,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from her2sim.errors import ConfigError
 from her2sim.trials.analysis import RESPONDERS, hazard_ratio, km_table
 from her2sim.trials.published import ResolvedRow
 
-__all__ = ["TOLERANCE", "compare", "contrast_misses", "scaled_miss", "simulated_value"]
+__all__ = ["TOLERANCE", "compare", "contrast_misses", "replicated", "scaled_miss", "simulated_value"]
 
 #: How far a simulated value may be from the published one, per statistic.
 TOLERANCE = {"percent": 10.0, "median_months": 0.30, "hazard_ratio": 0.15}
@@ -88,6 +89,40 @@ def compare(rows: Sequence[ResolvedRow], patients: pd.DataFrame | Mapping[str, p
     ]
     out["within"] = out["miss"].abs() <= 1.0
     out["ordering"] = _orderings(out)
+    return out
+
+
+def replicated(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The comparisons of the same rows under several seeds (each a :func:`compare` table), as
+    one: the simulated value's mean, lowest and highest, and the share of seeds in which the row
+    is within tolerance and its ordering right (NaN for a row without peers).
+
+    At 1,000 patients per arm a median lands on an imaging visit, so one seed's count of rows
+    within tolerance can move by a row or two; the shares say which rows are reliably met.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"id": ["T1"], "published": [10.0], "simulated": [9.0], "within": [True],
+    ...                   "ordering": [float("nan")]})
+    >>> b = a.assign(simulated=[13.0], within=[False])
+    >>> replicated([a, b])[["simulated", "low", "high", "within_share"]].to_numpy().tolist()
+    [[11.0, 9.0, 13.0, 0.5]]
+    """
+    if not tables:
+        raise ConfigError("no comparison to replicate: give at least one seed")
+    ids = [list(t["id"]) for t in tables]
+    if any(i != ids[0] for i in ids):
+        raise ConfigError("replicates compare different rows; compare the same table under each seed")
+    simulated = np.array([t["simulated"].to_numpy(dtype=float) for t in tables])
+    within = np.array([t["within"].to_numpy(dtype=float) for t in tables])
+    ordering = np.array([t["ordering"].to_numpy(dtype=float) for t in tables])
+    out = tables[0].drop(columns=[c for c in ("simulated", "miss", "within", "ordering") if c in tables[0]]).copy()
+    out["simulated"] = simulated.mean(axis=0)
+    out["low"] = simulated.min(axis=0)
+    out["high"] = simulated.max(axis=0)
+    out["within_share"] = within.mean(axis=0)
+    out["ordering_share"] = ordering.mean(axis=0)  # NaN stays NaN where a row has no peers
+    out["replicates"] = len(tables)
     return out
 
 
