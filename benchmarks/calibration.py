@@ -17,6 +17,7 @@ Without tables, the model's own measurements are used (its literature table and
 from __future__ import annotations
 
 import argparse
+import re
 import resource
 import subprocess
 import sys
@@ -45,8 +46,8 @@ def main() -> None:
             )
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
         header = next(line for line in run.stdout.splitlines() if line.startswith("fitting"))
-        losses = [float(line.split("best loss ")[1].split(",")[0]) for line in run.stderr.splitlines()
-                  if "best loss" in line]  # fmt: skip
+        # progress lines: "... best loss 1.42, 12 s elapsed ..." and at the end "... best loss 1.32 in 3 min"
+        losses = [float(m.group(1)) for m in re.finditer(r"best loss ([0-9.eE+-]+)", run.stderr)]
         print(header)
         print(f"wall time {elapsed:.0f} s ({elapsed / 60:.1f} min), {args.budget / elapsed:.2f} evaluations/s, "
               f"best loss {losses[-1] if losses else float('nan'):.4g}, peak memory {peak:.0f} MiB")  # fmt: skip
