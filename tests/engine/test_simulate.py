@@ -291,7 +291,7 @@ def test_kernel_rate_tables_match_reference(model: Model, data: st.DataObject) -
     for _ in range(8):
         bits = data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n))
         x = np.array(bits, dtype=np.uint8)
-        compiled.kernel.rates_of(x, arrays.rate_table, s.tab_ptr, s.reg_ptr, s.reg_idx, s.root, s.tests, out)
+        compiled.kernel.rates_of(x, arrays.start.rate_table, s.tab_ptr, s.reg_ptr, s.reg_idx, s.root, s.tests, out)
         state = dict(zip(model.names, bits, strict=True))
         for k, node in enumerate(model.nodes):
             up, down = node.resolved_rates()

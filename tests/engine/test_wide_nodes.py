@@ -33,7 +33,7 @@ def kernel_values(compiled: CompiledModel, arrays: RuntimeArrays, states: np.nda
     s = compiled.structure
     rates, logic = np.zeros(states.shape), np.zeros(states.shape)
     for i, x in enumerate(states):
-        compiled.kernel.rates_of(x, arrays.rate_table, s.tab_ptr, s.reg_ptr, s.reg_idx, s.root, s.tests, rates[i])
+        compiled.kernel.rates_of(x, arrays.start.rate_table, s.tab_ptr, s.reg_ptr, s.reg_idx, s.root, s.tests, rates[i])
         compiled.kernel.rates_of(x, arrays.logic_table, s.tab_ptr, s.reg_ptr, s.reg_idx, s.root, s.tests, logic[i])
     return rates, logic
 

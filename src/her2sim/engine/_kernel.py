@@ -74,7 +74,7 @@ class Rules(NamedTuple):
 
 class Start(NamedTuple):
     """What one scenario changes: flip rates, fixed nodes and the initial-state distribution
-    (see :class:`her2sim.engine.scenario.RuntimeArrays`)."""
+    (built by :func:`her2sim.engine.scenario.runtime_arrays`)."""
 
     rate_table: np.ndarray
     fixed: np.ndarray

@@ -66,10 +66,10 @@ def _run(
     arrays = runtime_arrays(compiled.structure, Scenario(fixed=dict(fixed or {})))
     s = compiled.structure
     x0 = _initial_matrix(compiled.model, initial)
-    held = arrays.fixed >= 0
-    x0[:, held] = arrays.fixed[held]
+    held = arrays.start.fixed >= 0
+    x0[:, held] = arrays.start.fixed[held]
     out = np.zeros((x0.shape[0], steps + 1, x0.shape[1]), dtype=np.uint8)
-    tables = (arrays.logic_table, s.tab_ptr, s.reg_ptr, s.reg_idx, s.root, s.tests, arrays.fixed, steps)
+    tables = (arrays.logic_table, s.tab_ptr, s.reg_ptr, s.reg_idx, s.root, s.tests, arrays.start.fixed, steps)
     if seed is None:
         compiled.kernel.synchronous_trajectories(x0, *tables, out)
     else:

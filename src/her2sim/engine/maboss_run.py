@@ -295,7 +295,7 @@ def _unpack(keys: np.ndarray, n: int) -> np.ndarray:
 def _flip_rates(compiled: CompiledModel, bits: np.ndarray) -> np.ndarray:
     """(states, nodes) flip rate of every node in every state, read off the kernel's rate tables."""
     s = compiled.structure
-    table = runtime_arrays(s).rate_table
+    table = runtime_arrays(s).start.rate_table
     rates = np.empty(bits.shape)
     for k in range(bits.shape[1]):
         regulators = s.reg_idx[s.reg_ptr[k] : s.reg_ptr[k + 1]]

@@ -12,7 +12,7 @@ Examples
 >>> structure = rate_structure(parse_bnet("A, A\\nB, A"))
 >>> arrays = runtime_arrays(structure, Scenario(fixed={"A": True}, rate_scale={"B": (0.5, 1.0)}))
 >>> start, end = structure.tab_ptr[1], structure.tab_ptr[2]  # B's table, indexed by (B, A)
->>> arrays.fixed.tolist(), arrays.rate_table[start:end].tolist()
+>>> arrays.start.fixed.tolist(), arrays.start.rate_table[start:end].tolist()
 ([1, -1], [0.0, 1.0, 0.5, 0.0])
 """
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from her2sim.engine._kernel import Start
 from her2sim.engine.tables import RateStructure, fill_tables
 from her2sim.errors import ConfigError, UnknownNameError
 
@@ -57,17 +58,12 @@ class Scenario:
 
 @dataclass(frozen=True)
 class RuntimeArrays:
-    """The kernel's runtime inputs for one scenario (see ``_kernel.run_trajectories``)."""
+    """The kernel's runtime inputs for one scenario: what the flip loop reads, as the
+    kernel's own record (see ``_kernel.run_trajectories``), and the rule values the
+    synchronous and asynchronous updates read instead of rates."""
 
-    rate_table: np.ndarray
+    start: Start
     logic_table: np.ndarray
-    fixed: np.ndarray
-    p_init: np.ndarray
-    grp_ptr: np.ndarray
-    grp_nodes: np.ndarray
-    out_ptr: np.ndarray
-    out_cum: np.ndarray
-    out_vals: np.ndarray
 
 
 def _finite_nonnegative(value: float, what: str) -> float:
@@ -130,9 +126,8 @@ def runtime_arrays(structure: RateStructure, scenario: Scenario | None = None) -
             out_cum.append(running)
             out_vals.append(list(vals) + [0] * (width - len(vals)))
         out_ptr.append(len(out_cum))
-    return RuntimeArrays(
+    start = Start(
         rate_table=rate_table,
-        logic_table=logic_table,
         fixed=fixed,
         p_init=p_init,
         grp_ptr=np.array(grp_ptr, dtype=np.int64),
@@ -141,3 +136,4 @@ def runtime_arrays(structure: RateStructure, scenario: Scenario | None = None) -
         out_cum=np.array(out_cum, dtype=np.float64),
         out_vals=np.array(out_vals, dtype=np.uint8).reshape(len(out_vals), width),
     )
+    return RuntimeArrays(start, logic_table)

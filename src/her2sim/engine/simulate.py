@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from her2sim.engine._kernel import Clock, Start, Sums, empty_table
+from her2sim.engine._kernel import Clock, Sums, empty_table
 from her2sim.engine._merge import merge_counts, merge_state_windows
 from her2sim.engine._stays import flush_stays, kept_rows, new_rows, new_stays
 from her2sim.engine._windows import finish_spread
@@ -89,10 +89,6 @@ def _run_range(
 ) -> _Accumulators:
     acc = _Accumulators.new(len(compiled.model), compiled.n_words, config.n_windows, keep_states)
     kernel = compiled.kernel.run_trajectories
-    scenario = Start(
-        arrays.rate_table, arrays.fixed, arrays.p_init,
-        arrays.grp_ptr, arrays.grp_nodes, arrays.out_ptr, arrays.out_cum, arrays.out_vals,
-    )  # fmt: skip
     assert config.max_states is not None, "sized by _with_state_bound before any run"
     clock = Clock(
         float(config.max_time), float(config.time_tick), config.n_windows, config.discrete_time, keep_states,
@@ -102,7 +98,7 @@ def _run_range(
     for position in range(start, stop, _CHUNK) or (start,):
         chunk_end = min(stop, position + _CHUNK)
         acc.stays, acc.state_rows, acc.final_table, acc.fixed_table = kernel(
-            position, chunk_end, config.seed, compiled.rules, scenario, clock, acc.sums,
+            position, chunk_end, config.seed, compiled.rules, arrays.start, clock, acc.sums,
             acc.stays, acc.state_rows, acc.final_table, acc.fixed_table,
         )  # fmt: skip
         if progress is not None:

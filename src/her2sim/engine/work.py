@@ -77,7 +77,7 @@ def rate_bound(compiled: CompiledModel, arrays: RuntimeArrays) -> float:
     A wide node's largest rate is the largest over its tables (see :mod:`her2sim.engine.tables`).
     """
     structure = compiled.structure
-    largest = np.maximum.reduceat(arrays.rate_table, structure.tab_ptr[:-1])  # no table is empty
+    largest = np.maximum.reduceat(arrays.start.rate_table, structure.tab_ptr[:-1])  # no table is empty
     per_node = np.zeros(len(compiled.model))
     np.maximum.at(per_node, structure.owner, largest)
     return float(per_node.sum())
