@@ -40,10 +40,8 @@ class CompiledModel:
 
     model: Model
     structure: RateStructure
-    word_of: np.ndarray
-    bit_of: np.ndarray
-    state_mask: np.ndarray
-    #: The structure and layout as the kernel reads them, grouped once.
+    #: The structure and the packed-state layout (``word_of``, ``bit_of``, ``state_mask``) as
+    #: the kernel reads them, grouped once.
     rules: _kernel.Rules
     kernel: ModuleType = _kernel
 
@@ -53,7 +51,7 @@ class CompiledModel:
     @property
     def n_words(self) -> int:
         """64-bit words per packed state: ``ceil(nodes / 64)``; there is no node cap."""
-        return int(self.state_mask.shape[0])
+        return int(self.rules.state_mask.shape[0])
 
     def dependents(self, name: str) -> tuple[str, ...]:
         """Nodes whose rates must be looked up again after ``name`` flips."""
@@ -77,7 +75,7 @@ def compile_model(model: Model) -> CompiledModel:
         s.tab_ptr, s.reg_ptr, s.reg_idx, s.dep_ptr, s.dep_idx, s.dep_bit, s.wide_ptr, s.wide_idx, s.root, s.tests,
         word_of, bit_of, state_mask,
     )  # fmt: skip
-    return CompiledModel(model, structure, word_of, bit_of, state_mask, rules)
+    return CompiledModel(model, structure, rules)
 
 
 def pack_flags(flags: np.ndarray) -> np.ndarray:
