@@ -128,9 +128,10 @@ def validate(
         settings = TrialSettings(patients=patients, seed=s, samples=samples, points=points)
         tables.append(compare(rows, pd.concat([run_trial(d, settings).patients for d in designs], ignore_index=True)))
     if replicates > 1:
-        _print_replicated(replicated(tables), tables)
+        summary = replicated(tables)
+        _print_replicated(summary, tables)
         if output is not None:
-            write_table(replicated(tables), output)
+            write_table(summary, output)
             console.print(f"wrote {output}")
         return
     compared = tables[0]
