@@ -10,27 +10,50 @@ from her2sim.engine import _stays
 N_WINDOWS, TICK = 6, 1.0
 
 
-def test_rows_sort_by_state_then_column_keeping_ties_in_order() -> None:
+@pytest.mark.parametrize("n_key", [1, 3])
+def test_rows_sort_by_key_words_keeping_ties_in_order(n_key: int) -> None:
     rng = np.random.default_rng(1)
-    rows = np.zeros((5000, 4), dtype=np.uint64)
-    rows[:, :2] = rng.integers(0, 4, (5000, 2)).astype(np.uint64) << np.uint64(40)
-    rows[:, 2] = (np.arange(5000, dtype=np.uint64) << np.uint64(32)) | rng.integers(0, 12, 5000).astype(np.uint64)
-    expected = rows[np.lexsort((rows[:, 2] & np.uint64(0xFFFFFFFF), rows[:, 1], rows[:, 0]))]
+    rows = np.zeros((5000, n_key + 1), dtype=np.uint64)
+    rows[:, :n_key] = rng.integers(0, 4, (5000, n_key)).astype(np.uint64) << np.uint64(40)
+    rows[:, n_key - 1] |= rng.integers(0, 1 << 20, 5000).astype(np.uint64)  # digits of every width
+    rows[:, n_key] = np.arange(5000, dtype=np.uint64)  # the value word: the order rows came in
+    expected = rows[np.lexsort(rows[:, n_key - 1 :: -1].T)]
     np.testing.assert_array_equal(_stays.sort_rows(rows.copy(), np.empty_like(rows)), expected)
 
 
-def _run(stays: list[tuple[int, float, float]], capacity: int, max_rows: int) -> tuple[np.ndarray, np.ndarray]:
-    buffer = _stays.new_stays(1, capacity)
+@pytest.mark.parametrize(("nodes", "n_windows", "layout"), [(41, 200, (1, 9)), (60, 200, (2, 0)), (130, 3, (3, 3))])
+def test_the_column_shares_the_last_state_word_when_its_bits_are_free(
+    nodes: int, n_windows: int, layout: tuple[int, int]
+) -> None:
+    mask = np.zeros((nodes + 63) // 64, dtype=np.uint64)
+    for k in range(nodes):
+        mask[k // 64] |= np.uint64(1) << np.uint64(k % 64)
+    assert _stays.key_layout(mask, n_windows) == layout
+
+
+def _run(
+    stays: list[tuple[int, float, float]], capacity: int, max_rows: int, mask_bits: int = 8
+) -> tuple[np.ndarray, np.ndarray]:
+    """The aggregate rows (state, column, value) and the overflow of ``stays`` (state, t0, t1)
+    kept through a buffer of ``capacity`` rows; states under a mask of ``mask_bits`` bits."""
+    mask = np.array([(1 << mask_bits) - 1], dtype=np.uint64)
+    n_key, shift = _stays.key_layout(mask, N_WINDOWS)
+    buffer = _stays.new_stays(n_key, capacity)
     n_stays, info = np.zeros(2, dtype=np.int64), np.zeros(3, dtype=np.int64)
-    agg, overflow = _stays.new_rows(1), np.zeros((1, 2 * N_WINDOWS + 1))
-    mask = np.full(1, np.uint64(0xFFFFFFFFFFFFFFFF))
+    agg, overflow = _stays.new_rows(n_key), np.zeros((1, 2 * N_WINDOWS + 1))
     for state, t0, t1 in stays:
         if n_stays[0] + _stays.STAY_ROWS > buffer.shape[1]:
-            agg = _stays.flush_stays(buffer, n_stays, agg, info, max_rows, N_WINDOWS, overflow)
+            agg = _stays.flush_stays(buffer, n_stays, agg, info, max_rows, shift, overflow)
         words = np.array([state], dtype=np.uint64)
-        _stays.keep_stay(buffer, n_stays, info, words, mask, 1, t0, t1, TICK, N_WINDOWS, overflow)
-    agg = _stays.flush_stays(buffer, n_stays, agg, info, max_rows, N_WINDOWS, overflow)
-    return _stays.kept_rows(agg, info).copy(), overflow
+        _stays.keep_stay(buffer, n_stays, info, words, mask, 1, shift, t0, t1, TICK, N_WINDOWS, overflow)
+    agg = _stays.flush_stays(buffer, n_stays, agg, info, max_rows, shift, overflow)
+    rows = _stays.kept_rows(agg, info)
+    columns = rows[:, n_key - 1] & ~_stays.FIRST
+    if shift:
+        state, column = rows[:, 0] >> np.uint64(shift), columns & np.uint64((1 << shift) - 1)
+    else:
+        state, column = rows[:, 0], columns
+    return np.column_stack([state, column, rows[:, n_key]]), overflow
 
 
 @pytest.mark.parametrize("max_rows", [10, 60, 1 << 20])
@@ -44,6 +67,9 @@ def test_small_buffers_keep_and_refuse_the_same_stays_as_one_large_buffer(max_ro
         for s, t, d in zip(rng.integers(0, 30, 400), starts, rng.exponential(1.5, 400), strict=True)
     ]
     one, lost = _run(stays, 4096, max_rows)
+    wide, lost_wide = _run(stays, 4096, max_rows, mask_bits=64)  # the column in a key word of its own
+    np.testing.assert_array_equal(wide, one)
+    np.testing.assert_array_equal(lost_wide, lost)
     for capacity in (4, 9, 50):
         many, lost_many = _run(stays, capacity, max_rows)
         np.testing.assert_array_equal(many, one)

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from her2sim.engine._intrinsics import as_bits, as_float, prefetch_row
-from her2sim.engine._stays import STAY_ROWS, buffer_for, flush_stays, keep_stay
+from her2sim.engine._stays import STAY_ROWS, buffer_for, flush_stays, keep_stay, key_layout
 from her2sim.engine._windows import spread
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -377,14 +377,15 @@ def _walk_wide_readers(
 
 @njit(cache=True, nogil=True, inline="always")
 def _record_stay(
-    stays, n_stays, state_rows, state_info, words, state_mask, n_words, t0, t1, tick, n_windows, max_rows, overflow_acc
-):
+    stays, n_stays, state_rows, state_info, words, state_mask, n_words, shift, t0, t1, tick, n_windows, max_rows,
+    overflow_acc,
+):  # fmt: skip
     """Append the stay ``[t0, t1)`` in state ``words & state_mask`` to the buffer, sorting a
     full buffer into the aggregate first; returns the (possibly new) buffer and aggregate."""
     if n_stays[0] + STAY_ROWS > stays.shape[1]:
-        state_rows = flush_stays(stays, n_stays, state_rows, state_info, max_rows, n_windows, overflow_acc)
+        state_rows = flush_stays(stays, n_stays, state_rows, state_info, max_rows, shift, overflow_acc)
         stays = buffer_for(stays, state_info)
-    keep_stay(stays, n_stays, state_info, words, state_mask, n_words, t0, t1, tick, n_windows, overflow_acc)
+    keep_stay(stays, n_stays, state_info, words, state_mask, n_words, shift, t0, t1, tick, n_windows, overflow_acc)
     return stays, state_rows
 
 
@@ -432,6 +433,7 @@ def run_trajectories(
     late_on = np.zeros(n, dtype=np.float64)
     late_span = max_time - late_from
     horizon = n_windows * tick  # stays that begin later fall in no window
+    shift = key_layout(state_mask, n_windows)[1]  # how the stay buffer's rows are keyed
     rate_bound = rate_table.max() if rate_table.shape[0] > 0 else 0.0  # no node flips faster
     any_wide = wide_idx.shape[0] > 0  # else the loop over wide readers is skipped whole
     rng = np.zeros(1, dtype=np.uint64)
@@ -511,7 +513,7 @@ def run_trajectories(
                 # the visible state changes: its stay so far is complete
                 if stay_from < horizon and t > stay_from:
                     stays, state_rows = _record_stay(
-                        stays, n_stays, state_rows, state_info, words, state_mask, n_words, stay_from, t, tick,
+                        stays, n_stays, state_rows, state_info, words, state_mask, n_words, shift, stay_from, t, tick,
                         n_windows, max_rows, overflow_acc,
                     )  # fmt: skip
                 stay_from = t
@@ -551,8 +553,8 @@ def run_trajectories(
         if keep_states:
             if stay_from < horizon and t > stay_from:
                 stays, state_rows = _record_stay(
-                    stays, n_stays, state_rows, state_info, words, state_mask, n_words, stay_from, t, tick, n_windows,
-                    max_rows, overflow_acc,
+                    stays, n_stays, state_rows, state_info, words, state_mask, n_words, shift, stay_from, t, tick,
+                    n_windows, max_rows, overflow_acc,
                 )  # fmt: skip
             final_table = _count_grown(final_table, final_used, max_rows, words, state_mask, n_words, counters, 1)
     return stays, state_rows, final_table, fixed_table

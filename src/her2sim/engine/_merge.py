@@ -42,42 +42,43 @@ def merge_counts(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray,
 
 
 def _read_range(
-    parts: list[np.ndarray], n_windows: int, tick: float
+    parts: list[np.ndarray], n_windows: int, tick: float, shift: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_stays.state_windows` of the merged ``parts`` (aggregate slices of one range of states)."""
     rows = parts[0]
     for other in parts[1:]:
         rows = _stays.merge_rows(rows, other)
-    return _stays.state_windows(rows, n_windows, tick)
+    return _stays.state_windows(rows, n_windows, tick, shift)
 
 
-def _state_ranges(aggregates: list[np.ndarray], parts: int) -> list[list[np.ndarray]]:
+def _state_ranges(aggregates: list[np.ndarray], parts: int, shift: int) -> list[list[np.ndarray]]:
     """``aggregates`` cut into ``parts`` ranges of states (each a list of one slice per
     aggregate), at the states found at the quantiles of the largest one."""
     largest = max(aggregates, key=len)
     pivots = [largest[len(largest) * q // parts] for q in range(1, parts)] if len(largest) else []
-    cuts = [[0, *(_stays.state_bound(a, pivot) for pivot in pivots), len(a)] for a in aggregates]
+    cuts = [[0, *(_stays.state_bound(a, pivot, shift) for pivot in pivots), len(a)] for a in aggregates]
     return [[a[c[q] : c[q + 1]] for a, c in zip(aggregates, cuts, strict=True)] for q in range(len(pivots) + 1)]
 
 
 def merge_state_windows(
-    aggregates: list[np.ndarray], n_windows: int, tick: float, threads: int = 1
+    aggregates: list[np.ndarray], n_windows: int, tick: float, shift: int, threads: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Add up per-thread (state, column) aggregates.
 
     A row's column below ``n_windows`` is the time spent in the state within that window;
     a column ``n_windows + a`` holds a +1/-1 difference count of whole windows from ``a``
-    on. Returns (distinct packed states, state index, window, time) with one entry per
-    (state, window) visited, ordered by window and, within a window, by time, longest first.
+    on; the keys are laid out by ``shift`` (see :func:`_stays.key_layout`). Returns
+    (distinct packed states, state index, window, time) with one entry per (state, window)
+    visited, ordered by window and, within a window, by time, longest first.
     With ``threads`` > 1 the states are split into that many ranges at the largest
     aggregate's quantiles, merged and read out in parallel (all calls release the GIL).
     """
-    ranges = _state_ranges(aggregates, threads)
+    ranges = _state_ranges(aggregates, threads, shift)
     if len(ranges) > 1:
         with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
-            pieces = list(pool.map(lambda parts: _read_range(parts, n_windows, tick), ranges))
+            pieces = list(pool.map(lambda parts: _read_range(parts, n_windows, tick, shift), ranges))
     else:
-        pieces = [_read_range(ranges[0], n_windows, tick)]
+        pieces = [_read_range(ranges[0], n_windows, tick, shift)]
     offsets = np.cumsum([0, *(len(p[0]) for p in pieces)])
     keys = np.concatenate([p[0] for p in pieces])
     index = np.concatenate([p[1] + offset for p, offset in zip(pieces, offsets, strict=False)])

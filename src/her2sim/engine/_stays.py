@@ -5,10 +5,16 @@ per-thread buffer (:func:`new_stays`): as for the node accumulators, a column be
 ``n_windows`` holds the time spent in a window, a column ``n_windows + a`` a +1/-1
 difference count of whole windows from ``a`` on, so a stay is one to four rows. When the
 buffer is full, :func:`flush_stays` sorts it with a stable radix sort and merges it, in one
-linear pass, into the thread's aggregate: rows sorted by (state words, column), one per
-(state, column) visited. The buffer, its sorting twin and the aggregate's two halves are
-reused from flush to flush and grow only with the aggregate, which grows with the distinct
-(state, column) pairs only: memory does not depend on the number of trajectories.
+linear pass, into the thread's aggregate: rows sorted by key, one per (state, column)
+visited. The buffer, its sorting twin and the aggregate's two halves are reused from flush
+to flush and grow only with the aggregate, which grows with the distinct (state, column)
+pairs only: memory does not depend on the number of trajectories.
+
+A row is its key words and its value (a float64's bits). The key is the packed state
+(masked) with the column in the low ``shift`` bits of its last word when they fit there
+(:func:`key_layout`; so a model of up to ~50 nodes has a one-word key, which sorts and
+compares as one integer), else in a key word of its own (``shift`` 0). The top bit of the
+last key word marks a stay's first row until the flush strips it.
 
 After the run the threads' aggregates are merged in one linear pass each
 (:func:`merge_rows`) and read out by :func:`state_windows`, which folds the difference rows
@@ -29,24 +35,60 @@ from numba import njit
 from her2sim.engine._intrinsics import as_bits, as_float
 from her2sim.engine._windows import split, spread
 
-#: Rows a thread buffers at first before sorting them into its aggregate (24 MB for states
-#: of one word, with the twin the sort moves them to); see :func:`buffer_for`.
-STAY_BUFFER = 1 << 19
+#: Bytes of the rows a thread buffers at first before sorting them into its aggregate (the
+#: twin the sort moves them to doubles it); see :func:`buffer_for`. A buffer's pages are
+#: touched only as rows arrive, so a short run costs little of it. Measured on the HER2
+#: model (5.3 M rows, 3.3 M distinct): 90 ns a row from 8 MiB, 73 from 64 MiB, 69 when all
+#: rows fit, as fewer flushes walk the aggregate fewer times.
+STAY_BUFFER_BYTES = 64 << 20
 #: Largest number of rows one stay can add.
 STAY_ROWS = 4
-_LOW = np.uint64(0xFFFFFFFF)
+#: The bit of the last key word that marks a stay's first row in the buffer.
+FIRST = np.uint64(1) << np.uint64(63)
+#: Bits of one radix-sort digit: 2,048 counters stay in the L1 cache.
+_DIGIT = 11
+_RADIX = 1 << _DIGIT
 
 
-def new_stays(n_words: int, capacity: int = STAY_BUFFER) -> np.ndarray:
-    """An empty row buffer and the twin its sort moves rows to: (2, ``capacity``, ``n_words``
-    state words, column, value bits). Its pages are only touched as rows arrive."""
-    return np.empty((2, capacity, n_words + 2), dtype=np.uint64)
+@njit(cache=True, nogil=True)
+def key_layout(state_mask, n_windows):
+    """(key words, shift) of the rows for states under ``state_mask`` and ``n_windows``
+    windows: the column takes the low ``shift`` bits of the last state word when they are
+    free (the top bit kept for the stay mark), else a key word of its own (``shift`` 0)."""
+    n_words = state_mask.shape[0]
+    bits = 1
+    while (1 << bits) <= 2 * n_windows:
+        bits += 1
+    top = 0
+    last = state_mask[n_words - 1]
+    while top < 64 and (last >> np.uint64(top)) != 0:
+        top += 1
+    if top + bits < 64:
+        return n_words, bits
+    return n_words + 1, 0
 
 
-def new_rows(n_words: int) -> np.ndarray:
+@njit(cache=True, nogil=True, inline="always")
+def _column_mask(shift):
+    """The bits of the last key word that hold the column."""
+    if shift > 0:
+        return (np.uint64(1) << np.uint64(shift)) - np.uint64(1)
+    return ~FIRST
+
+
+def new_stays(n_key: int, capacity: int | None = None) -> np.ndarray:
+    """An empty row buffer and the twin its sort moves rows to: (2, ``capacity``, ``n_key``
+    key words and the value bits), of :data:`STAY_BUFFER_BYTES` unless ``capacity`` rows are
+    asked for. Its pages are only touched as rows arrive."""
+    if capacity is None:
+        capacity = STAY_BUFFER_BYTES // (8 * (n_key + 1))
+    return np.empty((2, capacity, n_key + 1), dtype=np.uint64)
+
+
+def new_rows(n_key: int) -> np.ndarray:
     """An empty aggregate: two halves (the rows in use, the other a merge target) of rows
-    (``n_words`` state words, column, value bits)."""
-    return np.empty((2, 0, n_words + 2), dtype=np.uint64)
+    (``n_key`` key words, value bits)."""
+    return np.empty((2, 0, n_key + 1), dtype=np.uint64)
 
 
 def kept_rows(agg: np.ndarray, info: np.ndarray) -> np.ndarray:
@@ -56,145 +98,190 @@ def kept_rows(agg: np.ndarray, info: np.ndarray) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def buffer_for(stays, agg_info):
-    """``stays`` (empty), or a larger buffer once the aggregate holds more than twice its
+    """``stays`` (empty), or a buffer as large as the aggregate once the aggregate has more
     rows: a flush costs a pass over the aggregate, so the buffer grows with it to keep that
-    pass a few row copies per buffered row (memory stays a fraction of the aggregate's)."""
-    if agg_info[0] <= 2 * stays.shape[1]:
+    pass a row copy or two per buffered row (measured on the HER2 model: 2.5 rows walked per
+    row buffered, 44 ns, against 3.2 and 57 ns with half the aggregate's size)."""
+    if agg_info[0] <= stays.shape[1]:
         return stays
-    return np.empty((2, agg_info[0] // 2, stays.shape[2]), dtype=np.uint64)
+    return np.empty((2, agg_info[0], stays.shape[2]), dtype=np.uint64)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _put(stays, r, words, mask, n_words, col, value):
-    for w in range(n_words):
-        stays[0, r, w] = words[w] & mask[w]
-    stays[0, r, n_words] = col
-    stays[0, r, n_words + 1] = as_bits(value)
+def _put(stays, r, words, mask, n_words, shift, col, value):
+    row = stays[0, r]
+    for w in range(n_words - 1):
+        row[w] = words[w] & mask[w]
+    last = words[n_words - 1] & mask[n_words - 1]
+    if shift > 0:
+        row[n_words - 1] = (last << np.uint64(shift)) | col
+        row[n_words] = as_bits(value)
+    else:
+        row[n_words - 1] = last
+        row[n_words] = col
+        row[n_words + 1] = as_bits(value)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def keep_stay(stays, n_stays, state_info, words, mask, n_words, t0, t1, tick, n_windows, overflow_acc):
+def keep_stay(stays, n_stays, state_info, words, mask, n_words, shift, t0, t1, tick, n_windows, overflow_acc):
     """Append the rows of the stay [t0, t1) in state ``words & mask`` to the buffer (which has
-    room for them; ``n_stays``: rows, stays), or once the thread's statistics are full
-    (``state_info[1]``) add it to ``overflow_acc``. A row's column word carries its stay's
-    number in the buffer in its upper 32 bits (the sort reads only the lower ones)."""
+    room for them; ``n_stays``: rows, stays; ``shift``: see :func:`key_layout`), or once the
+    thread's statistics are full (``state_info[1]``) add it to ``overflow_acc``. The stay's
+    first row carries the :data:`FIRST` mark."""
     if state_info[1]:
         spread(overflow_acc, 0, t0, t1, tick, n_windows)
         return
     w0, first, full0, full1, w1, last = split(t0, t1, tick, n_windows)
-    tag = np.uint64(n_stays[1]) << np.uint64(32)
     r = n_stays[0]
-    _put(stays, r, words, mask, n_words, tag | np.uint64(w0), first)
+    _put(stays, r, words, mask, n_words, shift, FIRST | np.uint64(w0), first)
     r += 1
     if full1 > full0:
-        _put(stays, r, words, mask, n_words, tag | np.uint64(n_windows + full0), 1.0)
+        _put(stays, r, words, mask, n_words, shift, np.uint64(n_windows + full0), 1.0)
         r += 1
         if full1 < n_windows:  # a stay that lasts to the end needs no closing -1
-            _put(stays, r, words, mask, n_words, tag | np.uint64(n_windows + full1), -1.0)
+            _put(stays, r, words, mask, n_words, shift, np.uint64(n_windows + full1), -1.0)
             r += 1
     if w1 < n_windows:
-        _put(stays, r, words, mask, n_words, tag | np.uint64(w1), last)
+        _put(stays, r, words, mask, n_words, shift, np.uint64(w1), last)
         r += 1
     n_stays[0] = r
     n_stays[1] += 1
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _copy_row(dst, at, src, r, width):
+    """``dst[at] = src[r]`` (rows of ``width`` words), the two-word rows of one-word keys
+    copied without a loop: the sort and the merge move every row, so this is their cost."""
+    if width == 2:
+        dst[at, 0] = src[r, 0]
+        dst[at, 1] = src[r, 1]
+    else:
+        for k in range(width):
+            dst[at, k] = src[r, k]
+
+
 @njit(cache=True, nogil=True)
 def sort_rows(rows, dst):
-    """``rows`` sorted by (state words, lower 32 bits of the column word), stably: a
-    least-significant-digit radix sort on bytes, skipping the bytes all rows share (the
-    masked-out and never-changing nodes, the upper bytes of small columns). The rows move
-    between ``rows`` and ``dst`` (of the same shape); returns the one that holds them sorted."""
+    """``rows`` sorted by their key words (the first most significant), stably: a
+    least-significant-digit radix sort on 11-bit digits, over the bits where some rows differ
+    only (the masked-out and never-changing nodes cost nothing). The rows move between
+    ``rows`` and ``dst`` (of the same shape); returns the one that holds them sorted."""
     n_rows, width = rows.shape
-    n_words = width - 2
-    n_digits = 4 + 8 * n_words  # the column's 4 bytes, then the words from the last one
-    counts = np.zeros((n_digits, 256), dtype=np.int64)
+    n_key = width - 1
+    if n_rows < 2:
+        return rows
+    varying = np.zeros(n_key, dtype=np.uint64)
     for r in range(n_rows):
-        c = rows[r, n_words] & _LOW
-        for b in range(4):
-            counts[b, (c >> np.uint64(8 * b)) & np.uint64(255)] += 1
-        for w in range(n_words):
-            word = rows[r, n_words - 1 - w]
-            for b in range(8):
-                counts[4 + 8 * w + b, (word >> np.uint64(8 * b)) & np.uint64(255)] += 1
+        for w in range(n_key):
+            varying[w] |= rows[r, w] ^ rows[0, w]
+    digits = np.zeros(n_key, dtype=np.int64)
+    for w in range(n_key):
+        while digits[w] * _DIGIT < 64 and (varying[w] >> np.uint64(digits[w] * _DIGIT)) != 0:
+            digits[w] += 1
+    first_digit = np.zeros(n_key + 1, dtype=np.int64)
+    for w in range(n_key):
+        first_digit[w + 1] = first_digit[w] + digits[w]
+    counts = np.zeros((first_digit[n_key], _RADIX), dtype=np.int64)
+    low = np.uint64(_RADIX - 1)
+    for r in range(n_rows):
+        for w in range(n_key):
+            word = rows[r, w]
+            for d in range(digits[w]):
+                counts[first_digit[w] + d, (word >> np.uint64(d * _DIGIT)) & low] += 1
     src = rows
-    offsets = np.empty(256, dtype=np.int64)
-    for d in range(n_digits):
-        if counts[d].max() == n_rows:
-            continue
-        col = n_words if d < 4 else n_words - 1 - (d - 4) // 8
-        shift = np.uint64(8 * (d if d < 4 else (d - 4) % 8))
-        total = 0
-        for v in range(256):
-            offsets[v] = total
-            total += counts[d, v]
-        for r in range(n_rows):
-            v = (src[r, col] >> shift) & np.uint64(255)
-            at = offsets[v]
-            offsets[v] = at + 1
-            for k in range(width):
-                dst[at, k] = src[r, k]
-        src, dst = dst, src
+    offsets = np.empty(_RADIX, dtype=np.int64)
+    for w in range(n_key - 1, -1, -1):
+        for d in range(digits[w]):
+            c = counts[first_digit[w] + d]
+            if c.max() == n_rows:
+                continue
+            total = 0
+            for v in range(_RADIX):
+                offsets[v] = total
+                total += c[v]
+            shift = np.uint64(d * _DIGIT)
+            for r in range(n_rows):
+                v = (src[r, w] >> shift) & low
+                at = offsets[v]
+                offsets[v] = at + 1
+                _copy_row(dst, at, src, r, width)
+            src, dst = dst, src
     return src
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _compare(a, i, b, j, n_words):
-    """-1, 0 or 1 as row ``i`` of ``a`` sorts before, with or after row ``j`` of ``b``."""
-    for w in range(n_words):
+def _compare(a, i, b, j, n_key):
+    """-1, 0 or 1 as the key of row ``i`` of ``a`` sorts before, with or after row ``j``'s of ``b``."""
+    if n_key == 1:
+        return -1 if a[i, 0] < b[j, 0] else (1 if a[i, 0] > b[j, 0] else 0)
+    for w in range(n_key):
         if a[i, w] != b[j, w]:
             return -1 if a[i, w] < b[j, w] else 1
-    ca, cb = a[i, n_words] & _LOW, b[j, n_words] & _LOW
-    if ca != cb:
-        return -1 if ca < cb else 1
     return 0
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _group_end(rows, i, n_rows, n_words):
-    """End of the run of rows equal to row ``i`` in (state, column)."""
+def _group_end(rows, i, n_rows, n_key):
+    """End of the run of rows with row ``i``'s key."""
     end = i + 1
-    while end < n_rows and _compare(rows, end, rows, i, n_words) == 0:
+    while end < n_rows and _compare(rows, end, rows, i, n_key) == 0:
         end += 1
     return end
 
 
 @njit(cache=True, nogil=True)
-def _first_refused(rows, agg, used, count, max_rows):
-    """The first of ``count`` stays refused for want of room (``count`` if none): the
-    stays are taken in order and each new (state, column) row counted at the stay that
-    brings it first (the sort is stable, so a run's first row is its first stay's)."""
-    n_rows, n_words = rows.shape[0], rows.shape[1] - 2
+def _strip_marks(rows):
+    """Stay numbers of the buffered ``rows`` (in the order they came), their marks removed."""
+    n_key = rows.shape[1] - 1
+    stay = np.empty(rows.shape[0], dtype=np.int64)
+    count = -1
+    for r in range(rows.shape[0]):
+        if rows[r, n_key - 1] & FIRST:
+            count += 1
+            rows[r, n_key - 1] &= ~FIRST
+        stay[r] = count
+    return stay
+
+
+@njit(cache=True, nogil=True)
+def _first_refused_row(rows, stay, agg, used, count, max_rows):
+    """The first buffered row of the first of ``count`` stays refused for want of room
+    (the number of rows if none): the stays are taken in order and each new key counted at
+    the stay that brings it first (rows sorted with their positions: the first of a run)."""
+    n_rows, n_key = rows.shape[0], rows.shape[1] - 1
+    keyed = np.empty((n_rows, n_key + 1), dtype=np.uint64)
+    keyed[:, :n_key] = rows[:, :n_key]
+    keyed[:, n_key] = np.arange(n_rows).astype(np.uint64)
+    keyed = sort_rows(keyed, np.empty_like(keyed))
     births = np.zeros(count, dtype=np.int64)
     a = 0
     i = 0
     while i < n_rows:
-        while a < used and _compare(agg, a, rows, i, n_words) < 0:
+        while a < used and _compare(agg, a, keyed, i, n_key) < 0:
             a += 1
-        if a >= used or _compare(agg, a, rows, i, n_words) != 0:
-            births[np.int64(rows[i, n_words] >> np.uint64(32))] += 1
-        i = _group_end(rows, i, n_rows, n_words)
+        if a >= used or _compare(agg, a, keyed, i, n_key) != 0:
+            births[stay[np.int64(keyed[i, n_key])]] += 1
+        i = _group_end(keyed, i, n_rows, n_key)
     total = used
     for s in range(count):
         if total + STAY_ROWS > max_rows:
-            return s
+            return np.searchsorted(stay, s)
         total += births[s]
-    return count
+    return n_rows
 
 
 @njit(cache=True, nogil=True)
-def _refuse(rows, cut, overflow_acc):
-    """Add the rows of the stays from ``cut`` on to ``overflow_acc``, stay by stay as
-    :func:`spread` would have (a stay's rows are in distinct columns)."""
-    n_words = rows.shape[1] - 2
-    stay = (rows[:, n_words] >> np.uint64(32)).astype(np.int64)
-    refused = np.flatnonzero(stay >= cut)
-    for r in refused[np.argsort(stay[refused], kind="mergesort")]:
-        overflow_acc[0, np.int64(rows[r, n_words] & _LOW)] += as_float(rows[r, n_words + 1])
+def _refuse(rows, shift, overflow_acc):
+    """Add the buffered ``rows`` (refused stays, in the order they came) to ``overflow_acc``,
+    as :func:`spread` would have."""
+    n_key = rows.shape[1] - 1
+    columns = _column_mask(shift)
+    for r in range(rows.shape[0]):
+        overflow_acc[0, np.int64(rows[r, n_key - 1] & columns)] += as_float(rows[r, n_key])
 
 
 @njit(cache=True, nogil=True)
-def flush_stays(stays, n_stays, agg, agg_info, max_rows, n_windows, overflow_acc):
+def flush_stays(stays, n_stays, agg, agg_info, max_rows, shift, overflow_acc):
     """Sort the buffered rows into the aggregate ``agg`` (``agg_info``: rows in use, 1 once a
     stay was refused, the half in use) and empty the buffer; returns the aggregate (a new
     array when it had to grow). Refused stays go to ``overflow_acc``."""
@@ -202,77 +289,77 @@ def flush_stays(stays, n_stays, agg, agg_info, max_rows, n_windows, overflow_acc
     n_stays[0] = n_stays[1] = 0
     if n_rows == 0:
         return agg
-    n_words = stays.shape[2] - 2
-    rows = sort_rows(stays[0, :n_rows], stays[1, :n_rows])
+    n_key = stays.shape[2] - 1
+    stay = _strip_marks(stays[0, :n_rows])
     used, cur = agg_info[0], agg_info[2]
-    cut = count
     if used + n_rows + STAY_ROWS > max_rows:  # else no stay can be refused
-        cut = _first_refused(rows, agg[cur], used, count, max_rows)
-    if cut < count:
-        agg_info[1] = 1
-        _refuse(rows, cut, overflow_acc)
-    groups = 0
-    i = 0
-    while i < n_rows:
-        i = _group_end(rows, i, n_rows, n_words)
-        groups += 1
-    if used + groups > agg.shape[1]:
-        bigger = np.empty((2, max(used + groups, 2 * agg.shape[1]), n_words + 2), dtype=np.uint64)
-        bigger[cur, :used] = agg[cur, :used]
-        agg = bigger
-    src, out = agg[cur], agg[1 - cur]
+        cut = _first_refused_row(stays[0, :n_rows], stay, agg[cur], used, count, max_rows)
+        if cut < n_rows:
+            agg_info[1] = 1
+            _refuse(stays[0, cut:n_rows], shift, overflow_acc)
+            n_rows = cut
+    rows = sort_rows(stays[0, :n_rows], stays[1, :n_rows])
+    src = agg[cur, :used]
+    if used + n_rows > agg.shape[1]:  # room for every row, were all of them new
+        agg = np.empty((2, max(used + n_rows, 2 * agg.shape[1]), n_key + 1), dtype=np.uint64)
+    agg_info[0] = _merge_into(src, rows, agg[1 - cur])
+    agg_info[2] = 1 - cur
+    return agg
+
+
+@njit(cache=True, nogil=True)
+def _merge_into(src, rows, out):
+    """Merge the sorted ``rows`` (equal keys in stay order) into the sorted aggregate rows
+    ``src``, writing to ``out``; returns the rows written. A key's values are added in the
+    order the stays came, after the aggregate's."""
+    n_key = src.shape[1] - 1
+    used, n_rows = src.shape[0], rows.shape[0]
     n = 0
     a = 0
     i = 0
-    while a < used or i < n_rows:
-        order = -1 if i >= n_rows else (1 if a >= used else _compare(src, a, rows, i, n_words))
-        if order < 0:
-            for k in range(n_words + 2):
-                out[n, k] = src[a, k]
+    while i < n_rows:
+        while a < used and _compare(src, a, rows, i, n_key) < 0:
+            _copy_row(out, n, src, a, n_key + 1)
             n += 1
             a += 1
-            continue
-        end = _group_end(rows, i, n_rows, n_words)
-        kept = order == 0
-        value = as_float(src[a, n_words + 1]) if kept else 0.0
-        if kept:
+        value = as_float(rows[i, n_key])
+        if a < used and _compare(src, a, rows, i, n_key) == 0:
+            value = as_float(src[a, n_key]) + value
             a += 1
-        for r in range(i, end):  # in stay order, as the stays came
-            if np.int64(rows[r, n_words] >> np.uint64(32)) < cut:
-                value = value + as_float(rows[r, n_words + 1]) if kept else as_float(rows[r, n_words + 1])
-                kept = True
-        if kept:
-            for w in range(n_words):
-                out[n, w] = rows[i, w]
-            out[n, n_words] = rows[i, n_words] & _LOW
-            out[n, n_words + 1] = as_bits(value)
-            n += 1
-        i = end
-    agg_info[0] = n
-    agg_info[2] = 1 - cur
-    return agg
+        for k in range(n_key):
+            out[n, k] = rows[i, k]
+        i += 1
+        while i < n_rows and _compare(rows, i, out, n, n_key) == 0:
+            value = value + as_float(rows[i, n_key])
+            i += 1
+        out[n, n_key] = as_bits(value)
+        n += 1
+    for r in range(a, used):
+        _copy_row(out, n, src, r, n_key + 1)
+        n += 1
+    return n
 
 
 @njit(cache=True, nogil=True)
 def merge_rows(a, b):
     """The sorted aggregate holding the rows of the sorted aggregates ``a`` and ``b``, the
     values of rows in both added (``a``'s first): one linear pass."""
-    n_words = a.shape[1] - 2
-    out = np.empty((a.shape[0] + b.shape[0], n_words + 2), dtype=np.uint64)
+    n_key = a.shape[1] - 1
+    out = np.empty((a.shape[0] + b.shape[0], n_key + 1), dtype=np.uint64)
     n = 0
     i = 0
     j = 0
     while i < a.shape[0] or j < b.shape[0]:
-        order = 1 if i >= a.shape[0] else (-1 if j >= b.shape[0] else _compare(a, i, b, j, n_words))
+        order = 1 if i >= a.shape[0] else (-1 if j >= b.shape[0] else _compare(a, i, b, j, n_key))
         if order <= 0:
-            for k in range(n_words + 2):
+            for k in range(n_key + 1):
                 out[n, k] = a[i, k]
             if order == 0:
-                out[n, n_words + 1] = as_bits(as_float(a[i, n_words + 1]) + as_float(b[j, n_words + 1]))
+                out[n, n_key] = as_bits(as_float(a[i, n_key]) + as_float(b[j, n_key]))
                 j += 1
             i += 1
         else:
-            for k in range(n_words + 2):
+            for k in range(n_key + 1):
                 out[n, k] = b[j, k]
             j += 1
         n += 1
@@ -280,15 +367,17 @@ def merge_rows(a, b):
 
 
 @njit(cache=True, nogil=True)
-def state_bound(rows, key):
-    """The first row of the sorted aggregate ``rows`` whose state is not below the state
-    ``key`` (a binary search on the state words)."""
-    n_words = rows.shape[1] - 2
+def state_bound(rows, row, shift):
+    """The first row of the sorted aggregate ``rows`` whose state is not below the state of
+    the row ``row`` (a binary search on the key with the column cleared)."""
+    n_key = rows.shape[1] - 1
+    key = row[:n_key].copy()
+    key[n_key - 1] &= ~_column_mask(shift)
     low, high = 0, rows.shape[0]
     while low < high:
         mid = (low + high) // 2
         below = False
-        for w in range(n_words):
+        for w in range(n_key):
             if rows[mid, w] != key[w]:
                 below = rows[mid, w] < key[w]
                 break
@@ -299,31 +388,33 @@ def state_bound(rows, key):
     return low
 
 
-@njit(cache=True, nogil=True)
-def _same_state(rows, i, j, n_words):
-    for w in range(n_words):  # noqa: SIM110
+@njit(cache=True, nogil=True, inline="always")
+def _same_state(rows, i, j, n_key, shift):
+    for w in range(n_key - 1):
         if rows[i, w] != rows[j, w]:
             return False
-    return True
+    # the last key word holds the state's last word above ``shift``, or only the column
+    return shift == 0 or (rows[i, n_key - 1] >> np.uint64(shift)) == (rows[j, n_key - 1] >> np.uint64(shift))
 
 
 @njit(cache=True, nogil=True)
-def _read_out(rows, n_windows, tick, keys, index, window, time, write):
+def _read_out(rows, n_windows, tick, shift, keys, index, window, time, write):
     """Walk the aggregate state by state, adding each whole window described by the
     difference rows (a +1 at column ``n_windows + a`` and a -1 at ``n_windows + b``: the
     windows ``a .. b-1`` spent whole in the state) to the window's time; returns the
     (state, window) entries and the states, writing them when ``write``."""
-    n_rows, n_words = rows.shape[0], rows.shape[1] - 2
-    col = np.uint64(n_words)
+    n_rows, n_key = rows.shape[0], rows.shape[1] - 1
+    last = n_key - 1
+    columns = _column_mask(shift)
     n = 0
     states = 0
     i = 0
     while i < n_rows:
         end = i + 1
-        while end < n_rows and _same_state(rows, end, i, n_words):
+        while end < n_rows and _same_state(rows, end, i, n_key, shift):
             end += 1
         d = i  # the state's window rows are i .. d-1, its difference rows d .. end-1
-        while d < end and rows[d, col] < np.uint64(n_windows):
+        while d < end and np.int64(rows[d, last] & columns) < n_windows:
             d += 1
         before = n
         level = 0.0
@@ -331,49 +422,53 @@ def _read_out(rows, n_windows, tick, keys, index, window, time, write):
         k = i
         j = d
         while True:
-            stop = np.int64(rows[j, col]) - n_windows if j < end else n_windows
+            stop = np.int64(rows[j, last] & columns) - n_windows if j < end else n_windows
             if level > 0.5:
                 for win in range(w, stop):
                     value = level * tick
-                    if k < d and np.int64(rows[k, col]) == win:
-                        value = as_float(rows[k, n_words + 1]) + level * tick
+                    if k < d and np.int64(rows[k, last] & columns) == win:
+                        value = as_float(rows[k, n_key]) + level * tick
                         k += 1
                     if write:
                         index[n], window[n], time[n] = states, win, value
                     n += 1
             else:
-                while k < d and np.int64(rows[k, col]) < stop:
+                while k < d and np.int64(rows[k, last] & columns) < stop:
                     if write:
-                        index[n], window[n], time[n] = states, np.int64(rows[k, col]), as_float(rows[k, n_words + 1])
+                        index[n], window[n] = states, np.int64(rows[k, last] & columns)
+                        time[n] = as_float(rows[k, n_key])
                     n += 1
                     k += 1
             if j >= end:
                 break
-            level += as_float(rows[j, n_words + 1])
+            level += as_float(rows[j, n_key])
             w = stop
             j += 1
         if n > before:
             if write:
-                for x in range(n_words):
+                for x in range(keys.shape[1]):
                     keys[states, x] = rows[i, x]
+                if shift > 0:
+                    keys[states, last] = rows[i, last] >> np.uint64(shift)
             states += 1
         i = end
     return n, states
 
 
 @njit(cache=True, nogil=True)
-def state_windows(rows, n_windows, tick):
-    """(distinct states, state index, window, time) of a merged aggregate, one entry per
-    (state, window) with time in it, by state (numbered in key order) then window."""
-    n_words = rows.shape[1] - 2
+def state_windows(rows, n_windows, tick, shift):
+    """(distinct states, state index, window, time) of a merged aggregate (keys laid out
+    by ``shift``, see :func:`key_layout`), one entry per (state, window) with time in it,
+    by state (numbered in key order) then window."""
+    n_words = rows.shape[1] - 1 if shift > 0 else rows.shape[1] - 2
     empty_keys = np.empty((0, n_words), dtype=np.uint64)
     none = np.empty(0, dtype=np.int64)
-    n, states = _read_out(rows, n_windows, tick, empty_keys, none, none, np.empty(0), False)
+    n, states = _read_out(rows, n_windows, tick, shift, empty_keys, none, none, np.empty(0), False)
     keys = np.empty((states, n_words), dtype=np.uint64)
     index = np.empty(n, dtype=np.int64)
     window = np.empty(n, dtype=np.int64)
     time = np.empty(n, dtype=np.float64)
-    _read_out(rows, n_windows, tick, keys, index, window, time, True)
+    _read_out(rows, n_windows, tick, shift, keys, index, window, time, True)
     return keys, index, window, time
 
 

@@ -1,7 +1,7 @@
 """How much memory a run may use, and the state-table bound that follows from it.
 
-A run's full-state statistics live in one hash table per thread, which grows as states
-are visited (see :mod:`her2sim.engine._kernel`). Bounding the table at a fixed size made
+A run's full-state statistics live in one sorted aggregate per thread, which grows as
+(state, window) pairs are visited (see :mod:`her2sim.engine._stays`). Bounding the table at a fixed size made
 long runs drop most of their state probability: 300,000 trajectories of the 41-node HER2
 model drop 97% of some windows at 1,048,576 entries per thread. The default bound is
 therefore sized from the memory available when the run starts, so that a run keeps every
@@ -21,11 +21,13 @@ import os
 
 __all__ = ["PEAK_ROWS_PER_ENTRY", "USABLE_SHARE", "available_memory", "default_max_states", "row_bytes"]
 
-#: Peak memory of a run, in table rows, per entry a thread keeps. A table is at most half
-#: full (so 2-4 rows a kept entry), grows by doubling (old and new table side by side),
-#: and merging adds a table for all threads plus the whole-window rows it unfolds and the
-#: arrays read out of it. Measured at 300,000 trajectories: 9.6 rows per entry on the
-#: HER2 model (41 nodes), 11.1 on Zañudo 2017 (80 nodes); 12 leaves a margin.
+#: Peak memory of a run, in table rows, per entry a thread keeps. The aggregate has two
+#: halves (the rows in use and the next merge's target), the stay buffer and its sorting
+#: twin grow to the aggregate's size, and merging adds one aggregate for all threads plus
+#: the whole-window rows it unfolds and the arrays read out of it. Measured on the HER2
+#: model (41 nodes; 30,000 trajectories, 2 threads, 9.6 M state-window entries): 5.3 rows
+#: per entry read out (6.5 with the hash tables this design replaced, which measured 9.6
+#: per kept entry at 300,000 trajectories, 11.1 on Zañudo 2017); 12 leaves a margin.
 PEAK_ROWS_PER_ENTRY = 12
 #: Share of the available memory the state tables of a run may take.
 USABLE_SHARE = 0.6
@@ -34,8 +36,9 @@ _FLOOR = 4096
 
 
 def row_bytes(n_nodes: int) -> int:
-    """Bytes of one state-table row for a model of ``n_nodes`` nodes: the packed state
-    (64 nodes a word), the column (window) and the value."""
+    """Bytes of one state-table row for a model of ``n_nodes`` nodes, at most: the packed
+    state (64 nodes a word), the column (window) and the value (the column shares the
+    state's last word when its bits are free, a word less)."""
     return 8 * ((n_nodes + 63) // 64 + 2)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from her2sim.engine._kernel import Clock, Sums, empty_table
 from her2sim.engine._merge import merge_counts, merge_state_windows
-from her2sim.engine._stays import flush_stays, kept_rows, new_rows, new_stays
+from her2sim.engine._stays import flush_stays, kept_rows, key_layout, new_rows, new_stays
 from her2sim.engine._windows import finish_spread
 from her2sim.engine.compile import CompiledModel, compile_model
 from her2sim.engine.memory import available_memory, default_max_states
@@ -57,7 +57,7 @@ class _Accumulators:
     fixed_table: np.ndarray
 
     @classmethod
-    def new(cls, n: int, n_words: int, n_windows: int, keep_states: bool) -> _Accumulators:
+    def new(cls, n: int, n_words: int, n_key: int, n_windows: int, keep_states: bool) -> _Accumulators:
         sums = Sums(
             node_acc=np.zeros((n, 2 * n_windows + 1)),
             overflow_acc=np.zeros((1, 2 * n_windows + 1)),
@@ -70,8 +70,8 @@ class _Accumulators:
         )
         return cls(
             sums=sums,
-            stays=new_stays(n_words) if keep_states else new_stays(n_words, 0),
-            state_rows=new_rows(n_words),
+            stays=new_stays(n_key) if keep_states else new_stays(n_key, 0),
+            state_rows=new_rows(n_key),
             final_table=empty_table(_FIRST_CAPACITY if keep_states else 2, n_words),
             fixed_table=empty_table(64, n_words),
         )
@@ -87,7 +87,8 @@ def _run_range(
     late_from: float,
     progress: ProgressFn | None,
 ) -> _Accumulators:
-    acc = _Accumulators.new(len(compiled.model), compiled.n_words, config.n_windows, keep_states)
+    n_key, shift = key_layout(compiled.rules.state_mask, config.n_windows)
+    acc = _Accumulators.new(len(compiled.model), compiled.n_words, n_key, config.n_windows, keep_states)
     kernel = compiled.kernel.run_trajectories
     assert config.max_states is not None, "sized by _with_state_bound before any run"
     clock = Clock(
@@ -105,7 +106,7 @@ def _run_range(
             progress(chunk_end - position)
     sums = acc.sums
     acc.state_rows = flush_stays(
-        acc.stays, sums.n_stays, acc.state_rows, sums.state_info, config.max_states, config.n_windows, sums.overflow_acc
+        acc.stays, sums.n_stays, acc.state_rows, sums.state_info, config.max_states, shift, sums.overflow_acc
     )
     for table in (sums.node_acc, sums.overflow_acc):
         finish_spread(table, float(config.time_tick), config.n_windows)
@@ -207,7 +208,11 @@ def _simulate_arrays(
     if keep_states:
         states = (
             merge_state_windows(
-                [kept_rows(p.state_rows, p.sums.state_info) for p in parts], w, config.time_tick, threads
+                [kept_rows(p.state_rows, p.sums.state_info) for p in parts],
+                w,
+                config.time_tick,
+                key_layout(compiled.rules.state_mask, w)[1],
+                threads,
             ),
             merge_counts([p.final_table for p in parts], [int(p.sums.final_used[0]) for p in parts]),
         )
