@@ -6,6 +6,7 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -95,14 +96,22 @@ def _arrays(result) -> list[np.ndarray]:
 @pytest.mark.parametrize("threads", [2, 3])
 def test_thread_count_does_not_change_result(threads: int) -> None:
     """Also checks the merge of the threads' tables in parts (one per thread) and the
-    order of the long state table: by time, the likeliest state first."""
+    order of the long state table: by time, then by state, or the likeliest state first."""
     model = _toggle()
     one = simulate(model, SimulationConfig(max_time=6, time_tick=0.5, sample_count=3000, seed=11, threads=1))
     two = simulate(model, SimulationConfig(max_time=6, time_tick=0.5, sample_count=3000, seed=11, threads=threads))
     for result in (one, two):
         long = result.states()
         assert long["time"].is_monotonic_increasing
-        assert all(group.is_monotonic_decreasing for _, group in long.groupby("time")["probability"])
+        kept = result.require_states()
+        assert all(np.all(np.diff(kept.index[kept.window == w]) > 0) for w in np.unique(kept.window))
+        likeliest = result.states(likeliest_first=True)
+        assert likeliest["time"].is_monotonic_increasing
+        assert all(group.is_monotonic_decreasing for _, group in likeliest.groupby("time")["probability"])
+        pd.testing.assert_frame_equal(
+            likeliest.sort_values(["time", "state"]).reset_index(drop=True),
+            long.sort_values(["time", "state"]).reset_index(drop=True),
+        )
     assert np.allclose(one.node_prob, two.node_prob, rtol=0, atol=1e-12)
     s1 = one.states(wide=True).sort_index(axis=1)
     s2 = two.states(wide=True).sort_index(axis=1)

@@ -5,7 +5,7 @@ Final states and fixed points are per-thread hash tables keyed by state (see
 probabilities are per-thread aggregates sorted by (state, column) (see
 :mod:`her2sim.engine._stays`): they are merged in one linear pass per thread, read out with
 the whole windows folded in and the states numbered in key order, then ordered by window
-(a counting sort) and, within a window, by time. With several threads the merge and read-out
+(a counting sort), within a window in state order. With several threads the merge and read-out
 run in parallel on ranges of states (the aggregates are split at the same states).
 """
 
@@ -69,7 +69,7 @@ def merge_state_windows(
     a column ``n_windows + a`` holds a +1/-1 difference count of whole windows from ``a``
     on; the keys are laid out by ``shift`` (see :func:`_stays.key_layout`). Returns
     (distinct packed states, state index, window, time) with one entry per (state, window)
-    visited, ordered by window and, within a window, by time, longest first.
+    visited, ordered by window and, within a window, by state.
     With ``threads`` > 1 the states are split into that many ranges at the largest
     aggregate's quantiles, merged and read out in parallel (all calls release the GIL).
     """
@@ -84,5 +84,5 @@ def merge_state_windows(
     index = np.concatenate([p[1] + offset for p, offset in zip(pieces, offsets, strict=False)])
     windows = np.concatenate([p[2] for p in pieces])
     times = np.concatenate([p[3] for p in pieces])
-    order = _stays.order_by_window(windows, times, n_windows)
+    order = _stays.by_window(windows, n_windows, np.arange(len(windows)))
     return keys, index[order], windows[order], times[order]

@@ -473,10 +473,26 @@ def state_windows(rows, n_windows, tick, shift):
 
 
 @njit(cache=True, nogil=True)
-def order_by_window(windows, values, n_windows):
+def by_window(windows, n_windows, order):
+    """``order`` (entries) rearranged by the windows of its entries, stably: a counting sort."""
+    starts = np.zeros(n_windows + 1, dtype=np.int64)
+    for i in range(order.shape[0]):
+        starts[windows[order[i]] + 1] += 1
+    for w in range(n_windows):
+        starts[w + 1] += starts[w]
+    out = np.empty_like(order)
+    for i in range(order.shape[0]):
+        row = order[i]
+        out[starts[windows[row]]] = row
+        starts[windows[row]] += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def likeliest_first(windows, values, n_windows):
     """Order of entries by window, and within a window by value, largest first (ties in
     entry order): a radix sort on the values' bits (non-negative floats order as their bits
-    do), then a counting sort on the windows, both stable."""
+    do), then :func:`by_window`, both stable."""
     n = windows.shape[0]
     keys = np.empty(n, dtype=np.uint64)
     for i in range(n):
@@ -505,13 +521,4 @@ def order_by_window(windows, values, n_windows):
             other_order[at] = order[i]
         keys, other_keys = other_keys, keys
         order, other_order = other_order, order
-    starts = np.zeros(n_windows + 1, dtype=np.int64)
-    for i in range(n):
-        starts[windows[i] + 1] += 1
-    for w in range(n_windows):
-        starts[w + 1] += starts[w]
-    for i in range(n):
-        row = order[i]
-        other_order[starts[windows[row]]] = row
-        starts[windows[row]] += 1
-    return other_order
+    return by_window(windows, n_windows, order)

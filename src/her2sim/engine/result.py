@@ -102,7 +102,8 @@ class StateStatistics:
     States are packed as the kernel packs them (node ``k`` is bit ``k % 64`` of word
     ``k // 64``), the bits of internal nodes zero (left out, as MaBoSS leaves them). The
     rows of the state table are one per (state, window) visited, ordered by window and,
-    within a window, the likeliest state first.
+    within a window, by state (``keys`` order); :meth:`SimulationResult.states` puts the
+    likeliest first when asked.
 
     Attributes
     ----------
@@ -260,13 +261,15 @@ class SimulationResult:
             )
         return self.state_statistics
 
-    def states(self, wide: bool = False, min_probability: float = 0.0) -> pd.DataFrame:
+    def states(self, wide: bool = False, min_probability: float = 0.0, likeliest_first: bool = False) -> pd.DataFrame:
         """Probability of each full state (internal nodes left out) per window.
 
         Long (tidy) by default: columns ``time``, ``state`` (categorical), ``probability``,
-        one row per state visited in a window, the likeliest first within a window.
-        ``wide=True`` gives one column per state, as MaBoSS's probtraj table (zeros where a
-        state was not visited). Rows of ``min_probability`` or less are left out.
+        one row per state visited in a window, by window and, within a window, in the
+        states' order (or the likeliest first with ``likeliest_first``: a sort a large
+        table pays for only when asked). ``wide=True`` gives one column per state, as
+        MaBoSS's probtraj table (zeros where a state was not visited). Rows of
+        ``min_probability`` or less are left out.
 
         Raises
         ------
@@ -284,6 +287,11 @@ class SimulationResult:
             used, state = unique[0], unique[1]
         names = pd.Index(_name_array(kept.keys[used], self.node_names, ~self.internal), dtype="str")
         window, probability, state = kept.window[keep], kept.probability[keep], state.ravel()
+        if likeliest_first and not wide:
+            from her2sim.engine._stays import likeliest_first as likeliest_order
+
+            order = likeliest_order(window, probability, len(self.times))
+            window, probability, state = window[order], probability[order], state[order]
         window, probability, state = self._with_not_kept(window, probability, state, len(names))
         if (self.overflow_prob > 0).any():
             names = names.append(type(names)([NOT_KEPT], dtype=names.dtype))
@@ -293,8 +301,8 @@ class SimulationResult:
                 index="time", columns="state", values="probability", aggfunc="sum", fill_value=0.0
             )
             return frame.reindex(self.times, fill_value=0.0).rename_axis("time")
-        # rows come by window, the likeliest state first (see merge_state_windows); the state
-        # column is a categorical: each state's name is stored once, however many windows it is in
+        # rows come by window (see merge_state_windows); the state column is a categorical:
+        # each state's name is stored once, however many windows it is in
         return pd.DataFrame(
             {"time": self.times[window], "state": _categorical(state, names), "probability": probability}
         )
