@@ -79,10 +79,13 @@ def merge_state_windows(
             pieces = list(pool.map(lambda parts: _read_range(parts, n_windows, tick, shift), ranges))
     else:
         pieces = [_read_range(ranges[0], n_windows, tick, shift)]
-    offsets = np.cumsum([0, *(len(p[0]) for p in pieces)])
-    keys = np.concatenate([p[0] for p in pieces])
-    index = np.concatenate([p[1] + offset for p, offset in zip(pieces, offsets, strict=False)])
-    windows = np.concatenate([p[2] for p in pieces])
-    times = np.concatenate([p[3] for p in pieces])
-    order = _stays.by_window(windows, n_windows, np.arange(len(windows)))
-    return keys, index[order], windows[order], times[order]
+    # one counting sort by window over the pieces, each scattered in turn (states ascend
+    # from piece to piece): no concatenated copy and no gather through an order array
+    starts = np.sum([_stays.window_starts(p[2], n_windows) for p in pieces], axis=0)
+    n = int(starts[-1])
+    index, windows, times = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n)
+    offset = 0
+    for keys, piece_index, piece_windows, piece_times in pieces:
+        _stays.scatter_by_window(piece_index, offset, piece_windows, piece_times, starts, index, windows, times)
+        offset += len(keys)
+    return np.concatenate([p[0] for p in pieces]), index, windows, times

@@ -473,26 +473,35 @@ def state_windows(rows, n_windows, tick, shift):
 
 
 @njit(cache=True, nogil=True)
-def by_window(windows, n_windows, order):
-    """``order`` (entries) rearranged by the windows of its entries, stably: a counting sort."""
+def window_starts(windows, n_windows):
+    """Where each window's entries begin when entries are laid out by window."""
     starts = np.zeros(n_windows + 1, dtype=np.int64)
-    for i in range(order.shape[0]):
-        starts[windows[order[i]] + 1] += 1
+    for i in range(windows.shape[0]):
+        starts[windows[i] + 1] += 1
     for w in range(n_windows):
         starts[w + 1] += starts[w]
-    out = np.empty_like(order)
-    for i in range(order.shape[0]):
-        row = order[i]
-        out[starts[windows[row]]] = row
-        starts[windows[row]] += 1
-    return out
+    return starts
+
+
+@njit(cache=True, nogil=True)
+def scatter_by_window(index, offset, windows, times, starts, out_index, out_window, out_time):
+    """Write the entries (state ``index + offset``, window, time) to the ``out_*`` arrays at
+    their window's next place (``starts``, advanced): a counting sort's second pass, stable,
+    so entries scattered in state order stay in state order within a window."""
+    for i in range(windows.shape[0]):
+        w = windows[i]
+        at = starts[w]
+        starts[w] = at + 1
+        out_index[at] = index[i] + offset
+        out_window[at] = w
+        out_time[at] = times[i]
 
 
 @njit(cache=True, nogil=True)
 def likeliest_first(windows, values, n_windows):
     """Order of entries by window, and within a window by value, largest first (ties in
     entry order): a radix sort on the values' bits (non-negative floats order as their bits
-    do), then :func:`by_window`, both stable."""
+    do), then a counting sort on the windows, both stable."""
     n = windows.shape[0]
     keys = np.empty(n, dtype=np.uint64)
     for i in range(n):
@@ -521,4 +530,9 @@ def likeliest_first(windows, values, n_windows):
             other_order[at] = order[i]
         keys, other_keys = other_keys, keys
         order, other_order = other_order, order
-    return by_window(windows, n_windows, order)
+    starts = window_starts(windows, n_windows)
+    for i in range(n):
+        row = order[i]
+        other_order[starts[windows[row]]] = row
+        starts[windows[row]] += 1
+    return other_order
