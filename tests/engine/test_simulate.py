@@ -168,6 +168,21 @@ def test_a_truncated_state_table_says_so_in_its_own_rows() -> None:
     assert finals.sum() == pytest.approx(1.0) and finals[NOT_KEPT] == result.meta["final_overflow"]
 
 
+@pytest.mark.parametrize("n", [20, 60])
+def test_state_tables_add_up_to_the_node_probabilities(n: int) -> None:
+    """Each node's probability in a window is the summed probability of the states it is on in:
+    with 20 nodes the window is packed beside the state in one key word, with 60 it needs a
+    key word of its own (see ``_stays.key_layout``); both read out the same way."""
+    config = SimulationConfig(max_time=5, time_tick=0.5, sample_count=2000, seed=4, threads=2)
+    result = simulate(_free_nodes(n), config)
+    kept = result.require_states()
+    k = np.arange(n)
+    on = (kept.keys[:, k // 64] >> (k % 64).astype(np.uint64)) & np.uint64(1)
+    from_states = np.zeros((len(result.times), n))
+    np.add.at(from_states, kept.window, kept.probability[:, None] * on[kept.index])
+    assert np.allclose(from_states, result.node_prob, atol=1e-9)
+
+
 def test_state_tables_grow_without_overflow_below_the_bound() -> None:
     config = SimulationConfig(max_time=5, time_tick=1, sample_count=20000, seed=3, threads=2)
     result = simulate(_free_nodes(20), config)
