@@ -94,6 +94,48 @@ def test_state_names_larger_than_free_memory_are_refused_before_any_is_written(
     assert len(with_states.states()) > 0
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_an_error_naming_a_chunk_reaches_the_writer_and_leaves_no_file(
+    with_states: SimulationResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    """Chunks are named in a second thread while the writer encodes the one before: an error
+    there is raised by ``save_states`` itself, nothing is left behind and the thread ends."""
+    import threading
+
+    from her2sim.engine import _names, output
+
+    monkeypatch.setattr(output, "CHUNK_ROWS", 4)  # many chunks
+    calls = []
+    original = _names.state_name_array
+
+    def failing(*args: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise ConfigError("naming failed")
+        return original(*args)
+
+    monkeypatch.setattr(_names, "state_name_array", failing)
+    with pytest.raises(ConfigError, match="naming failed"):
+        with_states.save_states(tmp_path / f"s{suffix}")
+    assert not list(tmp_path.iterdir())
+    assert not any(t.name == "her2sim-state-names" for t in threading.enumerate())
+
+
+def test_a_consumer_that_stops_ends_the_naming_thread(
+    with_states: SimulationResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from her2sim.engine import output
+
+    monkeypatch.setattr(output, "CHUNK_ROWS", 4)
+    chunks = output._chunks(with_states, output._state_rows(with_states))
+    ahead = output._ahead(chunks)
+    next(ahead)
+    ahead.close()  # the consumer gives up after one chunk (as a write that raises does)
+    assert not any(t.name == "her2sim-state-names" for t in threading.enumerate())
+
+
 def test_saving_states_that_were_not_kept_fails_before_writing(without_states: SimulationResult, tmp_path) -> None:
     with pytest.raises(ConfigError, match="states=True"):
         without_states.save_states(tmp_path / "s.parquet")

@@ -7,8 +7,9 @@ CSV, while the node table alone is written 2 s after the run starts. So the stat
 written only when asked for; its size is estimated first, a large one is announced
 (:data:`LARGE`), and one that would not fit on its disk or in memory is refused before
 anything is written. Its rows are named and written a chunk at a time, so writing it needs
-little memory beyond the simulation's own arrays. Files are written under a temporary name
-and renamed when complete, so a failure never leaves a partial file that looks whole.
+little memory beyond the simulation's own arrays; the next chunk is named in a second thread
+while the current one is encoded (both release the GIL). Files are written under a temporary
+name and renamed when complete, so a failure never leaves a partial file that looks whole.
 """
 
 from __future__ import annotations
@@ -123,7 +124,8 @@ def state_table_size(
     written as CSV. A Parquet file holds each distinct name once per row group while the
     names fit its dictionary page, and otherwise every row's name compressed about fivefold
     (sixfold on MaBoSS's Ewing model, so the estimate errs large), with eight bytes of
-    probability a row. Memory counts the row arrays and one chunk of named rows. ``rows``
+    probability a row. Memory counts the row arrays and two chunks of named rows (one written,
+    the next named). ``rows``
     are the table's rows when already at hand (see :func:`_state_rows`).
     """
     import io
@@ -146,7 +148,7 @@ def state_table_size(
         file_bytes = n_rows * (8 + math.log2(states + 1) / 8) + groups * states * (row_name + 4)
     else:
         file_bytes = n_rows * (8 + (row_name + 4) / 5)
-    memory_bytes = n_rows * 24 + min(n_rows, CHUNK_ROWS) * (3 * row_name + 64)
+    memory_bytes = n_rows * 24 + 2 * min(n_rows, CHUNK_ROWS) * (3 * row_name + 64)  # two chunks in flight
     return StateTableSize(n_rows, states, int(file_bytes), int(memory_bytes))
 
 
@@ -216,13 +218,56 @@ def _chunks(result: SimulationResult, rows: tuple[np.ndarray, np.ndarray, np.nda
         )
 
 
+def _ahead(chunks: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """``chunks``, each made in a second thread while the one before is consumed: naming a
+    chunk (Numba, no GIL) overlaps with encoding the previous one (Arrow, no GIL). Measured on
+    300,000 HER2 trajectories: naming 2.7 s, Parquet encoding 3.9 s, done one after the other
+    before. An error in the producer is raised here, in the consumer."""
+    import queue
+    import threading
+
+    done = object()
+    handoff: queue.Queue[object] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand(item: object) -> bool:
+        """Put ``item`` in the hand-off, unless the consumer has stopped (then False)."""
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not hand(chunk):
+                    return
+            hand(done)
+        except BaseException as error:  # handed to the consumer, which raises it
+            hand(error)
+
+    worker = threading.Thread(target=produce, name="her2sim-state-names", daemon=True)
+    worker.start()
+    try:
+        while (item := handoff.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
 def _stream_parquet(chunks: Iterator[pa.Table], target: Path, meta: str) -> None:
     import pyarrow.parquet as pq
 
     from her2sim.files import replace_when_written
 
     with replace_when_written(target) as tmp, pq.ParquetWriter(tmp, _schema().with_metadata({"her2sim": meta})) as out:
-        for chunk in chunks:
+        for chunk in _ahead(chunks):
             out.write_table(chunk)
 
 
@@ -241,7 +286,7 @@ def _csv(chunks: Iterator[pa.Table], fh: BinaryIO) -> None:
     fh.write(b"time,state,probability\n")
     options = csv.WriteOptions(include_header=False, quoting_style="none")
     with csv.CSVWriter(fh, _schema(), write_options=options) as writer:
-        for chunk in chunks:
+        for chunk in _ahead(chunks):
             writer.write_table(chunk)
 
 
