@@ -230,17 +230,24 @@ def _group_end(rows, i, n_rows, n_key):
 
 
 @njit(cache=True, nogil=True)
-def _strip_marks(rows):
-    """Stay numbers of the buffered ``rows`` (in the order they came), their marks removed."""
+def _stay_numbers(rows):
+    """The stay each buffered row belongs to (rows in the order they came, marks in place)."""
     n_key = rows.shape[1] - 1
     stay = np.empty(rows.shape[0], dtype=np.int64)
     count = -1
     for r in range(rows.shape[0]):
         if rows[r, n_key - 1] & FIRST:
             count += 1
-            rows[r, n_key - 1] &= ~FIRST
         stay[r] = count
     return stay
+
+
+@njit(cache=True, nogil=True)
+def _strip_marks(rows):
+    """Remove the stay marks from the buffered ``rows``, leaving their keys."""
+    n_key = rows.shape[1] - 1
+    for r in range(rows.shape[0]):
+        rows[r, n_key - 1] &= ~FIRST
 
 
 @njit(cache=True, nogil=True)
@@ -290,9 +297,11 @@ def flush_stays(stays, n_stays, agg, agg_info, max_rows, shift, overflow_acc):
     if n_rows == 0:
         return agg
     n_key = stays.shape[2] - 1
-    stay = _strip_marks(stays[0, :n_rows])
     used, cur = agg_info[0], agg_info[2]
-    if used + n_rows + STAY_ROWS > max_rows:  # else no stay can be refused
+    refusal = used + n_rows + STAY_ROWS > max_rows  # else no stay can be refused
+    stay = _stay_numbers(stays[0, :n_rows]) if refusal else np.empty(0, dtype=np.int64)
+    _strip_marks(stays[0, :n_rows])
+    if refusal:
         cut = _first_refused_row(stays[0, :n_rows], stay, agg[cur], used, count, max_rows)
         if cut < n_rows:
             agg_info[1] = 1
@@ -500,39 +509,18 @@ def scatter_by_window(index, offset, windows, times, starts, out_index, out_wind
 @njit(cache=True, nogil=True)
 def likeliest_first(windows, values, n_windows):
     """Order of entries by window, and within a window by value, largest first (ties in
-    entry order): a radix sort on the values' bits (non-negative floats order as their bits
-    do), then a counting sort on the windows, both stable."""
+    entry order): :func:`sort_rows` on the values' bits (non-negative floats order as their
+    bits do), then a counting sort on the windows, both stable."""
     n = windows.shape[0]
-    keys = np.empty(n, dtype=np.uint64)
+    rows = np.empty((n, 2), dtype=np.uint64)  # (key, entry): sorted as the stay rows are
     for i in range(n):
-        keys[i] = ~as_bits(values[i])  # largest value, smallest key
-    counts = np.zeros((8, 256), dtype=np.int64)
-    for i in range(n):
-        for b in range(8):
-            counts[b, (keys[i] >> np.uint64(8 * b)) & np.uint64(255)] += 1
-    order = np.arange(n)
-    other_keys = np.empty_like(keys)
-    other_order = np.empty_like(order)
-    offsets = np.empty(256, dtype=np.int64)
-    for b in range(8):
-        if counts[b].max() == n:
-            continue
-        shift = np.uint64(8 * b)
-        total = 0
-        for v in range(256):
-            offsets[v] = total
-            total += counts[b, v]
-        for i in range(n):
-            v = (keys[i] >> shift) & np.uint64(255)
-            at = offsets[v]
-            offsets[v] = at + 1
-            other_keys[at] = keys[i]
-            other_order[at] = order[i]
-        keys, other_keys = other_keys, keys
-        order, other_order = other_order, order
+        rows[i, 0] = ~as_bits(values[i])  # largest value, smallest key
+        rows[i, 1] = i
+    by_value = sort_rows(rows, np.empty_like(rows))
     starts = window_starts(windows, n_windows)
+    order = np.empty(n, dtype=np.int64)
     for i in range(n):
-        row = order[i]
-        other_order[starts[windows[row]]] = row
+        row = np.int64(by_value[i, 1])
+        order[starts[windows[row]]] = row
         starts[windows[row]] += 1
-    return other_order
+    return order
