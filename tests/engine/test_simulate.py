@@ -243,6 +243,30 @@ def test_batch_with_fixed_node() -> None:
     assert 0.0 < plain.nodes()["A"].iloc[-1] < 1.0
 
 
+def test_a_batch_of_many_scenarios_equals_each_run_alone() -> None:
+    """A batch with several scenarios per thread runs each on one thread: same numbers (up to
+    the order of sums), same order, and each scenario's own state tables."""
+    model = _toggle()
+    config = SimulationConfig(max_time=5, time_tick=1, sample_count=3000, seed=4, threads=2)
+    scenarios = [Scenario(f"k{k}", rate_scale={"A": (0.5 + k / 4, 1.0)}) for k in range(6)]
+    batch = simulate_batch(model, scenarios, config, states=True)
+    assert [r.scenario for r in batch] == scenarios
+    for scenario, result in zip(scenarios, batch, strict=True):
+        alone = simulate(model, config, scenario)
+        np.testing.assert_allclose(result.node_prob, alone.node_prob, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(result.late_sums, alone.late_sums, rtol=1e-12)
+        pd.testing.assert_frame_equal(result.states(), alone.states(), check_exact=False, rtol=1e-12)
+    assert batch[0].node_prob[-1, 0] != batch[-1].node_prob[-1, 0]  # the scenarios differ
+
+
+def test_a_failing_scenario_in_a_large_batch_raises_the_error() -> None:
+    model, _ = parse_maboss("Node A { rate_up = $k; rate_down = 1; }", "$k = 1; A.istate = 0;")
+    config = SimulationConfig(max_time=1e6, time_tick=1e5, sample_count=10, threads=2, max_flips=1e5)
+    quiet = Scenario(parameters={"k": 1e-9})
+    with pytest.raises(ConfigError, match="max_flips"):
+        simulate_batch(model, [quiet] * 3 + [Scenario(parameters={"k": 1.0})] + [quiet] * 4, config)
+
+
 def test_negative_parameter_rate_raises_before_simulating() -> None:
     model, _ = parse_maboss("Node A { rate_up = $k; rate_down = 1; }", "$k = -1; A.istate = 0;")
     calls = []
