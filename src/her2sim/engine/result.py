@@ -395,11 +395,17 @@ class SimulationResult:
         """
         import pandas as pd
 
+        mean, se = self.late_arrays()
+        frame = pd.DataFrame({"mean": mean, "se": se}, index=pd.Index(self.node_names, name="node"))
+        return frame if include_internal else frame[~self.internal]
+
+    def late_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`late_nodes` of every node as two arrays (mean, standard error) in model
+        order, for callers that read thousands of results and need no table."""
         n = self.sample_count
         mean = self.late_sums[:, 0] / n
         var = np.clip(self.late_sums[:, 1] / n - mean**2, 0.0, None) * (n / max(n - 1, 1))
-        frame = pd.DataFrame({"mean": mean, "se": np.sqrt(var / n)}, index=pd.Index(self.node_names, name="node"))
-        return frame if include_internal else frame[~self.internal]
+        return mean, np.sqrt(var / n)
 
     def last_nodes(self) -> pd.Series:
         """Node probabilities in the last window (a steady-state read-out)."""

@@ -26,9 +26,11 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from her2sim.engine.compile import CompiledModel, compile_model
+from her2sim.engine.result import SimulationResult
 from her2sim.engine.scenario import Scenario
 from her2sim.engine.simulate import simulate_batch
 from her2sim.errors import UnknownNameError
@@ -167,17 +169,41 @@ class ScenarioResult:
 
 @dataclass(frozen=True)
 class _Run:
-    """One pair's pooled results: window time course, late-time means and their variances."""
+    """One pair's pooled results as arrays: node probabilities per window (windows x nodes),
+    late-time means and their variances. Tables are built only when asked for: a response grid
+    reads five numbers from each of thousands of runs."""
 
-    timecourse: pd.DataFrame
-    late_mean: pd.Series
-    late_var: pd.Series
+    names: tuple[str, ...]
+    times: np.ndarray
+    node_prob: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+
+    @classmethod
+    def weighted(cls, result: SimulationResult, weight: float) -> _Run:
+        """A clone's results times its share of the tumour."""
+        mean, se = result.late_arrays()
+        return cls(result.node_names, result.times, result.node_prob * weight, mean * weight, (se * weight) ** 2)
 
     def plus(self, other: _Run) -> _Run:
         """Pool with another clone's (already weighted) results."""
-        return _Run(
-            self.timecourse + other.timecourse, self.late_mean + other.late_mean, self.late_var + other.late_var
-        )
+        return _Run(self.names, self.times, self.node_prob + other.node_prob, self.mean + other.mean,
+                    self.var + other.var)  # fmt: skip
+
+    def late(self, node: str) -> tuple[float, float]:
+        """(late-time mean, its variance) of one node."""
+        i = self.names.index(node)
+        return float(self.mean[i]), float(self.var[i])
+
+    @property
+    def timecourse(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.node_prob, index=pd.Index(self.times, name="time"), columns=list(self.names))
+        frame.columns.name = "node"
+        return frame
+
+    @property
+    def late_mean(self) -> pd.Series:
+        return pd.Series(self.mean, index=pd.Index(self.names, name="node"), name="mean")
 
 
 class Her2Simulator:
@@ -257,8 +283,7 @@ class Her2Simulator:
                                  progress=self._counter(len(jobs))) if jobs else []  # fmt: skip
         pooled: dict[tuple[object, ...], _Run] = {}
         for (key, weight, _), result in zip(jobs, results, strict=True):
-            late = result.late_nodes(include_internal=True)
-            run = _Run(result.nodes(include_internal=True) * weight, late["mean"] * weight, (late["se"] * weight) ** 2)
+            run = _Run.weighted(result, weight)
             pooled[key] = run if key not in pooled else pooled[key].plus(run)
         self._cache.update(pooled)
         return [self._cache[key] for key in keys]
@@ -284,7 +309,7 @@ class Her2Simulator:
         self, pairs: Sequence[tuple[Context, Regimen]], bystander: Sequence[float]
     ) -> list[dict[str, float]]:
         """Readouts when each cell receives the given payload from its neighbours."""
-        return [_readouts(run.late_mean) for run in self._runs(pairs, bystander)]
+        return [_readouts(run) for run in self._runs(pairs, bystander)]
 
     def node_timecourses(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[pd.DataFrame]:
         """Node probabilities per time window (pooled over clones) for each pair, batched."""
@@ -296,11 +321,11 @@ class Her2Simulator:
 
     def readouts(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[dict[str, float]]:
         """Steady-state readouts for each pair."""
-        return [_readouts(run.late_mean) for run in self._runs(pairs)]
+        return [_readouts(run) for run in self._runs(pairs)]
 
     def readout_errors(self, pairs: Sequence[tuple[Context, Regimen]]) -> list[dict[str, float]]:
         """Standard errors of the steady-state readouts (from the per-trajectory spread)."""
-        return [{k: math.sqrt(float(run.late_var[r.node])) for k, r in READOUTS.items()} for run in self._runs(pairs)]
+        return [{k: math.sqrt(run.late(r.node)[1]) for k, r in READOUTS.items()} for run in self._runs(pairs)]
 
     def run(
         self,
@@ -312,7 +337,7 @@ class Her2Simulator:
         treated_run, untreated_run = self._runs([(context, regimen), (context, Regimen())])
         treated_tc, untreated_tc = treated_run.timecourse, untreated_run.timecourse
         treated, untreated = treated_run.late_mean, untreated_run.late_mean
-        r1, r0 = _readouts(treated), _readouts(untreated)
+        r1, r0 = _readouts(treated_run), _readouts(untreated_run)
         e1, e0 = self.readout_errors([(context, regimen), (context, Regimen())])
         summary = pd.DataFrame(
             {
@@ -344,10 +369,10 @@ def _readout_series(frame: pd.DataFrame, name: str) -> pd.Series:
     return 1.0 - frame[readout.node] if readout.complement else frame[readout.node]
 
 
-def _readouts(nodes: pd.Series) -> dict[str, float]:
+def _readouts(run: _Run) -> dict[str, float]:
     out = {}
     for name, readout in READOUTS.items():
-        value = float(nodes[readout.node])
+        value = run.late(readout.node)[0]
         out[name] = 1.0 - value if readout.complement else value
     return out
 
