@@ -223,6 +223,17 @@ def test_models_are_frozen_hashable_values() -> None:
     assert copy.index("C") == 2
 
 
+def test_a_model_hashes_once_and_is_pickled_without_its_hash() -> None:
+    """The hash is cached on first use; a pickle (another process's string hashes) drops it."""
+    m = small_model()
+    assert hash(m) == hash((m.nodes, m.parameters, m.istate, m.name, m.annotations))
+    assert m._hash is not None
+    copy = pickle.loads(pickle.dumps(m))
+    assert copy._hash is None and hash(copy) == hash(m)
+    edited = m.with_parameters({"k": 3.0})
+    assert edited._hash is None and hash(edited) != hash(m)
+
+
 def test_duplicate_node_names_are_refused_all_at_once() -> None:
     with pytest.raises(ModelValidationError) as info:
         Model(

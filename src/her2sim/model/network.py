@@ -215,6 +215,7 @@ class Model:
     name: str = ""
     annotations: tuple[tuple[str, str], ...] = ()
     _index: dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         index: dict[str, int] = {}
@@ -226,6 +227,18 @@ class Model:
         if duplicates:
             raise ModelValidationError(duplicates)
         object.__setattr__(self, "_index", index)
+
+    def __hash__(self) -> int:
+        """The hash of the compared fields, computed once: a model is hashed at every cached
+        look-up keyed by it, and hashing every node's rule each time cost half a millisecond."""
+        if self._hash is None:
+            value = hash((self.nodes, self.parameters, self.istate, self.name, self.annotations))
+            object.__setattr__(self, "_hash", value)
+        return self._hash  # type: ignore[return-value]
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without the cached hash: string hashes differ between processes."""
+        return {**self.__dict__, "_hash": None}
 
     # ----------------------------------------------------------------- queries
     def __len__(self) -> int:
