@@ -118,18 +118,6 @@ def test_a_more_sensitive_patient_responds_more_to_the_same_exposure() -> None:
         assert np.allclose(growth, expected, rtol=1e-4) and growth[1] < growth[0]
 
 
-def test_a_pretreated_tumour_responds_as_an_untreated_one_times_the_pretreated_scale() -> None:
-    effects = ArmEffects.untreated(2, 31)
-    effects.proliferation[:] = 0.7
-    patients = host(2)
-    patients.pretreated[:] = [False, True]
-    kin = KIN.with_values({"drug_sensitivity_sigma": 0.5, "drug_effect_scale": 0.8, "pretreated_effect_scale": 0.25})
-    growth = courses(effects, patients, kin, {}, np.array([0.0, 30.0]))[0]
-    b0, d0 = birth_and_loss(patients, kin)
-    expected = np.exp((b0 * (1 - np.array([0.8, 0.2]) * 0.3) - d0) * 30)
-    np.testing.assert_allclose(growth[:, 1] / growth[:, 0], expected, rtol=1e-4)
-
-
 def test_occult_deposits_stay_below_what_imaging_finds() -> None:
     from her2sim.trials.dynamics import detectable_cells, occult_deposits
 

@@ -25,7 +25,6 @@ parameters:
   drug_effect_scale: {value: 1, prior: [0.05, 1], source: "none"}
   chemo_sensitivity_sigma: {value: 0.5, prior: [0.05, 2], source: "none"}
   pretreated_subclone_factor: {value: 10, prior: [1, 1000], fit: true, source: "none"}
-  pretreated_effect_scale: {value: 1, prior: [0.05, 1], source: "none"}
   subclone_chemo_factor: {value: 1, prior: [0.01, 1], source: "none"}
   occult_deposit_cells: {value: 1.0e+5, prior: [100, 2.0e+7], fit: true, source: "none"}
   occult_deposit_sigma: {value: 1.5, prior: [0.1, 3], source: "none"}
@@ -75,9 +74,9 @@ def test_the_good_twin_reads(tmp_path: Path) -> None:
         ("source: \"anchor\"}", "source: \"\"}", 5, "parameters.pcr_residual_cells.source: empty source"),
         ("fit: true, source: \"none\"}", "fit: yes please, source: \"none\"}", 6,
          "parameters.adcc_kill.fit: fit is true or false"),
-        ("alteration: ERBB2:low,", "alteration: ERBB2:lo,", 21,
+        ("alteration: ERBB2:low,", "alteration: ERBB2:lo,", 20,
          "mechanisms[0].alteration: unknown alteration 'ERBB2:lo'"),
-        ("weight: 0.19", "weight: -1", 22, "mechanisms[1].weight: weight must be > 0, got -1"),
+        ("weight: 0.19", "weight: -1", 21, "mechanisms[1].weight: weight must be > 0, got -1"),
         ("  cell_density: {value: 1.0e+8, prior: [1.0e+7, 1.0e+9], source: \"Del Monte 2009\"}\n", "", 1,
          "parameters: missing parameter 'cell_density'"),
     ],

@@ -23,8 +23,7 @@ fraction of the cells at the start. A clone's cells change at the net rate (per 
   of one known genotype respond differently, O'Brien et al. 2010): each patient's targeted-drug
   effects are scaled by ``s = drug_effect_scale * exp(drug_sensitivity_sigma * z)`` (``rp``
   becomes ``1 - s (1 - rp)``, ``ra`` becomes ``s ra``; the median scale, at most 1, is what the
-  tumour's stroma takes from the effect cells show in culture), times ``pretreated_effect_scale`` in
-  tumours that earlier anti-HER2 therapy left less responsive, and the chemotherapy kill by
+  tumour's stroma takes from the effect cells show in culture) and the chemotherapy kill by
   ``s_c = exp(chemo_sensitivity_sigma * z_c)``, times ``subclone_chemo_factor`` in the
   resistant subclone (what earlier therapy left alive resists chemotherapy too).
 
@@ -202,7 +201,7 @@ def courses(
     cells0 = initial_cells(host, kin)
     adcc_scale = kin.value("adcc_kill") * host.immune
     targeted = kin.value("drug_effect_scale") * np.exp(kin.value("drug_sensitivity_sigma") * host.z_sensitivity)
-    targeted = (targeted * np.where(host.pretreated, kin.value("pretreated_effect_scale"), 1.0))[:, None]
+    targeted = targeted[:, None]
     steady_loss = kin.value("loss_independent_share")
     chemo = np.exp(kin.value("chemo_sensitivity_sigma") * host.z_chemo)[:, None]
     out = np.empty((len(CLONES), effects.patients, len(at_days)))

@@ -50,7 +50,6 @@ PARAMETERS = (
     "drug_effect_scale",
     "chemo_sensitivity_sigma",
     "pretreated_subclone_factor",
-    "pretreated_effect_scale",
     "subclone_chemo_factor",
     "occult_deposit_cells",
     "occult_deposit_sigma",
