@@ -254,6 +254,22 @@ def test_saturable_distribution_matches_solve_ivp(drug):
         assert_close(result[i], reference(model, people, times, doses, i, method="Radau"), 1e-5)
 
 
+@pytest.mark.parametrize("drug", ["trastuzumab", "paclitaxel"])
+def test_a_patients_nonlinear_concentrations_do_not_depend_on_the_other_patients(drug):
+    """Each patient is integrated with its own step size and tolerance: alone or in a batch of
+    others on other doses, the same numbers (to the last bit)."""
+    model = pk_library().get(drug)
+    people = sample_individuals(model, patients(3), rng=8)
+    schedule = {"drug": drug, **STANDARD[drug]} if drug in STANDARD else {"drug": drug, "dose": "80 mg/m2",
+                                                                          "every": "week"}  # fmt: skip
+    times, amounts = administrations(parse_schedule(schedule), patients(3), 42)
+    amounts = amounts * np.array([[1.0], [5.0], [0.2]])
+    batch = concentrations(model, people, np.arange(0, 60, 0.5), (times, amounts))
+    alone = Individuals(drug, {k: v[:1] for k, v in people.parameters.items()}, 1)
+    first = concentrations(model, alone, np.arange(0, 60, 0.5), (times, amounts[:1]))
+    np.testing.assert_array_equal(batch[:1], first)
+
+
 # ----------------------------------------------------------------------------- published exposure
 
 

@@ -9,8 +9,9 @@ Units inside are days, litres and milligrams. Linear models are solved exactly: 
 dose is a sum of exponentials (eigen-decomposition of each patient's compartment matrix), and doses
 are superposed by carrying one state per exponential from one time point to the next, so the cost
 grows with patients x (times + doses), never with their product. Models with Michaelis-Menten
-elimination or saturable distribution are integrated by a vectorised, L-stable Rosenbrock method
-of order 4 with error control (one step size for all patients): paclitaxel's saturable
+elimination or saturable distribution are integrated by a compiled, L-stable Rosenbrock method
+of order 4 with error control (each patient with its own step size and tolerance, so a patient's
+numbers do not depend on the rest of the batch): paclitaxel's saturable
 distribution is stiff, so an explicit method such as RK4 would need steps of minutes. A
 concentration at the time of a dose is the pre-dose value (a trough). IV infusions run at a
 constant rate for their duration; the library gives a bolus where a drug's infusion time was not
@@ -921,7 +922,7 @@ def concentrations(
     if system.linear:
         engine = _Linear(system)
     else:
-        engine = _Nonlinear(system, atol=float(amounts.max(initial=0.0)) * rtol * 1e-3, rtol=rtol)
+        engine = _Nonlinear(system, atol=amounts.max(axis=1, initial=0.0) * rtol * 1e-3, rtol=rtol)
     return _superpose(engine, times, dose_times + lag, amounts * scale, duration, n)
 
 
@@ -1075,124 +1076,37 @@ class _Linear:
 
 
 class _Nonlinear:
-    """Michaelis-Menten elimination or saturable distribution: a vectorised Rosenbrock integrator.
+    """Michaelis-Menten elimination or saturable distribution, integrated by the compiled
+    Rosenbrock method of :mod:`her2sim.trials._rosenbrock` (each patient with its own step size)."""
 
-    ROS4 of Hairer & Wanner (Solving ODEs II, 1996; coefficients as in the Kinetic PreProcessor):
-    4 stages, order 4, L-stable, with an embedded order-3 error estimate. All patients share one
-    step size, controlled by the largest error of any patient and compartment.
-    """
+    def __init__(self, system: _System, atol: np.ndarray, rtol: float) -> None:
+        from her2sim.trials._rosenbrock import advance  # Numba, imported when a model needs it
 
-    _gamma = 0.5728200000000000
-    _a = ((), (2.0,), (1.867943637803922, 0.2344449711399156), (1.867943637803922, 0.2344449711399156, 0.0))
-    _c = (
-        (),
-        (-7.137615036412310,),
-        (2.580708087951457, 0.6515950076447975),
-        (-2.137148994382534, -0.3214669691237626, -0.6949742501781779),
-    )
-    _new_f = (True, True, True, False)
-    _m = (2.255570073418735, 0.2870493262186792, 0.4353179431840180, 1.093502252409163)
-    _e = (-0.2815431932141155, -0.07276199124938920, -0.1082196201495311, -1.093502252409163)
-
-    def __init__(self, system: _System, atol: float, rtol: float) -> None:
+        self._advance = advance
         self.s = system
         self.linear = system.matrix()
-        self.p = {name: system.get(name) for name in ("V1", "V2", "Vmax", "Km", "Vmax_tr", "Km_tr", "k21")}
-        self.y = np.zeros((len(system.individuals), system.size))
-        self.atol, self.rtol = max(atol, 1e-15), rtol
-        self.h = 1e-3
-        self.steps = 0
-
-    def _rhs(self, y: np.ndarray, rate: np.ndarray | None, jac: np.ndarray | None = None) -> np.ndarray:
-        """d(amounts)/dt; fills ``jac`` (zeros on entry) with its Jacobian when given."""
-        s, p = self.s, self.p
-        c_i, v1 = s.central, p["V1"]
-        dy = np.einsum("nij,nj->ni", self.linear, y)
-        if jac is not None:
-            jac += self.linear
-        c = np.maximum(y[:, c_i], 0.0) / v1
-        if p["Vmax"] is not None:
-            vm, km = p["Vmax"], p["Km"]
-            _flow(dy, jac, c_i, None, vm * c / (km + c), vm * km / (km + c) ** 2 / v1)
-        if p["Vmax_tr"] is not None and s.p1 is not None:
-            vm, km = p["Vmax_tr"], p["Km_tr"]
-            _flow(dy, jac, c_i, s.p1, vm * c / (km + c), vm * km / (km + c) ** 2 / v1)
-            if p["k21"] is None:  # saturable return too
-                c1 = np.maximum(y[:, s.p1], 0.0) / p["V2"]
-                _flow(dy, jac, s.p1, c_i, vm * c1 / (km + c1), vm * km / (km + c1) ** 2 / p["V2"])
-        if rate is not None:
-            dy[:, c_i] += rate
-        return dy
+        n = len(system.individuals)
+        self.params = np.full((6, n), np.nan)
+        for row, name in enumerate(("V1", "V2", "Vmax", "Km", "Vmax_tr", "Km_tr")):
+            value = system.get(name)
+            if value is not None:
+                self.params[row] = value
+        saturable_return = system.get("k21") is None
+        self.layout = (system.central, -1 if system.p1 is None else system.p1, int(saturable_return))
+        self.y = np.zeros((n, system.size))
+        self.atol, self.rtol = np.maximum(atol, 1e-15), rtol
+        self.h = np.full(n, 1e-3)
 
     def advance(self, dt: float, rate: np.ndarray | None) -> None:
-        y, t, proposed, size = self.y, 0.0, self.h, self.s.size
-        while dt - t > 1e-12 * dt:
-            h = min(proposed, dt - t)  # a step cut short to land on dt does not shrink the next one
-            self.steps += 1
-            jac = np.zeros((y.shape[0], size, size))
-            f = self._rhs(y, rate, jac)
-            lu = _lu(np.eye(size) / (h * self._gamma) - jac)
-            stages: list[np.ndarray] = []
-            for i in range(4):
-                if i and self._new_f[i]:
-                    f = self._rhs(y + sum(a * k for a, k in zip(self._a[i], stages, strict=False)), rate)
-                stages.append(_solve(lu, f + sum((c / h) * k for c, k in zip(self._c[i], stages, strict=False))))
-            y_new = y + sum(m * k for m, k in zip(self._m, stages, strict=True))
-            error_vector = sum(e * k for e, k in zip(self._e, stages, strict=True))
-            scale = self.atol + self.rtol * np.maximum(np.abs(y), np.abs(y_new))
-            error = float(np.max(np.abs(error_vector) / scale))
-            grow = min(6.0, max(0.2, 0.9 * error**-0.25)) if error > 0 else 6.0
-            if error <= 1.0:
-                t, y = t + h, y_new
-                proposed = max(proposed, h * grow) if h < proposed else h * grow
-            else:
-                proposed = h * min(grow, 1.0)
-        self.y, self.h = y, proposed
+        layout = np.array([*self.layout, int(rate is not None)], dtype=np.int64)
+        given = np.zeros(self.y.shape[0]) if rate is None else np.ascontiguousarray(rate, dtype=float)
+        self._advance(self.y, float(dt), self.h, self.linear, self.params, layout, given, self.atol, self.rtol)
 
     def add(self, amount: np.ndarray) -> None:
         self.y[:, self.s.input] += amount
 
     def concentration(self) -> np.ndarray:
-        return self.y[:, self.s.central] / self.p["V1"]  # type: ignore[operator]
-
-
-def _flow(
-    dy: np.ndarray, jac: np.ndarray | None, source: int, target: int | None, rate: np.ndarray, slope: np.ndarray | float
-) -> None:
-    """Move ``rate`` (mg/day) from compartment ``source`` to ``target`` (None: out of the body);
-    ``slope`` is its derivative by the source's amount."""
-    dy[:, source] -= rate
-    if jac is not None:
-        jac[:, source, source] -= slope
-    if target is not None:
-        dy[:, target] += rate
-        if jac is not None:
-            jac[:, target, source] += slope
-
-
-def _lu(a: np.ndarray) -> np.ndarray:
-    """LU factors of a stack of small matrices, without pivoting.
-
-    I - gamma*h*J of a compartment model is strictly diagonally dominant by columns (every
-    column of J sums to minus that compartment's elimination, with a negative diagonal and
-    non-negative off-diagonal entries), so elimination without pivoting is stable.
-    """
-    lu = a.copy()
-    for k in range(lu.shape[1] - 1):
-        lu[:, k + 1 :, k] /= lu[:, k, k][:, None]
-        lu[:, k + 1 :, k + 1 :] -= lu[:, k + 1 :, k][:, :, None] * lu[:, k, k + 1 :][:, None, :]
-    return lu
-
-
-def _solve(lu: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve ``(L U) x = b`` for each stacked system."""
-    x = b.copy()
-    n = x.shape[1]
-    for i in range(1, n):
-        x[:, i] -= np.einsum("nk,nk->n", lu[:, i, :i], x[:, :i])
-    for i in range(n - 1, -1, -1):
-        x[:, i] = (x[:, i] - np.einsum("nk,nk->n", lu[:, i, i + 1 :], x[:, i + 1 :])) / lu[:, i, i]
-    return x
+        return self.y[:, self.s.central] / self.params[0]
 
 
 # ----------------------------------------------------------------------------- units and exposure
