@@ -8,6 +8,7 @@ any other exception escaping the library is a bug.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "ModelValidationError",
     "UnknownNameError",
     "closest",
+    "finite_number",
     "location",
 ]
 
@@ -30,6 +32,18 @@ def location(source: str | None, line: int | None = None, col: int | None = None
         if col is not None:
             parts.append(str(col))
     return ":".join(parts)
+
+
+def finite_number(text: str, what: str) -> float:
+    """``text`` as a finite float, or a :class:`ConfigError` saying that ``what`` must be one
+    (a table cell or a command-line value: the caller adds where it came from)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{what} must be a number, not {text!r}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{what} must be a finite number, not {text!r}")
+    return value
 
 
 def closest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:

@@ -55,6 +55,7 @@ def test_every_kind_of_measurement_reads() -> None:
         ("m\teffect\tERBB2:amp\t\tlapatinibb\t\t0.5\t\t\t\ts", "unknown therapy 'lapatinibb'"),
         ("m\teffect\tERBB2:amp\t\tlapatinib@3 furlongs\t\t0.5\t\t\t\ts", "unknown unit"),
         ("m\teffect\tERBB2:amp\t\tlapatinib\t\tlots\t\t\t\ts", "value must be a number"),
+        ("m\teffect\tERBB2:amp\t\tlapatinib\t\t0.5\tinf\t\t\ts", "sd must be a finite number, not 'inf'"),
         ("m\teffect\tERBB2:amp\t\tlapatinib\t\t1.5\t\t\t\ts", "effect is a fraction from -1 to 1"),
         ("m\teffect\tERBB2:amp\t\tlapatinib\t\t\t\t\t\ts", "needs a value"),
         ("m\teffect\tERBB2:amp\t\tlapatinib\t\t0.5\t0\t\t\ts", "sd must be > 0"),

@@ -47,13 +47,12 @@ by :data:`INCOMPLETE_CONTEXT_FACTOR` (what its context leaves out may decide its
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from her2sim.errors import ConfigError, Her2simError, ModelFormatError, ModelValidationError
+from her2sim.errors import ConfigError, Her2simError, ModelFormatError, ModelValidationError, finite_number
 from her2sim.files import read_text, tsv_rows
 from her2sim.her2.alterations import Context, alteration_library
 from her2sim.her2.scenario import readout_name
@@ -241,14 +240,14 @@ def _measurement(v: dict[str, str], origin: str, cell_lines: dict[str, CellLine]
     if not v["therapy"]:
         raise ConfigError("the therapy column is empty")
     regimen = therapy_library().regimen(v["therapy"])
-    value = _number(v["value"], "value") if v["value"] else None
+    value = finite_number(v["value"], "value") if v["value"] else None
     if kind in ("effect", "ratio") and value is None:
         raise ConfigError(f"a {kind} measurement needs a value")
     if kind == "effect" and value is not None and not -1 <= value <= 1:
         raise ConfigError(f"an effect is a fraction from -1 to 1, got {value:g}")
     if kind == "ratio" and value is not None and value <= 0:
         raise ConfigError(f"a ratio must be > 0, got {value:g}")
-    sd = _number(v["sd"], "sd") if v["sd"] else _DEFAULT_SD.get(kind, 0.05)
+    sd = finite_number(v["sd"], "sd") if v["sd"] else _DEFAULT_SD.get(kind, 0.05)
     if not sd > 0:
         raise ConfigError(f"sd must be > 0, got {sd:g}")
     line = cell_lines.get(v["cell_line"].lower()) if v["cell_line"] else None
@@ -305,16 +304,6 @@ def _comparison(kind: str, text: str) -> tuple[Context | None, Regimen | None]:
     if what.strip() == "context" and names.strip():
         return alteration_library().context(names), None
     raise ConfigError(f"{kind} needs compare_to 'therapy:<therapies>' or 'context:<alterations>'")
-
-
-def _number(text: str, column: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{column} must be a number, not {text!r}") from None
-    if not math.isfinite(value):
-        raise ConfigError(f"{column} must be finite, not {text!r}")
-    return value
 
 
 def read_tables(

@@ -26,7 +26,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
-from her2sim.errors import ConfigError, closest
+from her2sim.errors import ConfigError, closest, finite_number
 from her2sim.model.network import Model
 
 __all__ = ["edit_model"]
@@ -44,13 +44,7 @@ def _on_off(text: str) -> bool:
 
 
 def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"the value must be a number, not {text!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"the value must be a finite number, not {text!r}")
-    return value
+    return finite_number(text, "the value")
 
 
 def _probability(text: str) -> float:
