@@ -8,6 +8,7 @@ for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -17,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +62,19 @@ def pick(page: object, dropdown: str, option: str) -> None:
     )
 
 
+@contextlib.contextmanager
+def opened(server: str, width: int = 1280, height: int = 720) -> Iterator[Any]:
+    """A headless Chromium page of ``width`` x ``height`` pixels on the explorer, closed after."""
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(server, wait_until="networkidle")
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with socket.socket() as s:
@@ -86,10 +101,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_choose_an_alteration_run_and_read_the_results(server: str, tmp_path: Path) -> None:
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1500})
-        page.goto(server, wait_until="networkidle")
+    with opened(server, 1400, 1500) as page:
         page.wait_for_selector("#alterations")
         choose(page, "#alterations", "PIK3CA:H1047R")
         page.fill("#samples", "300")
@@ -107,14 +119,10 @@ def test_choose_an_alteration_run_and_read_the_results(server: str, tmp_path: Pa
         page.wait_for_function("document.querySelector('#network-caption').innerText.includes('untreated')")
         assert "trastuzumab in ERBB2:amp; PIK3CA:H1047R" in page.inner_text("#dose-curves")
         shot(page, tmp_path, "scenario-desktop")
-        browser.close()
 
 
 def test_the_page_opens_on_a_legible_network_and_the_wheel_scrolls_the_page(server: str, tmp_path: Path) -> None:
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(server, wait_until="networkidle")
+    with opened(server, 1400, 900) as page:
         page.wait_for_function("document.getElementById('network')._cyreg")
         assert page.inner_text("#network-caption").startswith("Not simulated yet")
         assert "activates" in page.locator(".legend").first.inner_text()
@@ -138,14 +146,10 @@ def test_the_page_opens_on_a_legible_network_and_the_wheel_scrolls_the_page(serv
         page.click("#network-zoom-in")
         page.wait_for_function(f"document.getElementById('network')._cyreg.cy.zoom() > {fitted * 1.25}")
         shot(page, tmp_path, "opening-desktop")
-        browser.close()
 
 
 def test_out_of_range_input_and_cancel_are_stated(server: str) -> None:
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.goto(server, wait_until="networkidle")
+    with opened(server) as page:
         page.fill("#samples", "50000")
         page.click("#run")
         page.wait_for_function("document.querySelector('#status').innerText.startsWith('error')")
@@ -158,27 +162,19 @@ def test_out_of_range_input_and_cancel_are_stated(server: str) -> None:
         page.click("#cancel")
         page.wait_for_function("document.querySelector('#status').innerText === 'cancelled'")
         page.wait_for_function("!document.querySelector('#run').disabled")
-        browser.close()
 
 
 def test_a_bad_request_shows_a_clear_message(server: str) -> None:
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.goto(server, wait_until="networkidle")
+    with opened(server) as page:
         page.wait_for_selector("#alterations")
         choose(page, "#alterations", "ERBB2:low")  # ERBB2:amp is already chosen: contradictory
         page.click("#run")
         page.wait_for_function("document.querySelector('#status').innerText.startsWith('error')", timeout=120_000)
         assert "contradictory alterations" in page.inner_text("#status")
-        browser.close()
 
 
 def test_run_a_trial_from_the_trial_tab(server: str, tmp_path: Path) -> None:
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1500})
-        page.goto(server, wait_until="networkidle")
+    with opened(server, 1400, 1500) as page:
         page.get_by_text("Trial", exact=True).click()
         page.wait_for_selector("#trial")
         pick(page, "#trial", "NeoALTTO (neoadjuvant)")  # its first run builds response tables: time to cancel
@@ -206,7 +202,6 @@ def test_run_a_trial_from_the_trial_tab(server: str, tmp_path: Path) -> None:
         assert (tmp_path / "trial.png").stat().st_size > 10_000
         page.get_by_text("Scenario", exact=True).click()  # the other tab is still there
         page.wait_for_selector("#alterations")
-        browser.close()
 
 
 TOY = "A, A\nB, A & !C\nC, B\n"
@@ -227,10 +222,7 @@ def status_of(page: object, box: str, start: str) -> str:
 
 
 def test_upload_your_model_simulate_a_mutation_and_see_it(server: str, tmp_path: Path) -> None:
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(server, wait_until="networkidle")
+    with opened(server, 1400, 1000) as page:
         page.get_by_text("Your model", exact=True).click()
         page.wait_for_function("document.getElementById('own-network')._cyreg")
         assert page.inner_text("#own-upload-status").startswith("read erbb_core.bnd + erbb_core.cfg: 9 nodes")
@@ -259,14 +251,10 @@ def test_upload_your_model_simulate_a_mutation_and_see_it(server: str, tmp_path:
         labels = page.evaluate("document.getElementById('own-network')._cyreg.cy.nodes().map(n => n.data('label'))")
         assert len(labels) == 3 and "C\nOFF (fixed)" in labels
         shot(page, tmp_path, "own-run-desktop")
-        browser.close()
 
 
 def test_usable_at_420_pixels_wide(server: str, tmp_path: Path) -> None:
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 420, "height": 900})
-        page.goto(server, wait_until="networkidle")
+    with opened(server, 420, 900) as page:
         page.wait_for_function("document.getElementById('network')._cyreg")
         page.fill("#samples", "200")
         page.click("#run")
@@ -288,4 +276,3 @@ def test_usable_at_420_pixels_wide(server: str, tmp_path: Path) -> None:
         page.wait_for_selector("#trial")
         assert page.evaluate("document.documentElement.scrollWidth") <= 420
         shot(page, tmp_path, "trial-420")
-        browser.close()
