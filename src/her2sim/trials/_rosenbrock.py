@@ -39,11 +39,12 @@ def _flow(f, jac, with_jac, source, target, rate, slope):
 
 
 @njit(cache=True, inline="always")
-def _rhs(i, y, f, jac, with_jac, linear, params, layout, rate):
+def _rhs(i, y, f, jac, with_jac, linear, params, layout, rate, with_rate):
     """d(amounts)/dt of patient ``i`` at ``y`` into ``f``; its Jacobian into ``jac`` when asked.
 
     ``params`` rows: V1, V2, Vmax, Km, Vmax_tr, Km_tr (NaN where the model has none);
-    ``layout``: central, first peripheral (-1: none), saturable return (1/0), infusion (1/0)."""
+    ``layout``: central, first peripheral (-1: none), saturable return (1/0); ``rate`` is
+    read only ``with_rate`` (an infusion running)."""
     size = y.shape[0]
     for a in range(size):
         total = 0.0
@@ -66,7 +67,7 @@ def _rhs(i, y, f, jac, with_jac, linear, params, layout, rate):
             v2 = params[1, i]
             c1 = max(y[p1], 0.0) / v2
             _flow(f, jac, with_jac, p1, central, vm * c1 / (km + c1), vm * km / (km + c1) ** 2 / v2)
-    if layout[3]:
+    if with_rate:
         f[central] += rate[i]
 
 
@@ -89,11 +90,11 @@ def _solve(lu, b, x):
 
 
 @njit(cache=True, inline="always")
-def _step(i, y, y_new, h, linear, params, layout, rate, atol, rtol, work):
-    """One ROS4 step of patient ``i`` into ``y_new[i]``; returns its largest scaled error."""
+def _step(i, y, h, linear, params, layout, rate, with_rate, atol, rtol, work):
+    """One ROS4 step of patient ``i`` into ``work``'s last array; returns its largest scaled error."""
     size = y.shape[1]
-    f, jac, lu, stages, point, rhs = work
-    _rhs(i, y[i], f, jac, True, linear, params, layout, rate)
+    f, jac, lu, stages, point, rhs, y_new = work
+    _rhs(i, y[i], f, jac, True, linear, params, layout, rate, with_rate)
     # I/(h gamma) - J, factorised in place without pivoting (I - gamma h J of a compartment
     # model is diagonally dominant by columns, so elimination without pivoting is stable)
     for a in range(size):
@@ -112,7 +113,7 @@ def _step(i, y, y_new, h, linear, params, layout, rate, atol, rtol, work):
                 for j in range(s):
                     total += _A[s, j] * stages[j, a]
                 point[a] = y[i, a] + total
-            _rhs(i, point, f, jac, False, linear, params, layout, rate)
+            _rhs(i, point, f, jac, False, linear, params, layout, rate, with_rate)
         for a in range(size):
             total = 0.0
             for j in range(s):
@@ -126,31 +127,32 @@ def _step(i, y, y_new, h, linear, params, layout, rate, atol, rtol, work):
         for j in range(4):
             step += _M[j] * stages[j, a]
             estimate += _E[j] * stages[j, a]
-        y_new[i, a] = y[i, a] + step
-        scale = atol + rtol * max(abs(y[i, a]), abs(y_new[i, a]))
+        y_new[a] = y[i, a] + step
+        scale = atol + rtol * max(abs(y[i, a]), abs(y_new[a]))
         error = max(error, abs(estimate) / scale)
     return error
 
 
 @njit(cache=True)
-def advance(y, dt, h, linear, params, layout, rate, atol, rtol):
+def advance(y, dt, h, linear, params, layout, rate, with_rate, atol, rtol):
     """Advance every patient's amounts ``y`` (patients x compartments, in place) by ``dt`` days,
     each patient from its own proposed step ``h[i]`` (updated in place) with its own absolute
-    tolerance ``atol[i]``."""
+    tolerance ``atol[i]``; ``rate`` (per patient) flows into the central compartment when
+    ``with_rate``."""
     n, size = y.shape
     work = (np.empty(size), np.empty((size, size)), np.empty((size, size)), np.empty((4, size)),
-            np.empty(size), np.empty(size))  # fmt: skip
-    y_new = np.empty_like(y)
+            np.empty(size), np.empty(size), np.empty(size))  # fmt: skip
+    y_new = work[-1]
     for i in range(n):
         t, proposed = 0.0, h[i]
         while dt - t > 1e-12 * dt:
             step = min(proposed, dt - t)  # a step cut short to land on dt does not shrink the next one
-            error = _step(i, y, y_new, step, linear, params, layout, rate, atol[i], rtol, work)
+            error = _step(i, y, step, linear, params, layout, rate, with_rate, atol[i], rtol, work)
             grow = min(6.0, max(0.2, 0.9 * error**-0.25)) if error > 0 else 6.0
             if error <= 1.0:
                 t += step
                 for a in range(size):
-                    y[i, a] = y_new[i, a]
+                    y[i, a] = y_new[a]
                 proposed = max(proposed, step * grow) if step < proposed else step * grow
             else:
                 proposed = step * min(grow, 1.0)

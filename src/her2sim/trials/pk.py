@@ -1092,15 +1092,16 @@ class _Nonlinear:
             if value is not None:
                 self.params[row] = value
         saturable_return = system.get("k21") is None
-        self.layout = (system.central, -1 if system.p1 is None else system.p1, int(saturable_return))
+        self.layout = np.array([system.central, -1 if system.p1 is None else system.p1, int(saturable_return)])
+        self.no_rate = np.zeros(n)
         self.y = np.zeros((n, system.size))
         self.atol, self.rtol = np.maximum(atol, 1e-15), rtol
         self.h = np.full(n, 1e-3)
 
     def advance(self, dt: float, rate: np.ndarray | None) -> None:
-        layout = np.array([*self.layout, int(rate is not None)], dtype=np.int64)
-        given = np.zeros(self.y.shape[0]) if rate is None else np.ascontiguousarray(rate, dtype=float)
-        self._advance(self.y, float(dt), self.h, self.linear, self.params, layout, given, self.atol, self.rtol)
+        given = self.no_rate if rate is None else np.ascontiguousarray(rate, dtype=float)
+        self._advance(self.y, float(dt), self.h, self.linear, self.params, self.layout, given, rate is not None,
+                      self.atol, self.rtol)  # fmt: skip
 
     def add(self, amount: np.ndarray) -> None:
         self.y[:, self.s.input] += amount
