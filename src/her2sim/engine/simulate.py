@@ -315,6 +315,7 @@ def simulate_batch(
             for a, s in zip(arrays, scenarios, strict=True)
         ]
     alone = _with_state_bound(config, len(compiled.model), threads).with_(threads=1)
+    _check_memory(compiled.model, alone, threads)  # each scenario checks one thread; `threads` run at once
     pool = _worker_pool(threads)
     futures = [
         pool.submit(_simulate_arrays, compiled, a, alone, states, progress, late_from, s)
