@@ -39,7 +39,7 @@ def _run(
     mask = np.array([(1 << mask_bits) - 1], dtype=np.uint64)
     n_key, shift = _stays.key_layout(mask, N_WINDOWS)
     buffer = _stays.new_stays(n_key, capacity)
-    n_stays, info = np.zeros(2, dtype=np.int64), np.zeros(3, dtype=np.int64)
+    n_stays, info = np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int64)
     agg, overflow = _stays.new_rows(n_key), np.zeros((1, 2 * N_WINDOWS + 1))
     for state, t0, t1 in stays:
         if n_stays[0] + _stays.STAY_ROWS > buffer.shape[1]:

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from her2sim.engine._intrinsics import as_bits, as_float, prefetch_row
-from her2sim.engine._stays import STAY_ROWS, buffer_for, flush_stays, keep_stay, key_layout
+from her2sim.engine._stays import STAY_ROWS, flush_stays, keep_stay, key_layout
 from her2sim.engine._windows import spread
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -104,7 +104,7 @@ class Sums(NamedTuple):
     node_acc: np.ndarray  #: node x window time on, plus difference columns
     overflow_acc: np.ndarray  #: time in stays that found no room, by window
     n_stays: np.ndarray  #: rows and stays in the stay buffer
-    state_info: np.ndarray  #: rows in use of the aggregate, refusal flag, half in use
+    state_info: np.ndarray  #: rows in use of the aggregate, refusal flag
     final_used: np.ndarray  #: rows in use of the final-state table
     fixed_used: np.ndarray  #: rows in use of the fixed-point table
     late_acc: np.ndarray  #: node x (late fraction on, its square), summed over trajectories
@@ -381,12 +381,11 @@ def _record_stay(
     overflow_acc,
 ):  # fmt: skip
     """Append the stay ``[t0, t1)`` in state ``words & state_mask`` to the buffer, sorting a
-    full buffer into the aggregate first; returns the (possibly new) buffer and aggregate."""
+    full buffer into the aggregate first; returns the (possibly new) aggregate."""
     if n_stays[0] + STAY_ROWS > stays.shape[1]:
         state_rows = flush_stays(stays, n_stays, state_rows, state_info, max_rows, shift, overflow_acc)
-        stays = buffer_for(stays, state_info)
     keep_stay(stays, n_stays, state_info, words, state_mask, n_words, shift, t0, t1, tick, n_windows, overflow_acc)
-    return stays, state_rows
+    return state_rows
 
 
 @njit(cache=True, nogil=True)
@@ -401,9 +400,10 @@ def run_trajectories(
     every stay in a state (internal nodes masked out) is appended as rows to the buffer
     ``stays``, which is sorted into the aggregate ``state_rows`` when full (see
     :mod:`her2sim.engine._stays`), and the state at ``max_time`` goes to ``final_table``;
-    fixed points reached go to ``fixed_table`` (all nodes). These four grow as needed, the
-    tables each up to ``clock.max_rows`` rows in use, and are returned (they may be new
-    arrays); stays that find no room go to ``sums.overflow_acc``. ``sums.late_acc[k]``
+    fixed points reached go to ``fixed_table`` (all nodes). The buffer keeps its size; the
+    aggregate and the tables grow as needed, each up to ``clock.max_rows`` rows in use, and
+    are returned (they may be new arrays); stays that find no room go to
+    ``sums.overflow_acc``. ``sums.late_acc[k]``
     gathers, over trajectories, the fraction of [late_from, max_time) node ``k`` spent on and
     its square, so the late-time mean of a node comes with its standard error.
     """
@@ -512,7 +512,7 @@ def run_trajectories(
             if keep_states and (state_mask[word_of[k]] & bit_of[k]) != 0:
                 # the visible state changes: its stay so far is complete
                 if stay_from < horizon and t > stay_from:
-                    stays, state_rows = _record_stay(
+                    state_rows = _record_stay(
                         stays, n_stays, state_rows, state_info, words, state_mask, n_words, shift, stay_from, t, tick,
                         n_windows, max_rows, overflow_acc,
                     )  # fmt: skip
@@ -552,12 +552,12 @@ def run_trajectories(
             late_on[k] = 0.0
         if keep_states:
             if stay_from < horizon and t > stay_from:
-                stays, state_rows = _record_stay(
+                state_rows = _record_stay(
                     stays, n_stays, state_rows, state_info, words, state_mask, n_words, shift, stay_from, t, tick,
                     n_windows, max_rows, overflow_acc,
                 )  # fmt: skip
             final_table = _count_grown(final_table, final_used, max_rows, words, state_mask, n_words, counters, 1)
-    return stays, state_rows, final_table, fixed_table
+    return state_rows, final_table, fixed_table
 
 
 @njit(cache=True, nogil=True)

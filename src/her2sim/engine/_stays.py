@@ -6,9 +6,9 @@ per-thread buffer (:func:`new_stays`): as for the node accumulators, a column be
 difference count of whole windows from ``a`` on, so a stay is one to four rows. When the
 buffer is full, :func:`flush_stays` sorts it with a stable radix sort and merges it, in one
 linear pass, into the thread's aggregate: rows sorted by key, one per (state, column)
-visited. The buffer, its sorting twin and the aggregate's two halves are reused from flush
-to flush and grow only with the aggregate, which grows with the distinct (state, column)
-pairs only: memory does not depend on the number of trajectories.
+visited. The buffer and its sorting twin keep their size; the aggregate, one array reused
+from flush to flush, grows with the distinct (state, column) pairs only: memory does not
+depend on the number of trajectories.
 
 A row is its key words and its value (a float64's bits). The key is the packed state
 (masked) with the column in the low ``shift`` bits of its last word when they fit there
@@ -35,17 +35,21 @@ from numba import njit
 from her2sim.engine._intrinsics import as_bits, as_float
 from her2sim.engine._windows import split, spread
 
-#: Bytes of the rows a thread buffers at first before sorting them into its aggregate (the
-#: twin the sort moves them to doubles it); see :func:`buffer_for`. A buffer's pages are
-#: touched only as rows arrive, so a short run costs little of it. Measured on the HER2
-#: model (5.3 M rows, 3.3 M distinct): 90 ns a row from 8 MiB, 73 from 64 MiB, 69 when all
-#: rows fit, as fewer flushes walk the aggregate fewer times.
-STAY_BUFFER_BYTES = 64 << 20
+#: Bytes of the rows a thread buffers before sorting them into its aggregate (the twin the
+#: sort moves them to doubles it). A buffer's pages are touched only as rows arrive, so a
+#: short run costs little of it. Each flush walks the whole aggregate, but a walk costs
+#: about 5 ns a row (:func:`_merge_one_word`) and a fresh buffer's pages cost their zeroing:
+#: a buffer grown with the aggregate at each flush made 300,000 HER2 trajectories (2
+#: threads, 14.6 M rows a thread) take 7.9 s in the kernel, one of a fixed size 7.3 s from
+#: 32 MiB, 6.9 s from 64 MiB, 6.5 s from 128 MiB and from 256 MiB.
+STAY_BUFFER_BYTES = 128 << 20
 #: Largest number of rows one stay can add.
 STAY_ROWS = 4
 #: The bit of the last key word that marks a stay's first row in the buffer.
 FIRST = np.uint64(1) << np.uint64(63)
-#: Bits of one radix-sort digit: 2,048 counters stay in the L1 cache.
+#: Most bits of one radix-sort digit: 2,048 counters stay in the L1 cache. The bits are
+#: shared out evenly between the passes they need (47 bits: five of 10, not four of 11 and
+#: one of 3): fewer buckets scatter faster, 24 against 33 ns a row on 8 M rows.
 _DIGIT = 11
 _RADIX = 1 << _DIGIT
 
@@ -86,25 +90,14 @@ def new_stays(n_key: int, capacity: int | None = None) -> np.ndarray:
 
 
 def new_rows(n_key: int) -> np.ndarray:
-    """An empty aggregate: two halves (the rows in use, the other a merge target) of rows
-    (``n_key`` key words, value bits)."""
-    return np.empty((2, 0, n_key + 1), dtype=np.uint64)
+    """An empty aggregate: rows of ``n_key`` key words and the value bits, the rows in use
+    first, then room for the next merge (see :func:`flush_stays`)."""
+    return np.empty((0, n_key + 1), dtype=np.uint64)
 
 
 def kept_rows(agg: np.ndarray, info: np.ndarray) -> np.ndarray:
-    """The rows in use of an aggregate (``info``: rows in use, refused flag, current half)."""
-    return agg[info[2], : info[0]]
-
-
-@njit(cache=True, nogil=True)
-def buffer_for(stays, agg_info):
-    """``stays`` (empty), or a buffer as large as the aggregate once the aggregate has more
-    rows: a flush costs a pass over the aggregate, so the buffer grows with it to keep that
-    pass a row copy or two per buffered row (measured on the HER2 model: 2.5 rows walked per
-    row buffered, 44 ns, against 3.2 and 57 ns with half the aggregate's size)."""
-    if agg_info[0] <= stays.shape[1]:
-        return stays
-    return np.empty((2, agg_info[0], stays.shape[2]), dtype=np.uint64)
+    """The rows in use of an aggregate (``info``: rows in use, 1 once a stay was refused)."""
+    return agg[: info[0]]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -163,9 +156,11 @@ def _copy_row(dst, at, src, r, width):
 @njit(cache=True, nogil=True)
 def sort_rows(rows, dst):
     """``rows`` sorted by their key words (the first most significant), stably: a
-    least-significant-digit radix sort on 11-bit digits, over the bits where some rows differ
-    only (the masked-out and never-changing nodes cost nothing). The rows move between
-    ``rows`` and ``dst`` (of the same shape); returns the one that holds them sorted."""
+    least-significant-digit radix sort over the bits where some rows differ only (the
+    masked-out and never-changing nodes cost nothing), in as few passes of at most
+    :data:`_DIGIT` bits as they need, the bits shared out evenly between the passes. The
+    rows move between ``rows`` and ``dst`` (of the same shape); returns the one that holds
+    them sorted."""
     n_rows, width = rows.shape
     n_key = width - 1
     if n_rows < 2:
@@ -174,32 +169,37 @@ def sort_rows(rows, dst):
     for r in range(n_rows):
         for w in range(n_key):
             varying[w] |= rows[r, w] ^ rows[0, w]
-    digits = np.zeros(n_key, dtype=np.int64)
+    digits = np.zeros(n_key, dtype=np.int64)  # passes per word
+    size = np.zeros(n_key, dtype=np.int64)  # bits per pass
     for w in range(n_key):
-        while digits[w] * _DIGIT < 64 and (varying[w] >> np.uint64(digits[w] * _DIGIT)) != 0:
-            digits[w] += 1
+        bits = 0
+        while bits < 64 and (varying[w] >> np.uint64(bits)) != 0:
+            bits += 1
+        digits[w] = (bits + _DIGIT - 1) // _DIGIT
+        size[w] = (bits + digits[w] - 1) // max(digits[w], 1)
     first_digit = np.zeros(n_key + 1, dtype=np.int64)
     for w in range(n_key):
         first_digit[w + 1] = first_digit[w] + digits[w]
     counts = np.zeros((first_digit[n_key], _RADIX), dtype=np.int64)
-    low = np.uint64(_RADIX - 1)
     for r in range(n_rows):
         for w in range(n_key):
             word = rows[r, w]
+            low = (np.uint64(1) << np.uint64(size[w])) - np.uint64(1)
             for d in range(digits[w]):
-                counts[first_digit[w] + d, (word >> np.uint64(d * _DIGIT)) & low] += 1
+                counts[first_digit[w] + d, (word >> np.uint64(d * size[w])) & low] += 1
     src = rows
     offsets = np.empty(_RADIX, dtype=np.int64)
     for w in range(n_key - 1, -1, -1):
+        low = (np.uint64(1) << np.uint64(size[w])) - np.uint64(1)
         for d in range(digits[w]):
             c = counts[first_digit[w] + d]
             if c.max() == n_rows:
                 continue
             total = 0
-            for v in range(_RADIX):
+            for v in range(1 << size[w]):
                 offsets[v] = total
                 total += c[v]
-            shift = np.uint64(d * _DIGIT)
+            shift = np.uint64(d * size[w])
             for r in range(n_rows):
                 v = (src[r, w] >> shift) & low
                 at = offsets[v]
@@ -290,37 +290,58 @@ def _refuse(rows, shift, overflow_acc):
 @njit(cache=True, nogil=True)
 def flush_stays(stays, n_stays, agg, agg_info, max_rows, shift, overflow_acc):
     """Sort the buffered rows into the aggregate ``agg`` (``agg_info``: rows in use, 1 once a
-    stay was refused, the half in use) and empty the buffer; returns the aggregate (a new
-    array when it had to grow). Refused stays go to ``overflow_acc``."""
+    stay was refused) and empty the buffer; returns the aggregate (a new array when it had
+    to grow). Refused stays go to ``overflow_acc``.
+
+    The aggregate is one array with room for its rows and a buffer's: the rows in use move
+    to its end and the merge writes from its start, never overtaking the rows it still has
+    to read, so the array is reused from flush to flush. Two halves, one the next merge's
+    target, touched twice the memory, and fresh pages are zeroed by the kernel on first
+    touch: that cost 1.4 s of a 9.3 s run of 300,000 HER2 trajectories (2 threads)."""
     n_rows, count = n_stays[0], n_stays[1]
     n_stays[0] = n_stays[1] = 0
     if n_rows == 0:
         return agg
     n_key = stays.shape[2] - 1
-    used, cur = agg_info[0], agg_info[2]
+    used = agg_info[0]
+    src = agg[:used]
     refusal = used + n_rows + STAY_ROWS > max_rows  # else no stay can be refused
     stay = _stay_numbers(stays[0, :n_rows]) if refusal else np.empty(0, dtype=np.int64)
     _strip_marks(stays[0, :n_rows])
     if refusal:
-        cut = _first_refused_row(stays[0, :n_rows], stay, agg[cur], used, count, max_rows)
+        cut = _first_refused_row(stays[0, :n_rows], stay, src, used, count, max_rows)
         if cut < n_rows:
             agg_info[1] = 1
             _refuse(stays[0, cut:n_rows], shift, overflow_acc)
             n_rows = cut
     rows = sort_rows(stays[0, :n_rows], stays[1, :n_rows])
-    src = agg[cur, :used]
-    if used + n_rows > agg.shape[1]:  # room for every row, were all of them new
-        agg = np.empty((2, max(used + n_rows, 2 * agg.shape[1]), n_key + 1), dtype=np.uint64)
-    agg_info[0] = _merge_into(src, rows, agg[1 - cur])
-    agg_info[2] = 1 - cur
-    return agg
+    if used + n_rows > agg.shape[0]:  # room for every row, were all of them new
+        out = np.empty((max(used + n_rows, 2 * agg.shape[0]), n_key + 1), dtype=np.uint64)
+    else:  # the rows in use move to the end, and the merge fills the array from the start
+        out = agg
+        src = _to_end(agg, used)
+    agg_info[0] = _merge_one_word(src, rows, out) if n_key == 1 else _merge_into(src, rows, out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _to_end(agg, used):
+    """The first ``used`` rows of ``agg`` moved to its end (the last row first, as the two
+    ranges may overlap); returns them there."""
+    shift = agg.shape[0] - used
+    if shift > 0:
+        for r in range(used - 1, -1, -1):
+            _copy_row(agg, r + shift, agg, r, agg.shape[1])
+    return agg[shift:]
 
 
 @njit(cache=True, nogil=True)
 def _merge_into(src, rows, out):
     """Merge the sorted ``rows`` (equal keys in stay order) into the sorted aggregate rows
-    ``src``, writing to ``out``; returns the rows written. A key's values are added in the
-    order the stays came, after the aggregate's."""
+    ``src``, writing to ``out`` from its start; returns the rows written. A key's values are
+    added in the order the stays came, after the aggregate's. ``src`` may be the end of
+    ``out`` itself when ``out`` has room for every row before it: a row is then written only
+    where ``src`` has been read already."""
     n_key = src.shape[1] - 1
     used, n_rows = src.shape[0], rows.shape[0]
     n = 0
@@ -346,6 +367,53 @@ def _merge_into(src, rows, out):
     for r in range(a, used):
         _copy_row(out, n, src, r, n_key + 1)
         n += 1
+    return n
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_row(out, n, last, key, bits):
+    """Write the row (``key``, value ``bits``) after row ``n - 1`` of ``out``, or add its
+    value to that row's when ``last``, that row's key, is ``key``; returns the rows written.
+    Selects by bit masks, not branches: which way it goes is random from row to row."""
+    same = np.uint64(key == last)
+    at = n - np.int64(same)
+    base = out[at, 1] & (np.uint64(0) - same)  # 0.0 unless the key continues
+    out[at, 0] = key
+    out[at, 1] = as_bits(as_float(base) + as_float(bits))
+    return at + 1
+
+
+@njit(cache=True, nogil=True)
+def _merge_one_word(src, rows, out):
+    """:func:`_merge_into` for one-word keys, with no branch that depends on the keys: each
+    step takes the smaller head of ``src`` and ``rows`` (``src``'s on a tie, so a key's
+    values are added in the same order) and writes it as a new row or adds it to the row
+    just written. The two sequences interleave at random, so the branches of
+    :func:`_merge_into` are mispredicted about once a row. Real keys have the top bit clear
+    (see :func:`key_layout`), so ``~0`` is no row's key."""
+    used, n_rows = src.shape[0], rows.shape[0]
+    a = 0
+    i = 0
+    n = 0
+    last = ~np.uint64(0)
+    while a < used and i < n_rows:
+        ka, ki = src[a, 0], rows[i, 0]
+        take = np.uint64(ka <= ki)
+        mask = np.uint64(0) - take
+        key = ki ^ ((ka ^ ki) & mask)
+        bits = rows[i, 1] ^ ((src[a, 1] ^ rows[i, 1]) & mask)
+        a += np.int64(take)
+        i += 1 - np.int64(take)
+        n = _add_row(out, n, last, key, bits)
+        last = key
+    while a < used:
+        n = _add_row(out, n, last, src[a, 0], src[a, 1])
+        last = src[a, 0]
+        a += 1
+    while i < n_rows:
+        n = _add_row(out, n, last, rows[i, 0], rows[i, 1])
+        last = rows[i, 0]
+        i += 1
     return n
 
 

@@ -64,7 +64,7 @@ class _Accumulators:
             node_acc=np.zeros((n, 2 * n_windows + 1)),
             overflow_acc=np.zeros((1, 2 * n_windows + 1)),
             n_stays=np.zeros(2, dtype=np.int64),
-            state_info=np.zeros(3, dtype=np.int64),
+            state_info=np.zeros(2, dtype=np.int64),
             final_used=np.zeros(1, dtype=np.int64),
             fixed_used=np.zeros(1, dtype=np.int64),
             late_acc=np.zeros((n, 2)),
@@ -100,7 +100,7 @@ def _run_range(
     # an empty range still calls the kernel once, which loads (or compiles) it
     for position in range(start, stop, _CHUNK) or (start,):
         chunk_end = min(stop, position + _CHUNK)
-        acc.stays, acc.state_rows, acc.final_table, acc.fixed_table = kernel(
+        acc.state_rows, acc.final_table, acc.fixed_table = kernel(
             position, chunk_end, config.seed, compiled.rules, arrays.start, clock, acc.sums,
             acc.stays, acc.state_rows, acc.final_table, acc.fixed_table,
         )  # fmt: skip
