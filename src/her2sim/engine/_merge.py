@@ -4,9 +4,10 @@ Final states and fixed points are per-thread hash tables keyed by state (see
 :mod:`her2sim.engine._kernel`): their rows are added into one table and read out. State
 probabilities are per-thread aggregates sorted by (state, column) (see
 :mod:`her2sim.engine._stays`): they are merged in one linear pass per thread, read out with
-the whole windows folded in and the states numbered in key order, then ordered by window
-(a counting sort), within a window in state order. With several threads the merge and read-out
-run in parallel on ranges of states (the aggregates are split at the same states).
+the whole windows folded in and the states numbered in key order, each entry written
+straight to its place in the table ordered by window, within a window in state order. With
+several threads the merge and read-out run in parallel on ranges of states (the aggregates
+are split at the same states).
 """
 
 from __future__ import annotations
@@ -41,14 +42,16 @@ def merge_counts(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray,
     return keys, counts
 
 
-def _read_range(
+def _merge_range(
     parts: list[np.ndarray], n_windows: int, tick: float, shift: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_stays.state_windows` of the merged ``parts`` (aggregate slices of one range of states)."""
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The merged ``parts`` (aggregate slices of one range of states), with their entries
+    per window and their states (:func:`_stays.count_entries`)."""
     rows = parts[0]
     for other in parts[1:]:
         rows = _stays.merge_rows(rows, other)
-    return _stays.state_windows(rows, n_windows, tick, shift)
+    counts, states = _stays.count_entries(rows, n_windows, tick, shift)
+    return rows, counts, int(states)
 
 
 def _state_ranges(aggregates: list[np.ndarray], parts: int, shift: int) -> list[list[np.ndarray]]:
@@ -71,21 +74,36 @@ def merge_state_windows(
     (distinct packed states, state index, window, time) with one entry per (state, window)
     visited, ordered by window and, within a window, by state.
     With ``threads`` > 1 the states are split into that many ranges at the largest
-    aggregate's quantiles, merged and read out in parallel (all calls release the GIL).
+    aggregate's quantiles, merged and read out in parallel (all calls release the GIL). The
+    ranges first count their entries per window; then each writes its entries straight to
+    their places in the output (a range's after the earlier ranges' in each window), so the
+    output is ordered by window without a sort or a copy. ``aggregates`` is emptied: its
+    arrays are freed as soon as they are merged, and the output takes their pages (fresh
+    pages cost their zeroing, and in a virtual machine more).
     """
     ranges = _state_ranges(aggregates, threads, shift)
-    if len(ranges) > 1:
-        with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
-            pieces = list(pool.map(lambda parts: _read_range(parts, n_windows, tick, shift), ranges))
-    else:
-        pieces = [_read_range(ranges[0], n_windows, tick, shift)]
-    # one counting sort by window over the pieces, each scattered in turn (states ascend
-    # from piece to piece): no concatenated copy and no gather through an order array
-    starts = np.sum([_stays.window_starts(p[2], n_windows) for p in pieces], axis=0)
-    n = int(starts[-1])
-    index, windows, times = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n)
-    offset = 0
-    for keys, piece_index, piece_windows, piece_times in pieces:
-        _stays.scatter_by_window(piece_index, offset, piece_windows, piece_times, starts, index, windows, times)
-        offset += len(keys)
-    return np.concatenate([p[0] for p in pieces]), index, windows, times
+    n_words = aggregates[0].shape[1] - (1 if shift > 0 else 2)
+    aggregates.clear()  # freed once merged, so that the output reuses their pages
+    pool = ThreadPoolExecutor(max_workers=len(ranges)) if len(ranges) > 1 else None
+    try:
+        run = pool.map if pool is not None else map
+        merged = list(run(lambda parts: _merge_range(parts, n_windows, tick, shift), ranges))
+        del ranges
+        counts = np.array([m[1] for m in merged]).reshape(len(merged), n_windows)
+        # range q's entries of window w start after every range's entries of the earlier
+        # windows and the earlier ranges' entries of window w
+        places = np.cumsum(counts.T.ravel()).reshape(n_windows, len(merged)).T - counts
+        first_states = np.cumsum([0] + [m[2] for m in merged])
+        keys = np.empty((int(first_states[-1]), n_words), dtype=np.uint64)
+        n = int(counts.sum())
+        index, windows, times = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n)
+
+        def write(q: int) -> None:
+            _stays.write_entries(merged[q][0], n_windows, tick, shift, places[q].copy(), int(first_states[q]),
+                                 keys, index, windows, times)  # fmt: skip
+
+        list(run(write, range(len(merged))))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    return keys, index, windows, times

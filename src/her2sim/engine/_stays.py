@@ -17,8 +17,9 @@ compares as one integer), else in a key word of its own (``shift`` 0). The top b
 last key word marks a stay's first row until the flush strips it.
 
 After the run the threads' aggregates are merged in one linear pass each
-(:func:`merge_rows`) and read out by :func:`state_windows`, which folds the difference rows
-into window times and numbers the states in key order, with no hash table.
+(:func:`merge_rows`) and read out (:func:`count_entries`, :func:`write_entries`), which
+folds the difference rows into window times, numbers the states in key order, with no hash
+table, and writes each entry straight to its place in the table ordered by window.
 
 A thread keeps at most ``max_rows`` aggregate rows, with the rule of the hash tables this
 replaces: a stay is refused when the rows in use plus four (the most one stay adds) would
@@ -475,15 +476,18 @@ def _same_state(rows, i, j, n_key, shift):
 
 
 @njit(cache=True, nogil=True)
-def _read_out(rows, n_windows, tick, shift, keys, index, window, time, write):
+def _read_out(rows, n_windows, tick, shift, place, first_state, keys, index, window, time, write):
     """Walk the aggregate state by state, adding each whole window described by the
     difference rows (a +1 at column ``n_windows + a`` and a -1 at ``n_windows + b``: the
-    windows ``a .. b-1`` spent whole in the state) to the window's time; returns the
-    (state, window) entries and the states, writing them when ``write``."""
+    windows ``a .. b-1`` spent whole in the state) to the window's time; returns the states.
+
+    Without ``write``, ``place[w]`` counts the (state, window) entries of window ``w``. With
+    it, each entry is written at ``place[w]`` (then advanced) of ``index``, ``window`` and
+    ``time``: the entries land by window, and within a window in state order; the states
+    are numbered from ``first_state`` in key order, their keys written to ``keys``."""
     n_rows, n_key = rows.shape[0], rows.shape[1] - 1
     last = n_key - 1
     columns = _column_mask(shift)
-    n = 0
     states = 0
     i = 0
     while i < n_rows:
@@ -493,7 +497,7 @@ def _read_out(rows, n_windows, tick, shift, keys, index, window, time, write):
         d = i  # the state's window rows are i .. d-1, its difference rows d .. end-1
         while d < end and np.int64(rows[d, last] & columns) < n_windows:
             d += 1
-        before = n
+        entries = 0
         level = 0.0
         w = 0
         k = i
@@ -506,47 +510,56 @@ def _read_out(rows, n_windows, tick, shift, keys, index, window, time, write):
                     if k < d and np.int64(rows[k, last] & columns) == win:
                         value = as_float(rows[k, n_key]) + level * tick
                         k += 1
-                    if write:
-                        index[n], window[n], time[n] = states, win, value
-                    n += 1
+                    _entry(place, win, first_state + states, value, index, window, time, write)
+                    entries += 1
             else:
                 while k < d and np.int64(rows[k, last] & columns) < stop:
-                    if write:
-                        index[n], window[n] = states, np.int64(rows[k, last] & columns)
-                        time[n] = as_float(rows[k, n_key])
-                    n += 1
+                    win = np.int64(rows[k, last] & columns)
+                    _entry(place, win, first_state + states, as_float(rows[k, n_key]), index, window, time, write)
+                    entries += 1
                     k += 1
             if j >= end:
                 break
             level += as_float(rows[j, n_key])
             w = stop
             j += 1
-        if n > before:
+        if entries:
             if write:
                 for x in range(keys.shape[1]):
-                    keys[states, x] = rows[i, x]
+                    keys[first_state + states, x] = rows[i, x]
                 if shift > 0:
-                    keys[states, last] = rows[i, last] >> np.uint64(shift)
+                    keys[first_state + states, last] = rows[i, last] >> np.uint64(shift)
             states += 1
         i = end
-    return n, states
+    return states
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _entry(place, win, state, value, index, window, time, write):
+    """Count an entry of window ``win``, or write it at that window's next place."""
+    at = place[win]
+    place[win] = at + 1
+    if write:
+        index[at], window[at], time[at] = state, win, value
 
 
 @njit(cache=True, nogil=True)
-def state_windows(rows, n_windows, tick, shift):
-    """(distinct states, state index, window, time) of a merged aggregate (keys laid out
-    by ``shift``, see :func:`key_layout`), one entry per (state, window) with time in it,
-    by state (numbered in key order) then window."""
-    n_words = rows.shape[1] - 1 if shift > 0 else rows.shape[1] - 2
-    empty_keys = np.empty((0, n_words), dtype=np.uint64)
+def count_entries(rows, n_windows, tick, shift):
+    """(entries per window, states) of a merged aggregate (keys laid out by ``shift``, see
+    :func:`key_layout`): what :func:`write_entries` will write."""
+    counts = np.zeros(n_windows, dtype=np.int64)
     none = np.empty(0, dtype=np.int64)
-    n, states = _read_out(rows, n_windows, tick, shift, empty_keys, none, none, np.empty(0), False)
-    keys = np.empty((states, n_words), dtype=np.uint64)
-    index = np.empty(n, dtype=np.int64)
-    window = np.empty(n, dtype=np.int64)
-    time = np.empty(n, dtype=np.float64)
-    _read_out(rows, n_windows, tick, shift, keys, index, window, time, True)
-    return keys, index, window, time
+    states = _read_out(rows, n_windows, tick, shift, counts, 0, np.empty((0, 1), dtype=np.uint64), none, none,
+                       np.empty(0), False)  # fmt: skip
+    return counts, states
+
+
+@njit(cache=True, nogil=True)
+def write_entries(rows, n_windows, tick, shift, place, first_state, keys, index, window, time):
+    """Write a merged aggregate's (state, window) entries with time in them at ``place``
+    (per window, advanced; see :func:`count_entries`), the states numbered from
+    ``first_state`` in key order, their keys to ``keys``."""
+    _read_out(rows, n_windows, tick, shift, place, first_state, keys, index, window, time, True)
 
 
 @njit(cache=True, nogil=True)
@@ -558,20 +571,6 @@ def window_starts(windows, n_windows):
     for w in range(n_windows):
         starts[w + 1] += starts[w]
     return starts
-
-
-@njit(cache=True, nogil=True)
-def scatter_by_window(index, offset, windows, times, starts, out_index, out_window, out_time):
-    """Write the entries (state ``index + offset``, window, time) to the ``out_*`` arrays at
-    their window's next place (``starts``, advanced): a counting sort's second pass, stable,
-    so entries scattered in state order stay in state order within a window."""
-    for i in range(windows.shape[0]):
-        w = windows[i]
-        at = starts[w]
-        starts[w] = at + 1
-        out_index[at] = index[i] + offset
-        out_window[at] = w
-        out_time[at] = times[i]
 
 
 @njit(cache=True, nogil=True)

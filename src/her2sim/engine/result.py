@@ -189,7 +189,8 @@ class SimulationResult:
     ) -> SimulationResult:
         """Normalise the kernel's time sums into probabilities.
 
-        ``states`` are the full-state sums (None when states were not kept); ``late`` is
+        ``states`` are the full-state sums (None when states were not kept; their times
+        become the probabilities, in place); ``late`` is
         the start of the late-time interval and the per-node sums over it; ``scenario`` is
         the one the run received (None: an empty one). ``refused`` counts the final states
         and the fixed points that found no room in their bounded tables; their fractions of
@@ -222,9 +223,8 @@ class SimulationResult:
         statistics = None
         if states is not None:
             (keys, index, window, time), (final_keys, final_counts) = states
-            statistics = StateStatistics(
-                keys, index, window, time / norm, final_keys, final_counts / config.sample_count
-            )
+            time /= norm  # in place: a table of 28 M entries took 0.5 s to copy into fresh pages
+            statistics = StateStatistics(keys, index, window, time, final_keys, final_counts / config.sample_count)
         return cls(
             node_names=model.names,
             internal=np.array([n.internal for n in model.nodes], dtype=bool),

@@ -110,6 +110,7 @@ def _run_range(
     acc.state_rows = flush_stays(
         acc.stays, sums.n_stays, acc.state_rows, sums.state_info, config.max_states, shift, sums.overflow_acc
     )
+    acc.stays = new_stays(n_key, 0)  # the buffer's pages go back now, in this thread
     for table in (sums.node_acc, sums.overflow_acc):
         finish_spread(table, float(config.time_tick), config.n_windows)
     return acc
@@ -208,9 +209,12 @@ def _simulate_arrays(
     node_time = np.sum([p.sums.node_acc[:, :w] for p in parts], axis=0)
     states = None
     if keep_states:
+        aggregates = [kept_rows(p.state_rows, p.sums.state_info) for p in parts]
+        for p in parts:
+            p.state_rows = new_rows(0)  # the aggregates are freed as they are merged
         states = (
             merge_state_windows(
-                [kept_rows(p.state_rows, p.sums.state_info) for p in parts],
+                aggregates,
                 w,
                 config.time_tick,
                 key_layout(compiled.rules.state_mask, w)[1],
