@@ -17,7 +17,7 @@ network through one compiled kernel against as many cMaBoSS runs.
 Usage::
 
     python benchmarks/engine_vs_maboss.py [--samples 100000] [--max-time 50] [--threads 2]
-        [--models DIR_OR_FILES ...] [--batch 100]
+        [--models DIR_OR_FILES ...] [--batch 100] [--cli | --cli-only]
 
 Models default to the published ERBB/breast-cancer models in ``../shared/models`` (20 to
 104 nodes). MaBoSS ``.bnd`` files (with a ``.cfg`` beside them) may be given too, e.g. from a
@@ -192,6 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-samples", type=int, default=2000)
     parser.add_argument("--models", nargs="*", type=Path, help="model files or folders")
     parser.add_argument("--cli", action="store_true", help="also time whole processes: her2sim simulate vs cMaBoSS")
+    parser.add_argument("--cli-only", action="store_true", help="time whole processes only (implies --cli)")
     args = parser.parse_args(argv)
     shared = Path(__file__).resolve().parents[2] / "shared" / "models"
     paths: list[Path] = []
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> None:
           f"{args.threads} threads, node and state probabilities per window in both")  # fmt: skip
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for path in paths:
+        for path in [] if args.cli_only else paths:
             if not path.exists():
                 print(f"skipped (missing): {path}", file=sys.stderr)
                 continue
@@ -215,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(row)
             print("  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()),
                   flush=True)  # fmt: skip
-        if args.cli:
+        if args.cli or args.cli_only:
             for path in paths:
                 if path.exists():
                     row = bench_cli(path, config, Path(tmp), args.repeats)

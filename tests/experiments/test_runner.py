@@ -215,3 +215,27 @@ def test_fingerprints_record_what_changes_results() -> None:
     assert _recorded(RunSettings(max_time=30), ("proliferation",)) == {
         "samples": None, "target_se": None, "seed": None, "max_time": 30, "readouts": ("proliferation",)
     }  # fmt: skip
+
+
+def test_a_sigterm_while_a_part_is_written_and_counted_is_handled_after_both() -> None:
+    """The stop message counts the parts from the progress reports, so SIGTERM must not
+    land between a part's write and its report: it is handled after the block."""
+    import os
+    import signal
+
+    from her2sim.experiments.runner import _sigterm_deferred
+
+    events: list[str] = []
+
+    def handler(*_: object) -> None:
+        events.append("handled")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        with _sigterm_deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            events.append("written and counted")
+        assert events == ["written and counted", "handled"]
+        assert signal.getsignal(signal.SIGTERM) is handler  # put back
+    finally:
+        signal.signal(signal.SIGTERM, previous)

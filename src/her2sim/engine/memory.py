@@ -12,7 +12,7 @@ Examples
 >>> row_bytes(41), row_bytes(80)  # one word of state, or two, plus column and value
 (24, 32)
 >>> default_max_states(41, threads=2, available=8 * 2**30)
-8947848
+17895697
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ import os
 
 __all__ = ["PEAK_ROWS_PER_ENTRY", "USABLE_SHARE", "available_memory", "default_max_states", "row_bytes"]
 
-#: Peak memory of a run, in table rows, per entry a thread keeps. The aggregate has two
-#: halves (the rows in use and the next merge's target), the stay buffer and its sorting
-#: twin grow to the aggregate's size, and merging adds one aggregate for all threads plus
-#: the whole-window rows it unfolds and the arrays read out of it. Measured on the HER2
-#: model (41 nodes; 30,000 trajectories, 2 threads, 9.6 M state-window entries): 5.3 rows
-#: per entry read out (6.5 with the hash tables this design replaced, which measured 9.6
-#: per kept entry at 300,000 trajectories, 11.1 on Zañudo 2017); 12 leaves a margin.
-PEAK_ROWS_PER_ENTRY = 12
+#: Peak memory of a run, in table rows, per entry a thread keeps. The aggregate is one array
+#: with room for a buffer's rows besides its own (it grows twofold), the stay buffer and its
+#: sorting twin keep a fixed size, and merging adds the merged rows of all threads and the
+#: arrays read out of them (the aggregates are freed as they are merged). Measured on the
+#: HER2 model (41 nodes, 50 windows, 2 threads): 3.1 rows per entry read out at 30,000
+#: trajectories (4.3 M entries; the fixed buffers weigh most), 2.3 at 300,000 (28 M); 5.3
+#: with the aggregate in two halves and buffers grown with it, 6.5 with the hash tables
+#: before. 6 leaves a margin.
+PEAK_ROWS_PER_ENTRY = 6
 #: Share of the available memory the state tables of a run may take.
 USABLE_SHARE = 0.6
 #: The smallest default bound, whatever the memory: the tables' first size.

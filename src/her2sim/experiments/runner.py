@@ -24,11 +24,14 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pandas as pd
@@ -265,6 +268,29 @@ class Job:
     size: int = 1
 
 
+@contextmanager
+def _sigterm_deferred() -> Iterator[None]:
+    """A SIGTERM received during the block handled after it, as it would have been (called
+    from the main thread; elsewhere signals cannot be handled, and the block runs as is).
+    A command stopped by SIGTERM reports the work done from ``progress``, so a part must
+    not reach the disk without being counted: a stop between the two claimed fewer parts
+    than were kept."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[FrameType | None] = []
+    previous = signal.signal(signal.SIGTERM, lambda _signum, frame: received.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if received:
+            if callable(previous):
+                previous(signal.SIGTERM, received[0])
+            else:
+                signal.raise_signal(signal.SIGTERM)
+
+
 def run_parts(
     jobs: Sequence[Job],
     out_dir: str | os.PathLike[str],
@@ -309,10 +335,12 @@ def run_parts(
             futures = {dask.submit(jobs[i].function, *jobs[i].arguments, pure=False): i for i in todo}
             for future in as_completed(futures):
                 i = futures[future]
-                _write_part(future.result(), parts[i], jobs[i].key)
-                done += jobs[i].size
-                if progress:
-                    progress(done, total)
+                table = future.result()
+                with _sigterm_deferred():  # a part on disk is always counted
+                    _write_part(table, parts[i], jobs[i].key)
+                    done += jobs[i].size
+                    if progress:
+                        progress(done, total)
     return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
 
 
