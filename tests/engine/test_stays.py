@@ -21,6 +21,33 @@ def test_rows_sort_by_key_words_keeping_ties_in_order(n_key: int) -> None:
     np.testing.assert_array_equal(_stays.sort_rows(rows.copy(), np.empty_like(rows)), expected)
 
 
+@pytest.mark.parametrize("in_place", [False, True])
+def test_one_word_merge_adds_the_same_values_in_the_same_order_as_the_general_one(in_place: bool) -> None:
+    """The branch-free merge of one-word keys, into a new array or into the aggregate's own
+    array (its rows moved to the end), gives the general merge's rows to the bit: values of
+    equal keys added in the order they came, the aggregate's first."""
+    rng = np.random.default_rng(3)
+    used, n_rows = 3000, 2000
+    keys = np.sort(rng.choice(1 << 20, used, replace=False)).astype(np.uint64)
+    values = rng.uniform(0, 1, used + n_rows)
+    src = np.column_stack([keys, values[:used].view(np.uint64)])
+    rows = np.column_stack([rng.integers(0, 1 << 20, n_rows).astype(np.uint64), values[used:].view(np.uint64)])
+    rows[::7, 0] = keys[rng.integers(0, used, len(rows[::7]))]  # keys the aggregate has
+    rows[1::5, 0] = rows[0:-1:5, 0]  # keys that come twice in the buffer
+    rows = _stays.sort_rows(rows, np.empty_like(rows))
+    expected = np.empty((used + n_rows, 2), dtype=np.uint64)
+    n = _stays._merge_into(src, rows, expected)
+    if in_place:
+        out = np.empty((used + n_rows + 5, 2), dtype=np.uint64)
+        out[:used] = src
+        got = _stays._merge_one_word(_stays._to_end(out, used), rows, out)
+    else:
+        out = np.empty_like(expected)
+        got = _stays._merge_one_word(src, rows, out)
+    assert got == n < used + n_rows
+    np.testing.assert_array_equal(out[:n], expected[:n])
+
+
 @pytest.mark.parametrize(("nodes", "n_windows", "layout"), [(41, 200, (1, 9)), (60, 200, (2, 0)), (130, 3, (3, 3))])
 def test_the_column_shares_the_last_state_word_when_its_bits_are_free(
     nodes: int, n_windows: int, layout: tuple[int, int]
