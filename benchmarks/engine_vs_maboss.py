@@ -10,7 +10,9 @@ model: trajectories per second, flips per second and nanoseconds per flip (per t
 simulating with statistics), then two ratios her2sim / cMaBoSS: ``ratio sim`` for simulating
 and reading the node table (the statistics, state tables included, are computed either way),
 and ``ratio`` for everything including the state table handed back as a DataFrame (her2sim)
-or NumPy arrays and a list of names (cMaBoSS). her2sim's compile time (first call in the process: Numba's cache load or
+or NumPy arrays and a list of names (cMaBoSS). For her2sim also: nanoseconds per flip of a run
+that keeps node statistics only, and the share of the simulation spent after the threads'
+runs (merging the threads' statistics and reading them out). her2sim's compile time (first call in the process: Numba's cache load or
 compilation) is shown apart and excluded from the timed run. Then a batch of scenarios of one
 network through one compiled kernel against as many cMaBoSS runs.
 
@@ -85,6 +87,7 @@ def bench_model(path: Path, config: SimulationConfig, work: Path, repeats: int) 
     simulate(compiled, config.with_(sample_count=min(200, config.sample_count))).nodes()  # loads pandas too
     compile_s = time.perf_counter() - started
     ours = []
+    kernel = []
     flips = 0
     for _ in range(repeats):
         started = time.perf_counter()
@@ -93,7 +96,13 @@ def bench_model(path: Path, config: SimulationConfig, work: Path, repeats: int) 
         simulated = time.perf_counter()
         result.states()
         ours.append((simulated - started, time.perf_counter() - simulated))
+        kernel.append(float(result.meta["elapsed_s"]))  # the threads' runs, final sorts included
         flips = int(result.meta["flips"])
+    nodes_only = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        simulate(compiled, config, states=False).nodes()
+        nodes_only.append(time.perf_counter() - started)
     if result.state_overflow > 0:
         print(f"  warning: {result.state_overflow:.1%} of the state probability overflowed", file=sys.stderr)
     theirs = [run_cmaboss(cmaboss_module(len(model)), bnd_path, cfg_path) for _ in range(repeats)]
@@ -109,6 +118,8 @@ def bench_model(path: Path, config: SimulationConfig, work: Path, repeats: int) 
         "her2sim traj/s": n / t_ours,
         "cMaBoSS traj/s": n / t_theirs,
         "her2sim ns/flip": 1e9 * sim_ours / max(flips, 1) * config.thread_count,
+        "ns/flip without states": 1e9 * statistics.median(nodes_only) / max(flips, 1) * config.thread_count,
+        "post-processing share": 1 - statistics.median(kernel) / sim_ours,
         "cMaBoSS ns/flip": 1e9 * sim_theirs / max(flips, 1) * config.thread_count,
         "her2sim Mflips/s": flips / sim_ours / 1e6,
         "ratio sim": sim_theirs / sim_ours,
