@@ -12,8 +12,9 @@ and reading the node table (the statistics, state tables included, are computed 
 and ``ratio`` for everything including the state table handed back as a DataFrame (her2sim)
 or NumPy arrays and a list of names (cMaBoSS). For her2sim also: nanoseconds per flip of a run
 that keeps node statistics only, and the share of the simulation spent after the threads'
-runs (merging the threads' statistics and reading them out). her2sim's compile time (first call in the process: Numba's cache load or
-compilation) is shown apart and excluded from the timed run. Then a batch of scenarios of one
+runs (merging the threads' statistics and reading them out). her2sim's compile time (first
+call in the process: Numba's cache load or compilation) is shown apart and excluded from the
+timed run. Then a batch of scenarios of one
 network through one compiled kernel against as many cMaBoSS runs.
 
 Usage::
