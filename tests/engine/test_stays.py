@@ -21,29 +21,38 @@ def test_rows_sort_by_key_words_keeping_ties_in_order(n_key: int) -> None:
     np.testing.assert_array_equal(_stays.sort_rows(rows.copy(), np.empty_like(rows)), expected)
 
 
+@pytest.mark.parametrize("n_key", [1, 2])
 @pytest.mark.parametrize("in_place", [False, True])
-def test_one_word_merge_adds_the_same_values_in_the_same_order_as_the_general_one(in_place: bool) -> None:
-    """The branch-free merge of one-word keys, into a new array or into the aggregate's own
-    array (its rows moved to the end), gives the general merge's rows to the bit: values of
-    equal keys added in the order they came, the aggregate's first."""
+def test_branch_free_merges_add_the_same_values_in_the_same_order_as_the_general_one(
+    in_place: bool, n_key: int
+) -> None:
+    """The branch-free merges of one- and two-word keys, into a new array or into the
+    aggregate's own array (its rows moved to the end), give the general merge's rows to the
+    bit: values of equal keys added in the order they came, the aggregate's first."""
     rng = np.random.default_rng(3)
     used, n_rows = 3000, 2000
-    keys = np.sort(rng.choice(1 << 20, used, replace=False)).astype(np.uint64)
+    merge = _stays._merge_one_word if n_key == 1 else _stays._merge_two_words
+
+    def keyed(codes: np.ndarray, values: np.ndarray) -> np.ndarray:  # codes < 2**20 spread over the key words
+        words = [(codes >> np.uint64(10)) & np.uint64(1023), codes & np.uint64(1023)] if n_key == 2 else [codes]
+        return np.column_stack([*words, values.view(np.uint64)])
+
+    codes = np.sort(rng.choice(1 << 20, used, replace=False)).astype(np.uint64)
     values = rng.uniform(0, 1, used + n_rows)
-    src = np.column_stack([keys, values[:used].view(np.uint64)])
-    rows = np.column_stack([rng.integers(0, 1 << 20, n_rows).astype(np.uint64), values[used:].view(np.uint64)])
-    rows[::7, 0] = keys[rng.integers(0, used, len(rows[::7]))]  # keys the aggregate has
-    rows[1::5, 0] = rows[0:-1:5, 0]  # keys that come twice in the buffer
+    buffered = rng.integers(0, 1 << 20, n_rows).astype(np.uint64)
+    buffered[::7] = codes[rng.integers(0, used, len(buffered[::7]))]  # keys the aggregate has
+    buffered[1::5] = buffered[0:-1:5]  # keys that come twice in the buffer
+    src, rows = keyed(codes, values[:used]), keyed(buffered, values[used:])
     rows = _stays.sort_rows(rows, np.empty_like(rows))
-    expected = np.empty((used + n_rows, 2), dtype=np.uint64)
+    expected = np.empty((used + n_rows, n_key + 1), dtype=np.uint64)
     n = _stays._merge_into(src, rows, expected)
     if in_place:
-        out = np.empty((used + n_rows + 5, 2), dtype=np.uint64)
+        out = np.empty((used + n_rows + 5, n_key + 1), dtype=np.uint64)
         out[:used] = src
-        got = _stays._merge_one_word(_stays._to_end(out, used), rows, out)
+        got = merge(_stays._to_end(out, used), rows, out)
     else:
         out = np.empty_like(expected)
-        got = _stays._merge_one_word(src, rows, out)
+        got = merge(src, rows, out)
     assert got == n < used + n_rows
     np.testing.assert_array_equal(out[:n], expected[:n])
 

@@ -321,7 +321,7 @@ def flush_stays(stays, n_stays, agg, agg_info, max_rows, shift, overflow_acc):
     else:  # the rows in use move to the end, and the merge fills the array from the start
         out = agg
         src = _to_end(agg, used)
-    agg_info[0] = _merge_one_word(src, rows, out) if n_key == 1 else _merge_into(src, rows, out)
+    agg_info[0] = _merge_sorted(src, rows, out)
     return out
 
 
@@ -418,30 +418,67 @@ def _merge_one_word(src, rows, out):
     return n
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _add_row2(out, n, last0, last1, key0, key1, bits):
+    """:func:`_add_row` for two-word keys."""
+    same = np.uint64((key0 == last0) & (key1 == last1))
+    at = n - np.int64(same)
+    base = out[at, 2] & (np.uint64(0) - same)
+    out[at, 0] = key0
+    out[at, 1] = key1
+    out[at, 2] = as_bits(as_float(base) + as_float(bits))
+    return at + 1
+
+
+@njit(cache=True, nogil=True)
+def _merge_two_words(src, rows, out):
+    """:func:`_merge_one_word` for two-word keys (models of about 56 to 120 nodes): the same
+    steps, the key compared word by word with masks."""
+    used, n_rows = src.shape[0], rows.shape[0]
+    a = 0
+    i = 0
+    n = 0
+    last0 = last1 = ~np.uint64(0)  # no row's key: the last key word has its top bit clear
+    while a < used and i < n_rows:
+        a0, a1, b0, b1 = src[a, 0], src[a, 1], rows[i, 0], rows[i, 1]
+        take = np.uint64((a0 < b0) | ((a0 == b0) & (a1 <= b1)))
+        mask = np.uint64(0) - take
+        key0 = b0 ^ ((a0 ^ b0) & mask)
+        key1 = b1 ^ ((a1 ^ b1) & mask)
+        bits = rows[i, 2] ^ ((src[a, 2] ^ rows[i, 2]) & mask)
+        a += np.int64(take)
+        i += 1 - np.int64(take)
+        n = _add_row2(out, n, last0, last1, key0, key1, bits)
+        last0, last1 = key0, key1
+    while a < used:
+        n = _add_row2(out, n, last0, last1, src[a, 0], src[a, 1], src[a, 2])
+        last0, last1 = src[a, 0], src[a, 1]
+        a += 1
+    while i < n_rows:
+        n = _add_row2(out, n, last0, last1, rows[i, 0], rows[i, 1], rows[i, 2])
+        last0, last1 = rows[i, 0], rows[i, 1]
+        i += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _merge_sorted(src, rows, out):
+    """The merge of :func:`_merge_into` (``src`` may be the end of ``out``), branch-free for
+    keys of one or two words."""
+    n_key = rows.shape[1] - 1
+    if n_key == 1:
+        return _merge_one_word(src, rows, out)
+    if n_key == 2:
+        return _merge_two_words(src, rows, out)
+    return _merge_into(src, rows, out)
+
+
 @njit(cache=True, nogil=True)
 def merge_rows(a, b):
     """The sorted aggregate holding the rows of the sorted aggregates ``a`` and ``b``, the
     values of rows in both added (``a``'s first): one linear pass."""
-    n_key = a.shape[1] - 1
-    out = np.empty((a.shape[0] + b.shape[0], n_key + 1), dtype=np.uint64)
-    n = 0
-    i = 0
-    j = 0
-    while i < a.shape[0] or j < b.shape[0]:
-        order = 1 if i >= a.shape[0] else (-1 if j >= b.shape[0] else _compare(a, i, b, j, n_key))
-        if order <= 0:
-            for k in range(n_key + 1):
-                out[n, k] = a[i, k]
-            if order == 0:
-                out[n, n_key] = as_bits(as_float(a[i, n_key]) + as_float(b[j, n_key]))
-                j += 1
-            i += 1
-        else:
-            for k in range(n_key + 1):
-                out[n, k] = b[j, k]
-            j += 1
-        n += 1
-    return out[:n]
+    out = np.empty((a.shape[0] + b.shape[0], a.shape[1]), dtype=np.uint64)
+    return out[: _merge_sorted(a, b, out)]
 
 
 @njit(cache=True, nogil=True)
