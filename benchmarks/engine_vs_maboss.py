@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import statistics
 import subprocess
 import sys
@@ -146,13 +147,19 @@ def bench_cli(path: Path, config: SimulationConfig, work: Path, repeats: int) ->
               f"import {module} as m; r = m.MaBoSSSim(network={str(bnd_path)!r}, config={str(cfg_path)!r}).run(); "
               "r.get_nodes_probtraj(); r.get_probtraj()"]  # fmt: skip
 
-    def timed(command: list[str]) -> float:
+    def timed(command: list[str], who: str = "cMaBoSS") -> float:
+        """Seconds the process took; NaN when it failed (cMaBoSS is killed for want of memory
+        on the large models at 300,000 trajectories), which is said on stderr."""
         started = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
+        done = subprocess.run(command, capture_output=True)
+        if done.returncode != 0:
+            how = f"killed by signal {-done.returncode}" if done.returncode < 0 else f"exit {done.returncode}"
+            print(f"  {path.stem}: {who} failed ({how})", file=sys.stderr)
+            return math.nan
         return time.perf_counter() - started
 
-    timed(ours)  # warm the kernel cache
-    t_ours = statistics.median(timed(ours) for _ in range(repeats))
+    timed(ours, "her2sim")  # warm the kernel cache
+    t_ours = statistics.median(timed(ours, "her2sim") for _ in range(repeats))
     t_theirs = statistics.median(timed(theirs) for _ in range(repeats))
     return {"model": path.stem[:38], "her2sim_s": t_ours, "cMaBoSS_s": t_theirs, "ratio": t_theirs / t_ours}
 
