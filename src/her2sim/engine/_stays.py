@@ -177,7 +177,7 @@ def sort_rows(rows, dst):
         while bits < 64 and (varying[w] >> np.uint64(bits)) != 0:
             bits += 1
         digits[w] = (bits + _DIGIT - 1) // _DIGIT
-        size[w] = (bits + digits[w] - 1) // max(digits[w], 1)
+        size[w] = (bits + digits[w] - 1) // digits[w] if digits[w] else 0
     first_digit = np.zeros(n_key + 1, dtype=np.int64)
     for w in range(n_key):
         first_digit[w + 1] = first_digit[w] + digits[w]
