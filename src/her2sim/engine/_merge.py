@@ -84,9 +84,8 @@ def merge_state_windows(
     ranges = _state_ranges(aggregates, threads, shift)
     n_words = aggregates[0].shape[1] - (1 if shift > 0 else 2)
     aggregates.clear()  # freed once merged, so that the output reuses their pages
-    pool = ThreadPoolExecutor(max_workers=len(ranges)) if len(ranges) > 1 else None
-    try:
-        run = pool.map if pool is not None else map
+    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:  # its threads start with the first map
+        run = pool.map if len(ranges) > 1 else map
         merged = list(run(lambda parts: _merge_range(parts, n_windows, tick, shift), ranges))
         del ranges
         counts = np.array([m[1] for m in merged]).reshape(len(merged), n_windows)
@@ -103,7 +102,4 @@ def merge_state_windows(
                                  keys, index, windows, times)  # fmt: skip
 
         list(run(write, range(len(merged))))
-    finally:
-        if pool is not None:
-            pool.shutdown()
     return keys, index, windows, times
