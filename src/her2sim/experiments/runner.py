@@ -271,11 +271,13 @@ class Job:
 @contextmanager
 def _sigterm_deferred() -> Iterator[None]:
     """A SIGTERM received during the block handled after it, as it would have been (called
-    from the main thread; elsewhere signals cannot be handled, and the block runs as is).
+    from the main thread, with a handler Python can put back; else the block runs as is:
+    signals are handled in the main thread only, and a handler installed outside Python
+    reads as None, which ``signal.signal`` does not take back).
     A command stopped by SIGTERM reports the work done from ``progress``, so a part must
     not reach the disk without being counted: a stop between the two claimed fewer parts
     than were kept."""
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is None:
         yield
         return
     received: list[FrameType | None] = []
