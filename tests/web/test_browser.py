@@ -247,7 +247,9 @@ def test_upload_your_model_simulate_a_mutation_and_see_it(server: str, tmp_path:
         page.wait_for_function("document.querySelector('#own-headline').innerText === 'toy: C OFF'")
         assert "C OFF" in page.inner_text("#own-caption")
         assert page.locator("#own-states .slice").count() >= 1
-        assert "time (model rate units)" in page.inner_text("#own-trajectories")
+        # the trajectories follow the answer through a second callback (the nodes to plot)
+        axis = "time (model rate units)"
+        page.wait_for_function(f"document.querySelector('#own-trajectories').innerText.includes('{axis}')")
         labels = page.evaluate("document.getElementById('own-network')._cyreg.cy.nodes().map(n => n.data('label'))")
         assert len(labels) == 3 and "C\nOFF (fixed)" in labels
         shot(page, tmp_path, "own-run-desktop")
