@@ -108,6 +108,8 @@ def test_schedules_are_plain_mappings_with_library_names() -> None:
         "capecitabine", "eribulin", "gemcitabine", "paclitaxel", "nab-paclitaxel"]  # fmt: skip
     assert all("dose" in o.schedule for o in tpc.options) and not design("DB-04").lacks("arms.drugs.dose")
     assert tpc.options[0].describe() == "capecitabine 1250 mg/m2, 2 times a day, days 1-14, in cycles of 21 days, oral"
+    assert tpc.shares == pytest.approx([0.201, 0.511, 0.103, 0.082, 0.103]) and tpc.shares_source
+    assert "eribulin 1.4 mg/m2, days 1, 8, in cycles of 21 days, IV (51.1%)" in tpc.describe()
     assert design("HER2CLIMB").arm("placebo+trastuzumab+capecitabine").drugs[0].kind == "placebo"
 
 
@@ -271,6 +273,12 @@ arms:
     source: "Ref1: table 1"
     drugs:
       - {drug: T-DM1, dose: 3.6 mg/kg, every: 3 weeks, source: "Ref1: methods"}
+      - one_of:
+          - {drug: capecitabine, dose: 1250 mg/m2, times_per_day: 2, days: 1-14, cycle: 21 days}
+          - {drug: eribulin, dose: 1.4 mg/m2, days: "1, 8", cycle: 21 days}
+        chosen_by: the physician
+        shares: {percent: [40, 60], source: "Ref1: table 1"}
+        source: "Ref1: methods"
 control_arm: B
 assessments:
   imaging_every_weeks: 6
@@ -303,6 +311,10 @@ def _line(files: list[Path], stem: str, fragment: str) -> int:
 def test_the_good_twin_reads(tmp_path: Path) -> None:
     d = read_design(twin(tmp_path, "name: TWIN", "name: TWIN"))
     assert d.n == 198 and d.control is d.arm("b") and d.endpoint("orr").confirmed is True
+    choice = d.arm("b").drugs[1]
+    assert isinstance(choice, DrugChoice) and choice.shares == pytest.approx([0.4, 0.6])
+    unshared = read_design(twin(tmp_path, '        shares: {percent: [40, 60], source: "Ref1: table 1"}\n', ""))
+    assert unshared.arm("b").drugs[1].shares == ()
 
 
 BROKEN = [
@@ -349,6 +361,12 @@ BROKEN = [
      "population:", "population: unknown population 'her2-pretreated' (did you mean 'her2-positive-pretreated'"),
     ("control arm not an arm", "control_arm: B", "control_arm: C", "control_arm: C",
      "control_arm: control_arm 'C' is not an arm (arms: A, B)"),
+    ("shares for other options", "percent: [40, 60]", "percent: [40, 30, 30]", "percent:",
+     "arms[1].drugs[1].shares.percent: 3 shares for 2 options (one percent per option, in the order of one_of)"),
+    ("shares not summing to 100", "percent: [40, 60]", "percent: [40, 50]", "percent:",
+     "arms[1].drugs[1].shares.percent: the shares sum to 90%, not 100%"),
+    ("shares without a source", 'shares: {percent: [40, 60], source: "Ref1: table 1"}', "shares: {percent: [40, 60]}",
+     "shares:", "arms[1].drugs[1].shares: missing required field 'source'"),
     ("pCR without a definition", "{name: PFS,", "{name: pCR,", "name: pCR",
      "endpoints[0]: a pCR endpoint needs a definition"),
 ]  # fmt: skip

@@ -11,6 +11,7 @@ import pytest
 
 from her2sim.errors import ConfigError
 from her2sim.her2.alterations import alteration_library
+from her2sim.trials.arm import daily_exposure
 from her2sim.trials.conditions import Is
 from her2sim.trials.design import Criterion, design
 from her2sim.trials.kinetics import kinetics
@@ -110,3 +111,22 @@ def test_less_antibody_reaching_the_tumour_leaves_more_cells_proliferating() -> 
     assert np.all(middle >= np.minimum(low.proliferation, high.proliferation) - 1e-6)
     assert np.all(middle <= np.maximum(low.proliferation, high.proliferation) + 1e-6)
     assert np.allclose(prepared.effects_at(5.0).proliferation, high.proliferation)  # beyond: the last level
+
+
+def test_a_choice_with_published_shares_assigns_patients_by_them() -> None:
+    trial = design("DESTINY-Breast04")
+    arm = trial.arm("TPC")
+    patients = enrol(trial, arm, 1000, seed=5)
+    stop = np.full(len(patients), np.inf)
+
+    def treated(arm_used: object) -> dict[str, float]:
+        exposure = daily_exposure(arm_used, patients, 8, stop, seed=11)
+        return {drug: float((daily > 0).any(axis=1).mean()) for drug, daily in exposure.chemotherapy.items()}
+
+    shared = treated(arm)
+    assert shared["eribulin"] == pytest.approx(0.511, abs=0.05)
+    assert shared["paclitaxel"] == pytest.approx(0.082, abs=0.03)
+    assert sum(shared.values()) == pytest.approx(1.0)
+    choice = arm.drugs[0]
+    equal = treated(replace(arm, drugs=(replace(choice, shares=()),)))
+    assert all(share == pytest.approx(0.2, abs=0.05) for share in equal.values())

@@ -28,7 +28,7 @@ import pandas as pd
 from her2sim.errors import ConfigError
 from her2sim.her2.scenario import Her2Simulator
 from her2sim.trials.chemotherapy import chemotherapy_library
-from her2sim.trials.design import Arm, DrugChoice, DrugItem
+from her2sim.trials.design import Arm, DrugChoice, DrugItem, Given
 from her2sim.trials.dynamics import ArmEffects
 from her2sim.trials.exposure import ResponseTable, response_tables
 from her2sim.trials.pk import PKModel, concentrations, pk_library, sample_individuals, to_nanomolar, tumour_exposure
@@ -76,7 +76,7 @@ def daily_exposure(arm: Arm, patients: pd.DataFrame, days: int, stop_day: np.nda
     rng = np.random.default_rng(seed)
     for position, given in enumerate(arm.drugs):
         options = given.options if isinstance(given, DrugChoice) else (given,)
-        chosen = rng.integers(len(options), size=n) if len(options) > 1 else np.zeros(n, dtype=int)
+        chosen = _chosen_options(given, n, rng)
         for index, item in enumerate(options):
             rows = np.flatnonzero(chosen == index)
             if item.kind == "placebo" or rows.size == 0:
@@ -89,6 +89,16 @@ def daily_exposure(arm: Arm, patients: pd.DataFrame, days: int, stop_day: np.nda
             if item.kind == "library" and is_macromolecule(pk_library().get(item.drug)):
                 large.add(item.drug)
     return DailyExposure(targeted, chemo, frozenset(large))
+
+
+def _chosen_options(given: Given, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Which option of ``given`` each of ``n`` patients receives: by the published shares of a
+    choice that gives them, else with equal chances (one option: all patients)."""
+    if not isinstance(given, DrugChoice):
+        return np.zeros(n, dtype=int)
+    if given.shares:
+        return rng.choice(len(given.options), size=n, p=np.asarray(given.shares))
+    return rng.integers(len(given.options), size=n)
 
 
 def _item_exposure(item: DrugItem, patients: pd.DataFrame, days: int, stop_day: np.ndarray, seed: int) -> np.ndarray:

@@ -126,7 +126,10 @@ _CRITERION = (("text", "source"), ("condition", "note"))
 _RANDOMISATION = (("source",), ("randomised", "ratio", "stratification", "blinding", "note"))
 _ARM = (("name", "label", "n", "drugs", "source"), ("eligibility", "population", "note"))
 _DRUG = (("drug", "source"), (*SCHEDULE_WORDS, "note"))
-_CHOICE = (("one_of", "chosen_by", "source"), ("note",))
+_CHOICE = (("one_of", "chosen_by", "source"), ("shares", "note"))
+_SHARES = (("percent", "source"), ("note",))
+#: How far the published shares of a choice may sum from 100 (rounding of each share).
+SHARES_TOLERANCE = 1.0
 _ASSESSMENTS = (("source",), ("imaging_every_weeks", "then_every_weeks", "after_week", "recist", "review", "note"))
 _ENDPOINT = (("name", "source"), ("primary", "definition", "confirmed", "note"))
 _SUBGROUPS = (("by", "groups", "source"), ("note",))
@@ -239,16 +242,25 @@ class DrugItem:
 
 @dataclass(frozen=True)
 class DrugChoice:
-    """One of several schedules, chosen per patient (by ``chosen_by``, e.g. the investigator)."""
+    """One of several schedules, chosen per patient (by ``chosen_by``, e.g. the investigator).
+
+    ``shares`` gives each option's share of the arm's patients as the trial reported it
+    (fractions summing to 1, in the order of ``options``, with ``shares_source``); without them
+    every option is equally likely."""
 
     options: tuple[DrugItem, ...]
     chosen_by: str
     source: Source
     note: str = ""
+    shares: tuple[float, ...] = ()
+    shares_source: Source = ()
 
     def describe(self) -> str:
-        """``one of (chosen by the investigator): a; b; c``."""
-        return f"one of (chosen by {self.chosen_by}): " + "; ".join(o.describe() for o in self.options)
+        """``one of (chosen by the investigator): a; b; c``, each with its share when published."""
+        shown = [o.describe() for o in self.options]
+        if self.shares:
+            shown = [f"{text} ({100 * share:.1f}%)" for text, share in zip(shown, self.shares, strict=True)]
+        return f"one of (chosen by {self.chosen_by}): " + "; ".join(shown)
 
 
 #: An entry of an arm's ``drugs``.
@@ -799,9 +811,12 @@ class _Reader:
             plain = [i for i in items if isinstance(i, DrugItem)]
             if len(plain) != len(items):
                 raise self.fail((*path, "one_of"), "a choice cannot hold another choice")
-            return DrugChoice(
-                tuple(plain), self.text(c["chosen_by"], (*path, "chosen_by")), source, str(c.get("note", ""))
-            )
+            shares: tuple[float, ...] = ()
+            shares_source: Source = ()
+            if "shares" in c:
+                shares, shares_source = self.shares(c["shares"], (*path, "shares"), len(plain))
+            return DrugChoice(tuple(plain), self.text(c["chosen_by"], (*path, "chosen_by")), source,
+                              str(c.get("note", "")), shares, shares_source)  # fmt: skip
         spec = _DRUG if inherited is None else (("drug",), (*_DRUG[1], "source"))
         d = self.keys(raw, path, spec, "a schedule item")
         name, kind = self.drug(d["drug"], (*path, "drug"))
@@ -820,6 +835,21 @@ class _Reader:
         item_source = self.source(d["source"], (*path, "source")) if "source" in d else inherited
         location = f"{self.doc.source}:{self.doc.line(path)}"
         return DrugItem(name, kind, MappingProxyType(schedule), item_source or (), str(d.get("note", "")), location)
+
+    def shares(self, data: Any, path: Path, options: int) -> tuple[tuple[float, ...], Source]:
+        """A choice's published shares of patients: one percent per option, summing to 100
+        within :data:`SHARES_TOLERANCE` (each share rounded), as fractions summing to 1."""
+        d = self.keys(data, path, _SHARES, "shares")
+        percent = self.listed(d["percent"], (*path, "percent"), "shares' percent")
+        if len(percent) != options:
+            raise self.fail((*path, "percent"), f"{len(percent)} shares for {options} options",
+                            "one percent per option, in the order of one_of")  # fmt: skip
+        values = [self.number(v, (*path, "percent", k)) for k, v in enumerate(percent)]
+        if abs(sum(values) - 100.0) > SHARES_TOLERANCE:
+            raise self.fail((*path, "percent"), f"the shares sum to {sum(values):g}%, not 100%",
+                            "give every option's share as the publication reports it")  # fmt: skip
+        total = sum(values)
+        return tuple(v / total for v in values), self.source(d["source"], (*path, "source"))
 
     def dose_range(self, schedule: Schedule, path: Path) -> None:
         """Warn, at the dose's line, when a dose lies outside the PK model's validated doses."""
