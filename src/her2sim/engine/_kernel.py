@@ -184,9 +184,11 @@ def _slot(table, words, mask, n_words, col):
         slot = (slot + 1) & last
 
 
-# The table updates below (_add, _count) are left to LLVM's inliner:
-# forcing Numba-level inlining of them made the kernel 10-25% slower (larger code), while
-# the small helpers above it (hashing, probing) are inlined.
+# The table update _add is left to LLVM's inliner: forcing Numba-level inlining of it made the
+# kernel 10-25% slower (larger code), while the small helpers above it (hashing, probing) are
+# inlined. _count, called once per trajectory (its final state and fixed point), is inlined:
+# kernel CPU time with states, one thread, 300,000 trajectories of bbm_035 0.34-0.36 -> 0.32 s,
+# 50,000 of bbm_096 0.127 -> 0.121 s, the HER2 model unchanged (1.86 s).
 @njit(cache=True, nogil=True)
 def _add(table, used, words, mask, n_words, col, value):
     """Add ``value`` to row (``words & mask``, ``col``), creating it when new."""
@@ -253,7 +255,7 @@ def with_room(table, used, rows, max_rows):
     return table
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _count(table, used, max_rows, words, mask, n_words, refused, which):
     """Count one visit of state ``words & mask``; ``refused[which] += 1`` when the table
     has ``max_rows`` rows in use."""
