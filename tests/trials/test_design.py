@@ -64,7 +64,7 @@ def test_every_shipped_design_reads_with_every_fact_sourced(path: Path) -> None:
         assert d.surgery_week is not None or d.lacks("surgery_week")
     for arm in d.arms:
         for given in arm.drugs:
-            items = given.options if isinstance(given, DrugChoice) else (given,)
+            items = given.options
             for item in items:
                 assert item.kind in ("library", "chemotherapy", "placebo")
                 assert "dose" in item.schedule or item.kind == "placebo" or d.lacks("arms.drugs.dose")

@@ -75,9 +75,8 @@ def daily_exposure(arm: Arm, patients: pd.DataFrame, days: int, stop_day: np.nda
     large: set[str] = set()
     rng = np.random.default_rng(seed)
     for position, given in enumerate(arm.drugs):
-        options = given.options if isinstance(given, DrugChoice) else (given,)
         chosen = _chosen_options(given, n, rng)
-        for index, item in enumerate(options):
+        for index, item in enumerate(given.options):
             rows = np.flatnonzero(chosen == index)
             if item.kind == "placebo" or rows.size == 0:
                 continue

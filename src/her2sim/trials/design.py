@@ -213,6 +213,11 @@ class DrugItem:
     def __hash__(self) -> int:  # the schedule is a mapping: hash what identifies the item
         return hash((self.drug, self.location, tuple(self.schedule.items())))
 
+    @property
+    def options(self) -> tuple[DrugItem, ...]:
+        """The item itself, as the one option there is (a :class:`DrugChoice` has several)."""
+        return (self,)
+
     def describe(self) -> str:
         """The schedule in words: ``trastuzumab 8 mg/kg, then 6 mg/kg, every 3 weeks, until progression``."""
         s = self.schedule

@@ -30,7 +30,7 @@ from her2sim.her2.ensemble import weighted_quantiles
 from her2sim.her2.posterior import Posterior
 from her2sim.trials.chemotherapy import chemotherapy_library, kill_rates
 from her2sim.trials.defaults import KINDS, split_values
-from her2sim.trials.design import DrugChoice, DrugItem, Given, TrialDesign
+from her2sim.trials.design import DrugItem, Given, TrialDesign
 from her2sim.trials.kinetics import Kinetics, kinetics
 from her2sim.trials.published import ResolvedRow
 from her2sim.trials.simulate import Prepared, TrialSettings, outcomes, prepare_arm, warm_tables
@@ -62,7 +62,7 @@ def _designs(rows: Sequence[ResolvedRow]) -> list[TrialDesign]:
 
 def _items(drugs: Iterable[Given]) -> Iterator[DrugItem]:
     for given in drugs:
-        yield from (given.options if isinstance(given, DrugChoice) else (given,))
+        yield from given.options
 
 
 def prepare(rows: Sequence[ResolvedRow], settings: TrialSettings, kin: Kinetics | None = None) -> tuple[Prepared, ...]:

@@ -49,7 +49,7 @@ from her2sim.her2.scenario import Her2Simulator
 from her2sim.trials.analysis import summary
 from her2sim.trials.arm import arm_effects, daily_exposure
 from her2sim.trials.defaults import fitted_parameters
-from her2sim.trials.design import Arm, DrugChoice, DrugItem, Given, TrialDesign
+from her2sim.trials.design import Arm, TrialDesign
 from her2sim.trials.dynamics import ArmEffects, Host, courses, detectable_cells, occult_deposits
 from her2sim.trials.exposure import response_tables
 from her2sim.trials.kinetics import Kinetics
@@ -323,11 +323,7 @@ def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float]) -> pd
 
 def targeted_drugs(arm: Arm) -> tuple[str, ...]:
     """The arm's drugs that act through the cell model (sorted, as response tables key them)."""
-    return tuple(sorted({item.drug for given in arm.drugs for item in _options(given) if item.kind == "library"}))
-
-
-def _options(given: Given) -> tuple[DrugItem, ...]:
-    return given.options if isinstance(given, DrugChoice) else (given,)
+    return tuple(sorted({item.drug for given in arm.drugs for item in given.options if item.kind == "library"}))
 
 
 def warm_tables(design: TrialDesign, settings: TrialSettings, kin: Kinetics, simulator: Her2Simulator) -> None:
