@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 
 from her2sim.errors import ConfigError, UnknownNameError
 from her2sim.experiments.cells import Cell, evaluate_cells
-from her2sim.experiments.runner import run_cells
+from her2sim.experiments.runner import _sigterm_deferred, run_cells
 from her2sim.her2.settings import RunSettings
 
 CELLS = [Cell(c, t, {"k": i}) for i, (c, t) in enumerate(
@@ -220,11 +222,6 @@ def test_fingerprints_record_what_changes_results() -> None:
 def test_a_sigterm_while_a_part_is_written_and_counted_is_handled_after_both() -> None:
     """The stop message counts the parts from the progress reports, so SIGTERM must not
     land between a part's write and its report: it is handled after the block."""
-    import os
-    import signal
-
-    from her2sim.experiments.runner import _sigterm_deferred
-
     events: list[str] = []
 
     def handler(*_: object) -> None:
