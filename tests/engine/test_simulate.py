@@ -227,6 +227,34 @@ def test_fixed_points_of_a_toggle_switch() -> None:
         assert row["probability"] == pytest.approx(0.5, abs=0.05)
 
 
+def test_final_states_count_trajectories_ended_at_fixed_points_once_with_internal_nodes_masked() -> None:
+    """The kernel counts a trajectory that ends at a fixed point in the fixed-point table
+    only; the merge adds those to the final states with the internal nodes masked out.
+    Half the trajectories (A on) end at one of two fixed points that differ only in the
+    internal G, so they are one final state; the other half oscillate in O to the end."""
+    model, _ = parse_maboss(
+        """
+        Node A { rate_up = 0; rate_down = 0; }
+        Node G { rate_up = 0; rate_down = 0; }
+        Node H { logic = A; rate_up = @logic ? 1 : 0; rate_down = @logic ? 0 : 1; }
+        Node O { rate_up = A ? 0 : 1; rate_down = 1; }
+        """,
+        "[A].istate = 0.5 [0], 0.5 [1]; [G].istate = 0.5 [0], 0.5 [1]; H.istate = 0; O.istate = 0;"
+        " G.is_internal = 1; H.is_internal = 1;",
+    )
+    n = 4000
+    result = simulate(model, SimulationConfig(max_time=40, time_tick=10, sample_count=n, seed=5, threads=2))
+    fixed = result.fixed_points()
+    assert set(fixed["state"]) == {"A -- H", "A -- G -- H"}
+    kept = result.require_states()
+    assert len(kept.final_keys) == 3  # one row per final state: A, O and none, whatever G and H
+    finals = result.final_states().set_index("state")["probability"]
+    assert set(finals.index) == {"A", "O", "<nil>"}
+    assert finals["A"] == pytest.approx(fixed["probability"].sum(), abs=1e-12)
+    assert finals["A"] == pytest.approx(0.5, abs=4 * math.sqrt(0.25 / n))
+    assert finals.sum() == pytest.approx(1.0, abs=1e-12)
+
+
 def test_batch_with_fixed_node() -> None:
     model = _toggle()
     config = SimulationConfig(max_time=5, time_tick=1, sample_count=2000, seed=4, threads=2)

@@ -18,7 +18,7 @@ import numpy as np
 
 from her2sim.engine import _kernel, _stays
 
-__all__ = ["merge_counts", "merge_state_windows"]
+__all__ = ["merge_counts", "merge_final_counts", "merge_state_windows"]
 
 EMPTY = _kernel.EMPTY
 
@@ -38,6 +38,26 @@ def _merged(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray, np.n
 def merge_counts(tables: list[np.ndarray], used: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Add up per-thread tables of state counts: (packed states, total counts)."""
     table, count = _merged(tables, used)
+    return _read_counts(table, count)
+
+
+def merge_final_counts(
+    final: list[np.ndarray], final_used: list[int], fixed: list[np.ndarray], fixed_used: list[int],
+    state_mask: np.ndarray,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+    """The final-state and the fixed-point counts, each as :func:`merge_counts` gives them,
+    from the per-thread tables. The kernel counts a trajectory that ends at a fixed point in
+    the fixed-point table only: its final state is that fixed point with the internal nodes
+    masked out (``state_mask``), added here."""
+    points, n_points = _merged(fixed, fixed_used)
+    table, count = _merged(final, final_used)
+    table = _kernel.with_room(table, count, int(n_points[0]), _kernel.UNBOUNDED)
+    _kernel.add_masked_rows(table, count, points, state_mask)
+    return _read_counts(table, count), _read_counts(points, n_points)
+
+
+def _read_counts(table: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(packed states, counts) of a table of state counts with ``count[0]`` rows in use."""
     keys, _, counts = _kernel.read_rows(table, int(count[0]), np.uint64(0), EMPTY)
     return keys, counts
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from her2sim.engine._kernel import Clock, Sums, empty_table
-from her2sim.engine._merge import merge_counts, merge_state_windows
+from her2sim.engine._merge import merge_counts, merge_final_counts, merge_state_windows
 from her2sim.engine._stays import flush_stays, kept_rows, key_layout, new_rows, new_stays
 from her2sim.engine._windows import finish_spread
 from her2sim.engine.compile import CompiledModel, compile_model
@@ -208,21 +208,21 @@ def _simulate_arrays(
     w = config.n_windows
     node_time = np.sum([p.sums.node_acc[:, :w] for p in parts], axis=0)
     states = None
+    fixed_tables = [p.fixed_table for p in parts], [int(p.sums.fixed_used[0]) for p in parts]
     if keep_states:
         aggregates = [kept_rows(p.state_rows, p.sums.state_info) for p in parts]
         for p in parts:
             p.state_rows = new_rows(0)  # the aggregates are freed as they are merged
-        states = (
-            merge_state_windows(
-                aggregates,
-                w,
-                config.time_tick,
-                key_layout(compiled.rules.state_mask, w)[1],
-                threads,
-            ),
-            merge_counts([p.final_table for p in parts], [int(p.sums.final_used[0]) for p in parts]),
+        windows = merge_state_windows(
+            aggregates, w, config.time_tick, key_layout(compiled.rules.state_mask, w)[1], threads
         )
-    fixed = merge_counts([p.fixed_table for p in parts], [int(p.sums.fixed_used[0]) for p in parts])
+        final, fixed = merge_final_counts(
+            [p.final_table for p in parts], [int(p.sums.final_used[0]) for p in parts], *fixed_tables,
+            compiled.rules.state_mask,
+        )  # fmt: skip
+        states = (windows, final)
+    else:
+        fixed = merge_counts(*fixed_tables)
     overflow = np.sum([p.sums.overflow_acc[:, :w] for p in parts], axis=0)[0]
     counters = np.sum([p.sums.counters for p in parts], axis=0)
     result = SimulationResult.from_sums(
