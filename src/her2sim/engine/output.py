@@ -262,11 +262,20 @@ def _ahead(chunks: Iterator[pa.Table]) -> Iterator[pa.Table]:
 
 
 def _stream_parquet(chunks: Iterator[pa.Table], target: Path, meta: str) -> None:
+    """Write the chunks as one Parquet file. The state names get neither a dictionary nor
+    statistics: a window's states are mostly distinct, so Parquet's dictionary outgrows its
+    page and is dropped after it was built, and the minimum and maximum of long names help no
+    reader. Measured on the 28 M rows of 300,000 HER2 trajectories: 3.6-3.8 s and 653 MB
+    with the defaults, 3.2 s and 645 MB without those two."""
     import pyarrow.parquet as pq
 
     from her2sim.files import replace_when_written
 
-    with replace_when_written(target) as tmp, pq.ParquetWriter(tmp, _schema().with_metadata({"her2sim": meta})) as out:
+    schema = _schema().with_metadata({"her2sim": meta})
+    with (
+        replace_when_written(target) as tmp,
+        pq.ParquetWriter(tmp, schema, use_dictionary=["time"], write_statistics=["time", "probability"]) as out,
+    ):
         for chunk in _ahead(chunks):
             out.write_table(chunk)
 
