@@ -75,6 +75,30 @@ def test_a_state_table_estimate_is_near_the_file_written(toy: Path, tmp_path: Pa
         assert 0.5 < estimate.file_bytes / (tmp_path / f"s{suffix}").stat().st_size < 2, suffix
 
 
+@pytest.mark.parametrize("page", [output._DICTIONARY_PAGE, 0])
+def test_state_names_are_dictionary_encoded_only_when_the_estimate_says_they_fit(
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: int
+) -> None:
+    """A few distinct names go to a dictionary; names beyond its page are written plain
+    (Parquet would build the dictionary and drop it). The names never carry statistics."""
+    import pyarrow.parquet as pq
+
+    from her2sim.engine import SimulationConfig, simulate
+    from her2sim.formats.maboss import read_maboss
+
+    monkeypatch.setattr(output, "_DICTIONARY_PAGE", page)
+    model, _ = read_maboss(toy)
+    result = simulate(model, SimulationConfig(max_time=20, time_tick=1, sample_count=500, seed=1, threads=1))
+    result.save_states(tmp_path / "s.parquet")
+    assert output.state_table_size(result, ".parquet").dictionary == (page > 0)
+    column = pq.ParquetFile(tmp_path / "s.parquet").metadata.row_group(0).column(1)
+    assert column.path_in_schema == "state"
+    assert any("DICTIONARY" in encoding for encoding in column.encodings) == (page > 0)
+    assert not column.is_stats_set
+    written = pd.read_parquet(tmp_path / "s.parquet")
+    pd.testing.assert_frame_equal(written, result.states().astype({"state": object}), check_dtype=False)
+
+
 @pytest.mark.parametrize(
     ("flags", "fragment"),
     [

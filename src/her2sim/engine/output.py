@@ -107,12 +107,14 @@ def _write_meta_json(target: Path, meta: str) -> None:
 @dataclass(frozen=True)
 class StateTableSize:
     """Estimated size of a state table file: its rows and distinct states, the bytes of
-    the file and the bytes of memory needed to write it."""
+    the file and the bytes of memory needed to write it, and whether the distinct names fit
+    Parquet's dictionary page (then a Parquet file keeps them in a dictionary)."""
 
     rows: int
     states: int
     file_bytes: int
     memory_bytes: int
+    dictionary: bool
 
 
 def state_table_size(
@@ -139,17 +141,18 @@ def state_table_size(
     named = state[sample][state[sample] < len(kept.keys)]
     names = state_names(kept.keys[named], result.node_names, ~result.internal)
     row_name = float(np.mean([len(n) for n in names])) if names else 10.0
+    dictionary = states * (row_name + 4) <= _DICTIONARY_PAGE
     if suffix == ".csv":
         text = io.BytesIO()
         _csv(_chunks(result, (window[sample], probability[sample], state[sample])), text)
         file_bytes = n_rows * len(text.getvalue()) / max(len(sample), 1)
-    elif states * (row_name + 4) <= _DICTIONARY_PAGE:
+    elif dictionary:
         groups = -(-n_rows // CHUNK_ROWS)
         file_bytes = n_rows * (8 + math.log2(states + 1) / 8) + groups * states * (row_name + 4)
     else:
         file_bytes = n_rows * (8 + (row_name + 4) / 5)
     memory_bytes = n_rows * 24 + 2 * min(n_rows, CHUNK_ROWS) * (3 * row_name + 64)  # two chunks in flight
-    return StateTableSize(n_rows, states, int(file_bytes), int(memory_bytes))
+    return StateTableSize(n_rows, states, int(file_bytes), int(memory_bytes), dictionary)
 
 
 def _gb(n: float) -> str:
@@ -261,20 +264,22 @@ def _ahead(chunks: Iterator[pa.Table]) -> Iterator[pa.Table]:
         worker.join()
 
 
-def _stream_parquet(chunks: Iterator[pa.Table], target: Path, meta: str) -> None:
-    """Write the chunks as one Parquet file. The state names get neither a dictionary nor
-    statistics: a window's states are mostly distinct, so Parquet's dictionary outgrows its
-    page and is dropped after it was built, and the minimum and maximum of long names help no
-    reader. Measured on the 28 M rows of 300,000 HER2 trajectories: 3.6-3.8 s and 653 MB
-    with the defaults, 3.2 s and 645 MB without those two."""
+def _stream_parquet(chunks: Iterator[pa.Table], target: Path, meta: str, dictionary: bool) -> None:
+    """Write the chunks as one Parquet file. The state names get no statistics (the minimum
+    and maximum of long names help no reader), and a dictionary only when their distinct
+    names fit its page (``dictionary``, see :func:`state_table_size`): else Parquet builds
+    it and drops it when it outgrows its page. Measured on the 28 M rows (12 M states) of
+    300,000 HER2 trajectories: 3.6-3.8 s and 653 MB with pyarrow's defaults, 3.2 s and 645
+    MB without those two."""
     import pyarrow.parquet as pq
 
     from her2sim.files import replace_when_written
 
     schema = _schema().with_metadata({"her2sim": meta})
+    encoded = ["time", "state"] if dictionary else ["time"]
     with (
         replace_when_written(target) as tmp,
-        pq.ParquetWriter(tmp, schema, use_dictionary=["time"], write_statistics=["time", "probability"]) as out,
+        pq.ParquetWriter(tmp, schema, use_dictionary=encoded, write_statistics=["time", "probability"]) as out,
     ):
         for chunk in _ahead(chunks):
             out.write_table(chunk)
@@ -320,10 +325,11 @@ def write_states(result: SimulationResult, path: str | os.PathLike[str]) -> None
     suffix = _suffix(target)
     rows = _state_rows(result)
     other = ".csv" if suffix == ".parquet" else ".parquet"
-    _check_room(target, state_table_size(result, suffix, rows), state_table_size(result, other, rows))
+    size = state_table_size(result, suffix, rows)
+    _check_room(target, size, state_table_size(result, other, rows))
     meta = _meta(result)
     if suffix == ".parquet":
-        _stream_parquet(_chunks(result, rows), target, meta)
+        _stream_parquet(_chunks(result, rows), target, meta, size.dictionary)
     else:
         _stream_csv(_chunks(result, rows), target)
         _write_meta_json(target, meta)
