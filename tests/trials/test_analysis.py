@@ -154,6 +154,22 @@ def test_subgroup_table_has_a_row_per_level_after_the_overall_row() -> None:
     assert {"median_arm_months", "median_control_months", "p_value", "note", "endpoint"} <= set(rows.columns)
 
 
+def test_named_subgroups_select_by_condition_so_a_continuous_attribute_makes_two_rows_not_one_per_value() -> None:
+    """As trial designs declare them (EMILIA reports age < 65 and >= 65): every value of a
+    continuous column made a row of its own before, a forest plot thousands of rows tall."""
+    from her2sim.trials.design import design
+
+    table = trial_table(200).assign(age=np.random.default_rng(3).normal(58, 12, 400))
+    groups = {"age": design("EMILIA").subgroup_groups["age"]}
+    rows = subgroup_table(table, "new", "control", groups)
+    assert rows[["variable", "level"]].values.tolist() == [["all", "all"], ["age", "age <65"], ["age", "age >=65"]]
+    assert rows.loc[1, "n"] == (table["age"] < 65).sum() and rows.loc[1:2, "n"].sum() == 400
+    labels = summary(table, control="control", subgroups=groups)["subgroup"]
+    assert list(dict.fromkeys(labels)) == ["all", "age <65", "age >=65"]
+    with pytest.raises(ConfigError, match="no column 'age'"):
+        summary(trial_table(20), control="control", subgroups=groups)
+
+
 def test_subgroup_table_names_an_unknown_column() -> None:
     with pytest.raises(UnknownNameError, match="pik3ca"):
         subgroup_table(trial_table(20), "new", "control", ["PIK3CA_status"])

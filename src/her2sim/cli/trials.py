@@ -88,9 +88,8 @@ def run(
         mechanisms = result.patients[result.patients["progressed"]].groupby(["arm", "mechanism"]).size()
         write_table(mechanisms.rename("patients").reset_index(), out / "mechanisms.csv")
         control = trial.control.label if trial.control is not None else trial.arms[0].label
-        by = sorted({b for analysis in trial.subgroups for b in analysis.by})
         for arm in (a.label for a in trial.arms if a.label != control):
-            rows = subgroup_table(result.patients, arm, control, by)
+            rows = subgroup_table(result.patients, arm, control, trial.subgroup_groups)
             figures[f"forest-{_slug(arm)}"] = forest_figure(rows)
     for key, fig in figures.items():
         save_figure(fig, out / f"{key}.png")

@@ -4,7 +4,10 @@ The input is one row per patient with the columns ``arm``, ``pfs_months`` and ``
 (``os_months`` and ``died`` when overall survival is followed), ``response`` (best overall
 response by RECIST 1.1: ``CR``, ``PR``, ``SD`` or ``PD``), ``pcr`` (neoadjuvant trials) and
 attribute columns such as ``pik3ca`` to form subgroups. A ``trial`` column, when present,
-keeps trials apart in :func:`summary`.
+keeps trials apart in :func:`summary`. Subgroups are either the levels of attribute columns
+(``["pik3ca"]``: a row per value) or named groups, each selecting its patients by a condition
+(``{"age": {"age <65": condition, ...}}``, as a trial design declares them): a continuous
+attribute such as age needs the latter.
 
 Proportions (pCR, objective response) get Wilson score intervals; medians come from
 Kaplan-Meier estimates and hazard ratios from a Cox model on an arm indicator, both fitted
@@ -18,8 +21,8 @@ subgroup column, and impossible settings raise :class:`~her2sim.errors.Her2simEr
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
-from typing import Literal, NamedTuple, overload
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Literal, NamedTuple, Protocol, overload
 
 import numpy as np
 import pandas as pd
@@ -46,6 +49,18 @@ SURVIVAL_COLUMNS: dict[str, tuple[str, str]] = {"pfs": ("pfs_months", "progresse
 PROPORTION_COLUMNS: dict[str, tuple[str, str]] = {"pcr": ("pcr", "pCR"), "orr": ("response", "objective response")}
 #: Best overall responses that count as objective responses (RECIST 1.1).
 RESPONDERS = ("CR", "PR")
+
+
+class Selector(Protocol):
+    """What picks a named subgroup's patients (a trial design's conditions do)."""
+
+    def mask(self, table: pd.DataFrame) -> np.ndarray:
+        """Which rows of ``table`` belong to the subgroup."""
+        ...
+
+
+#: Subgroups: attribute columns whose every level is a subgroup, or named groups by variable.
+Subgroups = Sequence[str] | Mapping[str, Mapping[str, Selector]]
 
 
 # ---------------------------------------------------------------- proportions
@@ -374,7 +389,7 @@ def subgroup_table(
     table: pd.DataFrame,
     arm: str,
     control: str,
-    subgroups: Sequence[str],
+    subgroups: Subgroups,
     endpoint: Survival = "pfs",
     level: float = 0.95,
 ) -> pd.DataFrame:
@@ -393,7 +408,8 @@ def subgroup_table(
     arm, control
         Arm labels.
     subgroups
-        Attribute columns, e.g. ``["pik3ca", "hr_status"]``.
+        Attribute columns, e.g. ``["pik3ca", "hr_status"]``, or named groups by variable
+        (see the module's docstring).
     endpoint
         ``"pfs"`` or ``"os"``.
     level
@@ -420,7 +436,7 @@ def subgroup_table(
     2   pik3ca  wild-type  200    100
     """
     _check_survival(table, endpoint)
-    _require(table, subgroups)
+    _require_subgroups(table, subgroups)
     _check_level(level)
     rows = []
     for variable, value, part in _subgroups(table, subgroups):
@@ -437,7 +453,7 @@ def subgroup_table(
 # ---------------------------------------------------------------- the summary
 
 
-def summary(table: pd.DataFrame, control: str, subgroups: Sequence[str] = (), level: float = 0.95) -> pd.DataFrame:
+def summary(table: pd.DataFrame, control: str, subgroups: Subgroups = (), level: float = 0.95) -> pd.DataFrame:
     """Every endpoint of every arm, overall and per subgroup level, as one tidy table.
 
     This is the table ``her2sim trial run`` writes and ``her2sim trial validate`` compares with
@@ -454,14 +470,15 @@ def summary(table: pd.DataFrame, control: str, subgroups: Sequence[str] = (), le
     control
         The control arm label, the reference of the hazard ratios.
     subgroups
-        Attribute columns whose levels get rows of their own, labelled ``column=level``.
+        Attribute columns whose levels get rows of their own, labelled ``column=level``, or
+        named groups by variable (see the module's docstring), labelled by their names.
     level
         Confidence level of the intervals.
 
     Returns
     -------
     DataFrame
-        Columns ``trial``, ``arm``, ``subgroup`` (``all`` or ``column=level``), ``endpoint``,
+        Columns ``trial``, ``arm``, ``subgroup`` (``all``, ``column=level`` or a group's name), ``endpoint``,
         ``value``, ``ci_low``, ``ci_high``, ``n`` (evaluable patients; both arms for a hazard
         ratio), ``p_value`` (log-rank, hazard ratios only), ``versus`` (the control of a hazard
         ratio, else empty) and ``note``.
@@ -479,7 +496,8 @@ def summary(table: pd.DataFrame, control: str, subgroups: Sequence[str] = (), le
     3   B  median_PFS_months   8.00    4.00    20.00  4
     4   B             PFS_HR   0.61    0.14     2.77  8
     """
-    _require(table, ["arm", *subgroups])
+    _require(table, ["arm"])
+    _require_subgroups(table, subgroups)
     _check_level(level)
     rows: list[dict[str, object]] = []
     trials = table.groupby("trial", sort=False, dropna=False) if "trial" in table else [("", table)]
@@ -487,7 +505,7 @@ def summary(table: pd.DataFrame, control: str, subgroups: Sequence[str] = (), le
         measured = _measured(in_trial)
         arms = list(dict.fromkeys(in_trial["arm"]))
         for variable, value, part in _subgroups(in_trial, subgroups):
-            subgroup = "all" if variable == "all" else f"{variable}={value}"
+            subgroup = value if variable == "all" or isinstance(subgroups, Mapping) else f"{variable}={value}"
             for arm in arms:
                 for endpoint, estimate in _arm_endpoints(part, arm, control, measured, level):
                     rows.append({"trial": trial, "arm": arm, "subgroup": subgroup, "endpoint": endpoint, **estimate})
@@ -537,12 +555,24 @@ def _groups(table: pd.DataFrame, by: Sequence[str]) -> Iterator[tuple[dict[str, 
         yield dict(zip(by, key, strict=True)), part
 
 
-def _subgroups(table: pd.DataFrame, subgroups: Sequence[str]) -> Iterator[tuple[str, object, pd.DataFrame]]:
-    """("all", "all", everyone), then (column, level, rows) for each level of each column."""
+def _subgroups(table: pd.DataFrame, subgroups: Subgroups) -> Iterator[tuple[str, object, pd.DataFrame]]:
+    """("all", "all", everyone), then (variable, level, rows): for each level of each column,
+    or for each named group in declared order."""
     yield "all", "all", table
+    if isinstance(subgroups, Mapping):
+        for variable, groups in subgroups.items():
+            for name, selector in groups.items():
+                yield variable, name, table[np.asarray(selector.mask(table), dtype=bool)]
+        return
     for variable in subgroups:
         for value in sorted(table[variable].dropna().unique(), key=str):
             yield variable, value, table[table[variable] == value]
+
+
+def _require_subgroups(table: pd.DataFrame, subgroups: Subgroups) -> None:
+    """Subgroup columns must be in ``table``; named groups find their own (their masks say)."""
+    if not isinstance(subgroups, Mapping):
+        _require(table, subgroups)
 
 
 def _require(table: pd.DataFrame, columns: Sequence[str]) -> None:

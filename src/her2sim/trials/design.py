@@ -437,6 +437,19 @@ class TrialDesign:
             return None
         return next((g for a in self.subgroups for g in a.groups if g.name == found.name), None)
 
+    @property
+    def subgroup_groups(self) -> dict[str, dict[str, Condition]]:
+        """The reported subgroups as the analysis takes them (:func:`her2sim.trials.analysis.summary`):
+        for each grouping, named by the attributes it groups by, each group's name and condition.
+
+        >>> design("EMILIA").subgroup_groups["age"]["age <65"].describe()
+        'age < 65'
+        """
+        grouped: dict[str, dict[str, Condition]] = {}
+        for analysis in self.subgroups:
+            grouped.setdefault(", ".join(analysis.by), {}).update({g.name: g.condition for g in analysis.groups})
+        return grouped
+
     def lacks(self, field: str) -> bool:
         """Whether the sources lack ``field`` (it is listed under ``not_found``)."""
         return any(gap.field == field for gap in self.not_found)

@@ -382,9 +382,8 @@ def run_trial(
         table = run_parts(jobs, out_dir, fingerprint, **run)
     for note in notes:
         warnings.warn(note, Her2simWarning, stacklevel=2)
-    subgroups = sorted({by for analysis in design.subgroups for by in analysis.by})
     control = design.control.label if design.control is not None else design.arms[0].label
-    return TrialResult(table, summary(table, control=control, subgroups=subgroups), notes)
+    return TrialResult(table, summary(table, control=control, subgroups=design.subgroup_groups), notes)
 
 
 def _fingerprint(design: TrialDesign, settings: TrialSettings, kin: Kinetics, kmax: Mapping[str, float]) -> str:
