@@ -41,6 +41,18 @@ def test_trial_run_writes_tables_and_figures_and_resumes(tmp_path: Path, monkeyp
     pd.testing.assert_frame_equal(patients, pd.read_parquet(out / "patients.parquet"))
 
 
+def test_a_non_randomised_trial_compares_no_cohorts(tmp_path: Path) -> None:
+    """DAISY's cohorts differ in HER2 expression, not in treatment: no hazard ratio between
+    them and no forest plot, while each cohort keeps its response rate and median."""
+    out = tmp_path / "daisy"
+    proc = run_main("trial", "run", "DAISY", "--patients", "6", "--workers", "1", "-o", out, *FAST, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary["endpoint"]) == {"ORR_pct", "median_PFS_months"}
+    assert set(summary["arm"]) == {"cohort 1", "cohort 2", "cohort 3"}
+    assert (out / "km.png").is_file() and not list(out.glob("forest-*.png"))
+
+
 def test_trial_validate_compares_every_row(tmp_path: Path) -> None:
     path = table(tmp_path, "A1\tNeoSphere\t\t\tTH\t\tall\tpCR_breast_pct\t29.0\t107\tGianni 2012",
                  "A2\tNeoSphere\t\t\tTHP\t\tall\tpCR_breast_pct\t45.8\t107\tGianni 2012")  # fmt: skip

@@ -198,6 +198,12 @@ def test_summary_rows_and_names() -> None:
     assert set(neoadjuvant["endpoint"]) == {"pCR_pct", "ORR_pct", "median_PFS_months", "PFS_HR"}
 
 
+def test_summary_without_a_control_has_no_hazard_ratios() -> None:
+    rows = summary(trial_table(50), control=None)
+    assert set(rows["endpoint"]) == ENDPOINTS - {"pCR_pct", "PFS_HR", "OS_HR"}
+    assert (rows["versus"] == "").all()
+
+
 def test_summary_keeps_trials_apart() -> None:
     both = pd.concat([trial_table(40, seed=1), trial_table(40, seed=2).assign(trial="OTHER")])
     rows = summary(both, control="control")

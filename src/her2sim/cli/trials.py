@@ -67,8 +67,7 @@ def run(
     from her2sim.experiments.runner import output_dir
     from her2sim.files import write_table
     from her2sim.report.figures import save_figure
-    from her2sim.trials.analysis import subgroup_table
-    from her2sim.trials.plots import forest_figure, km_figure, swimmer_figure, waterfall_figure
+    from her2sim.trials.plots import km_figure, swimmer_figure, waterfall_figure
     from her2sim.trials.simulate import TrialSettings, run_trial
 
     trial = _design(name)
@@ -87,10 +86,7 @@ def run(
                        swimmer=swimmer_figure(result.patients))  # fmt: skip
         mechanisms = result.patients[result.patients["progressed"]].groupby(["arm", "mechanism"]).size()
         write_table(mechanisms.rename("patients").reset_index(), out / "mechanisms.csv")
-        control = trial.control.label if trial.control is not None else trial.arms[0].label
-        for arm in (a.label for a in trial.arms if a.label != control):
-            rows = subgroup_table(result.patients, arm, control, trial.subgroup_groups)
-            figures[f"forest-{_slug(arm)}"] = forest_figure(rows)
+        figures.update(_forests(trial, result.patients))
     for key, fig in figures.items():
         save_figure(fig, out / f"{key}.png")
     _print_summary(result.summary)
@@ -218,6 +214,24 @@ def _design(name: str) -> TrialDesign:
 
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def _forests(trial: TrialDesign, patients: pd.DataFrame) -> dict[str, Figure]:
+    """A forest plot of each arm against the control, by the design's subgroups; none without
+    a control arm (the cohorts of a non-randomised trial are not compared)."""
+    from her2sim.trials.analysis import subgroup_table
+    from her2sim.trials.plots import forest_figure
+
+    control = trial.control
+    if control is None:
+        return {}
+    return {
+        f"forest-{_slug(arm.label)}": forest_figure(
+            subgroup_table(patients, arm.label, control.label, trial.subgroup_groups)
+        )
+        for arm in trial.arms
+        if arm.label != control.label
+    }
 
 
 def _print_summary(summary: pd.DataFrame) -> None:

@@ -453,13 +453,14 @@ def subgroup_table(
 # ---------------------------------------------------------------- the summary
 
 
-def summary(table: pd.DataFrame, control: str, subgroups: Subgroups = (), level: float = 0.95) -> pd.DataFrame:
+def summary(table: pd.DataFrame, control: str | None, subgroups: Subgroups = (), level: float = 0.95) -> pd.DataFrame:
     """Every endpoint of every arm, overall and per subgroup level, as one tidy table.
 
     This is the table ``her2sim trial run`` writes and ``her2sim trial validate`` compares with
     published rows. Endpoints are ``pCR_pct``, ``ORR_pct`` (:func:`proportion_table`),
     ``median_PFS_months``, ``median_OS_months`` (:func:`km_table`) and, for each arm other than
-    ``control``, ``PFS_HR`` and ``OS_HR`` against ``control`` (:func:`hazard_ratio`). An
+    ``control``, ``PFS_HR`` and ``OS_HR`` against ``control`` (:func:`hazard_ratio`); without a
+    control (the cohorts of a non-randomised trial are not compared), no hazard ratios. An
     endpoint the trial does not measure (its column absent or empty in every patient of that
     trial) has no rows; one measured but inestimable in a group has a NaN value and a note.
 
@@ -468,7 +469,7 @@ def summary(table: pd.DataFrame, control: str, subgroups: Subgroups = (), level:
     table
         The per-patient table; a ``trial`` column, if present, keeps trials apart.
     control
-        The control arm label, the reference of the hazard ratios.
+        The control arm label, the reference of the hazard ratios; None for none.
     subgroups
         Attribute columns whose levels get rows of their own, labelled ``column=level``, or
         named groups by variable (see the module's docstring), labelled by their names.
@@ -524,7 +525,7 @@ def _measured(trial: pd.DataFrame) -> list[str]:
 
 
 def _arm_endpoints(
-    part: pd.DataFrame, arm: str, control: str, measured: list[str], level: float
+    part: pd.DataFrame, arm: str, control: str | None, measured: list[str], level: float
 ) -> Iterator[tuple[str, dict[str, object]]]:
     """(endpoint name, value columns) of one arm in one subgroup, in summary order."""
     mine = part[part["arm"] == arm]
@@ -537,7 +538,9 @@ def _arm_endpoints(
             name = f"median_{endpoint.upper()}_months"
         yield name, {"value": found.value, "ci_low": found.low, "ci_high": found.high, "n": found.n,
                      "p_value": np.nan, "versus": "", "note": found.note}  # fmt: skip
-    for endpoint in (e for e in measured if e in SURVIVAL_COLUMNS and arm != control):
+    if control is None or arm == control:
+        return
+    for endpoint in (e for e in measured if e in SURVIVAL_COLUMNS):
         ratio = _compare(part, arm, control, endpoint, level)
         yield f"{endpoint.upper()}_HR", {"value": ratio.hr, "ci_low": ratio.low, "ci_high": ratio.high, "n": ratio.n,
                                          "p_value": ratio.p, "versus": control, "note": ratio.note}  # fmt: skip

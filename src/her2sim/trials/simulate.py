@@ -382,7 +382,7 @@ def run_trial(
         table = run_parts(jobs, out_dir, fingerprint, **run)
     for note in notes:
         warnings.warn(note, Her2simWarning, stacklevel=2)
-    control = design.control.label if design.control is not None else design.arms[0].label
+    control = design.control.label if design.control is not None else None
     return TrialResult(table, summary(table, control=control, subgroups=design.subgroup_groups), notes)
 
 
