@@ -7,14 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from her2sim.cli._console import console
 from her2sim.cli._progress import progress
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas too: importing it took a third of a second of every command's start
+    import pandas as pd
     from matplotlib.figure import Figure
 
     from her2sim.trials.design import TrialDesign
@@ -109,6 +109,8 @@ def validate(
     ] = 1,
 ) -> None:
     """Simulate the trials of a results table and compare every row: within tolerance, ordering."""
+    import pandas as pd
+
     from her2sim.files import write_table
     from her2sim.trials.published import resolve_trials_table, shipped_table
     from her2sim.trials.simulate import TrialSettings, run_trial
@@ -146,6 +148,8 @@ def validate(
 
 def _print_replicated(table: pd.DataFrame, tables: list[pd.DataFrame]) -> None:
     """Each row's mean and range over the seeds and how often it is met; the counts per seed."""
+    import pandas as pd
+
     out = Table("id", "trial", "arm", "subgroup", "endpoint", "published", "simulated (range)", "within", "ordering")
     for _, r in table.iterrows():
         ordering = "" if pd.isna(r["ordering_share"]) else f"{r['ordering_share']:.0%}"
@@ -235,6 +239,8 @@ def _forests(trial: TrialDesign, patients: pd.DataFrame) -> dict[str, Figure]:
 
 
 def _print_summary(summary: pd.DataFrame) -> None:
+    import pandas as pd
+
     out = Table("arm", "subgroup", "endpoint", "value", "95% CI", "n", "note")
     for _, r in summary.iterrows():
         ci = "" if pd.isna(r["ci_low"]) else f"{r['ci_low']:.3g} to {r['ci_high']:.3g}"
