@@ -299,6 +299,22 @@ def test_forest_figure_marks_inestimable_rows() -> None:
     assert any(text.get_text() == "not estimable" for ax in fig.axes for text in ax.texts)
 
 
+def test_forest_figure_keeps_long_group_names_and_every_column_inside_the_figure() -> None:
+    """DESTINY-Breast04's group names pushed the hazard-ratio column off the figure's right
+    edge, and ticks down to 1/64 printed as overlapping decimals."""
+    rows = pd.DataFrame({"variable": ["all", "hr_status, prior_cdk46"], "n": [300, 176], "hr": [0.22, 0.03],
+                         "level": ["all", "HR-positive / no prior CDK4/6 inhibitor"], "ci_low": [0.15, 0.02],
+                         "ci_high": [0.33, 0.05], "arm": "T-DXd", "control": "TPC", "endpoint": "PFS"})  # fmt: skip
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = plots.forest_figure(rows)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    right = fig.bbox.x1
+    assert all(t.get_window_extent(canvas.get_renderer()).x1 <= right for ax in fig.axes for t in ax.texts)
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()][:3] == ["1/64", "1/16", "1/4"]
+
+
 def test_swimmer_figure_shows_at_most_max_patients() -> None:
     fig = plots.swimmer_figure(trial_table(100), max_patients=20)
     assert len(fig.axes[0].get_yticks()) == 20

@@ -199,8 +199,11 @@ def forest_figure(subgroups: pd.DataFrame) -> Figure:
     _require(subgroups, ["variable", "level", "n", "hr", "ci_low", "ci_high", "arm", "control", "endpoint"])
     lines = _forest_lines(subgroups)
     height = 1.9 + 0.42 * len(lines)
-    fig = Figure(figsize=(10, height))
-    labels, plot, numbers = fig.subplots(1, 3, sharey=True, width_ratios=[2.3, 3.6, 2.4])
+    # the label column widens with the longest label (about 0.095 inch a character at 12 points),
+    # so that a design's group names ("HR-positive / no prior CDK4/6 inhibitor") push no column off
+    label_width = max(2.3, 0.3 + 0.095 * max(len(text) for text, _ in lines))
+    fig = Figure(figsize=(label_width + 7.7, height))
+    labels, plot, numbers = fig.subplots(1, 3, sharey=True, width_ratios=[label_width, 3.6, 2.4])
     finite = subgroups[["ci_low", "ci_high"]].to_numpy(dtype=float)
     finite = finite[np.isfinite(finite) & (finite > 0)]
     reach = int(min(np.ceil(np.max(np.abs(np.log2(finite)), initial=2.0)), 6.0))
@@ -230,7 +233,7 @@ def forest_figure(subgroups: pd.DataFrame) -> Figure:
     plot.set_xscale("log")
     plot.set_xlim(low, high)
     plot.xaxis.set_major_locator(FixedLocator([2.0**k for k in range(-reach, reach + 1, step)]))
-    plot.xaxis.set_major_formatter(lambda v, _: f"{v:.2g}")
+    plot.xaxis.set_major_formatter(lambda v, _: f"1/{round(1 / v)}" if v < 1 else f"{v:.0f}")  # 1/64, not 0.016
     plot.xaxis.set_minor_formatter(NullFormatter())
     plot.xaxis.set_minor_locator(NullLocator())
     first = subgroups.iloc[0]
