@@ -229,10 +229,9 @@ def _forests(trial: TrialDesign, patients: pd.DataFrame) -> dict[str, Figure]:
     control = trial.control
     if control is None:
         return {}
+    groups = trial.subgroup_groups
     return {
-        f"forest-{_slug(arm.label)}": forest_figure(
-            subgroup_table(patients, arm.label, control.label, trial.subgroup_groups)
-        )
+        f"forest-{_slug(arm.label)}": forest_figure(subgroup_table(patients, arm.label, control.label, groups))
         for arm in trial.arms
         if arm.label != control.label
     }

@@ -863,10 +863,10 @@ class _Reader:
             raise self.fail((*path, "percent"), f"{len(percent)} shares for {options} options",
                             "one percent per option, in the order of one_of")  # fmt: skip
         values = [self.number(v, (*path, "percent", k)) for k, v in enumerate(percent)]
-        if abs(sum(values) - 100.0) > SHARES_TOLERANCE:
-            raise self.fail((*path, "percent"), f"the shares sum to {sum(values):g}%, not 100%",
-                            "give every option's share as the publication reports it")  # fmt: skip
         total = sum(values)
+        if abs(total - 100.0) > SHARES_TOLERANCE:
+            raise self.fail((*path, "percent"), f"the shares sum to {total:g}%, not 100%",
+                            "give every option's share as the publication reports it")  # fmt: skip
         return tuple(v / total for v in values), self.source(d["source"], (*path, "source"))
 
     def dose_range(self, schedule: Schedule, path: Path) -> None:
