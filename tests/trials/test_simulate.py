@@ -48,19 +48,14 @@ def test_a_subclone_replaces_the_alternative_of_its_group_and_never_repeats_the_
     assert _subclone_options(library, "ERBB2:zero", ["p95HER2"]) == [None]  # p95HER2 needs HER2 gained
 
 
-def test_each_patient_carries_a_subclone_of_every_mechanism_it_can_acquire() -> None:
+def test_each_patient_carries_one_mechanism_drawn_among_those_it_can_acquire() -> None:
     trial = design("CLEOPATRA")
     patients = enrol(trial, trial.arms[0], 300, seed=1)
     host, subclones = tumours(patients, kinetics(), seed=2, neoadjuvant=False)
-    assert subclones.shape == host.present.shape == host.z_fraction.shape == (300, len(host.mechanisms))
-    for context, row, present in zip(patients["context"], subclones, host.present, strict=True):
-        for mechanism, sub, carried in zip(host.mechanisms, row, present, strict=True):
-            if carried:
-                assert mechanism in sub.split("; ") and mechanism not in context.split("; ")
-            else:
-                assert sub == context  # already in the main clone (or impossible there): no subclone
-    assert host.present.any(axis=0).all()  # every mechanism arises in some patients ...
-    assert not host.present.all()  # ... but not where the main clone already carries it
+    mechanisms = np.array(host.mechanisms)[host.mechanism]
+    for context, sub, mechanism in zip(patients["context"], subclones, mechanisms, strict=True):
+        assert mechanism in sub.split("; ") and mechanism not in context.split("; ")
+    assert len(set(mechanisms)) > 1
 
 
 def test_a_neoadjuvant_trial_gives_pcr_per_patient_reproducibly() -> None:
@@ -84,8 +79,7 @@ def test_a_metastatic_trial_assesses_recist_and_names_the_clone_that_progressed(
     assert (table["pfs_months"] > 0).all() and (table["pfs_months"] <= 60.01).all()
     progressed = table[table["progressed"]]
     assert (progressed["mechanism"] != "").all() and (table.loc[~table["progressed"], "mechanism"] == "").all()
-    assert set(progressed["progression_clone"]) <= {"main", *(m.alteration for m in kin.mechanisms)}
-    assert (table["subclone_fraction"] > 0).all()
+    assert set(progressed["progression_clone"]) <= {"main", "subclone"}
     assert {"ORR_pct", "median_PFS_months", "PFS_HR"} <= set(result.summary["endpoint"])
     assert any("imaging interval not in the design" in n for n in result.notes)
 

@@ -205,7 +205,7 @@ def _trial_section(doc: HtmlReport, trial: TrialDesign, patients: int, samples: 
     doc.heading(f"Virtual trial: {trial.name}")
     doc.text(f"{trial.title}. {patients} virtual patients per arm, drawn from the population "
              f"{trial.population!r} and the trial's eligibility; drugs at their population PK, the cell model's "
-             "response read on precomputed tables, tumours as a main clone and a resistant subclone per mechanism; "
+             "response read on precomputed tables, tumours as a main clone and a resistant subclone; "
              "population-level parameters from the shipped trial fit.")  # fmt: skip
     doc.table(result.summary[result.summary["subgroup"] == "all"].round(3))
     published = [r for r in resolve_trials_table(shipped_table()) if r.design.name == trial.name]

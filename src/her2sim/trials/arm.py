@@ -9,7 +9,7 @@ their daily concentrations (nM) are read on each clone's response table
 (:mod:`her2sim.trials.exposure`), giving the clone's relative proliferation, added apoptosis
 and ADCC drive. A payload that crosses membranes (T-DXd's DXd) reaches every clone from the
 cells of the patient's main clone, which hold almost all of the tumour when treatment starts
-(the subclones' own release is neglected). Chemotherapies act through their daily mean effect
+(the subclone's own release is neglected). Chemotherapies act through their daily mean effect
 ``C / (C + ec50)`` (:mod:`her2sim.trials.chemotherapy`). A drug chosen per patient (``one_of``)
 is drawn with equal chances for each patient.
 

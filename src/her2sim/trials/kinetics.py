@@ -9,10 +9,9 @@ The chemotherapies' kill parameters are the same kind of parameter
 (:mod:`her2sim.trials.chemotherapy`) and are read by the same :func:`read_parameter`.
 
 A **resistance mechanism** is an alteration of the library that a patient's tumour may carry in
-a minority of its cells at the start of treatment: a subclone that therapy selects and that
-drives progression (Swain et al. 2023, Fig. 2). Each patient carries a subclone of every
-mechanism their main clone does not already have, each at a share of the tumour proportional
-to the mechanism's ``weight`` (:func:`her2sim.trials.dynamics.subclone_shares`).
+a minority of its cells at the start of treatment: the subclone that therapy selects and that
+drives progression (Swain et al. 2023, Fig. 2). Each patient carries one, drawn by ``weight``
+among the mechanisms their main clone does not already have.
 
 Examples
 --------
@@ -28,10 +27,8 @@ from __future__ import annotations
 import functools
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-
-import numpy as np
 
 from her2sim.errors import UnknownNameError, closest
 from her2sim.formats.records import Document, Path, read_document
@@ -100,14 +97,6 @@ class Kinetics:
     def fitted(self) -> dict[str, Parameter]:
         """The parameters the population fit may move."""
         return {name: p for name, p in self.parameters.items() if p.fit}
-
-    def mechanism_weights(self, names: Sequence[str]) -> np.ndarray:
-        """The weights of the mechanisms ``names`` (in that order; each must be listed)."""
-        weights = {m.alteration: m.weight for m in self.mechanisms}
-        for name in names:
-            if name not in weights:
-                raise UnknownNameError("resistance mechanism", name, weights)
-        return np.array([weights[name] for name in names])
 
     def with_values(self, values: Mapping[str, float]) -> Kinetics:
         """The same kinetics with some parameters set (names must exist)."""

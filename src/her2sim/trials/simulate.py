@@ -6,14 +6,14 @@ The steps, per arm:
 1. **Enrol** (:func:`enrol`): sample the arm's population (:mod:`her2sim.trials.population`) in
    growing batches until enough patients meet the trial's and the arm's eligibility.
 2. **Tumours** (:func:`tumours`): each patient's main clone (their context) and a resistant
-   subclone for each mechanism of :mod:`her2sim.trials.kinetics` it can acquire, and the draws
-   that the population-level parameters turn into growth rates and subclone sizes.
+   subclone (a mechanism of :mod:`her2sim.trials.kinetics`), and the draws that the
+   population-level parameters turn into growth rates and subclone sizes.
 3. **Effects** (:func:`her2sim.trials.arm.arm_effects`): daily exposures and the cell model's
    response of each clone (computed once; :class:`Prepared` keeps them for a calibration).
 4. **Outcomes** (:func:`outcomes`): clone courses (:mod:`her2sim.trials.dynamics`), sums of
    diameters, new lesions from the occult deposit, and RECIST at each imaging visit, PFS, best
-   response, pCR at surgery, and what progressed: the largest subclone of a new lesion, or the
-   clone that was largest when the target lesions progressed.
+   response, pCR at surgery, and what progressed: a new lesion, or the clone that was largest
+   when the target lesions progressed.
 
 Metastatic tumours are measured as one sphere whose diameter is the sum of the target lesions'
 diameters (the RECIST sum), so its volume gives the number of cells; a neoadjuvant tumour is a
@@ -50,7 +50,7 @@ from her2sim.trials.analysis import summary
 from her2sim.trials.arm import arm_effects, daily_exposure
 from her2sim.trials.defaults import fitted_parameters
 from her2sim.trials.design import Arm, TrialDesign
-from her2sim.trials.dynamics import ArmEffects, Host, courses, deposit_courses, detectable_cells
+from her2sim.trials.dynamics import ArmEffects, Host, courses, detectable_cells, occult_deposits
 from her2sim.trials.exposure import response_tables
 from her2sim.trials.kinetics import Kinetics
 from her2sim.trials.population import sample_patients
@@ -91,7 +91,7 @@ class Prepared:
     arm: Arm
     patients: pd.DataFrame
     host: Host
-    subclones: np.ndarray  # contexts, patients x mechanisms (the main context where absent)
+    subclones: np.ndarray
     effects: tuple[ArmEffects, ...]
     levels: tuple[float, ...]
     visits: np.ndarray
@@ -144,22 +144,24 @@ def enrol(design: TrialDesign, arm: Arm, n: int, seed: int) -> pd.DataFrame:
 
 
 def tumours(patients: pd.DataFrame, kin: Kinetics, seed: int, neoadjuvant: bool) -> tuple[Host, np.ndarray]:
-    """Each patient's host draws and subclone contexts (patients x mechanisms: the main context
-    with the mechanism added, or the main context itself where the mechanism cannot arise)."""
+    """Each patient's host draws and subclone context (the main context with one mechanism)."""
     rng = np.random.default_rng(seed)
     n = len(patients)
     library = alteration_library()
     names = tuple(m.alteration for m in kin.mechanisms)
+    weights = np.array([m.weight for m in kin.mechanisms])
     contexts = patients["context"].to_numpy(dtype=object)
-    subclones = np.empty((n, len(names)), dtype=object)
-    present = np.zeros((n, len(names)), dtype=bool)
-    for context in set(contexts):
-        options = _subclone_options(library, context, names)
-        if not any(options):
+    u = rng.random(n)
+    mechanism = np.empty(n, dtype=int)
+    subclones = np.empty(n, dtype=object)
+    options = {c: _subclone_options(library, c, names) for c in set(contexts)}
+    for i, context in enumerate(contexts):
+        candidates = options[context]
+        w = np.array([weights[j] if candidates[j] else 0.0 for j in range(len(names))])
+        if w.sum() == 0:
             raise ConfigError(f"no resistance mechanism of the kinetics file can arise in context {context!r}")
-        rows = contexts == context
-        subclones[rows] = [option or context for option in options]
-        present[rows] = [option is not None for option in options]
+        mechanism[i] = int(np.searchsorted(np.cumsum(w) / w.sum(), u[i], side="right"))
+        subclones[i] = candidates[mechanism[i]]
     if neoadjuvant:
         diameter_cm = patients["tumour_diameter_cm"].to_numpy(dtype=float)
     else:
@@ -168,8 +170,8 @@ def tumours(patients: pd.DataFrame, kin: Kinetics, seed: int, neoadjuvant: bool)
         raise ConfigError("every patient needs a tumour size (tumour_diameter_cm or sum_diameters_mm)")
     host = Host(
         z_tpot=rng.standard_normal(n),
-        z_fraction=rng.standard_normal((n, len(names))),
-        present=present,
+        z_fraction=rng.standard_normal(n),
+        mechanism=mechanism,
         doubling_days=patients["doubling_time_days"].to_numpy(dtype=float),
         immune=patients["immune_capacity"].to_numpy(dtype=float),
         volume_cm3=math.pi / 6 * diameter_cm**3,
@@ -277,7 +279,7 @@ def prepare_arm(
     exposure = daily_exposure(
         arm, patients, days, stop, _seed(settings.seed, design.name, arm.label, "pk", str(index[0]))
     )
-    contexts = [patients["context"].to_numpy(dtype=object), *subclones.T]
+    contexts = [patients["context"].to_numpy(dtype=object), subclones]
     levels = tuple(sorted(levels or (kin.value("antibody_exposure"),))) if exposure.macromolecules else (1.0,)
     effects = tuple(arm_effects(simulator, exposure, contexts, settings.points, level) for level in levels)
     return Prepared(design, arm, patients, host, subclones, effects, levels, visits, surgery)
@@ -293,29 +295,29 @@ def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float]) -> pd
     out = p.patients.copy()
     out.insert(0, "arm", p.arm.label)
     out.insert(0, "trial", p.design.name)
-    out["subclones"] = ["; ".join(np.array(p.host.mechanisms)[row]) for row in cells[1:, :, 0].T > 0]
-    out["subclone_fraction"] = cells[1:, :, 0].sum(axis=0) / total[:, 0]
+    out["subclone"] = [p.host.mechanisms[m] for m in p.host.mechanism]
+    out["subclone_fraction"] = cells[1, :, 0] / total[:, 0]
     if p.surgery_day is not None:
         out["residual_cells"] = total[:, -1]
         out["pcr"] = total[:, -1] < kin.value("pcr_residual_cells")
         return out
     baseline_mm = p.patients["sum_diameters_mm"].to_numpy(dtype=float)
     sums = sums_of_diameters(total[:, 1:], total[:, 0], baseline_mm)
-    deposit = deposit_courses(p.host, kin, cells)
-    result = assess(sums, baseline_mm, p.visits, new_lesions=deposit[:, :, 1:].sum(axis=0) >= detectable_cells(kin))
-    visit = np.clip(np.searchsorted(p.visits, result.progression_day), 0, len(p.visits) - 1) + 1
-    rows = np.arange(len(out))
-    in_lesions = cells[:, rows, visit].argmax(axis=0)
-    in_deposit = 1 + deposit[:, rows, visit].argmax(axis=0)
-    clone = np.array(p.host.clones)[np.where(result.new_lesion, in_deposit, in_lesions)]
+    deposit = occult_deposits(p.host, kin)[:, None] * cells[1, :, 1:] / cells[1, :, :1]
+    result = assess(sums, baseline_mm, p.visits, new_lesions=deposit >= detectable_cells(kin))
+    visit = np.clip(np.searchsorted(p.visits, result.progression_day), 0, len(p.visits) - 1)
+    largest = cells[:, np.arange(len(out)), visit + 1].argmax(axis=0)
     out["response"] = result.response
     out["best_change_pct"] = result.best_change_pct
     out["pfs_months"] = result.progression_day / DAYS_PER_MONTH
     out["progressed"] = result.progressed
-    out["progression_clone"] = np.where(result.progressed, clone, "")
+    subclone_progressed = (largest == 1) | result.new_lesion
+    out["progression_clone"] = np.where(result.progressed, np.where(subclone_progressed, "subclone", "main"), "")
     out["new_lesion"] = result.new_lesion
-    cause = np.where(clone == "main", "main clone regrowth", "subclone " + clone.astype(object))
-    out["mechanism"] = np.where(~result.progressed, "", np.where(result.new_lesion, cause + " (new lesion)", cause))
+    by_targets = np.where(largest == 1, "subclone " + out["subclone"], "main clone regrowth")
+    out["mechanism"] = np.where(
+        ~result.progressed, "", np.where(result.new_lesion, "subclone " + out["subclone"] + " (new lesion)", by_targets)
+    )
     return out
 
 
@@ -331,7 +333,7 @@ def warm_tables(design: TrialDesign, settings: TrialSettings, kin: Kinetics, sim
         drugs = targeted_drugs(arm)
         if drugs:
             patients, _, subclones = _enrolled(design, arm, settings, kin)
-            contexts = sorted(set(patients["context"]) | set(subclones.ravel()))
+            contexts = sorted(set(patients["context"]) | set(subclones))
             response_tables(simulator, contexts, drugs, settings.points)
 
 
