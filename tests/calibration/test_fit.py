@@ -68,28 +68,6 @@ def test_bayesian_optimisation_recovers_the_parameters_behind_synthetic_data(pro
     assert written.meta["method"] == "bo" and np.isclose(written.weights.sum(), 1.0)
 
 
-def test_cma_es_recovers_the_parameters_behind_synthetic_data(problem: Problem, tmp_path: Path) -> None:
-    fit = calibrate(problem, tmp_path / "cma", FitSettings(method="cmaes", budget=48, samples=SAMPLES), ensemble=3)
-    best = fit.posterior.values[int(np.argmin(fit.posterior.loss))]
-    assert abs(np.log(best[0] / TRUTH[0])) < np.log(1.35), best  # lapatinib potency within 35%
-    assert abs(best[1] - TRUTH[1]) < 0.08, best
-    assert fit.posterior.meta["method"] == "cmaes"
-
-
-def test_a_resumed_cma_es_fit_asks_what_one_uninterrupted_fit_asks(problem: Problem, tmp_path: Path) -> None:
-    def trials(out: Path) -> np.ndarray:
-        posterior = read_posterior(out / "posterior.tsv")
-        return posterior.values[np.lexsort(posterior.values.T)]
-
-    settings = FitSettings(method="cmaes", budget=19, samples=SAMPLES)  # the centre + 3 generations of 6
-    calibrate(problem, tmp_path / "once", settings, ensemble=1)
-    calibrate(problem, tmp_path / "twice", FitSettings(method="cmaes", budget=7, samples=SAMPLES), ensemble=1)
-    resumed = calibrate(problem, tmp_path / "twice", settings, ensemble=1)
-    assert resumed.posterior.meta["evaluations"] == "19"
-    once, twice = trials(tmp_path / "once"), trials(tmp_path / "twice")
-    assert once.shape == twice.shape and np.allclose(once, twice)  # the replay asked the same candidates
-
-
 def test_a_polish_after_few_evaluations_descends_from_the_best_and_a_start_is_tried_first(
     problem: Problem, tmp_path: Path
 ) -> None:

@@ -90,11 +90,6 @@ def test_trial_calibrate_writes_a_population_posterior(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     best = [pd.read_csv(tmp_path / d / "posterior.tsv", sep="\t", comment="#")["loss"].min() for d in ("fit", "fit2")]
     assert best[1] <= best[0] + 1e-9  # the earlier fit's best set is tried first
-    cma = run_main("trial", "calibrate", path, "--method", "cmaes", "--budget", "3", "--patients", "6",
-                   "--ensemble", "2", "--start", earlier, "-o", tmp_path / "cma", *FAST, cwd=tmp_path)  # fmt: skip
-    assert cma.returncode == 0, cma.stderr
-    assert "(cmaes)" in cma.stdout and "# method: cmaes" in (tmp_path / "cma" / "posterior.tsv").read_text()
-    assert_one_line_error(run_main("trial", "calibrate", path, "--method", "abc", cwd=tmp_path), "bo or cmaes")
 
 
 def test_trial_mistakes_are_one_line_errors(tmp_path: Path) -> None:

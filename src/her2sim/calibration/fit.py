@@ -9,11 +9,6 @@ in one batch of the engine and scored by :func:`her2sim.calibration.objective.pr
   best set and every evaluated set whose loss is close to it, weighted by the likelihood of
   its misses (``exp(-n * (loss - best) / 2)`` for ``n`` measurements). A search spends its
   time near the optimum, so this ensemble is narrower than a true posterior.
-* ``cmaes``: the same study and posterior, searched by CMA-ES (covariance matrix adaptation,
-  the ``cmaes`` package) from the best member of ``start`` (else the nominal values). TPE draws
-  broadly from a model of the good region; CMA-ES descends from a point and learns the space's
-  correlations, so it goes on improving where TPE stalls in a space of a dozen factors or more
-  whose good region is narrow (a trial fit's 14 population parameters).
 * ``abc``: ABC-SMC with pyabc; the distance is the loss, the final population (weighted
   particles) is the posterior.
 
@@ -49,9 +44,7 @@ from her2sim.her2.scenario import Her2Simulator
 
 __all__ = ["METHODS", "FitSettings", "Fittable", "Problem", "calibrate", "ensemble_predictions"]
 
-METHODS = ("bo", "cmaes", "abc")
-#: Methods that search with an optuna study (and share its store, starts, polish and ensemble).
-_OPTUNA_METHODS = ("bo", "cmaes")
+METHODS = ("bo", "abc")
 _MANIFEST = "calibration.json"
 #: Members kept in a BO posterior, and the smallest relative weight a member may have.
 _MAX_MEMBERS = 200
@@ -59,8 +52,6 @@ _MAX_MEMBERS = 200
 _STARTS = 20
 #: First step of the coordinate polish (a factor of it, for log-scaled factors).
 _POLISH_STEP = 1.5
-#: CMA-ES's first step, on factors scaled to [0, 1] (optuna's default for its CMA-ES sampler).
-_CMA_SIGMA = 1 / 6
 _MIN_WEIGHT = 1e-3
 Progress = Callable[[int, int, float], None]
 
@@ -207,117 +198,37 @@ def _bo(
     problem: Fittable, settings: FitSettings, out: Path, progress: Progress | None, client: Any,
     start: Posterior | None = None,
 ) -> Posterior:  # fmt: skip
-    """A search whose every candidate is a trial of an optuna study kept in ``out`` (the prior's
-    centre and the best members of ``start`` first), by TPE or by CMA-ES, then the polish; the
-    posterior is the likelihood ensemble of all the study's trials."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = problem.space
-    sampler = (optuna.samplers.RandomSampler(seed=settings.seed) if settings.method == "cmaes" else  # CMA-ES enqueues
-               optuna.samplers.TPESampler(seed=settings.seed, multivariate=True, n_startup_trials=settings.startup,
-                                          constant_liar=True))  # fmt: skip
+    sampler = optuna.samplers.TPESampler(seed=settings.seed, multivariate=True, n_startup_trials=settings.startup,
+                                         constant_liar=True)  # fmt: skip
     study = optuna.create_study(study_name="her2sim", storage=f"sqlite:///{out / 'bo.db'}", sampler=sampler,
                                 direction="minimize", load_if_exists=True)  # fmt: skip
-    if not _complete(study):  # the prior's centre first: the model as written is a candidate too
+    batch = max(1, len(client.scheduler_info()["workers"])) * 2 if client is not None else 1
+    done = len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE])
+    if done == 0:  # the prior's centre first: the model as written is a candidate too
         study.enqueue_trial({f.name: f.nominal for f in space.factors}, skip_if_exists=True)
         for point in _starts(space, start):
             study.enqueue_trial(point, skip_if_exists=True)
-    evaluate = _evaluator(problem, client)
-    if settings.method == "cmaes":
-        _cma_search(study, problem, settings, evaluate, progress, start)
-    else:
-        batch = max(1, len(client.scheduler_info()["workers"])) * 2 if client is not None else 1
-        done = len(_complete(study))
-        while done < settings.budget:
-            trials = [study.ask() for _ in range(min(batch, settings.budget - done))]
-            _run_trials(study, problem, trials, evaluate)
-            done += len(trials)
-            if progress is not None:
-                progress(done, settings.budget, study.best_value)
+    while done < settings.budget:
+        trials = [study.ask() for _ in range(min(batch, settings.budget - done))]
+        points = [[t.suggest_float(f.name, f.low, f.high, log=f.log) for f in space.factors] for t in trials]
+        if client is None:
+            losses = [loss(problem.misses(p)) for p in points]
+        else:
+            losses = client.submit(_evaluate_batch, problem, points, pure=False).result()
+        for trial, value in zip(trials, losses, strict=True):
+            study.tell(trial, value)
+        done += len(trials)
+        if progress is not None:
+            progress(done, settings.budget, study.best_value)
     _polish(study, problem, settings.polish)
-    complete = _complete(study)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     values = np.array([[t.params[f.name] for f in space.factors] for t in complete])
     final_losses = np.array([t.value for t in complete])
-    return _likelihood_ensemble(problem, values, final_losses,
-                                {"method": settings.method, "evaluations": str(len(complete))})  # fmt: skip
-
-
-def _complete(study: Any) -> list[Any]:
-    import optuna
-
-    return [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-
-
-def _evaluator(problem: Fittable, client: Any) -> Callable[[list[list[float]]], list[float]]:
-    """The losses of a batch of points: here, or on the Dask cluster of ``client``."""
-    if client is None:
-        return lambda points: [loss(problem.misses(p)) for p in points]
-    return lambda points: client.submit(_evaluate_batch, problem, points, pure=False).result()
-
-
-def _run_trials(study: Any, problem: Fittable, trials: list[Any], evaluate: Callable[..., list[float]]) -> list[float]:
-    """Evaluate asked trials as one batch and tell the study their losses."""
-    points = [[t.suggest_float(f.name, f.low, f.high, log=f.log) for f in problem.space.factors] for t in trials]
-    losses = evaluate(points)
-    for trial, value in zip(trials, losses, strict=True):
-        study.tell(trial, value)
-    return losses
-
-
-def _cma_search(
-    study: Any, problem: Fittable, settings: FitSettings, evaluate: Callable[..., list[float]],
-    progress: Progress | None, start: Posterior | None,
-) -> None:  # fmt: skip
-    """CMA-ES (the ``cmaes`` package) over the factors scaled to [0, 1] (log factors in their
-    logarithm), from the best member of ``start`` (the nominal values without one), a generation
-    at a time until the study holds ``settings.budget`` trials (the last generation completes,
-    so a fit may hold a few more). Each generation's candidates are
-    enqueued as trials marked with their generation; a resumed fit replays the generations done
-    (the same seed asks the same candidates) and goes on from there."""
-    import optuna
-    from cmaes import CMA
-
-    waiting = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
-    if waiting:  # the enqueued starting points, before the generations' own candidates
-        _run_trials(study, problem, [study.ask() for _ in waiting], evaluate)
-    factors = problem.space.factors
-    origin = (_starts(problem.space, start) or [{f.name: f.nominal for f in factors}])[0]
-    cma = CMA(mean=_to_unit(factors, origin), sigma=_CMA_SIGMA, bounds=np.tile([0.0, 1.0], (len(factors), 1)),
-              seed=settings.seed)  # fmt: skip
-    finished: dict[int, list[Any]] = {}
-    for trial in _complete(study):
-        if "cma_generation" in trial.user_attrs:
-            finished.setdefault(int(trial.user_attrs["cma_generation"]), []).append(trial)
-    generation = 0
-    while len(finished.get(generation, [])) == cma.population_size:
-        asked = [cma.ask() for _ in range(cma.population_size)]  # the same draws as when it ran
-        cma.tell([(x, t.value) for x, t in zip(asked, finished[generation], strict=True)])
-        generation += 1
-    while len(_complete(study)) < settings.budget and not cma.should_stop():
-        asked = [cma.ask() for _ in range(cma.population_size)]
-        for x in asked:
-            study.enqueue_trial(_from_unit(factors, x), user_attrs={"cma_generation": generation})
-        losses = _run_trials(study, problem, [study.ask() for _ in asked], evaluate)
-        cma.tell(list(zip(asked, losses, strict=True)))
-        generation += 1
-        if progress is not None:
-            progress(len(_complete(study)), settings.budget, study.best_value)
-
-
-def _to_unit(factors: Sequence[Any], point: dict[str, float]) -> np.ndarray:
-    """A point's factors on [0, 1] between their bounds (log factors in their logarithm)."""
-    scale = [(math.log, f) if f.log else (float, f) for f in factors]
-    return np.array([(g(point[f.name]) - g(f.low)) / (g(f.high) - g(f.low)) for g, f in scale])
-
-
-def _from_unit(factors: Sequence[Any], unit: np.ndarray) -> dict[str, float]:
-    """The inverse of :func:`_to_unit`, each value clipped into its bounds."""
-    out = {}
-    for f, u in zip(factors, np.clip(unit, 0.0, 1.0), strict=True):
-        value = math.exp(math.log(f.low) + u * math.log(f.high / f.low)) if f.log else f.low + u * (f.high - f.low)
-        out[f.name] = float(min(max(value, f.low), f.high))
-    return out
+    return _likelihood_ensemble(problem, values, final_losses, {"method": "bo", "evaluations": str(len(complete))})
 
 
 def _polish(study: Any, problem: Fittable, rounds: int) -> None:
@@ -447,12 +358,11 @@ def calibrate(
     """Fit ``problem`` (see the module docstring); write ``posterior.tsv`` and ``fit.tsv`` in ``out_dir``.
 
     ``start``, an earlier fit's posterior, gives Bayesian optimisation its first candidates (its
-    best members), and CMA-ES its starting point: a fit of changed measurements or weights need
-    not search from scratch."""
+    best members): a fit of changed measurements or weights need not search from scratch."""
     settings = settings or FitSettings()
     out = Path(out_dir)
     _claim(out, problem, settings)
-    if settings.method in _OPTUNA_METHODS:
+    if settings.method == "bo":
         posterior = _bo(problem, settings, out, progress, client, start)
     else:
         posterior = _abc(problem, settings, out, progress, client)

@@ -25,9 +25,7 @@ def calibrate(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory of the fit (resumed when run again)")] = (
         Path("calibration")
     ),
-    method: Annotated[
-        str, typer.Option(help="bo (Bayesian optimisation, optuna), cmaes (CMA-ES, optuna) or abc (ABC-SMC, pyabc)")
-    ] = "bo",
+    method: Annotated[str, typer.Option(help="bo (Bayesian optimisation, optuna) or abc (ABC-SMC, pyabc)")] = "bo",
     budget: Annotated[int, typer.Option(help="Model evaluations (parameter sets tried)")] = 1500,
     samples: Annotated[int, typer.Option("--samples", "-n", help="Trajectories per scenario in the fit")] = 300,
     population: Annotated[int, typer.Option(help="ABC-SMC population size")] = 100,
@@ -44,10 +42,9 @@ def calibrate(
     ensemble: Annotated[int, typer.Option(help="Posterior members behind each credible interval")] = 30,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: work locally)")] = None,
     start: Annotated[
-        Path | None,
-        typer.Option(help="An earlier fit's posterior.tsv: its best members are tried first (bo), CMA-ES starts there"),
+        Path | None, typer.Option(help="An earlier fit's posterior.tsv: its best members are tried first (bo)")
     ] = None,
-    polish: Annotated[int, typer.Option(help="Rounds of coordinate search from the best set after the search")] = 0,
+    polish: Annotated[int, typer.Option(help="Rounds of coordinate search from the best set after BO")] = 0,
 ) -> None:
     """Fit the declared uncertainty space to measurements; write the posterior, the fit table and plots."""
     from dataclasses import replace

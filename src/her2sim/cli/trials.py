@@ -12,7 +12,6 @@ from rich.table import Table
 
 from her2sim.cli._console import console
 from her2sim.cli._progress import progress
-from her2sim.errors import ConfigError
 
 if TYPE_CHECKING:  # pandas too: importing it took a third of a second of every command's start
     import pandas as pd
@@ -171,16 +170,13 @@ def calibrate(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory of the fit (resumed when run again)")] = (
         Path("trial-calibration")
     ),
-    method: Annotated[
-        str, typer.Option(help="bo (TPE Bayesian optimisation) or cmaes (CMA-ES from the --start fit's best set)")
-    ] = "bo",
     budget: Annotated[int, typer.Option(help="Parameter sets tried")] = 400,
     patients: Annotated[int, typer.Option(help="Patients per arm in the fit")] = 400,
     seed: Annotated[int, typer.Option(help="Seed of the sampler and of the patients")] = 1,
     samples: Annotated[int, typer.Option(help="Cell-model trajectories per scenario of the response tables")] = 200,
     points: Annotated[int, typer.Option(help="Concentration grid points per drug of the response tables")] = 6,
     ensemble: Annotated[int, typer.Option(help="Posterior members behind each interval")] = 20,
-    polish: Annotated[int, typer.Option(help="Rounds of coordinate search from the best set after the search")] = 0,
+    polish: Annotated[int, typer.Option(help="Rounds of coordinate search from the best set after BO")] = 0,
     start: Annotated[
         Path | None, typer.Option(help="An earlier fit's posterior.tsv: its best members are tried first")
     ] = None,
@@ -197,19 +193,16 @@ def calibrate(
     from her2sim.trials.published import resolve_trials_table, shipped_table
     from her2sim.trials.simulate import TrialSettings
 
-    if method not in ("bo", "cmaes"):
-        raise ConfigError(f"method must be bo or cmaes, not {method!r}")
-    settings = FitSettings(method=method, budget=budget, seed=seed, startup=min(60, budget), polish=polish)
     rows = tuple(resolve_trials_table(table or shipped_table()))
     space = population_space(rows)
-    names = ", ".join(f.name for f in space.factors)
-    console.print(f"fitting {len(space.factors)} population parameters ({names}) to {len(rows)} published rows; "
-                  f"{patients} patients per arm, {budget} evaluations ({method})")  # fmt: skip
+    console.print(f"fitting {len(space.factors)} population parameters ({', '.join(f.name for f in space.factors)}) "
+                  f"to {len(rows)} published rows; {patients} patients per arm, {budget} evaluations")  # fmt: skip
     arms = prepare(rows, TrialSettings(patients=patients, seed=seed, samples=samples, points=points))
     problem = TrialProblem(rows, arms, space, seed=seed)
     earlier = read_posterior(start, KINDS) if start is not None else None
     with fit_progress("trial calibrate") as report:
-        result = fit(problem, output, settings, progress=report, ensemble=ensemble, start=earlier)
+        result = fit(problem, output, FitSettings(budget=budget, seed=seed, startup=min(60, budget), polish=polish),
+                     progress=report, ensemble=ensemble, start=earlier)  # fmt: skip
     within, ordering = result.table["within"], result.table["ordering"].dropna()
     console.print(f"within tolerance at the best set: {int(within.sum())}/{len(within)}; "
                   f"orderings right: {int(ordering.sum())}/{len(ordering)}")  # fmt: skip
