@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import pandas as pd
@@ -101,9 +100,6 @@ def test_small_record_and_model(small: tuple[Path, Path]) -> None:
 
 
 def test_default_model_is_the_her2_model(seed: Path) -> None:
-    her2 = importlib.import_module("her2sim.her2")
-    if not hasattr(her2, "load_model"):
-        pytest.skip("her2sim.her2.load_model is not written yet")
     out = run("figure", seed).stdout
     rows = table_rows(out)
     # Issue 4: the HER2 model holds every entity of the figure, annotated with its genes.
