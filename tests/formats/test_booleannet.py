@@ -16,6 +16,7 @@ from her2sim.formats.booleannet import (
     read_booleannet_initial_conditions,
     write_booleannet,
 )
+from her2sim.formats.sbmlqual import read_sbmlqual
 from her2sim.model.expr import FALSE, TRUE, Logic, Not, Var, is_boolean
 from her2sim.model.network import IStateGroup, Model, Node
 from tests.conftest import MODELS, model_params
@@ -64,8 +65,7 @@ def test_zanudo_2017_raw_constants() -> None:
 
 @needs_zanudo
 def test_sbml_twin_has_the_same_nodes() -> None:
-    sbmlqual = pytest.importorskip("her2sim.formats.sbmlqual", reason="no SBML-qual reader yet")
-    sbml = sbmlqual.read_sbmlqual(ZANUDO_2020_SBML)
+    sbml = read_sbmlqual(ZANUDO_2020_SBML)
     assert set(sbml.names) == set(read_booleannet(ZANUDO_2020).names)
 
 

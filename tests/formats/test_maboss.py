@@ -637,11 +637,6 @@ def test_registry_converts_bnet_to_bnd(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------- the real MaBoSS
-@pytest.fixture(scope="module")
-def cmaboss_available() -> None:
-    pytest.importorskip("cmaboss")
-
-
 def check_with_cmaboss(model: Model, config: SimulationConfig | None, folder: Path) -> None:
     """cMaBoSS reads what write_maboss wrote, and means by it what her2sim means."""
     bnd_path, cfg_path = write_pair(model, config, folder)
@@ -670,29 +665,27 @@ def check_with_cmaboss(model: Model, config: SimulationConfig | None, folder: Pa
             assert group in theirs.istate
 
 
-def test_cmaboss_reads_the_written_grammar_file(
-    grammar: tuple[Model, SimulationConfig], tmp_path: Path, cmaboss_available: None
-) -> None:
+def test_cmaboss_reads_the_written_grammar_file(grammar: tuple[Model, SimulationConfig], tmp_path: Path) -> None:
     check_with_cmaboss(*grammar, tmp_path)
 
 
-def test_cmaboss_reads_the_written_latin1_file(tmp_path: Path, cmaboss_available: None) -> None:
+def test_cmaboss_reads_the_written_latin1_file(tmp_path: Path) -> None:
     check_with_cmaboss(*read_maboss(MABOSS_DATA / "latin1.bnd"), tmp_path)
 
 
-def test_cmaboss_reads_a_written_model_with_huge_and_tiny_parameters(tmp_path: Path, cmaboss_available: None) -> None:
+def test_cmaboss_reads_a_written_model_with_huge_and_tiny_parameters(tmp_path: Path) -> None:
     model = parse_bnd("Node A { logic = A; rate_up = $big * $small; rate_down = $small; }")
     check_with_cmaboss(model.with_parameters({"big": 1e20, "small": 2.5e-21}), None, tmp_path)
 
 
 @pytest.mark.parametrize("path", model_params("*.bnet"))
-def test_cmaboss_reads_every_written_shared_model(path: Path, tmp_path: Path, cmaboss_available: None) -> None:
+def test_cmaboss_reads_every_written_shared_model(path: Path, tmp_path: Path) -> None:
     model = read_model(path)
     config = SimulationConfig(max_time=5, time_tick=1, sample_count=10, seed=3, threads=1)
     check_with_cmaboss(model.with_initial_state(model.names[0], 1.0), config, tmp_path)
 
 
-def test_cmaboss_simulates_a_written_model(tmp_path: Path, cmaboss_available: None) -> None:
+def test_cmaboss_simulates_a_written_model(tmp_path: Path) -> None:
     model, config = read_maboss(SMALL_BND)
     bnd_path, cfg_path = write_pair(model, config.with_(sample_count=200, seed=5), tmp_path)
     result = cmaboss_for(model).MaBoSSSim(network=str(bnd_path), config=str(cfg_path)).run()
