@@ -198,6 +198,25 @@ def test_summary_rows_and_names() -> None:
     assert set(neoadjuvant["endpoint"]) == {"pCR_pct", "ORR_pct", "median_PFS_months", "PFS_HR"}
 
 
+def test_summary_gives_the_median_growth_rate_and_the_share_that_only_shrank() -> None:
+    table = trial_table(40, seed=1)
+    models = np.array(["gd", "dx", "gx", "gd", "not fit", "excluded", "dx", "gd"] * 10)
+    table["tumour_model"] = models
+    rates = np.linspace(1e-4, 4e-3, len(table))
+    table["growth_rate_per_day"] = np.where(np.isin(models, ["gd", "gx"]), rates, np.nan)
+    rows = summary(table, control="control").set_index(["arm", "endpoint"])
+    for arm, part in table.groupby("arm"):
+        grew = part["growth_rate_per_day"].dropna()
+        median = rows.loc[(arm, "median_g_per_day")]
+        assert median["value"] == pytest.approx(grew.median()) and median["n"] == len(grew)
+        assert median["ci_low"] <= median["value"] <= median["ci_high"]
+        analysed = part["tumour_model"].isin(["gd", "dx", "gx"])
+        share = rows.loc[(arm, "regression_only_pct")]
+        assert share["n"] == analysed.sum()
+        assert share["value"] == pytest.approx(100 * (part["tumour_model"] == "dx").sum() / analysed.sum())
+    assert "median_g_per_day" not in set(summary(trial_table(40), control="control")["endpoint"])
+
+
 def test_summary_without_a_control_has_no_hazard_ratios() -> None:
     rows = summary(trial_table(50), control=None)
     assert set(rows["endpoint"]) == ENDPOINTS - {"pCR_pct", "PFS_HR", "OS_HR"}

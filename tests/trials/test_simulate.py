@@ -80,8 +80,11 @@ def test_a_metastatic_trial_assesses_recist_and_names_the_clone_that_progressed(
     progressed = table[table["progressed"]]
     assert (progressed["mechanism"] != "").all() and (table.loc[~table["progressed"], "mechanism"] == "").all()
     assert set(progressed["progression_clone"]) <= {"main", "subclone"}
-    assert {"ORR_pct", "median_PFS_months", "PFS_HR"} <= set(result.summary["endpoint"])
+    assert {"ORR_pct", "median_PFS_months", "PFS_HR", "median_g_per_day"} <= set(result.summary["endpoint"])
     assert any("imaging interval not in the design" in n for n in result.notes)
+    assert set(table["tumour_model"]) <= {"gd", "dx", "gx", "not fit", "excluded"}
+    grew = table["tumour_model"].isin(["gd", "gx"])
+    assert (table.loc[grew, "growth_rate_per_day"] > 0).all() and table.loc[~grew, "growth_rate_per_day"].isna().all()
 
 
 def test_parts_on_dask_give_the_table_of_a_run_in_process(tmp_path: Path) -> None:

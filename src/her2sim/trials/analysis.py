@@ -49,6 +49,10 @@ SURVIVAL_COLUMNS: dict[str, tuple[str, str]] = {"pfs": ("pfs_months", "progresse
 PROPORTION_COLUMNS: dict[str, tuple[str, str]] = {"pcr": ("pcr", "pCR"), "orr": ("response", "objective response")}
 #: Best overall responses that count as objective responses (RECIST 1.1).
 RESPONDERS = ("CR", "PR")
+#: The per-patient columns of the regression-growth fit (:mod:`her2sim.trials.growth`).
+GROWTH_COLUMNS = ("tumour_model", "growth_rate_per_day")
+#: Models of that fit a patient is analysed under (the others were excluded or not fitted).
+_ANALYSED = ("gd", "dx", "gx")
 
 
 class Selector(Protocol):
@@ -195,6 +199,36 @@ def _proportion(part: pd.DataFrame, endpoint: str, level: float) -> _Estimate:
     count, n = int(hits.sum()), len(values)
     if n == 0:
         return _Estimate(np.nan, np.nan, np.nan, 0, 0, f"no patient evaluable for {name}")
+    low, high = wilson_interval(count, n, level)
+    return _Estimate(100 * count / n, 100 * low, 100 * high, count, n, "")
+
+
+# ---------------------------------------------------------------- tumour growth rates
+
+
+def _median_growth(part: pd.DataFrame, level: float) -> _Estimate:
+    """Median growth rate (per day) of the patients with one (models ``gd`` and ``gx``), with
+    the distribution-free interval of the median (order statistics, binomial coverage)."""
+    rates = np.sort(part["growth_rate_per_day"].dropna().to_numpy(dtype=float))
+    n = len(rates)
+    if n == 0:
+        return _Estimate(np.nan, np.nan, np.nan, 0, 0, "no patient with a growth rate")
+    from scipy.stats import binom
+
+    low_rank = int(binom.ppf((1 - level) / 2, n, 0.5))
+    high_rank = int(binom.isf((1 - level) / 2, n, 0.5))
+    low = rates[low_rank - 1] if low_rank >= 1 else np.nan
+    high = rates[high_rank] if high_rank < n else np.nan
+    return _Estimate(float(np.median(rates)), float(low), float(high), n, n, "")
+
+
+def _regression_only(part: pd.DataFrame, level: float) -> _Estimate:
+    """Percent of the analysed patients whose tumour only shrank (model ``dx``), Wilson interval."""
+    models = part["tumour_model"].dropna()
+    analysed = models[models.isin(_ANALYSED)]
+    count, n = int((analysed == "dx").sum()), len(analysed)
+    if n == 0:
+        return _Estimate(np.nan, np.nan, np.nan, 0, 0, "no patient analysed for tumour growth")
     low, high = wilson_interval(count, n, level)
     return _Estimate(100 * count / n, 100 * low, 100 * high, count, n, "")
 
@@ -458,7 +492,10 @@ def summary(table: pd.DataFrame, control: str | None, subgroups: Subgroups = (),
 
     This is the table ``her2sim trial run`` writes and ``her2sim trial validate`` compares with
     published rows. Endpoints are ``pCR_pct``, ``ORR_pct`` (:func:`proportion_table`),
-    ``median_PFS_months``, ``median_OS_months`` (:func:`km_table`) and, for each arm other than
+    ``median_PFS_months``, ``median_OS_months`` (:func:`km_table`), where the table has the
+    regression-growth fit (:mod:`her2sim.trials.growth`) ``median_g_per_day`` (median growth
+    rate of the tumours that grew, with the order-statistic interval of the median) and
+    ``regression_only_pct`` (share of the fitted tumours that only shrank), and, for each arm other than
     ``control``, ``PFS_HR`` and ``OS_HR`` against ``control`` (:func:`hazard_ratio`); without a
     control (the cohorts of a non-randomised trial are not compared), no hazard ratios. An
     endpoint the trial does not measure (its column absent or empty in every patient of that
@@ -520,6 +557,7 @@ def _measured(trial: pd.DataFrame) -> list[str]:
         "pcr": "pcr" in trial and trial["pcr"].notna().any(),
         "orr": "response" in trial and trial["response"].notna().any(),
         **{e: set(c) <= set(trial.columns) and trial[c[0]].notna().any() for e, c in SURVIVAL_COLUMNS.items()},
+        "growth": set(GROWTH_COLUMNS) <= set(trial.columns) and trial["tumour_model"].notna().any(),
     }
     return [endpoint for endpoint, present in recorded.items() if present]
 
@@ -530,6 +568,12 @@ def _arm_endpoints(
     """(endpoint name, value columns) of one arm in one subgroup, in summary order."""
     mine = part[part["arm"] == arm]
     for endpoint in measured:
+        if endpoint == "growth":
+            for name, found in (("median_g_per_day", _median_growth(mine, level)),
+                                ("regression_only_pct", _regression_only(mine, level))):  # fmt: skip
+                yield name, {"value": found.value, "ci_low": found.low, "ci_high": found.high, "n": found.n,
+                             "p_value": np.nan, "versus": "", "note": found.note}  # fmt: skip
+            continue
         if endpoint in PROPORTION_COLUMNS:
             found = _proportion(mine, endpoint, level)
             name = f"{'pCR' if endpoint == 'pcr' else 'ORR'}_pct"

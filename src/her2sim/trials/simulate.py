@@ -52,6 +52,7 @@ from her2sim.trials.defaults import fitted_parameters
 from her2sim.trials.design import Arm, TrialDesign
 from her2sim.trials.dynamics import ArmEffects, Host, courses, detectable_cells, occult_deposits
 from her2sim.trials.exposure import response_tables
+from her2sim.trials.growth import growth_rates
 from her2sim.trials.kinetics import Kinetics
 from her2sim.trials.population import sample_patients
 from her2sim.trials.recist import assess, sums_of_diameters
@@ -285,8 +286,10 @@ def prepare_arm(
     return Prepared(design, arm, patients, host, subclones, effects, levels, visits, surgery)
 
 
-def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float]) -> pd.DataFrame:
-    """Per-patient outcomes of a prepared arm under population-level parameters."""
+def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float], growth: bool = False) -> pd.DataFrame:
+    """Per-patient outcomes of a prepared arm under population-level parameters; with
+    ``growth``, also each patient's regression and growth rates (:mod:`her2sim.trials.growth`,
+    metastatic trials: a few ms a patient, so the population fit, which needs none, goes without)."""
     p = prepared
     at = np.concatenate([[0.0], p.visits])
     effects = p.effects_at(kin.value("antibody_exposure"))
@@ -314,6 +317,11 @@ def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float]) -> pd
     subclone_progressed = (largest == 1) | result.new_lesion
     out["progression_clone"] = np.where(result.progressed, np.where(subclone_progressed, "subclone", "main"), "")
     out["new_lesion"] = result.new_lesion
+    if growth:
+        rates = growth_rates(p.visits, sums, baseline_mm, visit)
+        out["tumour_model"] = rates["model"].to_numpy()
+        out["growth_rate_per_day"] = rates["g"].to_numpy()
+        out["regression_rate_per_day"] = rates["d"].to_numpy()
     by_targets = np.where(largest == 1, "subclone " + out["subclone"], "main clone regrowth")
     out["mechanism"] = np.where(
         ~result.progressed, "", np.where(result.new_lesion, "subclone " + out["subclone"] + " (new lesion)", by_targets)
@@ -344,7 +352,7 @@ def simulate_part(
     """Outcomes of patients ``start`` to ``stop`` of one arm (a part of a trial run)."""
     arm = design.arm(arm_label)
     prepared = prepare_arm(design, arm, settings, kin, settings.simulator(), slice(start, stop))
-    table = outcomes(prepared, kin, kmax)
+    table = outcomes(prepared, kin, kmax, growth=True)
     table.insert(2, "patient", np.arange(start, stop))
     return table
 
