@@ -30,8 +30,8 @@ def test_trial_run_writes_tables_and_figures_and_resumes(tmp_path: Path, monkeyp
     args = ("trial", "run", "CLEOPATRA", "--patients", "8", "--chunk", "4", "--workers", "1", "-o", out, *FAST)
     proc = run_main(*args, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    for name in ("patients.parquet", "summary.csv", "km.png", "waterfall.png", "swimmer.png", "mechanisms.csv",
-                 "forest-pertuzumab-th.png"):  # fmt: skip
+    for name in ("patients.parquet", "summary.csv", "km.png", "waterfall.png", "swimmer.png", "spider.png",
+                 "mechanisms.csv", "forest-pertuzumab-th.png"):  # fmt: skip
         assert (out / name).is_file(), name
     patients = pd.read_parquet(out / "patients.parquet")
     assert len(patients) == 16 and set(patients["arm"]) == {"pertuzumab+TH", "placebo+TH"}

@@ -18,6 +18,7 @@ from her2sim.trials.analysis import (
     hazard_ratio,
     km_table,
     proportion_table,
+    scan_table,
     subgroup_table,
     summary,
     wilson_interval,
@@ -46,7 +47,23 @@ def trial_table(n: int = 200, seed: int = 0, ratio: float = 0.6, neoadjuvant: bo
         "pcr": rng.random(2 * n) < np.where(arm == "new", 0.45, 0.3) if neoadjuvant else np.nan,
         "progression_clone": np.where(progressed, "c1", ""),
         "mechanism": np.where(progressed, rng.choice(["PIK3CA/AKT", "HER3-NRG1", "p95HER2"], 2 * n), ""),
+        **scans(np.minimum(pfs, censor), progressed, change, rng),
     })  # fmt: skip
+
+
+def scans(pfs_months: np.ndarray, progressed: np.ndarray, change: np.ndarray, rng: np.random.Generator) -> dict:
+    """Scan columns as a metastatic trial writes them: a scan every 6 weeks to progression or
+    censoring, the sum shrinking towards the best change, 25% above its nadir at progression."""
+    baseline = rng.uniform(20, 150, len(pfs_months))
+    days, sums = [], []
+    for months, pd_seen, best, base in zip(pfs_months, progressed, change, baseline, strict=True):
+        at = 42.0 * np.arange(1, max(1, int(months * 30.4375 / 42)) + 1)
+        path = base * (1 + min(best, 0) / 100 * (1 - np.exp(-at / 60)))
+        if pd_seen:
+            path[-1] = 1.25 * path[:-1].min(initial=base)
+        days.append(at)
+        sums.append(path)
+    return {"sum_diameters_mm": baseline, "scan_days": days, "sums_mm": sums}
 
 
 # ---------------------------------------------------------------- proportions
@@ -291,6 +308,7 @@ FIGURES: dict[str, Callable[[pd.DataFrame], Figure]] = {
     "waterfall": plots.waterfall_figure,
     "waterfall_by_arm": lambda table: plots.waterfall_figure(table, colour_by="arm"),
     "swimmer": lambda table: plots.swimmer_figure(table, max_patients=30),
+    "spider": lambda table: plots.spider_figure(table, max_patients=30),
 }
 
 
@@ -332,6 +350,32 @@ def test_forest_figure_keeps_long_group_names_and_every_column_inside_the_figure
     right = fig.bbox.x1
     assert all(t.get_window_extent(canvas.get_renderer()).x1 <= right for ax in fig.axes for t in ax.texts)
     assert [t.get_text() for t in fig.axes[1].get_xticklabels()][:3] == ["1/64", "1/16", "1/4"]
+
+
+def test_scan_table_has_a_row_per_scan_baseline_first() -> None:
+    table = trial_table(20)
+    long = scan_table(table)
+    assert len(long) == sum(len(d) + 1 for d in table["scan_days"])
+    first = long.groupby(["arm", "patient"]).head(1)
+    assert (first["day"] == 0).all() and (first["change_pct"] == 0).all()
+    one = long[(long["arm"] == "new") & (long["patient"] == table["patient"].iloc[-1])]
+    row = table.iloc[-1]
+    np.testing.assert_allclose(one["sum_mm"].iloc[1:], row["sums_mm"])
+    np.testing.assert_allclose(one["change_pct"].iloc[1:], 100 * (row["sums_mm"] / row["sum_diameters_mm"] - 1))
+    assert list(long.columns) == ["trial", "arm", "patient", "day", "months", "sum_mm", "change_pct"]
+    with pytest.raises(UnknownNameError, match="scan_days"):
+        scan_table(table.drop(columns="scan_days"))
+
+
+def test_spider_figure_draws_a_line_per_patient_and_marks_progression() -> None:
+    table = trial_table(40)
+    fig = plots.spider_figure(table, max_patients=20)
+    colours = set(plots.RESPONSE_COLOURS.values())
+    lines = [line for line in fig.axes[0].lines if line.get_marker() in ("None", "") and line.get_color() in colours]
+    shown = table[table["arm"] == "control"].nsmallest(10, "patient")
+    assert len(lines) == 10 and fig.axes[0].get_title(loc="left") == "control (10 of 40 patients)"
+    diamonds = [line for line in fig.axes[0].lines if line.get_marker() == "D"]
+    assert len(diamonds) == int(shown["progressed"].sum())
 
 
 def test_swimmer_figure_shows_at_most_max_patients() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from her2sim.errors import ConfigError
 from her2sim.her2.alterations import alteration_library
+from her2sim.trials.analysis import DAYS_PER_MONTH
 from her2sim.trials.arm import daily_exposure
 from her2sim.trials.conditions import Is
 from her2sim.trials.design import Criterion, design
@@ -83,6 +84,9 @@ def test_a_metastatic_trial_assesses_recist_and_names_the_clone_that_progressed(
     assert {"ORR_pct", "median_PFS_months", "PFS_HR", "median_g_per_day"} <= set(result.summary["endpoint"])
     assert any("imaging interval not in the design" in n for n in result.notes)
     assert set(table["tumour_model"]) <= {"gd", "dx", "gx", "not fit", "excluded"}
+    last_scan = table["scan_days"].map(lambda days: days[-1])  # the scan at progression, or the last one
+    np.testing.assert_allclose(last_scan / DAYS_PER_MONTH, table["pfs_months"])
+    assert (table["scan_days"].map(len) == table["sums_mm"].map(len)).all()
     grew = table["tumour_model"].isin(["gd", "gx"])
     assert (table.loc[grew, "growth_rate_per_day"] > 0).all() and table.loc[~grew, "growth_rate_per_day"].isna().all()
 

@@ -63,11 +63,11 @@ def run(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: a local cluster)")] = None,
     workers: Annotated[int | None, typer.Option(help="Local Dask workers (default: one per core)")] = None,
 ) -> None:
-    """Simulate a trial: per-patient and per-arm tables, Kaplan-Meier, waterfall, swimmer and forest plots."""
+    """Simulate a trial: per-patient and per-arm tables, Kaplan-Meier, waterfall, swimmer, spider and forest plots."""
     from her2sim.experiments.runner import output_dir
     from her2sim.files import write_table
     from her2sim.report.figures import save_figure
-    from her2sim.trials.plots import km_figure, swimmer_figure, waterfall_figure
+    from her2sim.trials.plots import km_figure, spider_figure, swimmer_figure, waterfall_figure
     from her2sim.trials.simulate import TrialSettings, run_trial
 
     trial = _design(name)
@@ -83,7 +83,7 @@ def run(
     figures: dict[str, Figure] = {}
     if "pfs_months" in result.patients:
         figures.update(km=km_figure(result.patients), waterfall=waterfall_figure(result.patients),
-                       swimmer=swimmer_figure(result.patients))  # fmt: skip
+                       swimmer=swimmer_figure(result.patients), spider=spider_figure(result.patients))  # fmt: skip
         mechanisms = result.patients[result.patients["progressed"]].groupby(["arm", "mechanism"]).size()
         write_table(mechanisms.rename("patients").reset_index(), out / "mechanisms.csv")
         figures.update(_forests(trial, result.patients))

@@ -35,6 +35,7 @@ __all__ = [
     "hazard_ratio",
     "km_table",
     "proportion_table",
+    "scan_table",
     "subgroup_table",
     "summary",
     "wilson_interval",
@@ -43,6 +44,8 @@ __all__ = [
 Proportion = Literal["pcr", "orr"]
 Survival = Literal["pfs", "os"]
 
+#: Days in a month (365.25 / 12), for times in months as trials report them.
+DAYS_PER_MONTH = 30.4375
 #: Time and event columns of each time-to-event endpoint.
 SURVIVAL_COLUMNS: dict[str, tuple[str, str]] = {"pfs": ("pfs_months", "progressed"), "os": ("os_months", "died")}
 #: The column each proportion is read from, and what it is called in notes.
@@ -204,6 +207,40 @@ def _proportion(part: pd.DataFrame, endpoint: str, level: float) -> _Estimate:
 
 
 # ---------------------------------------------------------------- tumour growth rates
+
+
+def scan_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The scans of every patient as a long table, one row per patient and scan, baseline
+    first: the per-patient table's ``scan_days`` and ``sums_mm`` (arrays, to the scan at
+    progression) with the baseline ``sum_diameters_mm`` at day 0. The format tumour growth
+    inhibition fits and the ``tumgr`` R package read.
+
+    Returns
+    -------
+    DataFrame
+        ``trial`` (when present), ``arm``, ``patient``, ``day``, ``months``, ``sum_mm`` and
+        ``change_pct`` (from baseline).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"arm": ["A"], "patient": [0], "sum_diameters_mm": [50.0],
+    ...                       "scan_days": [np.array([42.0, 84.0])], "sums_mm": [np.array([40.0, 45.0])]})
+    >>> scan_table(table)[["day", "sum_mm", "change_pct"]].round(6).to_numpy().tolist()
+    [[0.0, 50.0, 0.0], [42.0, 40.0, -20.0], [84.0, 45.0, -10.0]]
+    """
+    _require(table, ["arm", "patient", "sum_diameters_mm", "scan_days", "sums_mm"])
+    keys = ["trial", "arm", "patient"] if "trial" in table else ["arm", "patient"]
+    counts = table["scan_days"].map(len).to_numpy() + 1
+    days = np.concatenate([np.concatenate([[0.0], d]) for d in table["scan_days"]]) if len(table) else np.zeros(0)
+    baseline = table["sum_diameters_mm"].to_numpy(dtype=float)
+    sums = np.concatenate([np.concatenate([[b], s]) for b, s in zip(baseline, table["sums_mm"], strict=True)]) \
+        if len(table) else np.zeros(0)  # fmt: skip
+    long = table[keys].loc[table.index.repeat(counts)].reset_index(drop=True)
+    long["day"] = days
+    long["months"] = days / DAYS_PER_MONTH
+    long["sum_mm"] = sums
+    long["change_pct"] = 100.0 * (sums / np.repeat(baseline, counts) - 1.0)
+    return long
 
 
 def _median_growth(part: pd.DataFrame, level: float) -> _Estimate:

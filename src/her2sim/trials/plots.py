@@ -1,4 +1,4 @@
-"""Figures of a virtual clinical trial: Kaplan-Meier curves, forest, waterfall and swimmer plots.
+"""Figures of a virtual clinical trial: Kaplan-Meier curves, forest, waterfall, swimmer and spider plots.
 
 Each function takes the per-patient table (or :func:`~her2sim.trials.analysis.subgroup_table`'s
 output) and returns a matplotlib :class:`~matplotlib.figure.Figure` that is not registered with
@@ -25,13 +25,20 @@ from matplotlib.ticker import FixedLocator, MultipleLocator, NullFormatter, Null
 
 from her2sim._figure_style import OKABE_ITO
 from her2sim.errors import ConfigError
-from her2sim.trials.analysis import SURVIVAL_COLUMNS, _check_survival, _require, _survival_data, km_table
+from her2sim.trials.analysis import (
+    SURVIVAL_COLUMNS,
+    _check_survival,
+    _require,
+    _survival_data,
+    km_table,
+    scan_table,
+)
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
 
-__all__ = ["forest_figure", "km_figure", "swimmer_figure", "waterfall_figure"]
+__all__ = ["forest_figure", "km_figure", "spider_figure", "swimmer_figure", "waterfall_figure"]
 
 #: Best overall response colours: blues for responses, grey for stable, vermillion for progression.
 RESPONSE_COLOURS = {"CR": "#0072B2", "PR": "#56B4E9", "SD": "#999999", "PD": "#D55E00"}
@@ -408,4 +415,80 @@ def swimmer_figure(table: pd.DataFrame, max_patients: int = 50) -> Figure:
     fig.suptitle(f"{_trial_name(table)}time on study, {len(rows)} of {len(table)} patients "
                  f"({per_arm} per arm, lowest patient numbers)", x=0.01, ha="left", fontsize=13)  # fmt: skip
     fig.tight_layout()
+    return fig
+
+
+@_styled
+def spider_figure(table: pd.DataFrame, max_patients: int = 60) -> Figure:
+    """Change of the target lesions from baseline over time, a line per patient, one panel per arm.
+
+    Parameters
+    ----------
+    table
+        The per-patient table with its scans (``scan_days``, ``sums_mm``: see
+        :func:`~her2sim.trials.analysis.scan_table`) and ``response``.
+    max_patients
+        Most patients drawn: the same number from each arm, those with the lowest ``patient``
+        numbers (each panel's title says how many of how many).
+
+    Returns
+    -------
+    Figure
+        Each patient's sum of diameters, in percent change from baseline, from baseline to the
+        scan at progression (a diamond) or the last scan, coloured by best overall response,
+        with the RECIST 1.1 thresholds; changes above +100% are drawn at +100%.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"arm": ["A", "A"], "patient": [0, 1], "sum_diameters_mm": [50.0, 80.0],
+    ...                       "scan_days": [np.array([42.0, 84.0])] * 2, "sums_mm": [np.array([30.0, 40.0]),
+    ...                       np.array([85.0, 110.0])], "response": ["PR", "PD"], "progressed": [False, True]})
+    >>> spider_figure(table).axes[0].get_xlabel()
+    'Months on study'
+    """
+    if max_patients < 1:
+        raise ConfigError(f"max_patients must be at least 1, got {max_patients}")
+    _require(table, ["arm", "patient", "response", "progressed"])
+    colours = _arm_colours(table)
+    arms = list(colours) or ["no patients"]
+    per_arm = max(1, max_patients // len(arms))
+    shown = table.groupby("arm", sort=False).apply(
+        lambda part: part.nsmallest(per_arm, "patient"), include_groups=False
+    )
+    scans = scan_table(shown.reset_index(level=0).reset_index(drop=True)) if len(shown) else None
+    horizon = _horizon(scans["months"]) if scans is not None else 1.0
+    height = 1.4 + 3.0 * len(arms)
+    fig = Figure(figsize=(10, height))
+    axes = fig.subplots(len(arms), 1, sharex=True, sharey=True, squeeze=False)[:, 0]
+    for ax, arm in zip(axes, arms, strict=True):
+        patients = table[table["arm"] == arm].set_index("patient")
+        mine = scans[scans["arm"] == arm] if scans is not None else pd.DataFrame(columns=["patient"])
+        for patient, lines in mine.groupby("patient", sort=True):
+            row = patients.loc[patient]
+            change = np.minimum(lines["change_pct"].to_numpy(dtype=float), WATERFALL_CAP)
+            colour = RESPONSE_COLOURS.get(str(row["response"]), "#000000")
+            ax.plot(lines["months"], change, color=colour, lw=1.3, alpha=0.85)
+            if bool(row["progressed"]):
+                ax.plot(lines["months"].iloc[-1], change[-1], ls="none", marker="D", ms=5, mfc="white", mec=colour)
+        for level, text in ((20, "+20%"), (-30, "−30%")):
+            ax.axhline(level, ls="--", lw=1.2, color="0.25")
+            ax.text(1.005, level, text, transform=ax.get_yaxis_transform(), va="center", color="0.25", fontsize=10)
+        ax.axhline(0, lw=0.8, color="black")
+        ax.set_ylabel("Change from\nbaseline (%)")
+        drawn = mine["patient"].nunique()
+        ax.set_title(f"{arm} ({drawn} of {int((table['arm'] == arm).sum())} patients)", loc="left", fontsize=12)
+    axes[0].set_ylim(-105, WATERFALL_CAP + 10)
+    axes[-1].set(xlabel="Months on study", xlim=(0, horizon * 1.02))
+    axes[-1].xaxis.set_major_locator(MultipleLocator(_month_step(horizon)))
+    handles: list[Artist] = [Line2D([], [], color=c, lw=2, label=f"{r}: {RESPONSE_NAMES[r]}")
+                             for r, c in RESPONSE_COLOURS.items()]  # fmt: skip
+    handles.append(Line2D([], [], ls="none", marker="D", mfc="white", mec="black", label="progression"))
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.01, 1 - 0.45 / height), ncols=3,
+               frameon=False, fontsize=10)  # fmt: skip
+    fig.suptitle(f"{_trial_name(table)}change in target lesions over time (RECIST 1.1)", x=0.01, ha="left")
+    note = (f"Lowest patient numbers, at most {per_arm} per arm; scans to progression. Dashed: −30% partial "
+            "response; +20% progression (RECIST measures it from the nadir). Changes above +100% drawn at "
+            "+100%.")  # fmt: skip
+    fig.text(0.01, 0.005, note, fontsize=9.5, color="0.3", va="bottom", wrap=True)
+    fig.tight_layout(rect=(0, 0.45 / height, 1, 1 - 0.8 / height))
     return fig

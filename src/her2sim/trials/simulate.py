@@ -46,7 +46,7 @@ from her2sim.errors import ConfigError, Her2simWarning
 from her2sim.her2.alterations import AlterationLibrary, alteration_library, split_context
 from her2sim.her2.model import load_config
 from her2sim.her2.scenario import Her2Simulator
-from her2sim.trials.analysis import summary
+from her2sim.trials.analysis import DAYS_PER_MONTH, summary
 from her2sim.trials.arm import arm_effects, daily_exposure
 from her2sim.trials.defaults import fitted_parameters
 from her2sim.trials.design import Arm, TrialDesign
@@ -69,8 +69,6 @@ __all__ = [
     "tumours",
 ]
 
-#: Days in a month (365.25 / 12), for PFS in months as trials report it.
-DAYS_PER_MONTH = 30.4375
 #: Follow-up of a metastatic trial; progression-free patients are censored there.
 HORIZON_MONTHS = 60.0
 #: Imaging interval when the design does not give one (weeks); the run warns.
@@ -286,10 +284,12 @@ def prepare_arm(
     return Prepared(design, arm, patients, host, subclones, effects, levels, visits, surgery)
 
 
-def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float], growth: bool = False) -> pd.DataFrame:
-    """Per-patient outcomes of a prepared arm under population-level parameters; with
-    ``growth``, also each patient's regression and growth rates (:mod:`her2sim.trials.growth`,
-    metastatic trials: a few ms a patient, so the population fit, which needs none, goes without)."""
+def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float], scans: bool = False) -> pd.DataFrame:
+    """Per-patient outcomes of a prepared arm under population-level parameters. With
+    ``scans`` (metastatic trials), also each patient's scans as a trial records them, from the
+    first to the one at progression (``scan_days``, ``sums_mm``: arrays), and their regression
+    and growth rates (:mod:`her2sim.trials.growth`: a few ms a patient, so the population fit,
+    which needs neither, goes without)."""
     p = prepared
     at = np.concatenate([[0.0], p.visits])
     effects = p.effects_at(kin.value("antibody_exposure"))
@@ -317,7 +317,9 @@ def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float], growt
     subclone_progressed = (largest == 1) | result.new_lesion
     out["progression_clone"] = np.where(result.progressed, np.where(subclone_progressed, "subclone", "main"), "")
     out["new_lesion"] = result.new_lesion
-    if growth:
+    if scans:
+        out["scan_days"] = [p.visits[: last + 1] for last in visit]
+        out["sums_mm"] = [sums[i, : last + 1] for i, last in enumerate(visit)]
         rates = growth_rates(p.visits, sums, baseline_mm, visit)
         out["tumour_model"] = rates["model"].to_numpy()
         out["growth_rate_per_day"] = rates["g"].to_numpy()
@@ -352,7 +354,7 @@ def simulate_part(
     """Outcomes of patients ``start`` to ``stop`` of one arm (a part of a trial run)."""
     arm = design.arm(arm_label)
     prepared = prepare_arm(design, arm, settings, kin, settings.simulator(), slice(start, stop))
-    table = outcomes(prepared, kin, kmax, growth=True)
+    table = outcomes(prepared, kin, kmax, scans=True)
     table.insert(2, "patient", np.arange(start, stop))
     return table
 
