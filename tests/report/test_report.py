@@ -29,7 +29,7 @@ def test_report_is_self_contained_and_complete(tmp_path: Path, monkeypatch: pyte
     assert progress[-1].startswith("her2sim: report: done, 9/9 sections in ")
     text = out.read_text()
     assert re.findall(r'<h2 id="s\d+">([^<]+)</h2>', text) == SECTIONS
-    assert text.count("data:image/png;base64,") == 11  # the trial adds Kaplan-Meier and waterfall plots
+    assert text.count("data:image/png;base64,") == 12  # the trial adds Kaplan-Meier, waterfall and spider plots
     assert "Published results of the trial" in text and "T05" in text  # CLEOPATRA's shipped rows
     assert not re.search(r"(src|href)=\"https?://", text)  # opens offline
     assert "ERBB2:amp; PIK3CA:H1047R under alpelisib + trastuzumab" in text or "trastuzumab + alpelisib" in text
@@ -47,3 +47,16 @@ def test_every_node_has_a_place_in_the_diagram_and_edges_are_signed() -> None:
     assert set(layout_positions()) == set(model.names)
     signs = {(a, b): s for a, b, s in signed_edges(model)}
     assert signs[("PTEN", "AKT")] == -1 and signs[("PI3K", "AKT")] == 1 and signs[("RB1", "E2F")] == -1
+
+
+def test_trial_tables_keep_three_significant_figures_so_small_growth_rates_show() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from her2sim.report.build import _three_figures
+
+    table = pd.DataFrame({"endpoint": ["median_g_per_day", "median_PFS_months", "ORR_pct"],
+                          "value": [0.00069812, 18.6123, np.nan], "n": [450, 500, 3]})  # fmt: skip
+    shown = _three_figures(table)
+    assert shown["value"].iloc[:2].tolist() == [0.000698, 18.6] and np.isnan(shown["value"].iloc[2])
+    assert shown["n"].tolist() == [450, 500, 3] and shown["n"].dtype == table["n"].dtype

@@ -193,10 +193,17 @@ def _trial_design(name: str | None) -> TrialDesign | None:
     return None if name is None else design(name)
 
 
+def _three_figures(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its numbers to three significant figures: a growth rate of 0.0007 per day
+    and a median of 18.6 months both stay readable, where rounding to decimals zeroes the first."""
+    numbers = table.select_dtypes("floating").columns
+    return table.assign(**{c: table[c].map(lambda x: float(f"{x:.3g}")) for c in numbers})
+
+
 def _trial_section(doc: HtmlReport, trial: TrialDesign, patients: int, samples: int) -> None:
     """A virtual trial: endpoints per arm, published rows of the trial against the simulation,
-    Kaplan-Meier and waterfall plots, and what drove progression."""
-    from her2sim.trials.plots import km_figure, waterfall_figure
+    Kaplan-Meier, waterfall and spider plots, and what drove progression."""
+    from her2sim.trials.plots import km_figure, spider_figure, waterfall_figure
     from her2sim.trials.published import resolve_trials_table, shipped_table
     from her2sim.trials.simulate import TrialSettings, run_trial
     from her2sim.trials.validate import compare
@@ -207,7 +214,7 @@ def _trial_section(doc: HtmlReport, trial: TrialDesign, patients: int, samples: 
              f"{trial.population!r} and the trial's eligibility; drugs at their population PK, the cell model's "
              "response read on precomputed tables, tumours as a main clone and a resistant subclone; "
              "population-level parameters from the shipped trial fit.")  # fmt: skip
-    doc.table(result.summary[result.summary["subgroup"] == "all"].round(3))
+    doc.table(_three_figures(result.summary[result.summary["subgroup"] == "all"]))
     published = [r for r in resolve_trials_table(shipped_table()) if r.design.name == trial.name]
     if published:
         compared = compare(published, result.patients)
@@ -218,6 +225,7 @@ def _trial_section(doc: HtmlReport, trial: TrialDesign, patients: int, samples: 
     if "pfs_months" in patients_table:
         doc.figure(km_figure(patients_table), "Progression-free survival by arm")
         doc.figure(waterfall_figure(patients_table), "Best change of the sum of diameters per patient")
+        doc.figure(spider_figure(patients_table), "Change of the sum of diameters over time per patient")
         drivers = patients_table[patients_table["progressed"]].groupby(["arm", "mechanism"]).size()
         doc.text("What the largest clone was when each tumour progressed:")
         doc.table(drivers.rename("patients").reset_index())
