@@ -91,6 +91,12 @@ def test_a_metastatic_trial_assesses_recist_and_names_the_clone_that_progressed(
     assert (table.loc[grew, "growth_rate_per_day"] > 0).all() and table.loc[~grew, "growth_rate_per_day"].isna().all()
 
 
+def test_a_run_without_scans_keeps_neither_scans_nor_growth_rates() -> None:
+    table = run_trial(design("EMILIA"), TrialSettings(patients=4, seed=2, scans=False, **FAST)).patients
+    assert not {"scan_days", "sums_mm", "tumour_model", "growth_rate_per_day"} & set(table.columns)
+    assert table["pfs_months"].notna().all()
+
+
 def test_parts_on_dask_give_the_table_of_a_run_in_process(tmp_path: Path) -> None:
     from distributed import Client, LocalCluster
 

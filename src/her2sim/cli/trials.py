@@ -122,7 +122,7 @@ def validate(
                   + (f"; seeds {seed} to {seed + replicates - 1}" if replicates > 1 else ""))  # fmt: skip
     tables = []
     for s in range(seed, seed + replicates):
-        settings = TrialSettings(patients=patients, seed=s, samples=samples, points=points)
+        settings = TrialSettings(patients=patients, seed=s, samples=samples, points=points, scans=False)
         tables.append(compare(rows, pd.concat([run_trial(d, settings).patients for d in designs], ignore_index=True)))
     if replicates > 1:
         summary = replicated(tables)

@@ -217,13 +217,16 @@ def _visits(design: TrialDesign, days: int) -> tuple[np.ndarray, tuple[str, ...]
 @dataclass(frozen=True)
 class TrialSettings:
     """How a trial is simulated: patients per arm (None: the published arm sizes), seed, the cell
-    model's trajectories per scenario, concentration grid points per drug, patients per part."""
+    model's trajectories per scenario, concentration grid points per drug, patients per part, and
+    whether each patient's scans and their growth rates are kept (``scans``: a few ms a
+    patient; a comparison with published rows needs neither)."""
 
     patients: int | None = None
     seed: int = 0
     samples: int = 200
     points: int = 6
     chunk: int = 1000
+    scans: bool = True
 
     def __post_init__(self) -> None:
         for name in ("samples", "points", "chunk"):
@@ -354,7 +357,7 @@ def simulate_part(
     """Outcomes of patients ``start`` to ``stop`` of one arm (a part of a trial run)."""
     arm = design.arm(arm_label)
     prepared = prepare_arm(design, arm, settings, kin, settings.simulator(), slice(start, stop))
-    table = outcomes(prepared, kin, kmax, scans=True)
+    table = outcomes(prepared, kin, kmax, scans=settings.scans)
     table.insert(2, "patient", np.arange(start, stop))
     return table
 
