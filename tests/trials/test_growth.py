@@ -62,3 +62,22 @@ def test_patients_are_fitted_each_on_their_own_scans() -> None:
     assert (table["model"] == "gd").all()
     np.testing.assert_allclose(table["g"], g, rtol=1e-4)
     np.testing.assert_allclose(table["d"], d, rtol=1e-4)
+
+
+def test_the_compiled_fit_finds_the_least_squares_of_scipys_solver_on_noisy_scans() -> None:
+    from scipy import optimize
+
+    from her2sim.trials.growth import _least_squares
+
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        g, d = rng.uniform(0.0005, 0.005), rng.uniform(0.002, 0.03)
+        f = (np.exp(-d * DAYS) + np.exp(g * DAYS) - 1) * np.exp(0.05 * rng.standard_normal(len(DAYS)))
+        start = np.array([0.001, 0.01])
+        rates, rss, _ = _least_squares(2, DAYS, f, start, 1.0)
+        reference = optimize.least_squares(
+            lambda r, f=f: np.exp(-r[1] * DAYS) + np.exp(r[0] * DAYS) - 1 - f, start, bounds=(0.0, 1.0), xtol=1e-15,
+            ftol=1e-15, gtol=1e-15,
+        )  # fmt: skip
+        assert rss <= 2 * float(np.sum(reference.fun**2)) + 1e-12
+        np.testing.assert_allclose(rates, reference.x, rtol=1e-3, atol=1e-7)

@@ -218,8 +218,8 @@ def _visits(design: TrialDesign, days: int) -> tuple[np.ndarray, tuple[str, ...]
 class TrialSettings:
     """How a trial is simulated: patients per arm (None: the published arm sizes), seed, the cell
     model's trajectories per scenario, concentration grid points per drug, patients per part, and
-    whether each patient's scans and their growth rates are kept (``scans``: a few ms a
-    patient; a comparison with published rows needs neither)."""
+    whether each patient's scans and their growth rates are kept (``scans``; a comparison with
+    published rows needs neither)."""
 
     patients: int | None = None
     seed: int = 0
@@ -291,8 +291,8 @@ def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float], scans
     """Per-patient outcomes of a prepared arm under population-level parameters. With
     ``scans`` (metastatic trials), also each patient's scans as a trial records them, from the
     first to the one at progression (``scan_days``, ``sums_mm``: arrays), and their regression
-    and growth rates (:mod:`her2sim.trials.growth`: a few ms a patient, so the population fit,
-    which needs neither, goes without)."""
+    and growth rates (:mod:`her2sim.trials.growth`; the population fit, which needs neither,
+    goes without)."""
     p = prepared
     at = np.concatenate([[0.0], p.visits])
     effects = p.effects_at(kin.value("antibody_exposure"))
