@@ -350,6 +350,15 @@ def waterfall_figure(table: pd.DataFrame, colour_by: Literal["response", "arm"] 
     return fig
 
 
+def _first_patients(table: pd.DataFrame, max_patients: int) -> tuple[int, list[pd.DataFrame]]:
+    """(patients per arm, each arm's patients drawn): the same number from each arm, at most
+    ``max_patients`` in all, those with the lowest ``patient`` numbers."""
+    if max_patients < 1:
+        raise ConfigError(f"max_patients must be at least 1, got {max_patients}")
+    per_arm = max(1, max_patients // max(table["arm"].nunique(), 1))
+    return per_arm, [part.nsmallest(per_arm, "patient") for _, part in table.groupby("arm", sort=False)]
+
+
 @_styled
 def swimmer_figure(table: pd.DataFrame, max_patients: int = 50) -> Figure:
     """Time on study per patient, with progression and death, and the mechanism of progression.
@@ -376,15 +385,13 @@ def swimmer_figure(table: pd.DataFrame, max_patients: int = 50) -> Figure:
     >>> swimmer_figure(table).axes[0].get_xlabel()
     'Months on study'
     """
-    if max_patients < 1:
-        raise ConfigError(f"max_patients must be at least 1, got {max_patients}")
     _require(table, ["arm", "patient", "pfs_months", "progressed"])
     colours = _arm_colours(table)
     followed_for_os = set(SURVIVAL_COLUMNS["os"]) <= set(table.columns)
     follow = "os_months" if followed_for_os else "pfs_months"
-    per_arm = max(1, max_patients // max(len(colours), 1))
-    shown = [part.nsmallest(per_arm, "patient").assign(_time=lambda p: p[[follow, "pfs_months"]].max(axis=1))
-             .sort_values("_time") for _, part in table.groupby("arm", sort=False)]  # fmt: skip
+    per_arm, first = _first_patients(table, max_patients)
+    shown = [part.assign(_time=lambda p: p[[follow, "pfs_months"]].max(axis=1)).sort_values("_time")
+             for part in first]  # fmt: skip
     rows = pd.concat(shown, ignore_index=True) if shown else table.assign(_time=[])
     fig = Figure(figsize=(10, 2.2 + 0.24 * max(len(rows), 1)))
     ax = fig.subplots()
@@ -446,16 +453,11 @@ def spider_figure(table: pd.DataFrame, max_patients: int = 60) -> Figure:
     >>> spider_figure(table).axes[0].get_xlabel()
     'Months on study'
     """
-    if max_patients < 1:
-        raise ConfigError(f"max_patients must be at least 1, got {max_patients}")
     _require(table, ["arm", "patient", "response", "progressed"])
     colours = _arm_colours(table)
     arms = list(colours) or ["no patients"]
-    per_arm = max(1, max_patients // len(arms))
-    shown = table.groupby("arm", sort=False).apply(
-        lambda part: part.nsmallest(per_arm, "patient"), include_groups=False
-    )
-    scans = scan_table(shown.reset_index(level=0).reset_index(drop=True)) if len(shown) else None
+    per_arm, first = _first_patients(table, max_patients)
+    scans = scan_table(pd.concat(first, ignore_index=True)) if first else None
     horizon = _horizon(scans["months"]) if scans is not None else 1.0
     height = 1.4 + 3.0 * len(arms)
     fig = Figure(figsize=(10, height))
