@@ -231,10 +231,11 @@ def scan_table(table: pd.DataFrame) -> pd.DataFrame:
     _require(table, ["arm", "patient", "sum_diameters_mm", "scan_days", "sums_mm"])
     keys = ["trial", "arm", "patient"] if "trial" in table else ["arm", "patient"]
     counts = table["scan_days"].map(len).to_numpy() + 1
-    days = np.concatenate([np.concatenate([[0.0], d]) for d in table["scan_days"]]) if len(table) else np.zeros(0)
     baseline = table["sum_diameters_mm"].to_numpy(dtype=float)
-    sums = np.concatenate([np.concatenate([[b], s]) for b, s in zip(baseline, table["sums_mm"], strict=True)]) \
-        if len(table) else np.zeros(0)  # fmt: skip
+    days = np.concatenate([np.zeros(0), *(np.concatenate([[0.0], d]) for d in table["scan_days"])])
+    sums = np.concatenate(
+        [np.zeros(0), *(np.concatenate([[b], s]) for b, s in zip(baseline, table["sums_mm"], strict=True))]
+    )
     long = table[keys].loc[table.index.repeat(counts)].reset_index(drop=True)
     long["day"] = days
     long["months"] = days / DAYS_PER_MONTH
