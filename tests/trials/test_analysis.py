@@ -365,6 +365,7 @@ def test_scan_table_has_a_row_per_scan_baseline_first() -> None:
     assert list(long.columns) == ["trial", "arm", "patient", "day", "months", "sum_mm", "change_pct"]
     with pytest.raises(UnknownNameError, match="scan_days"):
         scan_table(table.drop(columns="scan_days"))
+    assert scan_table(table.iloc[:0]).empty
 
 
 def test_spider_figure_draws_a_line_per_patient_and_marks_progression() -> None:

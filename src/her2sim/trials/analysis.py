@@ -230,7 +230,7 @@ def scan_table(table: pd.DataFrame) -> pd.DataFrame:
     """
     _require(table, ["arm", "patient", "sum_diameters_mm", "scan_days", "sums_mm"])
     keys = ["trial", "arm", "patient"] if "trial" in table else ["arm", "patient"]
-    counts = table["scan_days"].map(len).to_numpy() + 1
+    counts = table["scan_days"].map(len).to_numpy(dtype=np.int64) + 1
     baseline = table["sum_diameters_mm"].to_numpy(dtype=float)
     days = np.concatenate([np.zeros(0), *(np.concatenate([[0.0], d]) for d in table["scan_days"])])
     sums = np.concatenate(
