@@ -600,26 +600,28 @@ def _measured(trial: pd.DataFrame) -> list[str]:
     return [endpoint for endpoint, present in recorded.items() if present]
 
 
+def _arm_estimates(mine: pd.DataFrame, endpoint: str, level: float) -> list[tuple[str, _Estimate]]:
+    """(endpoint name, estimate) of one measured endpoint of one arm's patients ``mine``; the
+    growth fit gives two, the median growth rate and the share that only shrank."""
+    if endpoint == "growth":
+        return [
+            ("median_g_per_day", _median_growth(mine, level)),
+            ("regression_only_pct", _regression_only(mine, level)),
+        ]
+    if endpoint in PROPORTION_COLUMNS:
+        return [(f"{'pCR' if endpoint == 'pcr' else 'ORR'}_pct", _proportion(mine, endpoint, level))]
+    return [(f"median_{endpoint.upper()}_months", _kaplan_meier(mine, endpoint, level))]
+
+
 def _arm_endpoints(
     part: pd.DataFrame, arm: str, control: str | None, measured: list[str], level: float
 ) -> Iterator[tuple[str, dict[str, object]]]:
     """(endpoint name, value columns) of one arm in one subgroup, in summary order."""
     mine = part[part["arm"] == arm]
     for endpoint in measured:
-        if endpoint == "growth":
-            for name, found in (("median_g_per_day", _median_growth(mine, level)),
-                                ("regression_only_pct", _regression_only(mine, level))):  # fmt: skip
-                yield name, {"value": found.value, "ci_low": found.low, "ci_high": found.high, "n": found.n,
-                             "p_value": np.nan, "versus": "", "note": found.note}  # fmt: skip
-            continue
-        if endpoint in PROPORTION_COLUMNS:
-            found = _proportion(mine, endpoint, level)
-            name = f"{'pCR' if endpoint == 'pcr' else 'ORR'}_pct"
-        else:
-            found = _kaplan_meier(mine, endpoint, level)
-            name = f"median_{endpoint.upper()}_months"
-        yield name, {"value": found.value, "ci_low": found.low, "ci_high": found.high, "n": found.n,
-                     "p_value": np.nan, "versus": "", "note": found.note}  # fmt: skip
+        for name, found in _arm_estimates(mine, endpoint, level):
+            yield name, {"value": found.value, "ci_low": found.low, "ci_high": found.high, "n": found.n,
+                         "p_value": np.nan, "versus": "", "note": found.note}  # fmt: skip
     if control is None or arm == control:
         return
     for endpoint in (e for e in measured if e in SURVIVAL_COLUMNS):

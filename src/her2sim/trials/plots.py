@@ -274,6 +274,15 @@ def _forest_lines(subgroups: pd.DataFrame) -> list[tuple[str, Any]]:
     return lines
 
 
+def _recist_lines(ax: Any) -> None:
+    """The RECIST 1.1 thresholds of a change from baseline (dashed, labelled at the right:
+    +20% progression, -30% partial response) and the baseline."""
+    for level, text in ((20, "+20%"), (-30, "−30%")):
+        ax.axhline(level, ls="--", lw=1.2, color="0.25")
+        ax.text(1.005, level, text, transform=ax.get_yaxis_transform(), va="center", color="0.25", fontsize=10)
+    ax.axhline(0, lw=0.8, color="black")
+
+
 @_styled
 def waterfall_figure(table: pd.DataFrame, colour_by: Literal["response", "arm"] = "response") -> Figure:
     """Best percent change of the target lesions per patient, sorted, one panel per arm.
@@ -324,10 +333,7 @@ def waterfall_figure(table: pd.DataFrame, colour_by: Literal["response", "arm"] 
         ax.bar(x, np.minimum(values, WATERFALL_CAP), width=width, color=bar_colours, linewidth=0)
         cut = values > WATERFALL_CAP
         ax.plot(x[cut], np.full(cut.sum(), WATERFALL_CAP + 6), ls="none", marker="^", ms=5, color="black")
-        for level, text in ((20, "+20%"), (-30, "−30%")):
-            ax.axhline(level, ls="--", lw=1.2, color="0.25")
-            ax.text(1.005, level, text, transform=ax.get_yaxis_transform(), va="center", color="0.25", fontsize=10)
-        ax.axhline(0, lw=0.8, color="black")
+        _recist_lines(ax)
         ax.set_xlim(0, 100)
         ax.xaxis.set_major_locator(MultipleLocator(25))
         ax.set_ylabel("Best change from\nbaseline (%)")
@@ -472,10 +478,7 @@ def spider_figure(table: pd.DataFrame, max_patients: int = 60) -> Figure:
             ax.plot(lines["months"], change, color=colour, lw=1.3, alpha=0.85)
             if bool(row["progressed"]):
                 ax.plot(lines["months"].iloc[-1], change[-1], ls="none", marker="D", ms=5, mfc="white", mec=colour)
-        for level, text in ((20, "+20%"), (-30, "−30%")):
-            ax.axhline(level, ls="--", lw=1.2, color="0.25")
-            ax.text(1.005, level, text, transform=ax.get_yaxis_transform(), va="center", color="0.25", fontsize=10)
-        ax.axhline(0, lw=0.8, color="black")
+        _recist_lines(ax)
         ax.set_ylabel("Change from\nbaseline (%)")
         drawn = mine["patient"].nunique()
         ax.set_title(f"{arm} ({drawn} of {int((table['arm'] == arm).sum())} patients)", loc="left", fontsize=12)
