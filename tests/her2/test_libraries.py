@@ -205,3 +205,17 @@ def test_the_model_exports_its_logic_to_other_formats(tmp_path: Path, suffix: st
     for node in model.nodes:
         mirrored = back.node(node.name)
         assert mirrored.rule == node.rule or (node.rule == Var(node.name) and mirrored.is_input), node.name
+
+
+def test_slc46a3_loss_traps_only_the_non_cleavable_conjugates_payload() -> None:
+    from her2sim.her2.pharmacology import population_uptake
+
+    drugs, library = therapy_library(), alteration_library()
+    amp, trapped = library.context("ERBB2:amp"), library.context("ERBB2:amp; SLC46A3:loss")
+    tdm1, tdxd = drugs.regimen("T-DM1"), drugs.regimen("T-DXd")
+    assert drug_parameters(tdm1, trapped)["adc_uptake"] == pytest.approx(drug_parameters(tdm1, amp)["adc_uptake"] / 100)
+    assert drug_parameters(tdxd, trapped) == drug_parameters(tdxd, amp)
+    assert drug_parameters(tdm1, trapped)["occ_domainIV"] == drug_parameters(tdm1, amp)["occ_domainIV"]
+    # what a clone releases to its neighbours has crossed membranes: not the lysosome's transporter
+    defaults = load_model().parameter_values
+    assert population_uptake(tdxd, [(1.0, trapped)], defaults) == population_uptake(tdxd, [(1.0, amp)], defaults)

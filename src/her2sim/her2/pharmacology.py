@@ -61,14 +61,22 @@ def epitope_shares(regimen: Regimen, context: Context) -> dict[str, float]:
     return shares
 
 
-def _uptake(regimen: Regimen, shares: Mapping[str, float], bystander: bool) -> float:
-    """Conjugate taken up at full HER2 density, in units of each payload's EC50."""
+def _uptake(regimen: Regimen, shares: Mapping[str, float], bystander: bool, context: Context | None = None) -> float:
+    """Conjugate taken up at full HER2 density, in units of each payload's EC50.
+
+    With ``context``, each payload's EC50 is multiplied by the context's fold change at the
+    payload site (``potency_sites: [payload_ec50]``): an alteration of how the cell releases
+    a conjugate's payload from its lysosomes (SLC46A3 loss for non-cleavable maytansinoids).
+    Payload reaching a cell from its neighbours has crossed membranes and is not affected.
+    """
+    site = roles().pharmacology.payload_ec50
     total = 0.0
     for drug, _ in regimen.doses:
         payload = drug.payload
         if payload is not None:
             weight = payload.bystander if bystander else 1.0
-            total += weight * shares[drug.name] * payload.drug_to_antibody_ratio / payload.ec50
+            fold = context.potency(drug.name, site) if context is not None else 1.0
+            total += weight * shares[drug.name] * payload.drug_to_antibody_ratio / (payload.ec50 * fold)
     return total
 
 
@@ -125,7 +133,7 @@ def drug_parameters(regimen: Regimen, context: Context, bystander_uptake: float 
     payloads = [drug.payload.max for drug, _ in regimen.doses if drug.payload is not None]
     if payloads:
         names = roles().pharmacology
-        params[names.payload_uptake] = _uptake(regimen, shares, bystander=False)
+        params[names.payload_uptake] = _uptake(regimen, shares, bystander=False, context=context)
         params[names.payload_max] = max(payloads)
         params[names.payload_ec50] = 1.0  # uptake is in units of each payload's EC50
         params[names.payload_bystander] = bystander_uptake
