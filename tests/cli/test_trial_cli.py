@@ -75,6 +75,12 @@ def test_trial_validate_over_seeds_reports_each_rows_share_and_range(tmp_path: P
     assert compared["within_share"].between(0, 1).all()
 
 
+def test_trial_validate_takes_a_table_or_the_held_out_results_not_both(tmp_path: Path) -> None:
+    path = table(tmp_path, "A1\tNeoSphere\t\t\tTH\t\tall\tpCR_breast_pct\t29.0\t107\tGianni 2012")
+    proc = run_main("trial", "validate", path, "--heldout", cwd=tmp_path)
+    assert_one_line_error(proc, "not both")
+
+
 def test_trial_calibrate_writes_a_population_posterior(tmp_path: Path) -> None:
     path = table(tmp_path, "A1\tNeoSphere\t\t\tTP\t\tall\tpCR_breast_pct\t24.0\t96\tGianni 2012")
     proc = run_main("trial", "calibrate", path, "--budget", "3", "--patients", "6", "--ensemble", "2",

@@ -33,7 +33,7 @@ from her2sim.trials.design import (
     read_design,
 )
 from her2sim.trials.population import sample_patients
-from her2sim.trials.published import ENDPOINT_COLUMNS, resolve_trials_table
+from her2sim.trials.published import ENDPOINT_COLUMNS, resolve_trials_table, shipped_table
 from tests.cli.test_cli import assert_one_line_error, run, run_main
 from tests.conftest import REPO, SHARED
 
@@ -431,6 +431,15 @@ def test_every_row_of_the_shared_trials_table_resolves() -> None:
     assert t10.subgroup.condition == Is("pik3ca", ("H1047R", "E545K", "other"))
     assert t10.n is None and t10.statistic == "median_months"
     assert by_id["T16"].endpoint.confirmed is True and by_id["T07"].statistic == "percent"
+
+
+def test_the_held_out_results_resolve_and_name_no_trial_the_fit_uses() -> None:
+    """The shipped held-out table is the out-of-sample check of the population fit: every row
+    resolves, and none is of a trial whose rows the fit sees."""
+    heldout = resolve_trials_table(shipped_table(heldout=True))
+    fitted = {r.design.name for r in resolve_trials_table(shipped_table())}
+    assert len(heldout) >= 20 and all(r.source for r in heldout)
+    assert not {r.design.name for r in heldout} & fitted
 
 
 HEADER = "id\ttrial\tsetting\tpopulation\tarm\tregimen\tsubgroup\tendpoint\tvalue\tn\tsource\n"

@@ -107,16 +107,22 @@ def validate(
     replicates: Annotated[
         int, typer.Option(min=1, help="Seeds to run (seed, seed+1, ...): each row's share within tolerance, and range")
     ] = 1,
+    heldout: Annotated[
+        bool, typer.Option("--heldout", help="The shipped results the population fit never sees (instead of TABLE)")
+    ] = False,
 ) -> None:
     """Simulate the trials of a results table and compare every row: within tolerance, ordering."""
     import pandas as pd
 
+    from her2sim.errors import ConfigError
     from her2sim.files import write_table
     from her2sim.trials.published import resolve_trials_table, shipped_table
     from her2sim.trials.simulate import TrialSettings, run_trial
     from her2sim.trials.validate import compare, replicated
 
-    rows = resolve_trials_table(table or shipped_table())
+    if heldout and table is not None:
+        raise ConfigError(f"{table}: --heldout validates the shipped held-out results; give a TABLE or --heldout, not both")
+    rows = resolve_trials_table(table or shipped_table(heldout))
     designs = list({r.design.name: r.design for r in rows}.values())
     console.print(f"{len(rows)} rows of {len(designs)} trials; {patients} patients per arm"
                   + (f"; seeds {seed} to {seed + replicates - 1}" if replicates > 1 else ""))  # fmt: skip

@@ -67,11 +67,13 @@ class ResolvedRow:
     compared_to: Arm | None = None
 
 
-def shipped_table() -> str:
-    """The published results her2sim carries (``trials/data/published.tsv``)."""
+def shipped_table(heldout: bool = False) -> str:
+    """The published results her2sim carries: the rows the population fit uses
+    (``trials/data/published.tsv``), or with ``heldout`` those it never sees
+    (``trials/data/heldout.tsv``: results of the shipped designs kept for out-of-sample checks)."""
     from importlib import resources
 
-    return str(resources.files("her2sim.trials") / "data" / "published.tsv")
+    return str(resources.files("her2sim.trials") / "data" / ("heldout.tsv" if heldout else "published.tsv"))
 
 
 def resolve_trials_table(path: str | os.PathLike[str]) -> list[ResolvedRow]:
