@@ -121,7 +121,9 @@ def validate(
     from her2sim.trials.validate import compare, replicated
 
     if heldout and table is not None:
-        raise ConfigError(f"{table}: --heldout validates the shipped held-out results; give a TABLE or --heldout, not both")
+        raise ConfigError(
+            f"{table}: --heldout validates the shipped held-out results; give a TABLE or --heldout, not both"
+        )
     rows = resolve_trials_table(table or shipped_table(heldout))
     designs = list({r.design.name: r.design for r in rows}.values())
     console.print(f"{len(rows)} rows of {len(designs)} trials; {patients} patients per arm"
