@@ -104,3 +104,49 @@ def test_impossible_tables_are_refused(simulator: Her2Simulator) -> None:
     table = ResponseTable.build(simulator, "ERBB2:amp", ("lapatinib",), points=2)
     with pytest.raises(ConfigError, match="concentrations of 1 drugs"):
         table.at(np.zeros((1, 2)))
+
+
+def test_a_bystander_payload_reaches_each_clone_by_the_lesions_composition(
+    simulator: Her2Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from her2sim.trials.arm import BYSTANDER_SHARES, DailyExposure, arm_effects
+
+    monkeypatch.setenv("HER2SIM_CACHE", str(tmp_path))
+    dose = therapy_library().get("T-DXd").standard_dose
+    name = "trastuzumab deruxtecan"
+    exposure = DailyExposure({name: np.full((1, 2), dose)}, {}, frozenset({name}))
+    clones = [np.array(["ERBB2:amp"], dtype=object), np.array(["ERBB2:zero"], dtype=object)]
+    effects = arm_effects(simulator, exposure, clones, points=3)
+    assert effects.shares == BYSTANDER_SHARES and effects.proliferation.shape == (len(BYSTANDER_SHARES), 2, 1, 2)
+    tables = response_tables(simulator, ["ERBB2:amp", "ERBB2:zero"], ("T-DXd",), points=3)
+    amp, zero = tables["ERBB2:amp"], tables["ERBB2:zero"]
+    for j, share in enumerate(BYSTANDER_SHARES):  # HER2-zero cells release nothing: all of it is the main clone's
+        p, _ = zero.at(np.array([[dose]]), share * amp.release_at(np.array([[dose]])))
+        assert effects.proliferation[j, 1, 0, 0] == pytest.approx(p[0] / zero.p0, rel=1e-5)
+    among_main, alone = effects.proliferation[-1, 1, 0, 0], effects.proliferation[0, 1, 0, 0]
+    assert among_main < alone == pytest.approx(1.0, abs=0.05)  # alone, HER2-zero cells escape the payload
+    lapatinib = DailyExposure({"lapatinib": np.full((1, 2), 100.0)}, {})
+    assert arm_effects(simulator, lapatinib, clones, points=3).shares == (1.0,)  # no payload: composition is moot
+
+
+def test_reading_between_main_clone_shares_stays_within_the_tables_error(
+    simulator: Her2Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from her2sim.trials.arm import DailyExposure, arm_effects
+    from her2sim.trials.course import at_share
+
+    monkeypatch.setenv("HER2SIM_CACHE", str(tmp_path))
+    name, days = "trastuzumab deruxtecan", 200
+    rng = np.random.default_rng(1)
+    doses = 10 ** rng.uniform(-1.0, 2.3, size=(1, days))
+    clones = [np.array(["ERBB2:amp"], dtype=object), np.array(["ERBB2:zero"], dtype=object)]
+    effects = arm_effects(simulator, DailyExposure({name: doses}, {}, frozenset({name})), clones, points=3)
+    tables = response_tables(simulator, ["ERBB2:amp", "ERBB2:zero"], (name,), points=3)
+    shares = np.asarray(effects.shares)
+    for t, share in enumerate(rng.uniform(0.0, 1.0, size=days) ** 3):
+        dose = doses[:, t : t + 1]
+        p, a = tables["ERBB2:zero"].at(dose, share * tables["ERBB2:amp"].release_at(dose))
+        zero = tables["ERBB2:zero"]
+        read = at_share(effects.proliferation, effects.apoptosis, shares, share, 1, 0, t)
+        assert abs(read[0] * zero.p0 - p[0]) <= INTERPOLATION_ERROR  # in probabilities, as the tables' error
+        assert abs(read[1] * (1 - zero.a0) - (a[0] - zero.a0)) <= INTERPOLATION_ERROR
