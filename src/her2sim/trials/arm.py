@@ -11,8 +11,8 @@ and ADCC drive. A payload that crosses membranes (T-DXd's DXd) reaches every cel
 clones around it, each releasing in proportion to its share of the lesion; the responses are
 read at a few shares of the main clone (:data:`BYSTANDER_SHARES`) and the tumour course reads
 each day's at that day's composition (:mod:`her2sim.trials.course`). Chemotherapies act
-through their daily mean effect ``C / (C + ec50)`` (:mod:`her2sim.trials.chemotherapy`). A drug chosen per patient (``one_of``)
-is drawn with equal chances for each patient.
+through their daily mean effect ``C / (C + ec50)`` (:mod:`her2sim.trials.chemotherapy`). A drug
+chosen per patient (``one_of``) is drawn with equal chances for each patient.
 
 Everything here is independent of the population-level tumour parameters, so a calibration
 computes it once per arm (:class:`~her2sim.trials.dynamics.ArmEffects`).
