@@ -68,7 +68,7 @@ def test_chemotherapy_kills_cycling_cells_only() -> None:
     effects = ArmEffects(
         effects.proliferation, effects.apoptosis, effects.adcc, {"docetaxel": np.full((2, 11), 0.5, np.float32)}
     )
-    effects.proliferation[:, :, 1] = 0.0  # the second patient's cells are all arrested
+    effects.proliferation[:, 1] = 0.0  # the second patient's cells are all arrested
     cells = courses(effects, host(2), KIN, {"docetaxel": 0.2}, np.array([0.0, 10.0]))
     b0, d0 = birth_and_loss(host(2), KIN)
     assert cells[0, 0, 1] / cells[0, 0, 0] == pytest.approx(math.exp((b0[0] - d0[0] - 0.1) * 10), rel=1e-4)
@@ -127,55 +127,3 @@ def test_occult_deposits_stay_below_what_imaging_finds() -> None:
     h = host(3)
     deposits = occult_deposits(replace(h, z_deposit=np.array([0.0, -1.0, 30.0])), kin)
     assert deposits[0] == pytest.approx(1e6) and deposits[1] < 1e6 and deposits[2] == pytest.approx(0.5 * found)
-
-
-def two_share_effects(patients: int, days: int, near_main: float, alone: float) -> ArmEffects:
-    """Effects whose subclone proliferates at ``near_main`` in a lesion of main-clone cells and
-    at ``alone`` without them; the main clone is arrested everywhere."""
-    prolif = np.ones((2, 2, patients, days), np.float32)
-    prolif[:, 0] = 0.0
-    prolif[0, 1], prolif[1, 1] = alone, near_main
-    return ArmEffects(prolif, np.zeros_like(prolif), np.zeros((2, patients, days), np.float32), {}, (0.0, 1.0))
-
-
-def test_effects_that_do_not_depend_on_the_composition_give_the_single_share_course() -> None:
-    single = ArmEffects.untreated(3, 41)
-    single.proliferation[:] = 0.6
-    layered = ArmEffects(np.repeat(single.proliferation, 3, axis=0), np.repeat(single.apoptosis, 3, axis=0),
-                         single.adcc, {}, (0.0, 0.2, 1.0))  # fmt: skip
-    days = np.array([0.0, 10.0, 40.0])
-    assert np.allclose(courses(layered, host(), KIN, {}, days), courses(single, host(), KIN, {}, days))
-
-
-def test_the_subclone_reads_its_effects_at_the_lesions_composition_of_each_day() -> None:
-    kin = KIN.with_values({"subclone_fraction": 0.5, "subclone_fraction_sigma": 0.1})
-    effects = two_share_effects(1, 31, near_main=0.2, alone=1.0)
-    b0, d0 = birth_and_loss(host(1), kin)
-    cells = courses(effects, host(1), kin, {}, np.array([0.0, 1.0]))
-    start = initial_cells(host(1), kin)[:, 0]
-    share = start[0] / start.sum()  # the first day is read at the starting composition
-    rp = 0.2 * share + 1.0 * (1 - share)
-    assert cells[1, 0, 1] / cells[1, 0, 0] == pytest.approx(math.exp(b0[0] * rp - d0[0]), rel=1e-5)
-    # the occult deposit has no main-clone cells: it grows at the subclone's rate alone from the start
-    assert cells[2, 0, 1] / cells[2, 0, 0] == pytest.approx(math.exp(b0[0] - d0[0]), rel=1e-5)
-
-
-def test_a_subclone_escapes_a_bystander_payload_as_the_main_clone_dies() -> None:
-    kin = KIN.with_values({"subclone_fraction": 0.1, "loss_independent_share": 1.0})
-    days = np.arange(0.0, 301.0, 50.0)
-    fading, held = (two_share_effects(1, 301, near_main=0.0, alone=alone) for alone in (1.0, 0.0))
-    for effects in (fading, held):
-        effects.apoptosis[:, 0] = 0.5  # the main clone is killed, not only arrested
-    fading, held = (courses(effects, host(1), kin, {}, days) for effects in (fading, held))
-    assert fading[0, 0, -1] == 0 and fading[0, 0, 1] < fading[0, 0, 0]  # the main clone dies out
-    sub = fading[1, 0]
-    assert sub[1] < sub[0] and sub[-1] > sub[1]  # held down while main-clone cells surround it, then regrows
-    assert held[1, 0, -1] == 0  # with the payload independent of the composition it dies out
-
-
-def test_main_clone_shares_must_run_from_zero_to_one() -> None:
-    effects = two_share_effects(1, 3, 0.0, 1.0)
-    with pytest.raises(ConfigError, match="increase from 0 to 1"):
-        ArmEffects(effects.proliferation, effects.apoptosis, effects.adcc, {}, (0.1, 1.0))
-    with pytest.raises(ConfigError, match="2 share"):
-        ArmEffects(effects.proliferation[:1], effects.apoptosis[:1], effects.adcc, {}, (0.0, 1.0))

@@ -7,12 +7,11 @@ at the population parameter ``antibody_exposure``: they spread unevenly through 
 cells untargeted, Thurber et al. 2008) and act through the cell model:
 their daily concentrations (nM) are read on each clone's response table
 (:mod:`her2sim.trials.exposure`), giving the clone's relative proliferation, added apoptosis
-and ADCC drive. A payload that crosses membranes (T-DXd's DXd) reaches every cell from the
-clones around it, each releasing in proportion to its share of the lesion; the responses are
-read at a few shares of the main clone (:data:`BYSTANDER_SHARES`) and the tumour course reads
-each day's at that day's composition (:mod:`her2sim.trials.course`). Chemotherapies act
-through their daily mean effect ``C / (C + ec50)`` (:mod:`her2sim.trials.chemotherapy`). A drug
-chosen per patient (``one_of``) is drawn with equal chances for each patient.
+and ADCC drive. A payload that crosses membranes (T-DXd's DXd) reaches every clone from the
+cells of the patient's main clone, which hold almost all of the tumour when treatment starts
+(the subclone's own release is neglected). Chemotherapies act through their daily mean effect
+``C / (C + ec50)`` (:mod:`her2sim.trials.chemotherapy`). A drug chosen per patient (``one_of``)
+is drawn with equal chances for each patient.
 
 Everything here is independent of the population-level tumour parameters, so a calibration
 computes it once per arm (:class:`~her2sim.trials.dynamics.ArmEffects`).
@@ -35,20 +34,13 @@ from her2sim.trials.exposure import ResponseTable, response_tables
 from her2sim.trials.pk import PKModel, concentrations, pk_library, sample_individuals, to_nanomolar, tumour_exposure
 from her2sim.trials.schedule import administrations, parse_schedule
 
-__all__ = ["BYSTANDER_SHARES", "DailyExposure", "arm_effects", "daily_exposure", "is_macromolecule", "samples_per_day"]
+__all__ = ["DailyExposure", "arm_effects", "daily_exposure", "is_macromolecule", "samples_per_day"]
 
 #: Molecules above this molecular weight (g/mol: antibodies and conjugates) change little within a
 #: day (half-lives of days); their daily mean is their concentration at mid-day.
 _MACROMOLECULE = 10_000.0
 #: Concentration samples per day for small molecules, to average their within-day swings.
 _SMALL_MOLECULE_SAMPLES = 12
-#: Shares of a lesion held by the main clone at which the effects of a membrane-permeable payload
-#: are read (the course interpolates in the logarithm of the share between them). Against the
-#: tables read at the exact share the largest error seen is 0.032 in probability, 0.044 in
-#: proliferation relative to untreated (HER2-amplified or -low main clones with HER2-normal or
-#: -zero subclones, random doses and shares; test_exposure.py holds it under the tables' own
-#: INTERPOLATION_ERROR); six shares, without 0.003, gave 0.059 relative.
-BYSTANDER_SHARES = (0.0, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 
 
 @dataclass(frozen=True)
@@ -137,51 +129,40 @@ def arm_effects(
     """Each clone's daily responses from the exposures; ``clones`` gives each clone's context per
     patient (main clone first), read on response tables simulated once per context.
     ``antibody_exposure`` scales the tumour concentrations of antibodies and conjugates (the
-    population parameter of :mod:`her2sim.trials.kinetics`).
-
-    With a membrane-permeable payload the responses are read at each of :data:`BYSTANDER_SHARES`
-    of the main clone, the payload reaching a cell being what the lesion's clones release, each
-    in proportion to its share."""
+    population parameter of :mod:`her2sim.trials.kinetics`)."""
     n, days = _shape(exposure, len(clones[0]))
-    drugs = tuple(sorted(exposure.targeted))
-    chemo = {name: values.astype(np.float32) for name, values in exposure.chemotherapy.items()}
-    if not drugs:
-        base = ArmEffects.untreated(n, days)
-        return ArmEffects(base.proliferation, base.apoptosis, base.adcc, chemo)
-    tables = response_tables(simulator, sorted({c for clone in clones for c in clone}), drugs, points)
-    scale = [antibody_exposure if d in exposure.macromolecules else 1.0 for d in drugs]
-    doses = np.stack([exposure.targeted[d] * f for d, f in zip(drugs, scale, strict=True)], axis=-1)
-    main, sub = (_released(tables, contexts, doses) for contexts in clones)
-    shares = (1.0,) if main is None or sub is None else BYSTANDER_SHARES
-    shape = (len(shares), len(clones), n, days)
+    shape = (len(clones), n, days)
     prolif = np.ones(shape, np.float32)
     apopt = np.zeros(shape, np.float32)
-    adcc = np.zeros(shape[1:], np.float32)
-    for k, contexts in enumerate(clones):
-        for context in np.unique(contexts):
-            rows = np.flatnonzero(contexts == context)
-            table = tables[context]
-            flat = doses[rows].reshape(-1, len(drugs))
-            for j, share in enumerate(shares):
-                bystander = None
-                if main is not None and sub is not None:
-                    bystander = (share * main[rows] + (1.0 - share) * sub[rows]).ravel()
-                p, a = table.at(flat, bystander)
-                prolif[j, k, rows] = (p / table.p0).reshape(len(rows), days)
+    adcc = np.zeros(shape, np.float32)
+    drugs = tuple(sorted(exposure.targeted))
+    if drugs:
+        tables = response_tables(simulator, sorted({c for clone in clones for c in clone}), drugs, points)
+        scale = [antibody_exposure if d in exposure.macromolecules else 1.0 for d in drugs]
+        doses = np.stack([exposure.targeted[d] * f for d, f in zip(drugs, scale, strict=True)], axis=-1)
+        released = _released(tables, clones[0], doses)
+        for k, contexts in enumerate(clones):
+            for context in np.unique(contexts):
+                rows = np.flatnonzero(contexts == context)
+                table = tables[context]
+                flat = doses[rows].reshape(-1, len(drugs))
+                p, a = table.at(flat, None if released is None else released[rows].ravel())
+                prolif[k, rows] = (p / table.p0).reshape(len(rows), days)
                 added = np.clip((a - table.a0) / max(1.0 - table.a0, 1e-12), 0.0, None)
-                apopt[j, k, rows] = added.reshape(len(rows), days)
-            adcc[k, rows] = table.adcc_at(flat).reshape(len(rows), days)
-    return ArmEffects(prolif, apopt, adcc, chemo, shares)
+                apopt[k, rows] = added.reshape(len(rows), days)
+                adcc[k, rows] = table.adcc_at(flat).reshape(len(rows), days)
+    chemo = {name: values.astype(np.float32) for name, values in exposure.chemotherapy.items()}
+    return ArmEffects(prolif, apopt, adcc, chemo)
 
 
-def _released(tables: Mapping[str, ResponseTable], contexts: np.ndarray, doses: np.ndarray) -> np.ndarray | None:
-    """Membrane-permeable payload that the cells of a clone (``contexts``, per patient) release
-    each day (patients x days), or None when no drug of the arm has such a payload."""
+def _released(tables: Mapping[str, ResponseTable], main: np.ndarray, doses: np.ndarray) -> np.ndarray | None:
+    """Membrane-permeable payload released by each patient's main clone each day (patients x
+    days), or None when no drug of the arm has such a payload."""
     if next(iter(tables.values())).bystander is None:
         return None
     out = np.zeros(doses.shape[:2])
-    for context in np.unique(contexts):
-        rows = np.flatnonzero(contexts == context)
+    for context in np.unique(main):
+        rows = np.flatnonzero(main == context)
         out[rows] = tables[context].release_at(doses[rows].reshape(-1, doses.shape[2])).reshape(len(rows), -1)
     return out
 

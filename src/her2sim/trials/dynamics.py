@@ -33,18 +33,8 @@ arm; the population-level numbers (:class:`~her2sim.trials.kinetics.Kinetics`, c
 
 Beyond the measured lesions, a metastatic patient carries an occult deposit of resistant subclone
 cells (:func:`occult_deposits`: lognormal between patients, below what imaging finds). It grows
-as subclone cells do in a lesion without main-clone cells, and when it reaches
-:func:`detectable_cells` it is a new lesion, which RECIST counts as progression whatever the
-target lesions do.
-
-A membrane-permeable payload (T-DXd's DXd) reaches cells from the clones around them, so its
-effects depend on a lesion's composition: they come at a few shares of the main clone
-(:attr:`ArmEffects.shares`) and each day's are read at that day's share
-(:mod:`her2sim.trials.course`). As the main clone dies, the subclone gets less of its payload
-(the bystander killing of antigen-negative cells rises with the share of antigen-positive cells
-around them and fades as they are killed: Singh et al. 2016 J Pharmacokinet Pharmacodyn,
-doi:10.1007/s10928-016-9495-8, PMC5112145, co-cultures of HER2-negative with HER2-positive
-cells under a trastuzumab conjugate with a membrane-permeable payload).
+as the subclone does, and when it reaches :func:`detectable_cells` it is a new lesion, which RECIST
+counts as progression whatever the target lesions do.
 
 Examples
 --------
@@ -54,7 +44,7 @@ Examples
 ...             np.array([1.0]), np.array([20.0]), ("PIK3CA:H1047R",), np.zeros(1), np.zeros(1), np.zeros(1, bool),
 ...             np.zeros(1))
 >>> cells = courses(effects, host, kinetics(), {}, np.array([0.0, 30.0]))
->>> growth = cells[:2].sum(axis=0)[0]  # the lesion's two clones (the third row: the occult deposit)
+>>> growth = cells.sum(axis=0)[0]
 >>> bool(abs(growth[1] / growth[0] - 2 ** 0.5) < 1e-6)  # untreated: doubles in Td = 60 days
 True
 """
@@ -68,7 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from her2sim.errors import ConfigError
-from her2sim.trials.course import Rates, lesion_courses
+from her2sim.trials.course import clone_course
 from her2sim.trials.kinetics import Kinetics
 
 __all__ = ["ArmEffects", "Host", "courses", "detectable_cells", "initial_cells", "occult_deposits"]
@@ -82,48 +72,33 @@ MAX_SUBCLONE_FRACTION = 0.9
 
 @dataclass(frozen=True)
 class ArmEffects:
-    """Per main-clone share, clone, patient and day: relative proliferation ``rp`` and added
-    apoptosis ``ra`` (shares x clones x patients x days, float32); per clone, patient and day the
-    ADCC drive ``adcc``; each chemotherapy's daily effect (patients x days).
-
-    ``shares`` are the main clone's shares of a lesion at which ``rp`` and ``ra`` were read
-    (increasing from 0 to 1): they differ only when a membrane-permeable payload reaches cells
-    from their neighbours (:mod:`her2sim.trials.course`). Without one there is one share, 1, and
-    arrays of clones x patients x days are taken as that single layer."""
+    """Per clone, patient and day: relative proliferation ``rp``, added apoptosis ``ra`` and
+    ADCC drive ``adcc`` (clones x patients x days, float32), and each chemotherapy's daily
+    effect (patients x days)."""
 
     proliferation: np.ndarray
     apoptosis: np.ndarray
     adcc: np.ndarray
     chemotherapy: Mapping[str, np.ndarray]
-    shares: tuple[float, ...] = (1.0,)
 
     def __post_init__(self) -> None:
-        for name in ("proliferation", "apoptosis"):
-            array = getattr(self, name)
-            if array.ndim == 3:
-                object.__setattr__(self, name, array[None])
         shape = self.proliferation.shape
-        if len(shape) != 4 or shape[1] != len(CLONES) or shape[0] != len(self.shares):
-            raise ConfigError(f"effects must be shares x clones x patients x days for {len(self.shares)} "
-                              f"share(s), got {shape}")  # fmt: skip
-        steps = np.diff(self.shares)
-        if len(self.shares) > 1 and (self.shares[0] != 0.0 or self.shares[-1] != 1.0 or np.any(steps <= 0)):
-            raise ConfigError(f"main-clone shares must increase from 0 to 1, got {self.shares}")
-        if self.apoptosis.shape != shape:
-            raise ConfigError(f"apoptosis has shape {self.apoptosis.shape}, proliferation {shape}")
-        if self.adcc.shape != shape[1:]:
-            raise ConfigError(f"adcc has shape {self.adcc.shape}, expected {shape[1:]}")
+        if len(shape) != 3 or shape[0] != len(CLONES):
+            raise ConfigError(f"effects must be clones x patients x days, got {shape}")
+        for name, array in (("apoptosis", self.apoptosis), ("adcc", self.adcc)):
+            if array.shape != shape:
+                raise ConfigError(f"{name} has shape {array.shape}, proliferation {shape}")
         for name, array in self.chemotherapy.items():
-            if array.shape != shape[2:]:
-                raise ConfigError(f"chemotherapy {name} has shape {array.shape}, expected {shape[2:]}")
+            if array.shape != shape[1:]:
+                raise ConfigError(f"chemotherapy {name} has shape {array.shape}, expected {shape[1:]}")
 
     @property
     def patients(self) -> int:
-        return self.proliferation.shape[2]
+        return self.proliferation.shape[1]
 
     @property
     def days(self) -> int:
-        return self.proliferation.shape[3]
+        return self.proliferation.shape[2]
 
     @classmethod
     def untreated(cls, patients: int, days: int) -> ArmEffects:
@@ -132,19 +107,18 @@ class ArmEffects:
         return cls(np.ones(shape, np.float32), np.zeros(shape, np.float32), np.zeros(shape, np.float32), {})
 
     def blend(self, other: ArmEffects, weight: float) -> ArmEffects:
-        """``(1 - weight) * self + weight * other``, array by array (chemotherapy and shares are
-        the same in both)."""
+        """``(1 - weight) * self + weight * other``, array by array (chemotherapy is the same in both)."""
 
         def mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return ((1 - weight) * a + weight * b).astype(np.float32)
 
         return ArmEffects(mix(self.proliferation, other.proliferation), mix(self.apoptosis, other.apoptosis),
-                          mix(self.adcc, other.adcc), self.chemotherapy, self.shares)  # fmt: skip
+                          mix(self.adcc, other.adcc), self.chemotherapy)  # fmt: skip
 
     def take(self, rows: np.ndarray) -> ArmEffects:
         """The effects of a subset of patients."""
-        return ArmEffects(self.proliferation[:, :, rows], self.apoptosis[:, :, rows], self.adcc[:, rows],
-                          {k: v[rows] for k, v in self.chemotherapy.items()}, self.shares)  # fmt: skip
+        return ArmEffects(self.proliferation[:, rows], self.apoptosis[:, rows], self.adcc[:, rows],
+                          {k: v[rows] for k, v in self.chemotherapy.items()})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -216,8 +190,7 @@ def occult_deposits(host: Host, kin: Kinetics) -> np.ndarray:
 def courses(
     effects: ArmEffects, host: Host, kin: Kinetics, kmax: Mapping[str, float], at_days: np.ndarray
 ) -> np.ndarray:
-    """Cells of the main clone, the subclone and the occult deposit at ``at_days``
-    (3 x patients x visits; :func:`~her2sim.trials.course.lesion_courses`).
+    """Cells of each clone at ``at_days`` (clones x patients x visits).
 
     ``kmax`` gives each chemotherapy's kill rate (per day); a chemotherapy the arm gives without
     a ``kmax`` is an error."""
@@ -225,14 +198,20 @@ def courses(
     if missing:
         raise ConfigError(f"no kill rate (kmax) for chemotherapy {missing[0]!r}")
     b0, d0 = birth_and_loss(host, kin)
+    cells0 = initial_cells(host, kin)
+    adcc_scale = kin.value("adcc_kill") * host.immune
     targeted = kin.value("drug_effect_scale") * np.exp(kin.value("drug_sensitivity_sigma") * host.z_sensitivity)
+    targeted = targeted[:, None]
+    steady_loss = kin.value("loss_independent_share")
     chemo = np.exp(kin.value("chemo_sensitivity_sigma") * host.z_chemo)[:, None]
-    kill = np.zeros((effects.patients, effects.days))
-    for name, effect in effects.chemotherapy.items():
-        kill += kmax[name] * chemo * effect
-    rates = Rates(
-        effects.proliferation, effects.apoptosis, effects.adcc, kill, np.asarray(effects.shares), b0, d0, targeted,
-        kin.value("loss_independent_share"), kin.value("adcc_kill") * host.immune,
-        np.array([1.0 if clone == "main" else kin.value("subclone_chemo_factor") for clone in CLONES]),
-    )  # fmt: skip
-    return lesion_courses(initial_cells(host, kin), occult_deposits(host, kin), rates, at_days)
+    out = np.empty((len(CLONES), effects.patients, len(at_days)))
+    for k in range(len(CLONES)):
+        chemo_k = chemo * (kin.value("subclone_chemo_factor") if CLONES[k] == "subclone" else 1.0)
+        rp = np.clip(1.0 - targeted * (1.0 - effects.proliferation[k]), 0.0, None)
+        ra = targeted * effects.apoptosis[k]
+        loss = d0[:, None] * (steady_loss + (1.0 - steady_loss) * rp)
+        net = b0[:, None] * (rp - ra - adcc_scale[:, None] * effects.adcc[k]) - loss
+        for name, effect in effects.chemotherapy.items():
+            net -= kmax[name] * chemo_k * effect * rp
+        out[k] = clone_course(cells0[k], net, 1.0, at_days)
+    return out

@@ -50,7 +50,7 @@ from her2sim.trials.analysis import DAYS_PER_MONTH, summary
 from her2sim.trials.arm import arm_effects, daily_exposure
 from her2sim.trials.defaults import fitted_parameters
 from her2sim.trials.design import Arm, TrialDesign
-from her2sim.trials.dynamics import CLONES, ArmEffects, Host, courses, detectable_cells
+from her2sim.trials.dynamics import ArmEffects, Host, courses, detectable_cells, occult_deposits
 from her2sim.trials.exposure import response_tables
 from her2sim.trials.growth import growth_rates
 from her2sim.trials.kinetics import Kinetics
@@ -296,8 +296,7 @@ def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float], scans
     p = prepared
     at = np.concatenate([[0.0], p.visits])
     effects = p.effects_at(kin.value("antibody_exposure"))
-    lesion_and_deposit = courses(effects, p.host, kin, kmax, at)  # 3 x patients x (baseline + visits)
-    cells, deposit = lesion_and_deposit[: len(CLONES)], lesion_and_deposit[len(CLONES), :, 1:]
+    cells = courses(effects, p.host, kin, kmax, at)  # clones x patients x (baseline + visits)
     total = cells.sum(axis=0)
     out = p.patients.copy()
     out.insert(0, "arm", p.arm.label)
@@ -310,6 +309,7 @@ def outcomes(prepared: Prepared, kin: Kinetics, kmax: Mapping[str, float], scans
         return out
     baseline_mm = p.patients["sum_diameters_mm"].to_numpy(dtype=float)
     sums = sums_of_diameters(total[:, 1:], total[:, 0], baseline_mm)
+    deposit = occult_deposits(p.host, kin)[:, None] * cells[1, :, 1:] / cells[1, :, :1]
     result = assess(sums, baseline_mm, p.visits, new_lesions=deposit >= detectable_cells(kin))
     visit = np.clip(np.searchsorted(p.visits, result.progression_day), 0, len(p.visits) - 1)
     largest = cells[:, np.arange(len(out)), visit + 1].argmax(axis=0)
