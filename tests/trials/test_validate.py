@@ -33,7 +33,7 @@ def test_misses_are_scaled_by_the_tolerance_of_their_statistic() -> None:
     assert scaled_miss("median_months", 10.0, 10.0 / 1.3) == pytest.approx(-1.0)
     assert scaled_miss("hazard_ratio", 0.62, 0.77) == pytest.approx(1.0)
     assert math.isinf(scaled_miss("median_months", 10.0, math.nan))
-    assert TOLERANCE == {"percent": 10.0, "median_months": 0.30, "hazard_ratio": 0.15}
+    assert TOLERANCE == {"percent": 10.0, "landmark_percent": 10.0, "median_months": 0.30, "hazard_ratio": 0.15}
 
 
 def test_percentages_within_tolerance_and_orderings_of_arms() -> None:
@@ -82,3 +82,26 @@ def test_replicates_of_different_rows_are_refused() -> None:
         replicated([a, a.assign(id=["T2"])])
     with pytest.raises(ConfigError, match="at least one seed"):
         replicated([])
+
+
+def test_landmark_rates_are_kaplan_meier_estimates_at_their_time() -> None:
+    # T-DXd: 10 patients progress at months 1-10, 10 censored at 24; T-DM1: 20 progress at months 1-20
+    patients = pd.DataFrame({"trial": "DESTINY-Breast03", "arm": ["T-DXd"] * 20 + ["T-DM1"] * 20,
+                             "pfs_months": [*range(1, 11), *[24.0] * 10, *range(1, 21)],
+                             "progressed": [True] * 10 + [False] * 10 + [True] * 20})  # fmt: skip
+    published = rows(("DESTINY-Breast03", "T-DXd", "all", "PFS_12mo_pct", 75.8),
+                     ("DESTINY-Breast03", "T-DM1", "all", "PFS_12mo_pct", 34.1),
+                     ("DESTINY-Breast03", "T-DXd", "all", "PFS_30mo_pct", 40.0),
+                     ("DESTINY-Breast03", "T-DM1", "all", "PFS_30mo_pct", 90.0))  # fmt: skip
+    assert [r.months for r in published] == [12.0, 12.0, 30.0, 30.0] and published[0].measure == "PFS at 12 months"
+    table = compare(published, patients)
+    assert table["simulated"].iloc[:2].tolist() == pytest.approx([50.0, 40.0])  # 10/20 and 8/20 still free
+    # ordered as published against the other 12-month row; a 30-month row (published 90) is no peer
+    assert table["within"].tolist()[:2] == [False, True] and table["ordering"].iloc[0] == 1.0
+    assert math.isnan(table["simulated"].iloc[2])  # follow-up ends at 24 months with patients free: unknown
+    assert table["simulated"].iloc[3] == 0.0  # every T-DM1 patient progressed by month 20
+
+
+def test_an_unknown_endpoint_names_the_landmark_form() -> None:
+    with pytest.raises(Exception, match=r"PFS_<N>mo_pct"):
+        rows(("DESTINY-Breast03", "T-DXd", "all", "PFS_12m_pct", 75.8))

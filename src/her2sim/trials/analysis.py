@@ -20,6 +20,7 @@ subgroup column, and impossible settings raise :class:`~her2sim.errors.Her2simEr
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Literal, NamedTuple, Protocol, overload
@@ -32,6 +33,7 @@ from her2sim.errors import ConfigError, Her2simWarning, UnknownNameError, closes
 
 __all__ = [
     "HazardRatio",
+    "event_free_at",
     "hazard_ratio",
     "km_table",
     "proportion_table",
@@ -340,6 +342,27 @@ def km_table(table: pd.DataFrame, by: Sequence[str] = ("arm",), level: float = 0
                          "ci_high_months": fit.high, "events": fit.counted, "n": fit.n, "note": fit.note})  # fmt: skip
     columns = ["endpoint", "median_months", "ci_low_months", "ci_high_months", "events", "n", "note"]
     return pd.DataFrame(rows, columns=[*by, *columns])
+
+
+def event_free_at(table: pd.DataFrame, endpoint: str, months: float) -> float:
+    """Kaplan-Meier share of ``table``'s patients free of ``endpoint`` (``pfs`` or ``os``) at
+    ``months``; NaN without patients, or when follow-up ends before ``months`` with patients
+    still free of the event (the curve is not known there).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"pfs_months": [1.0, 2, 3, 4], "progressed": [True, True, False, True]})
+    >>> event_free_at(table, "pfs", 2.5)
+    0.5
+    """
+    from lifelines import KaplanMeierFitter
+
+    times, events = _survival_data(table, endpoint)
+    if len(times) == 0:
+        return math.nan
+    fit = KaplanMeierFitter().fit(times, events)
+    free = float(fit.predict(months))
+    return math.nan if months > times.max() and free > 0 else free
 
 
 def _survival_data(part: pd.DataFrame, endpoint: str) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:

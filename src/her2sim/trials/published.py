@@ -10,8 +10,9 @@ line, the columns :data:`COLUMNS`. A row is resolved against the shipped designs
 ``subgroup``
     ``all`` or a subgroup of ``her2sim/trials/data/subgroups.yaml`` that the design reports.
 ``endpoint``
-    one of :data:`ENDPOINT_COLUMNS`; the design must measure it. A hazard ratio compares the
-    row's arm with the design's control arm.
+    one of :data:`ENDPOINT_COLUMNS`, or a landmark rate ``PFS_<N>mo_pct`` / ``OS_<N>mo_pct``
+    (patients free of the event at ``N`` months, percent); the design must measure it. A hazard
+    ratio compares the row's arm with the design's control arm.
 ``value``, ``n``
     a number; a whole number or empty.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 
 from her2sim.errors import Her2simError, ModelValidationError, UnknownNameError
@@ -31,7 +33,15 @@ from her2sim.files import read_text, tsv_rows
 from her2sim.trials.conditions import Subgroup, subgroup_table
 from her2sim.trials.design import Arm, Endpoint, TrialDesign, design
 
-__all__ = ["COLUMNS", "ENDPOINT_COLUMNS", "ResolvedRow", "parse_trials_table", "resolve_trials_table", "shipped_table"]
+__all__ = [
+    "COLUMNS",
+    "ENDPOINT_COLUMNS",
+    "LANDMARK",
+    "ResolvedRow",
+    "parse_trials_table",
+    "resolve_trials_table",
+    "shipped_table",
+]
 
 #: Columns of a results table, in order.
 COLUMNS = ("id", "trial", "setting", "population", "arm", "regimen", "subgroup", "endpoint", "value", "n", "source")
@@ -44,14 +54,17 @@ ENDPOINT_COLUMNS = {
     "PFS_HR": ("PFS", None, "hazard_ratio"),
     "OS_HR": ("OS", None, "hazard_ratio"),
 }
+#: A landmark rate's endpoint column: ``PFS_12mo_pct`` is the percent free of progression at 12 months.
+LANDMARK = re.compile(r"^(PFS|OS)_(\d+(?:\.\d+)?)mo_pct$")
 
 
 @dataclass(frozen=True)
 class ResolvedRow:
     """One published result, tied to its design.
 
-    ``statistic`` is ``percent``, ``median_months`` or ``hazard_ratio``; a hazard ratio is of
-    ``arm`` against ``compared_to`` (the design's control arm), otherwise ``compared_to`` is None.
+    ``statistic`` is ``percent``, ``median_months``, ``hazard_ratio`` or ``landmark_percent``
+    (the percent free of the event at ``months``); a hazard ratio is of ``arm`` against
+    ``compared_to`` (the design's control arm), otherwise ``compared_to`` is None.
     """
 
     id: str
@@ -65,6 +78,12 @@ class ResolvedRow:
     n: int | None
     source: str
     compared_to: Arm | None = None
+    months: float | None = None
+
+    @property
+    def measure(self) -> str:
+        """The endpoint as the row measures it (``PFS``, or ``PFS at 12 months`` for a landmark)."""
+        return self.endpoint.name if self.months is None else f"{self.endpoint.name} at {self.months:g} months"
 
 
 def shipped_table(heldout: bool = False) -> str:
@@ -144,9 +163,7 @@ def _resolve(v: dict[str, str], line: int) -> ResolvedRow:
         reported = [g.name for a in trial.subgroups for g in a.groups]
         raise _ColumnError("subgroup", f"{trial.name} reports no subgroup {found.name!r} "
                            f"(its subgroups: {', '.join(reported) or 'none'})")  # fmt: skip
-    if v["endpoint"] not in ENDPOINT_COLUMNS:
-        raise _ColumnError("endpoint", str(UnknownNameError("endpoint", v["endpoint"], ENDPOINT_COLUMNS)))
-    name, definition, statistic = ENDPOINT_COLUMNS[v["endpoint"]]
+    name, definition, statistic, months = _endpoint_column(v["endpoint"])
     endpoint = trial.endpoint(name, definition)
     if endpoint is None:
         measured = ", ".join(e.label for e in trial.endpoints)
@@ -172,7 +189,22 @@ def _resolve(v: dict[str, str], line: int) -> ResolvedRow:
         n=None if not v["n"] else int(_number(v["n"], "n", whole=True)),
         source=v["source"],
         compared_to=compared_to,
+        months=months,
     )
+
+
+def _endpoint_column(value: str) -> tuple[str, str | None, str, float | None]:
+    """(endpoint, pCR definition, statistic, landmark months) of an endpoint column's value."""
+    landmark = LANDMARK.match(value)
+    if landmark:
+        months = float(landmark.group(2))
+        if months <= 0:
+            raise _ColumnError("endpoint", f"a landmark needs a time above 0 months, got {value!r}")
+        return landmark.group(1), None, "landmark_percent", months
+    if value not in ENDPOINT_COLUMNS:
+        known = [*ENDPOINT_COLUMNS, "PFS_<N>mo_pct", "OS_<N>mo_pct"]
+        raise _ColumnError("endpoint", str(UnknownNameError("endpoint", value, known)))
+    return (*ENDPOINT_COLUMNS[value], None)
 
 
 def _number(text: str, column: str, whole: bool = False) -> float:

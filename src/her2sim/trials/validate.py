@@ -1,10 +1,11 @@
 """Simulated trials against published results (the rows of a ``trials.tsv`` table).
 
 Each resolved row (:mod:`her2sim.trials.published`) is computed on the simulated patients of
-its design, arm and subgroup: a percentage (pCR, ORR), a Kaplan-Meier median (months) or a
-Cox hazard ratio against the control arm (:mod:`her2sim.trials.analysis`). A row is *within*
-its tolerance when the simulated value is within :data:`TOLERANCE` of the published one:
-±10 points for a percentage, ±30% for a median, ±0.15 for a hazard ratio. A row's *ordering*
+its design, arm and subgroup: a percentage (pCR, ORR), a Kaplan-Meier median (months) or
+landmark rate (percent free of the event at a time), or a Cox hazard ratio against the control
+arm (:mod:`her2sim.trials.analysis`). A row is *within* its tolerance when the simulated value
+is within :data:`TOLERANCE` of the published one: ±10 points for a percentage or a landmark
+rate, ±30% for a median, ±0.15 for a hazard ratio. A row's *ordering*
 is right when, for every other row of the same trial and endpoint that differs from it in arm
 only, or in subgroup only, the simulated values are ordered as the published ones. The same
 pairs give *contrast misses* (:func:`contrast_misses`): how far the simulated difference between
@@ -28,13 +29,13 @@ import numpy as np
 import pandas as pd
 
 from her2sim.errors import ConfigError
-from her2sim.trials.analysis import RESPONDERS, hazard_ratio, km_table
+from her2sim.trials.analysis import RESPONDERS, event_free_at, hazard_ratio, km_table
 from her2sim.trials.published import ResolvedRow
 
 __all__ = ["TOLERANCE", "compare", "contrast_misses", "replicated", "scaled_miss", "simulated_value"]
 
 #: How far a simulated value may be from the published one, per statistic.
-TOLERANCE = {"percent": 10.0, "median_months": 0.30, "hazard_ratio": 0.15}
+TOLERANCE = {"percent": 10.0, "landmark_percent": 10.0, "median_months": 0.30, "hazard_ratio": 0.15}
 _ENDPOINT = {"pCR": "pcr", "ORR": "orr", "PFS": "pfs", "OS": "os"}
 
 
@@ -59,6 +60,9 @@ def simulated_value(row: ResolvedRow, patients: pd.DataFrame) -> float:
     if row.statistic == "percent":
         values = arm["pcr"].astype(bool) if endpoint == "pcr" else arm["response"].isin(RESPONDERS)
         return 100.0 * float(values.mean()) if len(values) else math.nan
+    if row.statistic == "landmark_percent":
+        assert row.months is not None
+        return 100.0 * event_free_at(arm, endpoint, row.months)
     if row.statistic == "median_months":
         km = km_table(arm)
         found = km[km["endpoint"] == endpoint.upper()]
@@ -77,7 +81,7 @@ def compare(rows: Sequence[ResolvedRow], patients: pd.DataFrame | Mapping[str, p
             "trial": [r.design.name for r in rows],
             "arm": [r.arm.label for r in rows],
             "subgroup": [r.subgroup.name for r in rows],
-            "endpoint": [r.endpoint.name for r in rows],
+            "endpoint": [r.measure for r in rows],
             "statistic": [r.statistic for r in rows],
             "published": [r.value for r in rows],
             "simulated": [simulated_value(r, patients) for r in rows],
