@@ -439,7 +439,7 @@ def test_the_held_out_results_resolve_and_repeat_no_result_the_fit_uses() -> Non
     fitted trial that the fit does not see may be held out."""
 
     def result(row: ResolvedRow) -> tuple[str, str, str, str]:
-        return row.design.name, row.arm.label, row.subgroup.name, f"{row.endpoint.name} {row.statistic}"
+        return row.design.name, row.arm.label, row.subgroup.name, f"{row.measure} {row.statistic}"
 
     heldout = resolve_trials_table(shipped_table(heldout=True))
     fitted = resolve_trials_table(shipped_table())
