@@ -48,7 +48,8 @@ def test_a_non_randomised_trial_compares_no_cohorts(tmp_path: Path) -> None:
     proc = run_main("trial", "run", "DAISY", "--patients", "6", "--workers", "1", "-o", out, *FAST, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     summary = pd.read_csv(out / "summary.csv")
-    assert set(summary["endpoint"]) == {"ORR_pct", "median_PFS_months", "median_g_per_day", "regression_only_pct"}
+    assert set(summary["endpoint"]) == {"ORR_pct", "median_PFS_months", "PFS_12mo_pct", "PFS_24mo_pct",
+                                        "median_g_per_day", "regression_only_pct"}  # fmt: skip
     assert set(summary["arm"]) == {"cohort 1", "cohort 2", "cohort 3"}
     assert (out / "km.png").is_file() and not list(out.glob("forest-*.png"))
 

@@ -24,7 +24,8 @@ from her2sim.trials.analysis import (
     wilson_interval,
 )
 
-ENDPOINTS = {"pCR_pct", "ORR_pct", "median_PFS_months", "median_OS_months", "PFS_HR", "OS_HR"}
+ENDPOINTS = {"pCR_pct", "ORR_pct", "median_PFS_months", "median_OS_months", "PFS_HR", "OS_HR", "PFS_12mo_pct",
+             "PFS_24mo_pct", "OS_12mo_pct", "OS_24mo_pct"}  # fmt: skip
 
 
 def trial_table(n: int = 200, seed: int = 0, ratio: float = 0.6, neoadjuvant: bool = False) -> pd.DataFrame:
@@ -212,7 +213,8 @@ def test_summary_rows_and_names() -> None:
         km_table(table).query("arm == 'new' and endpoint == 'PFS'")["median_months"].item()
     )
     neoadjuvant = summary(trial_table(50, neoadjuvant=True).drop(columns=["os_months", "died"]), "control")
-    assert set(neoadjuvant["endpoint"]) == {"pCR_pct", "ORR_pct", "median_PFS_months", "PFS_HR"}
+    landmarks = {"PFS_12mo_pct", "PFS_24mo_pct"}
+    assert set(neoadjuvant["endpoint"]) == {"pCR_pct", "ORR_pct", "median_PFS_months", "PFS_HR"} | landmarks
 
 
 def test_summary_gives_the_median_growth_rate_and_the_share_that_only_shrank() -> None:
@@ -243,7 +245,7 @@ def test_summary_without_a_control_has_no_hazard_ratios() -> None:
 def test_summary_keeps_trials_apart() -> None:
     both = pd.concat([trial_table(40, seed=1), trial_table(40, seed=2).assign(trial="OTHER")])
     rows = summary(both, control="control")
-    assert rows.groupby("trial").size().tolist() == [8, 8]
+    assert rows.groupby("trial").size().tolist() == [16, 16]
 
 
 # ---------------------------------------------------------------- degenerate data
@@ -383,3 +385,20 @@ def test_swimmer_figure_shows_at_most_max_patients() -> None:
     fig = plots.swimmer_figure(trial_table(100), max_patients=20)
     assert len(fig.axes[0].get_yticks()) == 20
     assert "20 of 200 patients" in fig.texts[0].get_text()
+
+
+def test_landmark_rates_are_the_kaplan_meier_curve_and_its_band_at_their_time() -> None:
+    from lifelines import KaplanMeierFitter
+
+    table = trial_table(120, seed=3)
+    rows = summary(table, control="control").set_index(["arm", "endpoint"])
+    for arm, part in table.groupby("arm"):
+        fit = KaplanMeierFitter(alpha=0.05).fit(part["pfs_months"], part["progressed"])
+        band = fit.confidence_interval_survival_function_
+        row = rows.loc[(arm, "PFS_12mo_pct")]
+        assert row["value"] == pytest.approx(100 * float(fit.predict(12.0)))
+        assert [row["ci_low"], row["ci_high"]] == pytest.approx(100 * band[band.index <= 12.0].iloc[-1].to_numpy())
+        assert row["ci_low"] <= row["value"] <= row["ci_high"]
+    short = table.assign(pfs_months=table["pfs_months"].clip(upper=10.0), progressed=table["pfs_months"] <= 10.0)
+    unknown = summary(short, control="control").set_index(["arm", "endpoint"]).loc[("control", "PFS_12mo_pct")]
+    assert np.isnan(unknown["value"]) and "follow-up ends" in unknown["note"]  # censored at 10 months, alive

@@ -141,7 +141,8 @@ def test_a_metastatic_answer_has_curves_waterfalls_drivers_and_rows(
     json.dumps(answer, allow_nan=False)
     patients = _synthetic_emilia().patients
     assert answer["arms"] == ["T-DM1", "lapatinib+capecitabine"] and answer["pcr_pct"] is None
-    assert {r["endpoint"] for r in answer["summary"]} == {"ORR_pct", "median_PFS_months", "PFS_HR"}
+    assert {r["endpoint"] for r in answer["summary"]} == {"ORR_pct", "median_PFS_months", "PFS_12mo_pct",
+                                                          "PFS_24mo_pct", "PFS_HR"}  # fmt: skip
     assert [r["id"] for r in answer["comparison"]] == ["T13", "T14", "T15", "T16"]
     for arm in answer["arms"]:
         curve, part = answer["km"][arm], patients[patients["arm"] == arm]

@@ -20,7 +20,6 @@ subgroup column, and impossible settings raise :class:`~her2sim.errors.Her2simEr
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Literal, NamedTuple, Protocol, overload
@@ -48,6 +47,8 @@ Survival = Literal["pfs", "os"]
 
 #: Days in a month (365.25 / 12), for times in months as trials report them.
 DAYS_PER_MONTH = 30.4375
+#: Landmark times (months) at which the summary gives each arm's event-free rate.
+LANDMARK_MONTHS = (12.0, 24.0)
 #: Time and event columns of each time-to-event endpoint.
 SURVIVAL_COLUMNS: dict[str, tuple[str, str]] = {"pfs": ("pfs_months", "progressed"), "os": ("os_months", "died")}
 #: The column each proportion is read from, and what it is called in notes.
@@ -355,14 +356,26 @@ def event_free_at(table: pd.DataFrame, endpoint: str, months: float) -> float:
     >>> event_free_at(table, "pfs", 2.5)
     0.5
     """
+    return _event_free(table, endpoint, months, 0.95).value / 100.0
+
+
+def _event_free(part: pd.DataFrame, endpoint: str, months: float, level: float) -> _Estimate:
+    """Percent free of the event at ``months`` on the Kaplan-Meier curve, with the curve's
+    pointwise interval there (exponential Greenwood); ``counted`` is the events by then."""
     from lifelines import KaplanMeierFitter
 
-    times, events = _survival_data(table, endpoint)
+    times, events = _survival_data(part, endpoint)
+    name = f"{endpoint.upper()} at {months:g} months"
     if len(times) == 0:
-        return math.nan
-    fit = KaplanMeierFitter().fit(times, events)
+        return _Estimate(np.nan, np.nan, np.nan, 0, 0, f"no patient with a {endpoint.upper()} time")
+    fit = KaplanMeierFitter(alpha=1 - level).fit(times, events)
     free = float(fit.predict(months))
-    return math.nan if months > times.max() and free > 0 else free
+    counted = int(events[times <= months].sum())
+    if months > times.max() and free > 0:
+        return _Estimate(np.nan, np.nan, np.nan, counted, len(times), f"{name}: follow-up ends before it")
+    band = fit.confidence_interval_survival_function_
+    low, high = band[band.index <= months].iloc[-1] if (band.index <= months).any() else (1.0, 1.0)
+    return _Estimate(100 * free, 100 * float(low), 100 * float(high), counted, len(times), "")
 
 
 def _survival_data(part: pd.DataFrame, endpoint: str) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
@@ -553,7 +566,9 @@ def summary(table: pd.DataFrame, control: str | None, subgroups: Subgroups = (),
 
     This is the table ``her2sim trial run`` writes and ``her2sim trial validate`` compares with
     published rows. Endpoints are ``pCR_pct``, ``ORR_pct`` (:func:`proportion_table`),
-    ``median_PFS_months``, ``median_OS_months`` (:func:`km_table`), where the table has the
+    ``median_PFS_months``, ``median_OS_months`` (:func:`km_table`), the event-free rates at
+    :data:`LANDMARK_MONTHS` (``PFS_12mo_pct``, ``PFS_24mo_pct``, ``OS_...``: the Kaplan-Meier
+    curve and its pointwise interval there), where the table has the
     regression-growth fit (:mod:`her2sim.trials.growth`) ``median_g_per_day`` (median growth
     rate of the tumours that grew, with the order-statistic interval of the median) and
     ``regression_only_pct`` (share of the fitted tumours that only shrank), and, for each arm other than
@@ -591,9 +606,13 @@ def summary(table: pd.DataFrame, control: str | None, subgroups: Subgroups = (),
       arm           endpoint  value  ci_low  ci_high  n
     0   A            ORR_pct  25.00    4.56    69.94  4
     1   A  median_PFS_months   5.00    3.00    14.00  4
-    2   B            ORR_pct  75.00   30.06    95.44  4
-    3   B  median_PFS_months   8.00    4.00    20.00  4
-    4   B             PFS_HR   0.61    0.14     2.77  8
+    2   A       PFS_12mo_pct  25.00    0.89    66.53  4
+    3   A       PFS_24mo_pct   0.00    0.00     0.00  4
+    4   B            ORR_pct  75.00   30.06    95.44  4
+    5   B  median_PFS_months   8.00    4.00    20.00  4
+    6   B       PFS_12mo_pct  25.00    0.89    66.53  4
+    7   B       PFS_24mo_pct   0.00    0.00     0.00  4
+    8   B             PFS_HR   0.61    0.14     2.77  8
     """
     _require(table, ["arm"])
     _require_subgroups(table, subgroups)
@@ -633,7 +652,8 @@ def _arm_estimates(mine: pd.DataFrame, endpoint: str, level: float) -> list[tupl
         ]
     if endpoint in PROPORTION_COLUMNS:
         return [(f"{'pCR' if endpoint == 'pcr' else 'ORR'}_pct", _proportion(mine, endpoint, level))]
-    return [(f"median_{endpoint.upper()}_months", _kaplan_meier(mine, endpoint, level))]
+    landmarks = [(f"{endpoint.upper()}_{t:g}mo_pct", _event_free(mine, endpoint, t, level)) for t in LANDMARK_MONTHS]
+    return [(f"median_{endpoint.upper()}_months", _kaplan_meier(mine, endpoint, level)), *landmarks]
 
 
 def _arm_endpoints(
