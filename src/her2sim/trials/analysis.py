@@ -373,8 +373,8 @@ def _event_free(part: pd.DataFrame, endpoint: str, months: float, level: float) 
     counted = int(events[times <= months].sum())
     if months > times.max() and free > 0:
         return _Estimate(np.nan, np.nan, np.nan, counted, len(times), f"{name}: follow-up ends before it")
-    band = fit.confidence_interval_survival_function_
-    low, high = band[band.index <= months].iloc[-1] if (band.index <= months).any() else (1.0, 1.0)
+    band = fit.confidence_interval_survival_function_  # a step function from time 0
+    low, high = band[band.index <= months].iloc[-1]
     return _Estimate(100 * free, 100 * float(low), 100 * float(high), counted, len(times), "")
 
 
