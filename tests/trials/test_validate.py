@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from her2sim.errors import ConfigError
+from her2sim.errors import ConfigError, ModelValidationError
 from her2sim.trials.published import COLUMNS, parse_trials_table
 from her2sim.trials.validate import TOLERANCE, compare, contrast_misses, replicated, scaled_miss
 
@@ -103,5 +103,5 @@ def test_landmark_rates_are_kaplan_meier_estimates_at_their_time() -> None:
 
 
 def test_an_unknown_endpoint_names_the_landmark_form() -> None:
-    with pytest.raises(Exception, match=r"PFS_<N>mo_pct"):
+    with pytest.raises(ModelValidationError, match=r"test.tsv:2: row R0: endpoint: .*PFS_<N>mo_pct"):
         rows(("DESTINY-Breast03", "T-DXd", "all", "PFS_12m_pct", 75.8))

@@ -5,9 +5,9 @@ its design, arm and subgroup: a percentage (pCR, ORR), a Kaplan-Meier median (mo
 landmark rate (percent free of the event at a time), or a Cox hazard ratio against the control
 arm (:mod:`her2sim.trials.analysis`). A row is *within* its tolerance when the simulated value
 is within :data:`TOLERANCE` of the published one: ±10 points for a percentage or a landmark
-rate, ±30% for a median, ±0.15 for a hazard ratio. A row's *ordering*
-is right when, for every other row of the same trial and endpoint that differs from it in arm
-only, or in subgroup only, the simulated values are ordered as the published ones. The same
+rate, ±30% for a median, ±0.15 for a hazard ratio. A row's *ordering* is right when, for every
+other row of the same trial and endpoint (and landmark time) that differs from it in arm only,
+or in subgroup only, the simulated values are ordered as the published ones. The same
 pairs give *contrast misses* (:func:`contrast_misses`): how far the simulated difference between
 two arms, or two subgroups, is from the published one, in the same units of tolerance, so a fit
 is held to treatment effects and not only to levels.
