@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from her2sim.calibration.crossval import cross_validate, folds
-from her2sim.calibration.fit import FitSettings, Problem, calibrate
+from her2sim.calibration.fit import FitSettings, Problem, calibrate, factors_at_bounds
 from her2sim.calibration.measurements import parse_measurements
 from her2sim.calibration.objective import predict
 from her2sim.errors import ConfigError
@@ -80,6 +80,27 @@ def test_a_polish_after_few_evaluations_descends_from_the_best_and_a_start_is_tr
     started = calibrate(problem, tmp_path / "started", FitSettings(budget=3, samples=SAMPLES, startup=3),
                         ensemble=1, start=truth)  # fmt: skip
     assert started.posterior.loss.min() < rough.posterior.loss.min()  # the earlier fit's best was tried
+
+
+def test_factors_at_a_bound_of_their_prior_are_named_with_the_bound() -> None:
+    space = Space((Factor("potency", "lapatinib", 1.0, 0.1, 10.0),
+                   Factor("parameter", "HER2_homodimer_RAS", 0.5, 0.0, 1.0, log=False)))  # fmt: skip
+    assert factors_at_bounds(space, [1.0, 0.5]) == ()
+    # within 1% of the range: of the log range for a log factor, of the range for a linear one
+    assert factors_at_bounds(space, [0.1 * 10 ** (2 * 0.009), 0.995]) == (
+        "potency:lapatinib = 0.1042 (lower bound)",
+        "parameter:HER2_homodimer_RAS = 0.995 (upper bound)",
+    )
+    assert factors_at_bounds(space, [0.1 * 10 ** (2 * 0.02), 0.98]) == ()
+
+
+def test_a_fit_whose_truth_lies_beyond_the_prior_says_so(problem: Problem, tmp_path: Path) -> None:
+    narrow = Space((Factor("potency", "lapatinib", 0.5, 1 / 3, 1.0), SPACE.factors[1]))  # truth: potency 2
+    fit = calibrate(Problem(problem.measurements, narrow, samples=SAMPLES, seed=1), tmp_path / "fit",
+                    FitSettings(budget=12, samples=SAMPLES, startup=8, polish=3), ensemble=1)  # fmt: skip
+    assert fit.at_bounds[0] == "potency:lapatinib = 1 (upper bound)", fit.at_bounds
+    written = read_posterior(tmp_path / "fit" / "posterior.tsv")
+    assert written.meta["best set at a prior bound"] == "; ".join(fit.at_bounds)
 
 
 def test_a_fit_resumes_where_it_stopped_and_refuses_another_fit(problem: Problem, tmp_path: Path) -> None:

@@ -27,7 +27,10 @@ def test_calibrate_writes_the_posterior_the_fit_table_and_plots(tmp_path: Path) 
     assert f"fitting {factors} factors to 3 measurements" in result.stdout and "in-sample" in result.stdout
     for name in ("posterior.tsv", "fit.tsv", "marginals.png", "fit.png", "calibration.json", "bo.db"):
         assert (out / name).stat().st_size > 0, name
-    assert len(read_posterior(out / "posterior.tsv").factors) == factors
+    posterior = read_posterior(out / "posterior.tsv")
+    assert len(posterior.factors) == factors
+    at_bound = posterior.meta["best set at a prior bound"]  # what the run says of it, it also writes
+    assert ("note: at a bound of the prior" in result.stdout) == (at_bound != "none"), result.stdout
     fit = pd.read_csv(out / "fit.tsv", sep="\t")
     assert list(fit["id"]) == ["m1", "m2", "m3"] and {"low", "high", "correct_share"} <= set(fit.columns)
 

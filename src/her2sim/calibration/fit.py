@@ -42,7 +42,7 @@ from her2sim.her2.model import data_path, load_config
 from her2sim.her2.posterior import Posterior
 from her2sim.her2.scenario import Her2Simulator
 
-__all__ = ["METHODS", "FitSettings", "Fittable", "Problem", "calibrate", "ensemble_predictions"]
+__all__ = ["METHODS", "FitSettings", "Fittable", "Problem", "calibrate", "ensemble_predictions", "factors_at_bounds"]
 
 METHODS = ("bo", "abc")
 _MANIFEST = "calibration.json"
@@ -53,6 +53,9 @@ _STARTS = 20
 #: First step of the coordinate polish (a factor of it, for log-scaled factors).
 _POLISH_STEP = 1.5
 _MIN_WEIGHT = 1e-3
+#: A value within this share of its factor's range from a bound (in log units for log-scaled
+#: factors) is at that bound.
+_AT_BOUND = 0.01
 Progress = Callable[[int, int, float], None]
 
 
@@ -339,10 +342,28 @@ def _safe(name: str) -> str:
 # ----------------------------------------------------------------------------- the fit
 @dataclass(frozen=True)
 class Fit:
-    """A finished fit: the posterior and the table of measurements observed vs predicted."""
+    """A finished fit: the posterior, the table of measurements observed vs predicted, and the
+    factors whose best value lies at a bound of its prior (:func:`factors_at_bounds`)."""
 
     posterior: Posterior
     table: pd.DataFrame
+    at_bounds: tuple[str, ...] = ()
+
+
+def factors_at_bounds(space: Space, values: Sequence[float], share: float = _AT_BOUND) -> tuple[str, ...]:
+    """The factors whose value lies at a bound of its prior, as ``name = value (lower bound)``.
+
+    An optimum at a bound may lie beyond it: the data push the factor to where its prior stops,
+    and either the prior is too narrow or the structure asks of that factor what another part
+    of the model cannot give. A fit does not tell which; it says where to look."""
+    out = []
+    for f, value in zip(space.factors, values, strict=True):
+        scale = math.log if f.log else float
+        width = scale(f.high) - scale(f.low)
+        for side, bound in (("lower", f.low), ("upper", f.high)):
+            if abs(scale(value) - scale(bound)) <= share * width:
+                out.append(f"{f.name} = {value:.4g} ({side} bound)")
+    return tuple(out)
 
 
 def calibrate(
@@ -366,13 +387,15 @@ def calibrate(
         posterior = _bo(problem, settings, out, progress, client, start)
     else:
         posterior = _abc(problem, settings, out, progress, client)
+    at_bounds = factors_at_bounds(problem.space, posterior.values[int(np.argmin(posterior.loss))])
     meta = {"her2sim posterior": f"{settings.method} fit of {problem.size} measurements",
-            "fingerprint": problem.fingerprint(), **posterior.meta}  # fmt: skip
+            "fingerprint": problem.fingerprint(), **posterior.meta,
+            "best set at a prior bound": "; ".join(at_bounds) or "none"}  # fmt: skip
     posterior = Posterior(posterior.factors, posterior.values, posterior.weights, posterior.loss, meta)
     posterior.write(out / "posterior.tsv")
     table = problem.predictions(posterior, ensemble)
     atomic_write(out / "fit.tsv", table.to_csv(sep="\t", index=False, float_format="%.4g"))
-    return Fit(posterior, table)
+    return Fit(posterior, table, at_bounds)
 
 
 def ensemble_predictions(problem: Problem, posterior: Posterior, members: int = 30, seed: int = 0) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -82,6 +82,7 @@ def calibrate(
         save_figure(marginals_figure(result.posterior, problem.space), output / "marginals.png")
         save_figure(fit_figure(result.table), output / "fit.png")
         _summary(result.table, "in-sample (best set)")
+        bounds_note(result.at_bounds)
         console.print(f"wrote {output / 'posterior.tsv'} ({len(result.posterior)} members), {output / 'fit.tsv'}, "
                       f"{output / 'marginals.png'}, {output / 'fit.png'}")  # fmt: skip
         if cv is not None:
@@ -93,6 +94,13 @@ def calibrate(
             write_table(held, output / "cv.csv")
             _summary(held, f"out of sample ({cv} cross-validation)")
             console.print(f"wrote {output / 'cv.csv'}")
+
+
+def bounds_note(at_bounds: Sequence[str]) -> None:
+    """Say which factors the best set puts at a bound of their prior (the optimum may lie beyond)."""
+    if at_bounds:
+        console.print(f"note: at a bound of the prior at the best set (the optimum may lie beyond it): "
+                      f"{'; '.join(at_bounds)}")  # fmt: skip
 
 
 @contextmanager

@@ -194,7 +194,7 @@ def calibrate(
     With ``--start``, parameters the earlier fit did not have start at their nominal values."""
     from her2sim.calibration.fit import FitSettings
     from her2sim.calibration.fit import calibrate as fit
-    from her2sim.cli.calibration import fit_progress
+    from her2sim.cli.calibration import bounds_note, fit_progress
     from her2sim.her2.posterior import read_posterior
     from her2sim.trials.defaults import KINDS
     from her2sim.trials.fit import TrialProblem, population_space, prepare
@@ -214,6 +214,7 @@ def calibrate(
     within, ordering = result.table["within"], result.table["ordering"].dropna()
     console.print(f"within tolerance at the best set: {int(within.sum())}/{len(within)}; "
                   f"orderings right: {int(ordering.sum())}/{len(ordering)}")  # fmt: skip
+    bounds_note(result.at_bounds)
     console.print(f"wrote {output / 'posterior.tsv'} ({len(result.posterior)} members), {output / 'fit.tsv'}")
 
 
