@@ -24,7 +24,7 @@ def test_readout_and_phenotype_nodes_are_model_nodes() -> None:
 def test_pharmacology_names_are_model_parameters() -> None:
     names = roles().pharmacology
     parameters = set(load_model().parameter_values)
-    masks = [name for mask in names.epitope_masks for name in (mask.level, mask.masking)]
+    masks = [name for mask in names.epitope_masks for name in (mask.level, mask.masking, mask.lowered_by)]
     payload = [names.payload_uptake, names.payload_max, names.payload_ec50, names.payload_bystander]
     assert {names.her2_density, names.conjugate_masking_share, *masks, *payload} <= parameters
 
@@ -49,6 +49,12 @@ BROKEN = [
     ("  pERK:\n    node: ERK\n", "  pERK:\n    nodes: ERK\n", r"readouts\.pERK\.nodes: unknown field", "nodes: ERK"),
     ('    source: "doi:10.1056/NEJMoa2203690 (IHC 0)"\n', "", r"her2_levels\.0: missing field 'source'", '"0":'),
     ("[alpelisib, lapatinib]", "[alpelisib]", r"report\.synergy\.partners: name at least two drugs", "partners:"),
+    (
+        "      lowered_by: inh_MUC4\n",
+        "",
+        r"pharmacology\.epitope_masks\[0\]: missing field 'lowered_by'",
+        "- level: MUC4",
+    ),
 ]
 
 

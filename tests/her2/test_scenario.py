@@ -65,6 +65,56 @@ def test_masking_blocks_trastuzumab_binding_but_adc_payload_still_kills(sim: Her
     assert e(sim, f"ERBB2:amp; {mask}", "T-DM1", "apoptosis") > e(sim, f"ERBB2:amp; {mask}", "trastuzumab", "apoptosis")
 
 
+#: (mask, the anti-masking drugs that lower it, a drug that lowers the other mask)
+UNMASKING = [
+    ("MUC4:high", ("etanercept", "infliximab"), "4-MU"),
+    ("TNF:high", ("etanercept",), "hyaluronidase"),
+    ("CD44-HA:high", ("4-methylumbelliferone", "hyaluronidase"), "etanercept"),
+]
+
+
+@pytest.mark.parametrize(("mask", "drugs", "other"), UNMASKING)
+def test_anti_masking_drugs_give_trastuzumab_back_its_epitope(
+    sim: Her2Simulator, mask: str, drugs: tuple[str, ...], other: str
+) -> None:  # panel 4: TNF-alpha blockade lowers MUC4, 4-MU and hyaluronidase the hyaluronan coat
+    masked = f"ERBB2:amp; {mask}"
+    alone = e(sim, masked, "trastuzumab")
+    for drug in drugs:
+        assert e(sim, masked, f"trastuzumab+{drug}") > alone + 0.15, drug
+        assert abs(e(sim, masked, drug)) < 0.1, drug  # no action of its own on the cells
+        # unmasked cells (basal MUC4 and coat only) gain little
+        assert abs(e(sim, "ERBB2:amp", f"trastuzumab+{drug}") - e(sim, "ERBB2:amp", "trastuzumab")) < 0.1
+    assert abs(e(sim, masked, f"trastuzumab+{other}") - alone) < 0.1  # the other mask's drug does little here
+
+
+def test_epitope_access_counts_the_drugs_that_lower_a_mask() -> None:
+    from her2sim.her2.alterations import alteration_library
+    from her2sim.her2.model import load_model
+    from her2sim.her2.pharmacology import drug_parameters, epitope_access
+    from her2sim.her2.therapies import therapy_library
+
+    defaults, drugs = load_model().parameter_values, therapy_library()
+    masked = alteration_library().context("ERBB2:amp; MUC4:high")
+    lowered = drug_parameters(drugs.regimen("trastuzumab+etanercept"), masked)["inh_MUC4"]
+    bare = epitope_access(masked, defaults)
+    with_drug = epitope_access(masked, defaults, drugs.regimen("trastuzumab+etanercept"))
+    ha = 1 - defaults["masking_HA"] * defaults["CD44_HA"]
+    assert bare == pytest.approx((1 - defaults["masking_MUC4"] * 0.95) * ha)
+    assert with_drug == pytest.approx((1 - defaults["masking_MUC4"] * 0.95 * (1 - lowered)) * ha)
+    assert epitope_access(masked, defaults, drugs.regimen("trastuzumab")) == pytest.approx(bare)
+
+
+def test_drugs_added_for_the_figure_act_by_their_mechanism(sim: Her2Simulator) -> None:
+    assert e(sim, "ERBB2:amp", "afatinib") > 0.5  # irreversible pan-HER inhibitor
+    assert e(sim, "ERBB2:exon20ins", "afatinib") < 0.2 < e(sim, "ERBB2:exon20ins", "poziotinib")
+    ccne1 = "ERBB2:amp; CCNE1:amp"
+    for cdk2 in ("dinaciclib", "roscovitine"):
+        assert e(sim, ccne1, f"trastuzumab+{cdk2}") > e(sim, ccne1, "trastuzumab") + 0.3, cdk2
+    er = "ERBB2:amp; ESR1:high"
+    for ai in ("anastrozole", "exemestane"):
+        assert e(sim, er, f"{ai}+trastuzumab") > e(sim, er, ai) + 0.2, ai
+
+
 def test_pik3ca_mutation_keeps_akt_on_under_her2_blockade(sim: Her2Simulator) -> None:  # panel 6
     assert sim.run("ERBB2:amp; PIK3CA:H1047R", "trastuzumab").nodes["treated"]["AKT"] > 0.7
     assert e(sim, "ERBB2:amp; PIK3CA:H1047R", "alpelisib+trastuzumab") > e(

@@ -92,19 +92,22 @@ def population_uptake(
     total = 0.0
     for fraction, clone in clones:
         p = {**defaults, **clone.parameters}
-        access = 1 - p[names.conjugate_masking_share] * (1 - epitope_access(clone, defaults))
+        access = 1 - p[names.conjugate_masking_share] * (1 - epitope_access(clone, defaults, regimen))
         shares = epitope_shares(regimen, clone)
         total += fraction * _uptake(regimen, shares, bystander=True) * p[names.her2_density] * access
     return total
 
 
-def epitope_access(context: Context, defaults: Mapping[str, float]) -> float:
+def epitope_access(context: Context, defaults: Mapping[str, float], regimen: Regimen | None = None) -> float:
     """Share of HER2 epitopes an antibody reaches in ``context``, averaged over the masking
-    nodes' levels (the model's ``@access`` term at the MUC4 and CD44-HA levels it sets)."""
+    nodes' levels (the model's ``@access`` term at the MUC4 and CD44-HA levels it sets). A
+    drug of ``regimen`` that lowers a masking level (its ``lowered_by`` site) lowers it here as
+    in the model's rates: the level times one minus the site's value."""
     p = {**defaults, **context.parameters}
+    drugs = drug_parameters(regimen, context) if regimen is not None else {}
     access = 1.0
     for mask in roles().pharmacology.epitope_masks:
-        access *= 1 - p[mask.masking] * p[mask.level]
+        access *= 1 - p[mask.masking] * p[mask.level] * (1 - drugs.get(mask.lowered_by, 0.0))
     return access
 
 

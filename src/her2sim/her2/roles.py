@@ -48,10 +48,12 @@ class Readout:
 
 @dataclass(frozen=True)
 class EpitopeMask:
-    """A masking node's level parameter and the share of antibody binding lost while it is on."""
+    """A masking node's level parameter, the share of antibody binding lost while it is on, and
+    the drug site that lowers its level (an anti-masking drug)."""
 
     level: str
     masking: str
+    lowered_by: str
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def _pharmacology(doc: Document, raw: object) -> Pharmacology:
     section = _fields(doc, where, raw, ("her2_density", "epitope_masks", "conjugate_masking_share", "payload"))
     masks = section["epitope_masks"]
     if not isinstance(masks, list) or not masks:
-        raise doc.error((*where, "epitope_masks"), "expected a list of {level, masking, source}")
+        raise doc.error((*where, "epitope_masks"), "expected a list of {level, masking, lowered_by, source}")
     keys = ("uptake", "max", "ec50", "bystander")
     payload = _entry(doc, (*where, "payload"), section["payload"], keys)
     uptake, largest, ec50, bystander = (_text(doc, (*where, "payload", key), payload[key]) for key in keys)
@@ -158,8 +160,8 @@ def _pharmacology(doc: Document, raw: object) -> Pharmacology:
 
 
 def _mask(doc: Document, where: Path, raw: object) -> EpitopeMask:
-    entry = _entry(doc, where, raw, ("level", "masking"))
-    return EpitopeMask(_text(doc, (*where, "level"), entry["level"]), _text(doc, (*where, "masking"), entry["masking"]))
+    entry = _entry(doc, where, raw, ("level", "masking", "lowered_by"))
+    return EpitopeMask(*(_text(doc, (*where, key), entry[key]) for key in ("level", "masking", "lowered_by")))
 
 
 def _report(doc: Document, raw: object) -> ReportDrugs:

@@ -178,8 +178,7 @@ def build_tables(
         base = values[len(ctxs) * size + i]
         prolif = np.array([v["proliferation"] for v in block]).reshape(full)
         apopt = np.array([v["apoptosis"] for v in block]).reshape(full)
-        access = epitope_access(ctx, defaults)
-        adcc = np.array([adcc_drive(r, ctx) * access for r in regimens]).reshape(shape)
+        adcc = np.array([adcc_drive(r, ctx) * epitope_access(ctx, defaults, r) for r in regimens]).reshape(shape)
         release = np.array([simulator.bystander_release(ctx, r) for r in regimens]).reshape(shape)
         tables.append(ResponseTable(ctx.label, names, grids, prolif, apopt, base["proliferation"],
                                     base["apoptosis"], adcc, release, byst))  # fmt: skip

@@ -101,7 +101,7 @@ class CloneRates:
         if key not in self._immune_kill:
             defaults = self.sim.model.parameter_values
             self._immune_kill[key] = np.array([
-                adcc_drive(regimen, c) * epitope_access(c, defaults) * self.tumour.immune_capacity
+                adcc_drive(regimen, c) * epitope_access(c, defaults, regimen) * self.tumour.immune_capacity
                 for c in self.contexts
             ])  # fmt: skip
         return self._immune_kill[key]
