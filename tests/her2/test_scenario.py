@@ -81,10 +81,12 @@ def test_anti_masking_drugs_give_trastuzumab_back_its_epitope(
     alone = e(sim, masked, "trastuzumab")
     for drug in drugs:
         assert e(sim, masked, f"trastuzumab+{drug}") > alone + 0.15, drug
-        assert abs(e(sim, masked, drug)) < 0.1, drug  # no action of its own on the cells
+        # 0.12: about three standard errors of an effect at 800 trajectories, once a changed rate
+        # makes the treated and untreated runs' random streams part
+        assert abs(e(sim, masked, drug)) < 0.12, drug  # no action of its own on the cells
         # unmasked cells (basal MUC4 and coat only) gain little
-        assert abs(e(sim, "ERBB2:amp", f"trastuzumab+{drug}") - e(sim, "ERBB2:amp", "trastuzumab")) < 0.1
-    assert abs(e(sim, masked, f"trastuzumab+{other}") - alone) < 0.1  # the other mask's drug does little here
+        assert abs(e(sim, "ERBB2:amp", f"trastuzumab+{drug}") - e(sim, "ERBB2:amp", "trastuzumab")) < 0.12
+    assert abs(e(sim, masked, f"trastuzumab+{other}") - alone) < 0.12  # the other mask's drug does little here
 
 
 def test_epitope_access_counts_the_drugs_that_lower_a_mask() -> None:
