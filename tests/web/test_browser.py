@@ -123,7 +123,7 @@ def test_choose_an_alteration_run_and_read_the_results(server: str, tmp_path: Pa
 
 def test_the_page_opens_on_a_legible_network_and_the_wheel_scrolls_the_page(server: str, tmp_path: Path) -> None:
     with opened(server, 1400, 900) as page:
-        page.wait_for_function("document.getElementById('network')._cyreg")
+        page.wait_for_function("document.getElementById('network')?._cyreg")  # the page may not be built yet
         assert page.inner_text("#network-caption").startswith("Not simulated yet")
         assert "activates" in page.locator(".legend").first.inner_text()
         for graph in ("#course", "#dose-curves", "#tumour"):  # words, not empty axes
@@ -257,7 +257,7 @@ def test_upload_your_model_simulate_a_mutation_and_see_it(server: str, tmp_path:
 
 def test_usable_at_420_pixels_wide(server: str, tmp_path: Path) -> None:
     with opened(server, 420, 900) as page:
-        page.wait_for_function("document.getElementById('network')._cyreg")
+        page.wait_for_function("document.getElementById('network')?._cyreg")  # the page may not be built yet
         page.fill("#samples", "200")
         page.click("#run")
         status_of(page, "#status", "done")
