@@ -114,6 +114,8 @@ def test_choose_an_alteration_run_and_read_the_results(server: str, tmp_path: Pa
         assert page.locator("#network canvas").count() > 0
         assert not page.is_disabled("#run") and page.is_disabled("#cancel")
         assert "(± SE)" in table and " ± 0.0" in table
+        # the network and its caption are redrawn by a callback of their own, after the run's answer
+        page.wait_for_function("document.querySelector('#network-caption').innerText.startsWith('Node colour')")
         assert page.inner_text("#network-caption").startswith("Node colour: probability on at steady state, treated")
         page.get_by_label("untreated").check()
         page.wait_for_function("document.querySelector('#network-caption').innerText.includes('untreated')")
