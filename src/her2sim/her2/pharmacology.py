@@ -45,6 +45,14 @@ def _drives(regimen: Regimen, context: Context) -> dict[str, list[tuple[Drug, fl
     return sites
 
 
+def _site_values(regimen: Regimen, context: Context) -> dict[str, float]:
+    """Each bound site's value: the drugs on it compete, ``sum(emax_i x_i) / (1 + sum x_i)``."""
+    return {
+        site: sum(emax * x for _, emax, x in entries) / (1.0 + sum(x for _, _, x in entries))
+        for site, entries in _drives(regimen, context).items()
+    }
+
+
 def epitope_shares(regimen: Regimen, context: Context) -> dict[str, float]:
     """Drug name -> fraction of its epitope (its first binding site) it occupies.
 
@@ -104,7 +112,7 @@ def epitope_access(context: Context, defaults: Mapping[str, float], regimen: Reg
     drug of ``regimen`` that lowers a masking level (its ``lowered_by`` site) lowers it here as
     in the model's rates: the level times one minus the site's value."""
     p = {**defaults, **context.parameters}
-    drugs = drug_parameters(regimen, context) if regimen is not None else {}
+    drugs = _site_values(regimen, context) if regimen is not None else {}
     access = 1.0
     for mask in roles().pharmacology.epitope_masks:
         access *= 1 - p[mask.masking] * p[mask.level] * (1 - drugs.get(mask.lowered_by, 0.0))
@@ -128,10 +136,7 @@ def drug_parameters(regimen: Regimen, context: Context, bystander_uptake: float 
     ``bystander_uptake`` is the payload reaching each cell from its neighbours
     (:func:`population_uptake`); sites no drug binds are left out (their defaults apply).
     """
-    params = {
-        site: sum(emax * x for _, emax, x in entries) / (1.0 + sum(x for _, _, x in entries))
-        for site, entries in _drives(regimen, context).items()
-    }
+    params = _site_values(regimen, context)
     shares = epitope_shares(regimen, context)
     payloads = [drug.payload.max for drug, _ in regimen.doses if drug.payload is not None]
     if payloads:
